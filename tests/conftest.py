@@ -1,0 +1,86 @@
+"""Fixtures: an app on SQLite and on PostgreSQL, a client, and a ready widget.
+
+Every test that takes ``app`` runs twice, once per database. PostgreSQL is
+the one at 127.0.0.1:5432 (database ``test`` is only used to create a
+private database per test run, dropped at the end).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from tests.factories import create_account, create_widget
+from widget_server import create_app
+from widget_server.extensions import db
+
+PG_ADMIN_URL = os.environ.get("WIDGET_SERVER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A private, migrated PostgreSQL database for this test run."""
+    name = f"ws_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def base_config(instance_path, database_url: str = "") -> dict:
+    return {
+        "INSTANCE_PATH": str(instance_path),
+        "DATABASE_URL": database_url,
+        "DEVELOPMENT": True,
+        "QUEUE_IMMEDIATE": True,
+        "SIMULATOR_SPEED": 0.0,
+        "LIMIT_CALL_POST": "1000/minute",
+        "LIMIT_FRAME": "1000/minute",
+        "LIMIT_CALL_STATUS": "1000/minute",
+        "LIMIT_CHALLENGE": "1000/minute",
+        "ALTCHA_MAX_NUMBER": 2000,
+    }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return ""
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def app(tmp_path, database_url):
+    app = create_app(base_config(tmp_path / "instance", database_url))
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if database_url:
+            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def widget(app):
+    """A widget on https://shop.example and http://localhost:5000, ringing a US number."""
+    with app.app_context():
+        owner = create_account(name="acme")
+        made = create_widget(account=owner, domains=["shop.example", "localhost:5000"])
+        db.session.expunge(made)
+        return made

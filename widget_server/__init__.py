@@ -1,0 +1,86 @@
+"""widget-server: a click-to-call widget with an anti-abuse backend."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, jsonify
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from widget_server import errors
+from widget_server.calls import queue
+from widget_server.config import settings_from_env
+from widget_server.embed import blueprint as embed_blueprint
+from widget_server.extensions import compress, db, limiter, migrate
+from widget_server.security.keys import resolve_keys
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _database_url(config: dict) -> str:
+    url = config["DATABASE_URL"]
+    if not url:
+        return "sqlite:///" + os.path.join(config["INSTANCE_PATH"], "widget-server.sqlite3")
+    if url.startswith("postgresql://"):
+        # psycopg 3 is the driver we install.
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(connection, _record) -> None:
+    """WAL lets readers run beside the one writer; foreign keys are off by default."""
+    if type(connection).__module__.startswith("sqlite3"):
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app from defaults, ``WIDGET_SERVER_*`` variables and ``test_config``."""
+    settings = settings_from_env() | (test_config or {})
+    instance_path = settings["INSTANCE_PATH"] or str(Path.cwd() / "instance")
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance_path),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(settings, INSTANCE_PATH=app.instance_path)
+    resolve_keys(app.config)
+    redis_url = app.config["REDIS_URL"]
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=_database_url(app.config),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"] or redis_url or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_HEADER_RETRY_AFTER_VALUE="delta-seconds",
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/json"],
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        SESSION_COOKIE_SECURE=not app.config["DEVELOPMENT"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        count = int(app.config["TRUSTED_PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    limiter.init_app(app)
+    compress.init_app(app)
+    errors.init_app(app)
+    queue.init_app(app)
+    app.register_blueprint(embed_blueprint)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    return app

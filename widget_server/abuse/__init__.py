@@ -1,0 +1,1 @@
+"""Anti-abuse: client address, phone-number policy, captcha, caps."""

@@ -1,0 +1,71 @@
+"""Daily caps per client IP, destination number, widget and account.
+
+The captcha is a speed bump; these caps are the control. Each is checked and
+counted in one atomic statement inside the transaction that records the call,
+so concurrent requests and several processes can never admit more than the
+cap, and a restart loses nothing (the counts are rows in the database).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from widget_server.db_ops import increment_below
+from widget_server.errors import Refusal
+from widget_server.models import UsageCounter
+
+
+@dataclass(frozen=True)
+class Cap:
+    scope: str
+    key: str
+    period: str
+    limit: int
+    retry_after: int
+    message: str
+
+
+def _seconds_to_midnight(now: datetime) -> int:
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, int((midnight - now).total_seconds()))
+
+
+def caps_for_call(widget, *, visitor_number: str, client_ip: str, now: datetime) -> list[Cap]:
+    """The caps a call must fit under, cheapest to exhaust (per number per minute) first."""
+    config = current_app.config
+    day = now.strftime("%Y-%m-%d")
+    until_tomorrow = _seconds_to_midnight(now)
+
+    def limit(own: int | None, default_key: str) -> int:
+        return own if own is not None else config[default_key]
+
+    return [
+        Cap("number-min", visitor_number, now.strftime("%Y-%m-%dT%H:%M"),
+            config["CAP_PER_NUMBER_PER_MINUTE"], 60 - now.second,
+            "A call to this number was just requested; please wait a minute."),
+        Cap("number", visitor_number, day, limit(widget.cap_per_number, "CAP_PER_NUMBER"),
+            until_tomorrow, "This number has had as many call-backs as we allow today."),
+        Cap("ip", client_ip, day, limit(widget.cap_per_ip, "CAP_PER_IP"),
+            until_tomorrow, "You have requested as many calls as we allow in a day."),
+        Cap("widget", widget.public_id, day, limit(widget.cap_per_widget, "CAP_PER_WIDGET"),
+            until_tomorrow, "This site has taken all the call requests it can today."),
+        Cap("account", str(widget.account_id), day,
+            limit(widget.account.daily_call_cap, "CAP_PER_ACCOUNT"),
+            until_tomorrow, "This site has taken all the call requests it can today."),
+    ]
+
+
+def count_within_caps(caps: list[Cap]) -> None:
+    """Count one call against every cap, or raise a 429 naming the first one reached.
+
+    Call inside the transaction that records the call: on a refusal the caller
+    rolls back, so the caps counted before the one reached are not spent.
+    """
+    for cap in caps:
+        key = {"scope": cap.scope, "key": cap.key, "period": cap.period}
+        if increment_below(UsageCounter, key, cap.limit) is None:
+            raise Refusal(f"cap_{cap.scope.replace('-', '_')}", cap.message,
+                          status=429, retry_after=cap.retry_after)

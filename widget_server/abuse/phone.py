@@ -1,0 +1,84 @@
+"""Which numbers a widget may ring: parsed to E.164 and checked by region and type.
+
+A number's country is its region (``region_code_for_number``), never its
+calling code: +1 876 is Jamaica, not the US. Only fixed-line and mobile
+numbers are accepted; premium, shared-cost, UAN, pager, personal, VoIP and
+unknown types, extensions, short and emergency numbers are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType, shortnumberinfo
+
+from widget_server.errors import Refusal
+
+_ACCEPTED_TYPES = {
+    PhoneNumberType.FIXED_LINE,
+    PhoneNumberType.MOBILE,
+    PhoneNumberType.FIXED_LINE_OR_MOBILE,
+}
+_TYPE_SENTENCES = {
+    PhoneNumberType.PREMIUM_RATE: "Premium-rate numbers cannot be called back.",
+    PhoneNumberType.SHARED_COST: "Shared-cost numbers cannot be called back.",
+    PhoneNumberType.UAN: "Company switchboard (UAN) numbers cannot be called back.",
+    PhoneNumberType.PAGER: "Pager numbers cannot be called back.",
+    PhoneNumberType.PERSONAL_NUMBER: "Personal forwarding numbers cannot be called back.",
+    PhoneNumberType.TOLL_FREE: "Toll-free numbers cannot be called back.",
+    PhoneNumberType.VOIP: "Internet (VoIP) numbers cannot be called back.",
+    PhoneNumberType.VOICEMAIL: "Voicemail numbers cannot be called back.",
+}
+
+
+@dataclass(frozen=True)
+class VisitorNumber:
+    e164: str
+    region: str
+
+
+def check_visitor_number(raw: object, *, home_country: str, countries: list[str],
+                         blocked: set[str]) -> VisitorNumber:
+    """The visitor's number in E.164 with its region, or a ``Refusal`` saying why not."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise Refusal("phone_missing", "Please enter your phone number.")
+    text = raw.strip()
+    if len(text) > 32:
+        raise Refusal("phone_invalid", "That does not look like a phone number.")
+    if shortnumberinfo.is_emergency_number(text, home_country) or (
+        text.isdigit() and len(text) <= 6
+    ):
+        raise Refusal("phone_short", "Short and emergency numbers cannot be called back.")
+    try:
+        number = phonenumbers.parse(text, home_country)
+    except NumberParseException:
+        raise Refusal("phone_invalid", "That does not look like a phone number.") from None
+    if number.extension:
+        raise Refusal("phone_extension", "Please enter a number without an extension.")
+    if not phonenumbers.is_valid_number(number):
+        raise Refusal("phone_invalid", "That phone number is not valid; please check it.")
+    region = phonenumbers.region_code_for_number(number)
+    if region not in countries:
+        raise Refusal("phone_country", "We can only call numbers in "
+                      + ", ".join(sorted(countries)) + ".")
+    number_type = phonenumbers.number_type(number)
+    if number_type not in _ACCEPTED_TYPES:
+        raise Refusal("phone_type", _TYPE_SENTENCES.get(
+            number_type, "Only landline and mobile numbers can be called back."))
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if e164 in blocked:
+        raise Refusal("phone_blocked", "This number cannot be called from this site.",
+                      status=403)
+    return VisitorNumber(e164=e164, region=region)
+
+
+def normalise_business_number(raw: str) -> str:
+    """A business number for the widget's settings, E.164, or ``ValueError``."""
+    try:
+        number = phonenumbers.parse(raw, None)
+    except NumberParseException as error:
+        raise ValueError(f"{raw!r} is not a phone number in +country format.") from error
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{raw!r} is not a valid phone number.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

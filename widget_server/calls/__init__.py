@@ -1,0 +1,1 @@
+"""The call service (request path) and the queue tasks that place calls."""

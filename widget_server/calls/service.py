@@ -1,0 +1,128 @@
+"""Accepting a visitor's call request: every check, cheapest first, then store and enqueue.
+
+Nothing slow happens here: the provider is called by the queue worker. The
+checks that only read run first; the captcha (a network call to a vendor)
+runs outside any database transaction; then one short write transaction
+consumes the nonce and the captcha solution, counts every cap and stores
+the call. Any refusal rolls the whole transaction back, so nothing that was
+refused spends a cap, a nonce or a solution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from widget_server.abuse.captcha import captcha_verifier
+from widget_server.abuse.caps import caps_for_call, count_within_caps
+from widget_server.abuse.phone import check_visitor_number
+from widget_server.calls.queue import enqueue_call
+from widget_server.errors import Refusal
+from widget_server.extensions import db
+from widget_server.models import BlockedNumber, CallEvent, CallRequest, Widget, utcnow
+from widget_server.security import tokens
+from widget_server.security.origins import origin_allowed
+from widget_server.security.single_use import SingleUse
+
+
+@dataclass(frozen=True)
+class CallRequestForm:
+    token: object
+    nonce: object
+    phone: object
+    captcha: object
+    page_origin: object
+    consent: object
+
+    @classmethod
+    def from_json(cls, body: object) -> CallRequestForm:
+        if not isinstance(body, dict):
+            raise Refusal("body_invalid", "Send the request as a JSON object.")
+        return cls(**{name: body.get(name) for name in cls.__dataclass_fields__})
+
+
+def widget_for_token(token: object) -> Widget:
+    """The live widget an embed token names, or a refusal (revoked, paused, unknown)."""
+    public_id, version = tokens.read_embed_token(token if isinstance(token, str) else None)
+    widget = db.session.scalar(select(Widget).where(Widget.public_id == public_id))
+    if widget is None or widget.token_version != version:
+        raise Refusal("token_revoked",
+                      "This widget's token is no longer valid; the site owner must update it.",
+                      status=403)
+    if widget.paused:
+        raise Refusal("widget_paused", "Call-backs are paused on this site.", status=403)
+    return widget
+
+
+def allowed_domains(widget: Widget) -> list[str]:
+    return [domain.pattern for domain in widget.domains]
+
+
+def check_page_origin(widget: Widget, page_origin: object, request_origin: str | None,
+                      own_origin: str) -> str:
+    """The embedding page's origin, once it and the request's origin are allowed.
+
+    The request comes from the frame (our own origin) or, for a direct
+    integration, from a whitelisted page; the page the frame sits in must be
+    whitelisted either way.
+    """
+    entries = allowed_domains(widget)
+    allow_http = current_app.config["DEVELOPMENT"]
+    if request_origin != own_origin and not origin_allowed(
+        request_origin, entries, allow_http=allow_http
+    ):
+        raise Refusal("origin_not_allowed",
+                      "Requests from this site are not accepted for this widget.", status=403)
+    if not isinstance(page_origin, str) or not origin_allowed(
+        page_origin, entries, allow_http=allow_http
+    ):
+        raise Refusal("origin_not_allowed",
+                      "This widget is not allowed on this site.", status=403)
+    return page_origin
+
+
+def request_call(form: CallRequestForm, *, request_origin: str | None, own_origin: str,
+                 client_ip: str) -> CallRequest:
+    widget = widget_for_token(form.token)
+    page_origin = check_page_origin(widget, form.page_origin, request_origin, own_origin)
+    nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
+                                      widget)
+    if form.consent is not True:
+        raise Refusal("consent_missing", "Please agree to be called back.")
+    blocked = set(db.session.scalars(
+        select(BlockedNumber.e164).where(BlockedNumber.account_id == widget.account_id)
+    ))
+    number = check_visitor_number(form.phone, home_country=widget.home_country,
+                                  countries=widget.countries, blocked=blocked)
+    if not widget.business_numbers:
+        raise Refusal("widget_unconfigured", "This site has no number to connect you to yet.",
+                      status=409)
+    caps = caps_for_call(widget, visitor_number=number.e164, client_ip=client_ip, now=utcnow())
+    widget_id, account_id = widget.id, widget.account_id
+    provider_kind = widget.provider_account.kind if widget.provider_account else "simulator"
+    # End the read transaction before the network call and the writes: SQLite
+    # must not upgrade a reader to a writer under concurrency.
+    db.session.rollback()
+
+    solution = captcha_verifier().verify(form.captcha, remote_ip=client_ip)
+    nonce = SingleUse("nonce", nonce_id, current_app.config["FORM_NONCE_MAX_AGE"],
+                      Refusal("nonce_used", "This form was already sent; please reload it.",
+                              status=403))
+    try:
+        nonce.consume()
+        solution.consume()
+        count_within_caps(caps)
+        call = CallRequest(widget_id=widget_id, account_id=account_id,
+                           visitor_number=number.e164, visitor_country=number.region,
+                           client_ip=client_ip, page_origin=page_origin,
+                           provider_kind=provider_kind, status="queued")
+        call.events.append(CallEvent(status="queued"))
+        db.session.add(call)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    enqueue_call(call.id)
+    return call

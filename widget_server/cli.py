@@ -1,0 +1,219 @@
+"""The ``widget-server`` command: how operators run and script the product.
+
+Its verbs are stable: ``demo``, ``run``, ``worker``, ``init``, ``account
+create``, ``widget create``. Every command builds the app with
+``create_app()``, so each honours ``WIDGET_SERVER_INSTANCE_PATH`` and the
+other ``WIDGET_SERVER_*`` settings.
+"""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import select
+from waitress import serve
+from werkzeug.security import generate_password_hash
+
+from widget_server import create_app
+from widget_server.abuse.phone import normalise_business_number
+from widget_server.demo import serve_host_page
+from widget_server.extensions import db
+from widget_server.models import Account, AllowedDomain, ProviderAccount, User, Widget
+from widget_server.security.origins import DomainError, normalise_domain
+from widget_server.security.tokens import embed_token
+
+OPERATOR_ACCOUNT = "operator"
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
+             load_dotenv=False)
+def main() -> None:
+    """Run and manage a widget-server installation."""
+
+
+def prepare_database() -> Account:
+    """Apply migrations and make sure the operator account exists."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    operator = db.session.scalar(select(Account).where(Account.name == OPERATOR_ACCOUNT))
+    if operator is None:
+        operator = Account(name=OPERATOR_ACCOUNT, kind="operator")
+        db.session.add(operator)
+        db.session.commit()
+    return operator
+
+
+@main.command()
+@click.option("--email", default="admin@localhost", show_default=True,
+              help="The first operator user's sign-in.")
+@with_appcontext
+def init(email: str) -> None:
+    """Prepare the database (migrations) and the first operator user."""
+    operator = prepare_database()
+    if db.session.scalar(select(User).where(User.email == email)) is None:
+        password = secrets.token_urlsafe(12)
+        db.session.add(User(account_id=operator.id, email=email, role="owner",
+                            password_hash=generate_password_hash(password)))
+        db.session.commit()
+        click.echo(f"Operator user {email} created; its password (shown once): {password}")
+    click.echo(f"Database ready at {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
+
+
+def _consumer(app):
+    return app.extensions["huey"].create_consumer(
+        workers=int(app.config["QUEUE_WORKERS"]), worker_type="thread", periodic=True)
+
+
+def serve_with_queue(app, host: str, port: int) -> None:
+    """Serve the app with waitress and consume the queue in threads of this process."""
+    consumer = _consumer(app)
+    # Huey's consumer takes SIGINT/SIGTERM for itself; keep the server's handlers.
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    consumer.start()
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+    try:
+        serve(app, host=host, port=port, threads=8, ident="widget-server")
+    finally:
+        consumer.stop(graceful=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@with_appcontext
+def run(host: str, port: int) -> None:
+    """Serve the app and consume the call queue in-process."""
+    prepare_database()
+    click.echo(f"widget-server on http://{host}:{port}/")
+    serve_with_queue(current_app._get_current_object(), host, port)
+
+
+@main.command()
+@with_appcontext
+def worker() -> None:
+    """Consume the call queue in this process (for installations that run it apart)."""
+    _consumer(current_app._get_current_object()).run()
+
+
+@main.group()
+def account() -> None:
+    """Accounts: the operator, resellers and their clients."""
+
+
+@account.command("create")
+@click.argument("name")
+@click.option("--parent", default=OPERATOR_ACCOUNT, show_default=True)
+@click.option("--kind", type=click.Choice(["reseller", "client"]), default="client",
+              show_default=True)
+@with_appcontext
+def account_create(name: str, parent: str, kind: str) -> None:
+    """Create an account under PARENT."""
+    operator = prepare_database()
+    parent_account = operator if parent == OPERATOR_ACCOUNT else db.session.scalar(
+        select(Account).where(Account.name == parent))
+    if parent_account is None:
+        raise click.ClickException(f"No account named {parent!r}.")
+    if parent_account.kind == "client":
+        raise click.ClickException("A client account cannot have accounts under it.")
+    if db.session.scalar(select(Account).where(Account.name == name)) is not None:
+        raise click.ClickException(f"An account named {name!r} exists already.")
+    created = Account(name=name, kind=kind, parent_id=parent_account.id)
+    db.session.add(created)
+    db.session.commit()
+    click.echo(f"Account {name} ({kind}) created under {parent_account.name}.")
+
+
+def snippet(base_url: str, widget: Widget) -> str:
+    return (f'<script async src="{base_url.rstrip("/")}/embed/v1/loader.js" '
+            f'data-widget="{embed_token(widget)}"></script>')
+
+
+def create_widget(*, account_name: str, domains: list[str], numbers: list[str],
+                  provider: str | None = None, **settings) -> Widget:
+    """Create a widget; ``ClickException`` with a plain sentence for bad input."""
+    owner = db.session.scalar(select(Account).where(Account.name == account_name))
+    if owner is None:
+        raise click.ClickException(f"No account named {account_name!r}.")
+    try:
+        patterns = sorted({normalise_domain(domain) for domain in domains})
+        business_numbers = [normalise_business_number(number) for number in numbers]
+    except (DomainError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    provider_account = None
+    if provider:
+        provider_account = db.session.scalar(select(ProviderAccount).where(
+            ProviderAccount.account_id == owner.id, ProviderAccount.name == provider))
+        if provider_account is None:
+            raise click.ClickException(f"Account {account_name} has no provider {provider!r}.")
+    widget = Widget(account_id=owner.id, business_numbers=business_numbers,
+                    provider_account=provider_account,
+                    domains=[AllowedDomain(pattern=p) for p in patterns], **settings)
+    db.session.add(widget)
+    db.session.commit()
+    return widget
+
+
+@main.group()
+def widget() -> None:
+    """Widgets: the button and form a site embeds."""
+
+
+@widget.command("create")
+@click.option("--account", "account_name", required=True)
+@click.option("--domain", "domains", multiple=True, required=True,
+              help="A host allowed to embed the widget: example.com or *.example.com.")
+@click.option("--number", "numbers", multiple=True, required=True,
+              help="A business number to ring, in +country format.")
+@click.option("--provider", default=None, help="The account's provider to call through.")
+@click.option("--country", default="US", show_default=True,
+              help="The home country: visitors' numbers must be from it.")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
+              help="This server's public URL, for the snippet.")
+@with_appcontext
+def widget_create(account_name, domains, numbers, provider, country, base_url) -> None:
+    """Create a widget and print its id and embed snippet."""
+    prepare_database()
+    created = create_widget(account_name=account_name, domains=list(domains),
+                            numbers=list(numbers), provider=provider,
+                            home_country=country.upper())
+    click.echo(f"Widget {created.public_id}")
+    click.echo(snippet(current_app.config["PUBLIC_URL"] or base_url, created))
+
+
+DEMO_ACCOUNT = "demo"
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, type=int,
+              help="The app's port; the demo host page takes the next one.")
+def demo(port: int) -> None:
+    """Run the app on its embedded defaults with a demo site embedding the widget."""
+    app = create_app({"DEVELOPMENT": True})
+    app_url, host_url = f"http://127.0.0.1:{port}", f"http://localhost:{port + 1}"
+    with app.app_context():
+        prepare_database()
+        if db.session.scalar(select(Account).where(Account.name == DEMO_ACCOUNT)) is None:
+            db.session.add(Account(name=DEMO_ACCOUNT, kind="client",
+                                   parent_id=prepare_database().id))
+            db.session.commit()
+        demo_widget = db.session.scalar(select(Widget).join(Account).where(
+            Account.name == DEMO_ACCOUNT))
+        if demo_widget is None:
+            demo_widget = create_widget(account_name=DEMO_ACCOUNT,
+                                        domains=[f"localhost:{port + 1}"],
+                                        numbers=["+12025550100"])
+        embed = snippet(app_url, demo_widget)
+    click.echo(f"widget-server:   {app_url}/healthz")
+    click.echo(f"demo host page:  {host_url}/  (open this one)")
+    click.echo("simulator: any valid US number is answered; one ending in 0002 is busy,")
+    click.echo("           0003 does not answer, 0004 fails, 0005 is refused.")
+    click.echo(f"embed snippet:   {embed}")
+    threading.Thread(target=serve_host_page, args=("localhost", port + 1, embed),
+                     daemon=True).start()
+    serve_with_queue(app, "127.0.0.1", port)

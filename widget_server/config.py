@@ -1,0 +1,93 @@
+"""Settings: defaults here, overridden by ``WIDGET_SERVER_*`` environment variables.
+
+Every setting key is named once, in ``Defaults``. An environment variable
+``WIDGET_SERVER_<KEY>`` overrides it; values are parsed as JSON when they look
+like JSON (numbers, booleans, lists), else kept as strings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+ENV_PREFIX = "WIDGET_SERVER"
+
+
+class Defaults:
+    # Where the SQLite database, the generated keys and the queue live.
+    INSTANCE_PATH: str | None = None
+    # Empty: SQLite in the instance folder.
+    DATABASE_URL: str = ""
+    # One Redis URL switches both the limiter storage and the task queue.
+    REDIS_URL: str = ""
+    RATELIMIT_STORAGE_URI: str = ""
+    QUEUE_URL: str = ""
+    # Oldest first: itsdangerous signs with the last key. Empty: generated once.
+    SECRET_KEYS: list[str] = []
+    # Newest first: MultiFernet encrypts with the first key. Empty: generated once.
+    ENCRYPTION_KEYS: list[str] = []
+    # Reverse proxies in front of the app whose X-Forwarded-For we trust.
+    TRUSTED_PROXY_COUNT: int = 0
+    # Development accepts http:// embedding origins (the demo runs on http).
+    DEVELOPMENT: bool = False
+    # Public base URL of this server, for snippets; empty: taken from the request.
+    PUBLIC_URL: str = ""
+
+    # Burst limits (Flask-Limiter syntax) on the public endpoints.
+    LIMIT_FRAME: str = "60/minute"
+    LIMIT_CALL_POST: str = "10/minute;30/hour"
+    LIMIT_CALL_STATUS: str = "120/minute"
+    LIMIT_CHALLENGE: str = "30/minute"
+    LIMIT_LOADER: str = "300/minute"
+
+    # Daily caps used when a widget or account does not set its own.
+    CAP_PER_IP: int = 5
+    CAP_PER_NUMBER: int = 3
+    CAP_PER_WIDGET: int = 200
+    CAP_PER_ACCOUNT: int = 1000
+    # Calls to one destination number per minute (flood guard).
+    CAP_PER_NUMBER_PER_MINUTE: int = 1
+
+    FORM_NONCE_MAX_AGE: int = 15 * 60
+    MAX_CONTENT_LENGTH: int = 16 * 1024
+
+    # Captcha: altcha (self-hosted, default), hcaptcha or turnstile.
+    CAPTCHA: str = "altcha"
+    CAPTCHA_SITE_KEY: str = ""
+    CAPTCHA_SECRET: str = ""
+    CAPTCHA_VERIFY_URL: str = ""
+    # Hostname the captcha vendor must report (this server's); empty: request host.
+    CAPTCHA_HOSTNAME: str = ""
+    ALTCHA_MAX_NUMBER: int = 50_000
+    ALTCHA_MAX_AGE: int = 10 * 60
+
+    # Task queue consumer threads for `widget-server run` and `worker`.
+    QUEUE_WORKERS: int = 4
+    # Run queued tasks inline (tests of the request path only).
+    QUEUE_IMMEDIATE: bool = False
+    # Multiplies the simulator's delays (0.1 in tests makes a call take a second).
+    SIMULATOR_SPEED: float = 1.0
+
+
+def _parse(raw: str, default: object) -> object:
+    if isinstance(default, str) or default is None:
+        return raw
+    if isinstance(default, list) and not raw.lstrip().startswith("["):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> dict[str, object]:
+    """Defaults overlaid with the ``WIDGET_SERVER_*`` variables that are set."""
+    environ = os.environ if environ is None else environ
+    settings: dict[str, object] = {}
+    for key in dir(Defaults):
+        if not key.isupper():
+            continue
+        default = getattr(Defaults, key)
+        raw = environ.get(f"{ENV_PREFIX}_{key}")
+        settings[key] = _parse(raw, default) if raw is not None else default
+    return settings

@@ -1,0 +1,173 @@
+"""Public endpoints of the widget, each behind a burst limit and answering JSON refusals."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import (Blueprint, Response, current_app, jsonify, render_template, request,
+                   url_for)
+from sqlalchemy import select
+
+from widget_server.abuse.captcha import AltchaVerifier, captcha_verifier
+from widget_server.abuse.client_ip import client_ip_key
+from widget_server.calls.service import (CallRequestForm, allowed_domains, request_call,
+                                         widget_for_token)
+from widget_server.calls.status import public_status
+from widget_server.errors import Refusal
+from widget_server.extensions import db, limiter
+from widget_server.models import CallRequest
+from widget_server.security import tokens
+from widget_server.security.origins import frame_ancestors, origin_allowed, origin_of
+
+blueprint = Blueprint("embed", __name__, url_prefix="/embed/v1")
+
+ASSETS = Path(__file__).resolve().parents[2] / "embed"
+_ASSET_TYPES = {"loader.js": "text/javascript", "frame.js": "text/javascript",
+                "frame.css": "text/css"}
+
+
+def _limit(key: str):
+    return limiter.limit(lambda: current_app.config[key])
+
+
+def _asset(name: str) -> Response:
+    """A file of ``embed/``, long-cached with an ETag (Flask-Compress gzips or brotlis it)."""
+    body = (ASSETS / name).read_bytes()
+    response = Response(body, mimetype=_ASSET_TYPES[name])
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    response.headers["Cache-Control"] += ", stale-while-revalidate=604800"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response.make_conditional(request)
+
+
+@blueprint.get("/loader.js")
+@_limit("LIMIT_LOADER")
+def loader():
+    return _asset("loader.js")
+
+
+@blueprint.get("/frame.js")
+@_limit("LIMIT_LOADER")
+def frame_script():
+    return _asset("frame.js")
+
+
+@blueprint.get("/frame.css")
+@_limit("LIMIT_LOADER")
+def frame_style():
+    return _asset("frame.css")
+
+
+def _embedding_origin(widget) -> str | None:
+    """The page asking for the widget, when it is on the whitelist."""
+    candidate = request.headers.get("Origin") or request.args.get("origin") or origin_of(
+        request.referrer)
+    allowed = origin_allowed(candidate, allowed_domains(widget),
+                             allow_http=current_app.config["DEVELOPMENT"])
+    return candidate if allowed else None
+
+
+@blueprint.get("/config/<token>")
+@_limit("LIMIT_FRAME")
+def widget_config(token: str):
+    """What the loader draws: the button's text, colour and place, and the frame's URL."""
+    widget = widget_for_token(token)
+    origin = _embedding_origin(widget)
+    if origin is None:
+        raise Refusal("origin_not_allowed", "This widget is not allowed on this site.",
+                      status=403)
+    response = jsonify(
+        label=widget.button_label,
+        colour=widget.button_colour,
+        position=widget.button_position,
+        language=widget.language,
+        frame_url=url_for("embed.frame", token=token, origin=origin, _external=True),
+    )
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Vary"] = "Origin"
+    response.cache_control.max_age = 60
+    return response
+
+
+@blueprint.get("/frame/<token>")
+@_limit("LIMIT_FRAME")
+def frame(token: str):
+    widget = widget_for_token(token)
+    entries = allowed_domains(widget)
+    page_origin = request.args.get("origin", "")
+    if not origin_allowed(page_origin, entries, allow_http=current_app.config["DEVELOPMENT"]):
+        raise Refusal("origin_not_allowed", "This widget is not allowed on this site.",
+                      status=403)
+    html = render_template(
+        "embed/frame.html",
+        widget=widget,
+        token=token,
+        nonce=tokens.form_nonce(widget),
+        page_origin=page_origin,
+        captcha=captcha_verifier().frame_settings(),
+    )
+    response = Response(html, mimetype="text/html")
+    captcha_origin = "https://*.hcaptcha.com https://challenges.cloudflare.com"
+    response.headers["Content-Security-Policy"] = "; ".join([
+        frame_ancestors(entries, allow_http=current_app.config["DEVELOPMENT"]),
+        "default-src 'self'",
+        f"script-src 'self' {captcha_origin}",
+        f"frame-src {captcha_origin}",
+        f"style-src 'self' 'unsafe-inline' {captcha_origin}",
+        f"connect-src 'self' {captcha_origin}",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ])
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blueprint.get("/captcha/challenge")
+@_limit("LIMIT_CHALLENGE")
+def altcha_challenge():
+    verifier = captcha_verifier()
+    if not isinstance(verifier, AltchaVerifier):
+        raise Refusal("not_found", "There is nothing at this address.", status=404)
+    response = jsonify(verifier.challenge())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.post("/calls")
+@_limit("LIMIT_CALL_POST")
+def create_call():
+    if not request.is_json:
+        raise Refusal("unsupported_media_type", "Send the request as application/json.",
+                      status=415)
+    body = request.get_json(silent=True)
+    own_origin = request.host_url.rstrip("/")
+    request_origin = request.headers.get("Origin") or origin_of(request.referrer)
+    call = request_call(CallRequestForm.from_json(body), request_origin=request_origin,
+                        own_origin=own_origin, client_ip=client_ip_key())
+    response = jsonify(
+        call_id=call.public_id,
+        status=call.status,
+        status_url=url_for("embed.call_status", public_id=call.public_id),
+        call_token=tokens.call_token(call),
+    )
+    response.status_code = 202
+    return response
+
+
+@blueprint.get("/calls/<public_id>")
+@_limit("LIMIT_CALL_STATUS")
+def call_status(public_id: str):
+    """Status for the frame that placed the call: it alone holds the call token."""
+    call = None
+    if tokens.call_token_matches(request.headers.get("X-Call-Token"), public_id):
+        call = db.session.scalar(select(CallRequest).where(CallRequest.public_id == public_id))
+    if call is None:
+        raise Refusal("call_not_found", "There is no such call.", status=404)
+    response = jsonify(public_status(call))
+    response.headers["Cache-Control"] = "no-store"
+    return response

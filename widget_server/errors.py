@@ -1,0 +1,61 @@
+"""Refusals the public endpoints answer with: a code, a sentence, a status.
+
+Every refusal is a ``Refusal`` raised anywhere on the request path; one
+handler turns it into ``{"error": code, "message": sentence}`` so no bad input
+reaches a 500.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+
+class Refusal(Exception):
+    status = 400
+
+    def __init__(self, code: str, message: str, *, status: int | None = None,
+                 retry_after: int | None = None):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.retry_after = retry_after
+
+
+def error_response(code: str, message: str, status: int, retry_after: int | None = None):
+    response = jsonify(error=code, message=message)
+    response.status_code = status
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+_HTTP_CODES = {
+    404: ("not_found", "There is nothing at this address."),
+    405: ("method_not_allowed", "This address does not accept that method."),
+    413: ("body_too_large", "The request body is too large."),
+    415: ("unsupported_media_type", "Send the request as application/json."),
+}
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(Refusal)
+    def refusal(error: Refusal):
+        return error_response(error.code, error.message, error.status, error.retry_after)
+
+    @app.errorhandler(429)
+    def rate_limited(error):
+        response = error_response(
+            "rate_limited", "Too many requests from your address; please wait a moment.", 429
+        )
+        # Flask-Limiter adds Retry-After and the RateLimit headers afterwards.
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code, message = _HTTP_CODES.get(
+            error.code or 400, ("bad_request", error.description or "Bad request.")
+        )
+        return error_response(code, message, error.code or 400)

@@ -1,0 +1,23 @@
+"""Flask extensions, created unbound here and bound in ``create_app``."""
+
+from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase
+
+from widget_server.abuse.client_ip import client_ip_key
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+compress = Compress()
+limiter = Limiter(
+    key_func=client_ip_key,
+    default_limits=[],
+    headers_enabled=True,
+)

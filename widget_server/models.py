@@ -1,0 +1,182 @@
+"""The data: accounts, their widgets and provider accounts, and call requests."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from widget_server.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Account(db.Model):
+    """operator > resellers > clients; a client may sit directly under the operator."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="client")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    # None: the installation's default daily cap.
+    daily_call_cap: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped[Account | None] = relationship(remote_side=[id])
+    widgets: Mapped[list[Widget]] = relationship(back_populates="account")
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="owner")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    account: Mapped[Account] = relationship()
+
+
+class ProviderAccount(db.Model):
+    """A telephony provider login; credentials are a Fernet token, never plain."""
+
+    __tablename__ = "provider_accounts"
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(32))
+    base_url: Mapped[str | None] = mapped_column(String(500))
+    credentials_encrypted: Mapped[str | None] = mapped_column(Text)
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    account: Mapped[Account] = relationship()
+
+
+class Widget(db.Model):
+    __tablename__ = "widgets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    provider_account_id: Mapped[int | None] = mapped_column(ForeignKey("provider_accounts.id"))
+    name: Mapped[str] = mapped_column(String(120), default="Call me back")
+    # Bumped by a token rotation: older embed tokens stop working.
+    token_version: Mapped[int] = mapped_column(default=1)
+    paused: Mapped[bool] = mapped_column(default=False)
+    # The business numbers to ring (E.164), first one first.
+    business_numbers: Mapped[list] = mapped_column(JSON, default=list)
+    home_country: Mapped[str] = mapped_column(String(2), default="US")
+    # Empty: the home country only.
+    allowed_countries: Mapped[list] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    button_label: Mapped[str] = mapped_column(String(60), default="Call me back")
+    button_colour: Mapped[str] = mapped_column(String(7), default="#0b6e4f")
+    button_position: Mapped[str] = mapped_column(String(16), default="bottom-right")
+    consent_text: Mapped[str] = mapped_column(
+        String(500),
+        default="I agree to be called back once at this number about my enquiry.",
+    )
+    # None: the installation default.
+    cap_per_ip: Mapped[int | None]
+    cap_per_number: Mapped[int | None]
+    cap_per_widget: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="widgets")
+    provider_account: Mapped[ProviderAccount | None] = relationship()
+    domains: Mapped[list[AllowedDomain]] = relationship(
+        back_populates="widget", cascade="all, delete-orphan", order_by="AllowedDomain.id"
+    )
+
+    @property
+    def countries(self) -> list[str]:
+        return list(self.allowed_countries or [self.home_country])
+
+
+class AllowedDomain(db.Model):
+    """A host the widget may be embedded on: ``example.com``, ``*.example.com``, ``host:port``."""
+
+    __tablename__ = "allowed_domains"
+    __table_args__ = (UniqueConstraint("widget_id", "pattern"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    widget_id: Mapped[int] = mapped_column(ForeignKey("widgets.id"))
+    pattern: Mapped[str] = mapped_column(String(260))
+
+    widget: Mapped[Widget] = relationship(back_populates="domains")
+
+
+class BlockedNumber(db.Model):
+    __tablename__ = "blocked_numbers"
+    __table_args__ = (UniqueConstraint("account_id", "e164"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    e164: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallRequest(db.Model):
+    __tablename__ = "call_requests"
+    __table_args__ = (Index("ix_call_requests_widget_created", "widget_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    widget_id: Mapped[int] = mapped_column(ForeignKey("widgets.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    visitor_number: Mapped[str] = mapped_column(String(20))
+    visitor_country: Mapped[str] = mapped_column(String(2))
+    client_ip: Mapped[str] = mapped_column(String(64))
+    page_origin: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    reason: Mapped[str | None] = mapped_column(String(64))
+    provider_kind: Mapped[str] = mapped_column(String(32))
+    provider_call_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    widget: Mapped[Widget] = relationship()
+    events: Mapped[list[CallEvent]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="CallEvent.id"
+    )
+
+
+class CallEvent(db.Model):
+    """One timestamped step of a call: a state change, or a provider exchange."""
+
+    __tablename__ = "call_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call_requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    call: Mapped[CallRequest] = relationship(back_populates="events")
+
+
+class UsageCounter(db.Model):
+    """How many calls one scope (ip, number, widget, account) made in one period."""
+
+    __tablename__ = "usage_counters"
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class UsedToken(db.Model):
+    """A single-use id (nonce, captcha solution) kept until it would expire anyway."""
+
+    __tablename__ = "used_tokens"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    token_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,15 @@
+"""Provider adapters, keyed by kind."""
+
+from __future__ import annotations
+
+from widget_server.providers.base import Provider
+from widget_server.providers.simulator import SimulatorProvider
+
+PROVIDERS: dict[str, type[Provider]] = {cls.kind: cls for cls in (SimulatorProvider,)}
+
+
+def provider_class(kind: str) -> type[Provider]:
+    try:
+        return PROVIDERS[kind]
+    except KeyError:
+        raise ValueError(f"unknown provider kind {kind!r}; known: {', '.join(PROVIDERS)}") from None

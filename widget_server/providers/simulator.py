@@ -1,0 +1,44 @@
+"""A built-in provider that pretends to place calls, for the demo and the tests.
+
+It rings the business, then the visitor, bridges and hangs up, with delays
+like a real call's (scaled by ``SIMULATOR_SPEED``). The visitor's number
+chooses the outcome by its last four digits:
+
+============  =========================================
+ends in       outcome
+============  =========================================
+``0002``      the visitor's line is busy: failed, busy
+``0003``      the visitor does not answer: failed, no_answer
+``0004``      the network fails: failed, network_error
+``0005``      the provider refuses: rejected, no_credit
+anything else answered, talks, completed
+============  =========================================
+"""
+
+from __future__ import annotations
+
+import time
+
+from widget_server.providers.base import CallOrder, CallRejected, Provider, Report
+
+# (seconds before the step at speed 1.0, status, reason)
+_ANSWERED = [(0.5, "ringing", None), (2.0, "connected", None), (4.0, "completed", None)]
+_OUTCOMES = {
+    "0002": [(0.5, "ringing", None), (1.5, "failed", "busy")],
+    "0003": [(0.5, "ringing", None), (6.0, "failed", "no_answer")],
+    "0004": [(1.0, "failed", "network_error")],
+}
+
+
+class SimulatorProvider(Provider):
+    kind = "simulator"
+
+    def place_call(self, order: CallOrder, report: Report) -> None:
+        speed = float(self.settings.get("SIMULATOR_SPEED", 1.0))
+        if order.visitor_number.endswith("0005"):
+            raise CallRejected("no_credit", "This site cannot place calls right now.",
+                               provider=self.kind, excerpt="simulated: no credit")
+        report("dialing", leg="business", number=order.business_number)
+        for delay, status, reason in _OUTCOMES.get(order.visitor_number[-4:], _ANSWERED):
+            time.sleep(delay * speed)
+            report(status, reason, leg="visitor")

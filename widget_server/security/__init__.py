@@ -1,0 +1,1 @@
+"""Keys, signed tokens and nonces, secrets at rest, origin checks."""

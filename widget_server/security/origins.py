@@ -1,0 +1,106 @@
+"""The widget's domain whitelist: normalising entries and matching origins.
+
+Entries are hosts (``example.com``), wildcards (``*.example.com``: any
+subdomain, not the apex) and, for development, ``host:port``. Hosts are
+compared lower-cased and IDNA-encoded, so ``BÜCHER.example`` and
+``xn--bcher-kva.example`` are one entry. Without a port an entry matches the
+scheme's default port only, as a CSP host-source does.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class DomainError(ValueError):
+    """A whitelist entry that cannot be used, with a sentence saying why."""
+
+
+def _idna_host(host: str) -> str:
+    host = host.strip().rstrip(".").lower()
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise DomainError(f"{host!r} is not a valid domain name.") from error
+    if host != "localhost" and not all(_LABEL.match(label) for label in host.split(".")):
+        raise DomainError(f"{host!r} is not a valid domain name.")
+    return host
+
+
+def normalise_domain(raw: str) -> str:
+    """The canonical form of a whitelist entry, or ``DomainError``."""
+    text = raw.strip()
+    if "://" in text:
+        text = urlsplit(text).netloc
+    text = text.split("/")[0]
+    if not text:
+        raise DomainError("Enter a domain such as example.com or *.example.com.")
+    wildcard = text.startswith("*.")
+    if wildcard:
+        text = text[2:]
+    host, _, port = text.partition(":")
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise DomainError(f"{port!r} is not a port number.")
+    host = _idna_host(host)
+    if wildcard and host.count(".") < 1:
+        raise DomainError("A wildcard must sit under a registrable domain, like *.example.com.")
+    if "*" in host:
+        raise DomainError("Only a leading '*.' wildcard is allowed.")
+    return ("*." if wildcard else "") + host + (f":{int(port)}" if port else "")
+
+
+def _split_origin(origin: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(origin.strip())
+        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError:
+        return None
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    try:
+        host = _idna_host(host)
+    except DomainError:
+        return None
+    return scheme, host, port or _DEFAULT_PORTS[scheme]
+
+
+def _entry_matches(entry: str, scheme: str, host: str, port: int) -> bool:
+    pattern, _, entry_port = entry.partition(":")
+    if int(entry_port or _DEFAULT_PORTS[scheme]) != port:
+        return False
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    return host == pattern
+
+
+def origin_allowed(origin: str | None, entries: list[str], *, allow_http: bool) -> bool:
+    """Whether ``origin`` (scheme://host[:port]) is on the whitelist."""
+    split = _split_origin(origin or "")
+    if split is None:
+        return False
+    scheme, host, port = split
+    if scheme == "http" and not allow_http:
+        return False
+    return any(_entry_matches(entry, scheme, host, port) for entry in entries)
+
+
+def frame_ancestors(entries: list[str], *, allow_http: bool) -> str:
+    """The CSP ``frame-ancestors`` value: exactly the whitelisted origins."""
+    schemes = ("https", "http") if allow_http else ("https",)
+    sources = [f"{scheme}://{entry}" for entry in entries for scheme in schemes]
+    return "frame-ancestors " + (" ".join(sources) if sources else "'none'")
+
+
+def origin_of(url: str | None) -> str | None:
+    """``scheme://host[:port]`` of a URL such as a Referer, or None."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"

@@ -1,0 +1,42 @@
+"""Single-use ids (form nonces, captcha solutions) stored until they expire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from widget_server.db_ops import insert_ignore
+from widget_server.errors import Refusal
+from widget_server.extensions import db
+from widget_server.models import UsedToken, utcnow
+
+
+@dataclass(frozen=True)
+class SingleUse:
+    """An id that may be used once, and the refusal a second use gets."""
+
+    kind: str
+    token_id: str
+    ttl_seconds: int
+    refusal: Refusal
+
+    def consume(self) -> None:
+        """Record the id as used in the current transaction, or raise the refusal.
+
+        The insert is atomic: of two requests racing with one id, one inserts
+        and the other finds the row and is refused.
+        """
+        inserted = insert_ignore(UsedToken, {
+            "kind": self.kind, "token_id": self.token_id,
+            "expires_at": utcnow() + timedelta(seconds=self.ttl_seconds),
+        })
+        if not inserted:
+            raise self.refusal
+
+
+def purge_expired() -> int:
+    result = db.session.execute(delete(UsedToken).where(UsedToken.expires_at < utcnow()))
+    db.session.commit()
+    return result.rowcount
