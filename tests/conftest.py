@@ -57,18 +57,38 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def app(tmp_path, database_url):
-    app = create_app(base_config(tmp_path / "instance", database_url))
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        if database_url:
+def make_app(tmp_path, database_url):
+    """Build apps on this test's database with the settings a test chooses.
+
+    ``make_app(CAPTCHA="hcaptcha")`` overlays ``base_config``; apps built in
+    one test share the instance folder and the database (as after a restart).
+    """
+    apps = []
+
+    def build(**overrides):
+        app = create_app(base_config(tmp_path / "instance", database_url) | overrides)
+        with app.app_context():
+            upgrade(directory=app.extensions["migrate"].directory)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    if database_url and apps:
+        with apps[0].app_context():
             tables = ", ".join(t.name for t in db.metadata.sorted_tables)
             db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             db.session.commit()
-        db.engine.dispose()
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture

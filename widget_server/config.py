@@ -58,6 +58,8 @@ class Defaults:
     CAPTCHA_VERIFY_URL: str = ""
     # Hostname the captcha vendor must report (this server's); empty: request host.
     CAPTCHA_HOSTNAME: str = ""
+    # Seconds to wait for the vendor's siteverify before answering 503.
+    CAPTCHA_TIMEOUT: float = 5.0
     ALTCHA_MAX_NUMBER: int = 50_000
     ALTCHA_MAX_AGE: int = 10 * 60
 
