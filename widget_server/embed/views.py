@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import phonenumbers
 from flask import (Blueprint, Response, current_app, jsonify, render_template, request,
                    url_for)
 from sqlalchemy import select
@@ -108,6 +109,9 @@ def frame(token: str):
         nonce=tokens.form_nonce(widget),
         page_origin=page_origin,
         captcha=captcha_verifier().frame_settings(),
+        # The country select turns a national number into +<code><number>.
+        calling_codes={country: phonenumbers.country_code_for_region(country)
+                       for country in widget.countries},
     )
     response = Response(html, mimetype="text/html")
     captcha_origin = "https://*.hcaptcha.com https://challenges.cloudflare.com"
