@@ -1,0 +1,472 @@
+"""Size, throughput and latency figures for widget-server, as ratios where they can be.
+
+Run: ``.venv/bin/python benchmarks/run.py [--seconds N]``. Everything runs on
+127.0.0.1: a fresh instance folder in a temporary directory, the app and a
+bare Flask baseline each under gunicorn on a free port, and one load
+generator (``wrk`` when installed, else a Python thread pool) for both.
+
+Printed:
+1. loader.js bytes raw, gzip and brotli, as the app sends them.
+2. The frame's bytes after gzip: its HTML plus every same-origin script and
+   stylesheet it references (a third-party captcha script is not counted).
+3. ``POST /embed/v1/calls`` throughput and p50/p99 latency against the
+   baseline's, same client, same concurrency. Every POST is a valid call
+   (fresh nonce, solved captcha, distinct number) that the app admits with
+   202, or the script fails: a benchmark of refusals would measure nothing.
+   No queue consumer runs: the request path only enqueues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gzip
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+PAGE_ORIGIN = "http://shop.example"
+BUSINESS_NUMBER = "+12025550100"
+HIGH = 10**9
+# Burst limits and caps out of the way: the benchmark measures the request
+# path, not the refusal of the 6th call from one address.
+BENCH_SETTINGS = {
+    "DEVELOPMENT": "1",
+    "ALTCHA_MAX_NUMBER": "10",
+    "LIMIT_CALL_POST": f"{HIGH}/second",
+    "LIMIT_CHALLENGE": f"{HIGH}/second",
+    "LIMIT_FRAME": f"{HIGH}/second",
+    "LIMIT_LOADER": f"{HIGH}/second",
+    "LIMIT_CALL_STATUS": f"{HIGH}/second",
+    "CAP_PER_IP": str(HIGH),
+    "CAP_PER_NUMBER": str(HIGH),
+    "CAP_PER_WIDGET": str(HIGH),
+    "CAP_PER_ACCOUNT": str(HIGH),
+    "CAP_PER_NUMBER_PER_MINUTE": str(HIGH),
+}
+LOADER_TARGET = 2_000
+FRAME_TARGET = 20_000
+RATIO_TARGET = 0.5
+
+
+# ---------------------------------------------------------------- processes
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn_command(spec: str, port: int, workers: int, threads: int, chdir: Path) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+            "--keep-alive", "5", "--log-level", "warning", "--chdir", str(chdir), spec]
+
+
+class Server:
+    """A gunicorn master started here, stopped by its own pid."""
+
+    def __init__(self, name: str, command: list[str], env: dict, port: int, log_dir: Path):
+        self.name, self.port = name, port
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(command, env=env, stdout=self._log,
+                                        stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                status, _, _ = http_get(self.port, "/healthz")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise SystemExit(f"{self.name} did not start; its log:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def http_get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    """Status, headers and the body exactly as sent (still compressed)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+# -------------------------------------------------------------------- sizes
+
+def decoded(headers: dict, body: bytes) -> bytes:
+    encoding = headers.get("content-encoding", "")
+    if encoding == "gzip":
+        return gzip.decompress(body)
+    if encoding == "br":
+        import brotli
+        return brotli.decompress(body)
+    return body
+
+
+def loader_sizes(port: int) -> dict:
+    sizes = {}
+    for label, accept in (("raw", "identity"), ("gzip", "gzip"), ("br", "br")):
+        status, headers, body = http_get(port, "/embed/v1/loader.js", {"Accept-Encoding": accept})
+        if status != 200:
+            raise SystemExit(f"GET /embed/v1/loader.js answered {status}: {body[:200]!r}")
+        sizes[label] = (len(body), headers.get("content-encoding", "identity"))
+    return sizes
+
+
+class _AssetLinks(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script" and attrs.get("src"):
+            self.links.append(attrs["src"])
+        rel = (attrs.get("rel") or "").lower().split()
+        if tag == "link" and "stylesheet" in rel and attrs.get("href"):
+            self.links.append(attrs["href"])
+
+
+def frame_sizes(port: int, token: str) -> tuple[list[tuple[str, int, str]], list[str]]:
+    """(path, gzip bytes on the wire, encoding) for the frame and its same-origin assets."""
+    gzip_only = {"Accept-Encoding": "gzip"}
+    frame_path = f"/embed/v1/frame/{token}?origin={PAGE_ORIGIN}"
+    status, headers, body = http_get(port, frame_path, gzip_only)
+    if status != 200:
+        raise SystemExit(f"GET the frame answered {status}: {decoded(headers, body)[:300]!r}")
+    rows = [("frame HTML", len(body), headers.get("content-encoding", "identity"))]
+    parser = _AssetLinks()
+    parser.feed(decoded(headers, body).decode())
+    base = f"http://127.0.0.1:{port}{frame_path}"
+    skipped = []
+    for link in dict.fromkeys(parser.links):
+        url = urlsplit(urljoin(base, link))
+        if url.netloc != f"127.0.0.1:{port}":
+            skipped.append(link)
+            continue
+        path = url.path + (f"?{url.query}" if url.query else "")
+        status, headers, body = http_get(port, path, gzip_only)
+        if status != 200:
+            raise SystemExit(f"GET {path} (referenced by the frame) answered {status}")
+        rows.append((url.path, len(body), headers.get("content-encoding", "identity")))
+    return rows, skipped
+
+
+# ------------------------------------------------------------- fixtures
+
+def bench_env(instance: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIDGET_SERVER_")}
+    env.update({f"WIDGET_SERVER_{k}": v for k, v in BENCH_SETTINGS.items()})
+    env["WIDGET_SERVER_INSTANCE_PATH"] = str(instance)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def create_widget(env: dict) -> str:
+    """Migrate the fresh instance and create an account and widget; return its embed token."""
+    cli = [sys.executable, "-c", "from widget_server.cli import main; main()"]
+    for args in (["init"], ["account", "create", "bench"],
+                 ["widget", "create", "--account", "bench", "--domain", "shop.example",
+                  "--number", BUSINESS_NUMBER]):
+        done = subprocess.run(cli + args, env=env, cwd=ROOT, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"widget-server {' '.join(args)} failed:\n{done.stderr}")
+    match = re.search(r'data-widget="([^"]+)"', done.stdout)
+    if not match:
+        raise SystemExit(f"No embed token in: {done.stdout}")
+    return match.group(1)
+
+
+def _visitor_numbers():
+    """Distinct valid US numbers; none ends in the simulator's 0002..0005 outcomes."""
+    for exchange in range(550, 560):
+        for line in range(10_000):
+            if 2 <= line <= 5:
+                continue
+            yield f"+1202{exchange}{line:04d}"
+
+
+class CallBodies:
+    """Valid call requests: each with its own nonce, captcha solution and number.
+
+    Nonces and ALTCHA challenges are minted by an app built on the same
+    instance folder (so with the same keys) as the one under gunicorn: the
+    same code the frame and the challenge endpoint run, without spending
+    the measured server's time on them.
+    """
+
+    def __init__(self, env: dict, token: str):
+        import altcha
+        from widget_server import create_app
+        from widget_server.abuse.captcha import AltchaVerifier
+        from widget_server.calls.service import widget_for_token
+        from widget_server.config import settings_from_env
+        from widget_server.security.tokens import form_nonce
+
+        self._altcha, self._form_nonce = altcha, form_nonce
+        self._verifier = AltchaVerifier()
+        self._widget_for_token = widget_for_token
+        self.app = create_app(settings_from_env(env))
+        self.token = token
+        self._numbers = _visitor_numbers()
+
+    def _captcha(self) -> str:
+        challenge = self._verifier.challenge()
+        solution = self._altcha.solve_challenge_v1(
+            challenge["challenge"], challenge["salt"], challenge["algorithm"],
+            challenge["maxnumber"])
+        payload = {"algorithm": challenge["algorithm"], "challenge": challenge["challenge"],
+                   "number": solution.number, "salt": challenge["salt"],
+                   "signature": challenge["signature"]}
+        return base64.b64encode(json.dumps(payload).encode()).decode()
+
+    def write(self, path: Path, count: int) -> None:
+        with self.app.app_context(), open(path, "w") as out:
+            widget = self._widget_for_token(self.token)
+            for _ in range(count):
+                body = {"token": self.token, "nonce": self._form_nonce(widget),
+                        "phone": next(self._numbers), "captcha": self._captcha(),
+                        "page_origin": PAGE_ORIGIN, "consent": True}
+                out.write(json.dumps(body, separators=(",", ":")) + "\n")
+
+
+# ------------------------------------------------------------------- load
+
+def run_wrk(port: int, path: str, bodies: Path, seconds: float, connections: int,
+            threads: int, mode: str) -> dict:
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+               "--timeout", "10s", "-s", str(HERE / "post_bodies.lua"),
+               f"http://127.0.0.1:{port}{path}", "--", str(bodies), str(threads),
+               f"http://127.0.0.1:{port}", mode]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    match = re.search(r"^RESULT (.*)$", done.stdout, re.M)
+    if done.returncode or not match:
+        raise SystemExit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
+    result = json.loads(match.group(1))
+    return {"rps": result["requests"] / (result["duration_us"] / 1e6),
+            "p50_ms": result["p50_us"] / 1000, "p99_ms": result["p99_us"] / 1000,
+            "requests": result["requests"], "statuses": result["statuses"],
+            "socket_errors": result["socket_errors"], "exhausted": result["exhausted"]}
+
+
+def run_python_client(port: int, path: str, bodies: Path, seconds: float, connections: int,
+                      threads: int, mode: str) -> dict:
+    """The fallback client: one thread and one keep-alive connection per connection slot."""
+    import requests
+
+    lines = bodies.read_text().splitlines()
+    lock, cursor = threading.Lock(), [0]
+    origin = f"http://127.0.0.1:{port}"
+    headers = {"Content-Type": "application/json", "Origin": origin}
+    deadline = time.monotonic() + seconds
+    exhausted = [False]
+
+    def next_body() -> str | None:
+        with lock:
+            if cursor[0] >= len(lines):
+                if mode != "cycle":
+                    exhausted[0] = True
+                    return None
+                cursor[0] = 0
+            cursor[0] += 1
+            return lines[cursor[0] - 1]
+
+    def worker() -> tuple[list[float], dict, int]:
+        session, latencies, statuses, errors = requests.Session(), [], {}, 0
+        while time.monotonic() < deadline and (body := next_body()) is not None:
+            started = time.perf_counter()
+            try:
+                reply = session.post(origin + path, data=body, headers=headers, timeout=10)
+            except requests.RequestException:
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - started)
+            statuses[str(reply.status_code)] = statuses.get(str(reply.status_code), 0) + 1
+        return latencies, statuses, errors
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(connections) as pool:
+        results = list(pool.map(lambda _: worker(), range(connections)))
+    elapsed = time.monotonic() - started
+    latencies = sorted(x for result in results for x in result[0])
+    statuses: dict[str, int] = {}
+    for _, counts, _ in results:
+        for status, n in counts.items():
+            statuses[status] = statuses.get(status, 0) + n
+    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
+    return {"rps": len(latencies) / elapsed, "p50_ms": quantiles[49] * 1000,
+            "p99_ms": quantiles[98] * 1000, "requests": len(latencies), "statuses": statuses,
+            "socket_errors": sum(r[2] for r in results), "exhausted": exhausted[0]}
+
+
+# ------------------------------------------------------------------ report
+
+def verdict(ok: bool) -> str:
+    return "pass" if ok else "FAIL"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10,
+                        help="length of each measured load run (default 10)")
+    parser.add_argument("--connections", type=int, default=16,
+                        help="concurrent connections of the load generator (default 16)")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1),
+                        help="gunicorn workers for each server (default 2 per core)")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="gunicorn threads per worker (default 4)")
+    parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 when a target is missed, not only when the run is invalid")
+    options = parser.parse_args()
+    use_wrk = options.client == "wrk" or (options.client == "auto" and shutil.which("wrk"))
+    load = run_wrk if use_wrk else run_python_client
+    client_threads = 1 if use_wrk else options.connections
+    warmup = min(3, max(1, options.seconds // 3))
+
+    workdir = Path(tempfile.mkdtemp(prefix="widget-server-bench-"))
+    servers: list[Server] = []
+    try:
+        env = bench_env(workdir / "instance")
+        token = create_widget(env)
+        app_port, base_port = free_port(), free_port()
+        app_cmd = gunicorn_command("widget_server:create_app()", app_port, options.workers,
+                                   options.threads, ROOT)
+        base_cmd = gunicorn_command("baseline_app:app", base_port, options.workers,
+                                    options.threads, HERE)
+        servers.append(Server("app", app_cmd, env, app_port, workdir))
+        servers.append(Server("baseline", base_cmd, env, base_port, workdir))
+        for server in servers:
+            server.wait_ready()
+
+        loader = loader_sizes(app_port)
+        frame_rows, skipped = frame_sizes(app_port, token)
+        frame_total = sum(row[1] for row in frame_rows)
+
+        bodies = CallBodies(env, token)
+        made = time.monotonic()
+        warm_file, base_file, main_file = (workdir / n for n in ("warm", "base", "main"))
+        bodies.write(warm_file, 1500)
+        bodies.write(base_file, 200)
+
+        def measure(port, path, file, seconds, mode):
+            return load(port, path, file, seconds, options.connections, client_threads, mode)
+
+        warm_app = measure(app_port, "/embed/v1/calls", warm_file, warmup, "once")
+        measure(base_port, "/echo", base_file, warmup, "cycle")
+        # Enough fresh calls for the measured run at three times the warm rate.
+        needed = int(max(warm_app["rps"], 50) * options.seconds * 3) + 500
+        made = time.monotonic()
+        bodies.write(main_file, needed)
+        made = time.monotonic() - made
+
+        base = measure(base_port, "/echo", base_file, options.seconds, "cycle")
+        app = measure(app_port, "/embed/v1/calls", main_file, options.seconds, "once")
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    client = (f"wrk, 1 thread, {options.connections} connections" if use_wrk
+              else f"python requests, {options.connections} threads (wrk not found)")
+    print("widget-server benchmarks (all traffic on 127.0.0.1)")
+    print(f"  app:      {' '.join(app_cmd)}")
+    print(f"  baseline: {' '.join(base_cmd)}")
+    print(f"  client:   {client}; {options.seconds:g} s per run after a {warmup:g} s warm-up")
+    print(f"  {needed} valid call requests precomputed in {made:.1f} s "
+          "(fresh nonce, ALTCHA solution and number each)")
+    print()
+    print("loader.js as served:")
+    for label, (size, encoding) in loader.items():
+        print(f"  Accept-Encoding {label:<8} {size:>7,} bytes  (Content-Encoding: {encoding})")
+    print("frame, Accept-Encoding gzip:")
+    for path, size, encoding in frame_rows:
+        print(f"  {path:<28} {size:>7,} bytes  (Content-Encoding: {encoding})")
+    for link in skipped:
+        print(f"  {link:<28} not counted (third-party)")
+    print()
+
+    statuses = {int(k): v for k, v in app["statuses"].items()}
+    other = {k: v for k, v in statuses.items() if k != 202}
+    throughput_ratio = app["rps"] / base["rps"]
+    p99_ratio = base["p99_ms"] / app["p99_ms"] if app["p99_ms"] else 0.0
+    p50_ratio = base["p50_ms"] / app["p50_ms"] if app["p50_ms"] else 0.0
+    rows = [
+        ("loader.js gzip bytes", f"{loader['gzip'][0]:,}", f"<= {LOADER_TARGET:,}",
+         verdict(loader["gzip"][0] <= LOADER_TARGET)),
+        ("loader.js raw bytes", f"{loader['raw'][0]:,}", "", ""),
+        ("loader.js brotli bytes", f"{loader['br'][0]:,}", "", ""),
+        ("frame total gzip bytes", f"{frame_total:,}", f"<= {FRAME_TARGET:,}",
+         verdict(frame_total <= FRAME_TARGET)),
+        ("baseline POST /echo req/s", f"{base['rps']:,.0f}", "", ""),
+        ("app POST /embed/v1/calls req/s", f"{app['rps']:,.0f}", "", ""),
+        ("throughput ratio app/baseline", f"{throughput_ratio:.2f}", f">= {RATIO_TARGET}",
+         verdict(throughput_ratio >= RATIO_TARGET)),
+        ("baseline p50 / p99 ms", f"{base['p50_ms']:.1f} / {base['p99_ms']:.1f}", "", ""),
+        ("app p50 / p99 ms", f"{app['p50_ms']:.1f} / {app['p99_ms']:.1f}", "", ""),
+        ("p50 ratio baseline/app", f"{p50_ratio:.2f}", "", ""),
+        ("p99 ratio baseline/app", f"{p99_ratio:.2f}", f">= {RATIO_TARGET}",
+         verdict(p99_ratio >= RATIO_TARGET)),
+        ("app responses 202", f"{statuses.get(202, 0):,}", "all", verdict(not other)),
+    ]
+    widths = [max(len(row[i]) for row in rows + [("metric", "value", "target", "result")])
+              for i in range(4)]
+    for row in [("metric", "value", "target", "result")] + rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    print("(latency ratios: baseline latency / app latency, so 0.5 means twice as slow)")
+
+    invalid = []
+    if other:
+        invalid.append(f"the app answered other statuses than 202: {other}")
+    if app["socket_errors"] or base["socket_errors"]:
+        invalid.append(f"socket errors: app {app['socket_errors']}, "
+                       f"baseline {base['socket_errors']}")
+    if app["exhausted"]:
+        invalid.append("the precomputed call requests ran out before the run ended")
+    if base["statuses"].keys() != {"200"}:
+        invalid.append(f"the baseline answered {base['statuses']}")
+    if warm_app["statuses"].keys() != {"202"}:
+        invalid.append(f"warm-up calls answered {warm_app['statuses']}")
+    for problem in invalid:
+        print(f"INVALID RUN: {problem}")
+    missed = not all(row[3] != "FAIL" for row in rows)
+    return 1 if invalid or (options.strict and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
