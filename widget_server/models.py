@@ -59,6 +59,9 @@ class ProviderAccount(db.Model):
     base_url: Mapped[str | None] = mapped_column(String(500))
     credentials_encrypted: Mapped[str | None] = mapped_column(Text)
     options: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Circuit breaker: consecutive transport failures, and until when calls are refused.
+    failure_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    circuit_open_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship()
@@ -70,6 +73,8 @@ class Widget(db.Model):
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     provider_account_id: Mapped[int | None] = mapped_column(ForeignKey("provider_accounts.id"))
+    # This widget's provider options, over the provider account's own.
+    provider_options: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     name: Mapped[str] = mapped_column(String(120), default="Call me back")
     # Bumped by a token rotation: older embed tokens stop working.
     token_version: Mapped[int] = mapped_column(default=1)
@@ -140,6 +145,8 @@ class CallRequest(db.Model):
     reason: Mapped[str | None] = mapped_column(String(64))
     provider_kind: Mapped[str] = mapped_column(String(32))
     provider_call_id: Mapped[str | None] = mapped_column(String(100))
+    # What the provider reported of the call: leg durations, credit used.
+    provider_report: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

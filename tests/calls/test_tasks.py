@@ -45,7 +45,7 @@ class CountingSimulator(SimulatorProvider):
     dials: list = []
 
     def place_call(self, order, report):
-        self.dials.append(order.idempotency_key)
+        self.dials.append(order.call_id)
         super().place_call(order, report)
 
 

@@ -45,6 +45,31 @@ def record(call_id: int, status: str, reason: str | None = None, **detail: objec
     db.session.commit()
 
 
+class StoredCallReport:
+    """Stores what an adapter reports about one call as events."""
+
+    def __init__(self, call_id: int):
+        self.call_id = call_id
+
+    def progress(self, status: str, reason: str | None = None, **detail: object) -> None:
+        record(self.call_id, status, reason, **detail)
+
+    def exchange(self, **evidence: object) -> None:
+        call = db.session.get(CallRequest, self.call_id)
+        db.session.add(CallEvent(call_id=self.call_id, status=call.status,
+                                 detail={"exchange": evidence}))
+        db.session.commit()
+
+    def provider_call_id(self, value: str) -> None:
+        db.session.get(CallRequest, self.call_id).provider_call_id = value[:100]
+        db.session.commit()
+
+    def provider_report(self, **figures: object) -> None:
+        call = db.session.get(CallRequest, self.call_id)
+        call.provider_report = {**(call.provider_report or {}), **figures}
+        db.session.commit()
+
+
 def _provider_for(call: CallRequest):
     account = call.widget.provider_account
     settings = dict(current_app.config)
@@ -71,14 +96,13 @@ def place_call(call_id: int) -> None:
                                  call.public_id, type(error).__name__)
         record(call_id, "failed", "provider_credentials")
         return
-    order = CallOrder(idempotency_key=call.public_id,
+    order = CallOrder(call_id=call.public_id,
                       business_number=call.widget.business_numbers[0],
                       visitor_number=call.visitor_number,
                       options={})
     db.session.remove()
 
-    def report(status: str, reason: str | None = None, **detail: object) -> None:
-        record(call_id, status, reason, **detail)
+    report = StoredCallReport(call_id)
 
     try:
         provider.place_call(order, report)
@@ -86,7 +110,7 @@ def place_call(call_id: int) -> None:
         final = "rejected" if isinstance(error, CallRejected) else "failed"
         record(call_id, final, error.reason, message=error.message)
     except Exception:
-        current_app.logger.exception("call %s: provider %s crashed", order.idempotency_key,
+        current_app.logger.exception("call %s: provider %s crashed", order.call_id,
                                      provider.kind)
         record(call_id, "failed", "provider_error")
         raise

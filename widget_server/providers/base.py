@@ -1,74 +1,145 @@
-"""The interface every telephony provider adapter implements.
+"""The interface every telephony provider adapter implements, and its shared HTTP work.
 
-An adapter gets a ``CallOrder`` (who to ring first, who second, the
-idempotency key) and reports each step through ``report``, which stores it
-as a call event. It raises ``ProviderError`` subclasses chosen by what the
-caller should do next, never a bare exception.
+An adapter gets a ``CallOrder`` (who to ring first, who second, our
+idempotency key) and tells the worker what happens through a ``CallReport``:
+state changes, each raw provider exchange (already redacted), the provider's
+own call id, and whether to poll again later. It raises a ``ProviderError``
+chosen by what the worker should do next, never a bare exception.
+
+``HttpProvider.send`` is the one place that talks HTTP: one session,
+connect and read timeouts, a size cap on answers, strict UTF-8, credential
+redaction, and the mapping of transport failures onto those errors.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import ClassVar, Protocol
+from urllib.parse import quote, quote_plus
 
-# The states a call request moves through, in order; failed and rejected end it.
+import requests
+from urllib3.exceptions import NewConnectionError
+
+# The states a call request moves through; completed, failed and rejected end it.
 STATES = ("queued", "dialing", "ringing", "connected", "completed", "failed", "rejected")
-FINAL_STATES = {"completed", "failed", "rejected"}
+FINAL_STATES = frozenset({"completed", "failed", "rejected"})
+
+# Answers larger than this are not read further: no provider documents one.
+MAX_ANSWER_BYTES = 64 * 1024
+REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
 class CallOrder:
     # Our public call id: passed on where a provider de-duplicates requests.
-    idempotency_key: str
+    call_id: str
     # Rung first: the business. The visitor is rung only once it answered.
     business_number: str
     # Rung second: the visitor, E.164.
     visitor_number: str
+    # The page the visitor asked from (its origin), for providers that report it.
+    page: str = ""
+    # A signed URL of ours for providers that call back, else empty.
+    callback_url: str = ""
+    # The provider's own options: the provider account's, overlaid by the widget's.
     options: dict = field(default_factory=dict)
 
 
-class Report(Protocol):
-    def __call__(self, status: str, reason: str | None = None, **detail: object) -> None: ...
+class CallReport(Protocol):
+    """How an adapter tells the worker what happened; each call stores an event."""
+
+    def progress(self, status: str, reason: str | None = None, **detail: object) -> None: ...
+
+    def exchange(self, **evidence: object) -> None: ...
+
+    def provider_call_id(self, value: str) -> None: ...
+
+    def provider_report(self, **figures: object) -> None: ...
 
 
 class ProviderError(Exception):
-    """A provider refused or failed; ``reason`` is ours, ``message`` for the visitor."""
+    """A provider refused or failed. ``reason`` is ours; ``message`` is for the visitor."""
 
-    # Whether placing the call again could ring someone twice.
+    # The state the call ends in when this error ends it.
+    final_state = "failed"
+    # Whether placing the call again could not ring anyone twice.
     retry_safe = False
+    # Whether this failure counts towards opening the provider account's circuit.
+    trips_circuit = False
 
-    def __init__(self, reason: str, message: str, *, provider: str = "", excerpt: str = ""):
-        super().__init__(f"{provider}: {reason}: {excerpt[:200]}")
+    def __init__(self, reason: str, message: str, *, provider: str = "", excerpt: str = "",
+                 retry_safe: bool | None = None):
+        super().__init__(f"{provider or 'provider'}: {reason}: {excerpt[:200]}")
         self.reason = reason
         self.message = message
         self.provider = provider
+        self.excerpt = excerpt[:500]
+        if retry_safe is not None:
+            self.retry_safe = retry_safe
 
 
 class CallRejected(ProviderError):
-    """The provider refused the request (credit, number, flood): the call ends as rejected."""
+    """The provider answered and refused the request (credit, number, flood, credentials)."""
+
+    final_state = "rejected"
 
 
 class ProviderUnavailable(ProviderError):
-    """The provider could not be reached before it acted: safe to try again."""
+    """The provider could not be reached, so it cannot have acted: safe to try again."""
 
     retry_safe = True
+    trips_circuit = True
+
+
+class ProviderNoAnswer(ProviderError):
+    """The request may have reached the provider but no usable answer came back.
+
+    Only safe to retry where the provider de-duplicates on our key.
+    """
+
+    trips_circuit = True
+
+
+class MalformedAnswer(ProviderError):
+    """The provider answered something its documents do not describe."""
+
+    trips_circuit = True
 
 
 @dataclass(frozen=True)
 class Field:
+    """A credential or option an adapter declares; it drives the CLI, admin and API."""
+
     name: str
     label: str
     secret: bool = False
     required: bool = True
+    max_length: int | None = None
+
+
+SORRY = "We could not place the call just now. Please try again in a few minutes."
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    text: str
+    content_type: str
 
 
 class Provider:
-    """Base adapter. Subclasses set ``kind`` and the fields, and implement ``place_call``."""
+    """Base adapter: subclasses set ``kind`` and their fields, and implement ``place_call``."""
 
-    kind = ""
-    credential_fields: tuple[Field, ...] = ()
-    option_fields: tuple[Field, ...] = ()
-    default_base_url = ""
+    kind: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    credential_fields: ClassVar[tuple[Field, ...]] = ()
+    option_fields: ClassVar[tuple[Field, ...]] = ()
+    default_base_url: ClassVar[str] = ""
+    # Whether the provider ignores a repeated request with the same key of ours.
+    dedupes_requests: ClassVar[bool] = False
+    # Whether the adapter follows calls by polling the provider after placing them.
+    polls: ClassVar[bool] = False
 
     def __init__(self, *, base_url: str | None, credentials: dict, options: dict,
                  settings: dict):
@@ -77,8 +148,127 @@ class Provider:
         self.options = options
         self.settings = settings
 
-    def place_call(self, order: CallOrder, report: Report) -> None:
+    def place_call(self, order: CallOrder, report: CallReport) -> None:
         raise NotImplementedError
 
+    def poll(self, order: CallOrder, provider_call_id: str, report: CallReport) -> bool:
+        """Ask the provider how the call went; True once nothing more will change."""
+        return True
 
-ReportFactory = Callable[[int], Report]
+    def handle_callback(self, order: CallOrder, params: dict, report: CallReport) -> None:
+        """A provider's callback for ``order``; raise ``ProviderError`` to refuse it."""
+        raise CallRejected("callback_unexpected", SORRY, provider=self.kind)
+
+    def check(self, report: CallReport, *, test_from: str | None = None,
+              test_to: str | None = None) -> str:
+        """Validate the account where the API allows (a test call otherwise); a sentence."""
+        if not (test_from and test_to):
+            return (f"{self.label or self.kind} has no way to check credentials without "
+                    "placing a call: give a number to ring first and one to ring second.")
+        self.place_call(CallOrder(call_id=f"check{int(time.time())}",
+                                  business_number=test_from, visitor_number=test_to,
+                                  options=self.options), report)
+        return "The test call was accepted by the provider."
+
+
+class HttpProvider(Provider):
+    """An adapter that speaks HTTP: ``send`` does the shared, careful part."""
+
+    # (connect, read) seconds; an adapter whose answer waits for a leg raises read.
+    timeouts: ClassVar[tuple[float, float]] = (3.05, 15.0)
+    _session: ClassVar[requests.Session | None] = None
+
+    @classmethod
+    def session(cls) -> requests.Session:
+        if HttpProvider._session is None:
+            HttpProvider._session = requests.Session()
+        return HttpProvider._session
+
+    def secrets(self) -> list[str]:
+        """The values that must never be stored or shown: every secret credential."""
+        names = {f.name for f in self.credential_fields if f.secret}
+        return [str(v) for k, v in self.credentials.items() if k in names and v]
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets():
+            for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+                text = text.replace(form, REDACTED)
+        return text
+
+    def _redact_params(self, params: dict | None) -> dict | None:
+        if params is None:
+            return None
+        secret_names = {f.name for f in self.credential_fields if f.secret}
+        return {k: (REDACTED if k in secret_names else self.redact(str(v)))
+                for k, v in params.items()}
+
+    def send(self, method: str, path: str, report: CallReport, *, params: dict | None = None,
+             data: dict | None = None, headers: dict | None = None,
+             read_timeout: float | None = None, url: str | None = None) -> Answer:
+        """One HTTP exchange, recorded (redacted) as evidence, or a ``ProviderError``."""
+        target = url or f"{self.base_url}{path}"
+        timeout = (self.timeouts[0], read_timeout or self.timeouts[1])
+        evidence: dict = {"method": method, "url": self.redact(target.split("?")[0]),
+                          "params": self._redact_params(params),
+                          "form": self._redact_params(data)}
+        started = time.monotonic()
+        try:
+            with self.session().request(method, target, params=params, data=data,
+                                        headers=headers, timeout=timeout, stream=True,
+                                        allow_redirects=False) as response:
+                body = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
+                status, content_type = response.status_code, response.headers.get(
+                    "Content-Type", "")
+        except requests.ConnectionError as error:
+            evidence["error"] = type(error).__name__
+            report.exchange(**evidence, elapsed_ms=_ms(started))
+            if isinstance(error, requests.ConnectTimeout) or not _may_have_sent(error):
+                raise ProviderUnavailable("provider_unreachable", SORRY, provider=self.kind,
+                                          excerpt=type(error).__name__) from error
+            raise ProviderNoAnswer("provider_timeout", SORRY, provider=self.kind,
+                                   excerpt=type(error).__name__,
+                                   retry_safe=self.dedupes_requests) from error
+        except requests.Timeout as error:
+            evidence["error"] = type(error).__name__
+            report.exchange(**evidence, elapsed_ms=_ms(started))
+            raise ProviderNoAnswer("provider_timeout", SORRY, provider=self.kind,
+                                   excerpt=type(error).__name__,
+                                   retry_safe=self.dedupes_requests) from error
+        except requests.RequestException as error:
+            evidence["error"] = type(error).__name__
+            report.exchange(**evidence, elapsed_ms=_ms(started))
+            raise ProviderUnavailable("provider_unreachable", SORRY, provider=self.kind,
+                                      excerpt=type(error).__name__) from error
+        too_large = len(body) > MAX_ANSWER_BYTES
+        text = body[:MAX_ANSWER_BYTES].decode("utf-8", errors="replace")
+        report.exchange(**evidence, status=status, content_type=content_type,
+                        answer=self.redact(text[:2000]), answer_bytes=len(body),
+                        elapsed_ms=_ms(started))
+        if status >= 500:
+            raise ProviderNoAnswer("provider_server_error", SORRY, provider=self.kind,
+                                   excerpt=f"HTTP {status}", retry_safe=self.dedupes_requests)
+        if too_large:
+            raise MalformedAnswer("provider_answer_too_large", SORRY, provider=self.kind,
+                                  excerpt=f"more than {MAX_ANSWER_BYTES} bytes")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedAnswer("provider_answer_not_utf8", SORRY, provider=self.kind,
+                                  excerpt=self.redact(text[:200])) from None
+        return Answer(status=status, text=text, content_type=content_type)
+
+    def malformed(self, answer: Answer | str) -> MalformedAnswer:
+        text = answer.text if isinstance(answer, Answer) else answer
+        return MalformedAnswer("provider_answer_unexpected", SORRY, provider=self.kind,
+                               excerpt=self.redact(text[:200]))
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _may_have_sent(error: requests.ConnectionError) -> bool:
+    """A refused connection or a failed lookup never reached the provider."""
+    cause = error.args[0] if error.args else None
+    reason = getattr(cause, "reason", cause)
+    return not isinstance(reason, NewConnectionError)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 
-from widget_server.providers.base import CallOrder, CallRejected, Provider, Report
+from widget_server.providers.base import CallOrder, CallRejected, CallReport, Provider
 
 # (seconds before the step at speed 1.0, status, reason)
 _ANSWERED = [(0.5, "ringing", None), (2.0, "connected", None), (4.0, "completed", None)]
@@ -32,13 +32,14 @@ _OUTCOMES = {
 
 class SimulatorProvider(Provider):
     kind = "simulator"
+    label = "Simulator (no real calls)"
 
-    def place_call(self, order: CallOrder, report: Report) -> None:
+    def place_call(self, order: CallOrder, report: CallReport) -> None:
         speed = float(self.settings.get("SIMULATOR_SPEED", 1.0))
         if order.visitor_number.endswith("0005"):
             raise CallRejected("no_credit", "This site cannot place calls right now.",
                                provider=self.kind, excerpt="simulated: no credit")
-        report("dialing", leg="business", number=order.business_number)
+        report.progress("dialing", leg="business")
         for delay, status, reason in _OUTCOMES.get(order.visitor_number[-4:], _ANSWERED):
             time.sleep(delay * speed)
-            report(status, reason, leg="visitor")
+            report.progress(status, reason, leg="visitor")
