@@ -37,6 +37,7 @@ _HTTP_CODES = {
     405: ("method_not_allowed", "This address does not accept that method."),
     413: ("body_too_large", "The request body is too large."),
     415: ("unsupported_media_type", "Send the request as application/json."),
+    500: ("internal_error", "Something went wrong on our side; please try again later."),
 }
 
 

@@ -148,7 +148,11 @@ def create_call():
     if not request.is_json:
         raise Refusal("unsupported_media_type", "Send the request as application/json.",
                       status=415)
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        # json.loads raises this, not ValueError, on deeply nested arrays.
+        body = None
     own_origin = request.host_url.rstrip("/")
     request_origin = request.headers.get("Origin") or origin_of(request.referrer)
     call = request_call(CallRequestForm.from_json(body), request_origin=request_origin,
