@@ -15,6 +15,7 @@ from widget_server.calls import queue
 from widget_server.config import settings_from_env
 from widget_server.embed import blueprint as embed_blueprint
 from widget_server.extensions import compress, db, limiter, migrate
+from widget_server.hooks import blueprint as hooks_blueprint
 from widget_server.security.keys import resolve_keys
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     queue.init_app(app)
     app.register_blueprint(embed_blueprint)
+    app.register_blueprint(hooks_blueprint)
 
     @app.get("/healthz")
     def healthz():

@@ -9,7 +9,6 @@ other ``WIDGET_SERVER_*`` settings.
 from __future__ import annotations
 
 import secrets
-import signal
 import threading
 
 import click
@@ -22,6 +21,7 @@ from werkzeug.security import generate_password_hash
 
 from widget_server import create_app
 from widget_server.abuse.phone import normalise_business_number
+from widget_server.calls.queue import create_consumer, start_in_process_consumer
 from widget_server.demo import serve_host_page
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, ProviderAccount, User, Widget
@@ -64,19 +64,9 @@ def init(email: str) -> None:
     click.echo(f"Database ready at {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
 
 
-def _consumer(app):
-    return app.extensions["huey"].create_consumer(
-        workers=int(app.config["QUEUE_WORKERS"]), worker_type="thread", periodic=True)
-
-
 def serve_with_queue(app, host: str, port: int) -> None:
     """Serve the app with waitress and consume the queue in threads of this process."""
-    consumer = _consumer(app)
-    # Huey's consumer takes SIGINT/SIGTERM for itself; keep the server's handlers.
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    consumer.start()
-    for sig, handler in handlers.items():
-        signal.signal(sig, handler)
+    consumer = start_in_process_consumer(app)
     try:
         serve(app, host=host, port=port, threads=8, ident="widget-server")
     finally:
@@ -98,7 +88,7 @@ def run(host: str, port: int) -> None:
 @with_appcontext
 def worker() -> None:
     """Consume the call queue in this process (for installations that run it apart)."""
-    _consumer(current_app._get_current_object()).run()
+    create_consumer(current_app._get_current_object()).run()
 
 
 @main.group()

@@ -39,6 +39,7 @@ class Defaults:
     LIMIT_CALL_STATUS: str = "120/minute"
     LIMIT_CHALLENGE: str = "30/minute"
     LIMIT_LOADER: str = "300/minute"
+    LIMIT_HOOKS: str = "600/minute"
 
     # Daily caps used when a widget or account does not set its own.
     CAP_PER_IP: int = 5
@@ -67,6 +68,15 @@ class Defaults:
     QUEUE_WORKERS: int = 4
     # Run queued tasks inline (tests of the request path only).
     QUEUE_IMMEDIATE: bool = False
+    # A call whose provider could not be reached is tried again this often, this late.
+    PLACE_RETRIES: int = 2
+    PLACE_RETRY_DELAY: float = 10.0
+    # Providers followed by polling: seconds between polls, and how many.
+    POLL_INTERVAL: float = 5.0
+    POLL_ATTEMPTS: int = 60
+    # Circuit breaker per provider account.
+    CIRCUIT_FAILURES: int = 3
+    CIRCUIT_OPEN_SECONDS: int = 60
     # Multiplies the simulator's delays (0.1 in tests makes a call take a second).
     SIMULATOR_SPEED: float = 1.0
 

@@ -2,17 +2,20 @@
 
 Tasks take ids only. The queue object lives on the app
 (``app.extensions["huey"]``) so each app built by the factory gets its own;
-the same task code runs on either backend.
+the same task code runs on either backend. Retries and polls are scheduled
+explicitly with their own bounded counts, because whether a retry is safe is
+the adapter's call, not the queue's.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey, crontab
 
-from widget_server.calls.tasks import place_call
+from widget_server.calls.tasks import place_call, poll_call
 from widget_server.security.single_use import purge_expired
 
 
@@ -28,19 +31,54 @@ def make_huey(config: dict):
 
 def init_app(app: Flask) -> None:
     huey = make_huey(app.config)
+    config = app.config
 
-    def place_call_task(call_id: int) -> None:
+    def place_call_task(call_id: int, retries_left: int) -> None:
         with app.app_context():
-            place_call(call_id)
+            next_step = place_call(call_id, retries_left=retries_left)
+        if next_step == "retry":
+            place.schedule((call_id, retries_left - 1), delay=config["PLACE_RETRY_DELAY"])
+        elif next_step == "poll":
+            poll.schedule((call_id, int(config["POLL_ATTEMPTS"])),
+                          delay=config["POLL_INTERVAL"])
+
+    def poll_call_task(call_id: int, attempts_left: int) -> None:
+        with app.app_context():
+            next_step = poll_call(call_id, attempts_left=attempts_left)
+        if next_step == "poll":
+            poll.schedule((call_id, attempts_left - 1), delay=config["POLL_INTERVAL"])
 
     def purge_task() -> None:
         with app.app_context():
             purge_expired()
 
-    app.extensions["huey"] = huey
-    app.extensions["place_call_task"] = huey.task(name="place_call")(place_call_task)
+    place = huey.task(name="place_call")(place_call_task)
+    poll = huey.task(name="poll_call")(poll_call_task)
     huey.periodic_task(crontab(minute="*/15"), name="purge_used_tokens")(purge_task)
+    app.extensions["huey"] = huey
+    app.extensions["place_call_task"] = place
 
 
 def enqueue_call(call_id: int) -> None:
-    current_app.extensions["place_call_task"](call_id)
+    current_app.extensions["place_call_task"](call_id, int(current_app.config["PLACE_RETRIES"]))
+
+
+def create_consumer(app: Flask):
+    return app.extensions["huey"].create_consumer(
+        workers=int(app.config["QUEUE_WORKERS"]), worker_type="thread", periodic=True,
+        check_worker_health=False)
+
+
+def start_in_process_consumer(app: Flask):
+    """Consume the queue in threads of this process, leaving its signal handlers alone.
+
+    Huey's consumer installs SIGINT/SIGTERM handlers for a process of its
+    own; here the web server owns the process, so its handlers are restored.
+    """
+    consumer = create_consumer(app)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM,
+                                                       signal.SIGHUP)}
+    consumer.start()
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+    return consumer

@@ -1,36 +1,28 @@
-"""The queue task that places a call through the widget's provider.
+"""The queue tasks that place a call, follow it, and take provider callbacks.
 
-It guards on the stored state, so a rerun (a retry, a second worker) never
-dials twice: only the worker that moves the call from ``queued`` to
-``dialing`` in one UPDATE places it. The database session is released before
-the provider is called; each progress report is its own short transaction.
+Tasks take ids only and guard on the stored state, so a rerun (a retry, a
+second worker, a worker restarted after a crash) never dials twice: only the
+worker that moves the call from ``queued`` to ``dialing`` in one UPDATE
+places it. The database session is released before the provider is called;
+each report of the adapter is its own short transaction.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
+import hmac
 
-from cryptography.fernet import InvalidToken
 from flask import current_app
-from sqlalchemy import update
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
 
 from widget_server.extensions import db
 from widget_server.models import CallEvent, CallRequest, utcnow
-from widget_server.providers import provider_class
-from widget_server.providers.base import FINAL_STATES, CallOrder, CallRejected, ProviderError
-from widget_server.security.keys import fernet
+from widget_server.providers import circuit
+from widget_server.providers.accounts import CredentialsError, adapter_for
+from widget_server.providers.base import FINAL_STATES, SORRY, CallOrder, ProviderError
 
-
-def _claim(call_id: int) -> bool:
-    claimed = db.session.execute(
-        update(CallRequest)
-        .where(CallRequest.id == call_id, CallRequest.status == "queued")
-        .values(status="dialing", updated_at=utcnow())
-    ).rowcount == 1
-    if claimed:
-        db.session.add(CallEvent(call_id=call_id, status="dialing"))
-    db.session.commit()
-    return claimed
+_HOOK_SALT = "widget-server.provider-hook"
 
 
 def record(call_id: int, status: str, reason: str | None = None, **detail: object) -> None:
@@ -39,14 +31,14 @@ def record(call_id: int, status: str, reason: str | None = None, **detail: objec
     if call is None or call.status in FINAL_STATES:
         db.session.rollback()
         return
-    if status != call.status or reason:
-        call.status, call.reason = status, reason
+    call.status, call.reason = status, reason or (call.reason if status == call.status
+                                                  else None)
     db.session.add(CallEvent(call_id=call_id, status=status, reason=reason, detail=detail))
     db.session.commit()
 
 
 class StoredCallReport:
-    """Stores what an adapter reports about one call as events."""
+    """Stores what an adapter reports about one call as events of that call."""
 
     def __init__(self, call_id: int):
         self.call_id = call_id
@@ -70,47 +62,124 @@ class StoredCallReport:
         db.session.commit()
 
 
-def _provider_for(call: CallRequest):
-    account = call.widget.provider_account
-    settings = dict(current_app.config)
-    if account is None:
-        return provider_class("simulator")(base_url=None, credentials={}, options={},
-                                           settings=settings)
-    credentials = {}
-    if account.credentials_encrypted:
-        credentials = json.loads(fernet(current_app.config).decrypt(
-            account.credentials_encrypted.encode()))
-    return provider_class(account.kind)(base_url=account.base_url, credentials=credentials,
-                                        options=dict(account.options or {}), settings=settings)
+def callback_secret(call: CallRequest) -> str:
+    """The 30-character secret a provider echoes in its callback; derived, never stored."""
+    key = current_app.config["SECRET_KEYS"][-1].encode()
+    return hmac.new(key, f"callback:{call.public_id}".encode(), hashlib.sha256).hexdigest()[:30]
 
 
-def place_call(call_id: int) -> None:
-    if not _claim(call_id):
-        return
-    call = db.session.get(CallRequest, call_id)
+def hook_token(call: CallRequest) -> str:
+    return URLSafeSerializer(current_app.config["SECRET_KEYS"], salt=_HOOK_SALT).dumps(
+        {"c": call.public_id})
+
+
+def call_for_hook_token(token: str) -> CallRequest | None:
     try:
-        provider = _provider_for(call)
-    except (InvalidToken, ValueError) as error:
+        payload = URLSafeSerializer(current_app.config["SECRET_KEYS"],
+                                    salt=_HOOK_SALT).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    return db.session.scalar(select(CallRequest).where(
+        CallRequest.public_id == str(payload.get("c"))))
+
+
+def order_for(call: CallRequest) -> CallOrder:
+    public_url = current_app.config["PUBLIC_URL"].rstrip("/")
+    callback_url = (f"{public_url}/hooks/{call.provider_kind}/{hook_token(call)}"
+                    if public_url else "")
+    return CallOrder(call_id=call.public_id, business_number=call.widget.business_numbers[0],
+                     visitor_number=call.visitor_number, page=call.page_origin,
+                     callback_url=callback_url, callback_secret=callback_secret(call))
+
+
+def _claim(call_id: int) -> bool:
+    claimed = db.session.execute(
+        update(CallRequest)
+        .where(CallRequest.id == call_id, CallRequest.status == "queued")
+        .values(status="dialing", updated_at=utcnow())
+    ).rowcount == 1
+    if claimed:
+        db.session.add(CallEvent(call_id=call_id, status="dialing"))
+    db.session.commit()
+    return claimed
+
+
+def _release_for_retry(call_id: int, error: ProviderError) -> None:
+    db.session.execute(update(CallRequest).where(
+        CallRequest.id == call_id, CallRequest.status == "dialing").values(status="queued"))
+    db.session.add(CallEvent(call_id=call_id, status="queued", reason="retrying",
+                             detail={"after": error.reason}))
+    db.session.commit()
+
+
+def place_call(call_id: int, *, retries_left: int = 0) -> str:
+    """Place the call; returns what the queue should do next: "done", "poll" or "retry"."""
+    if not _claim(call_id):
+        return "done"
+    call = db.session.get(CallRequest, call_id)
+    account = call.widget.provider_account
+    if circuit.is_open(account):
+        record(call_id, "failed", "provider_unavailable", message=SORRY)
+        return "done"
+    try:
+        provider = adapter_for(account, call.widget)
+    except CredentialsError as error:
         # A credential that does not decrypt stops the call; it is never retried.
-        current_app.logger.error("call %s: provider account unusable: %s",
-                                 call.public_id, type(error).__name__)
+        current_app.logger.error("call %s: %s", call.public_id, error)
         record(call_id, "failed", "provider_credentials")
-        return
-    order = CallOrder(call_id=call.public_id,
-                      business_number=call.widget.business_numbers[0],
-                      visitor_number=call.visitor_number,
-                      options={})
+        return "done"
+    order = order_for(call)
+    order = CallOrder(**{**order.__dict__, "options": provider.options})
+    account_id = account.id if account else None
     db.session.remove()
 
-    report = StoredCallReport(call_id)
-
     try:
-        provider.place_call(order, report)
+        provider.place_call(order, StoredCallReport(call_id))
     except ProviderError as error:
-        final = "rejected" if isinstance(error, CallRejected) else "failed"
-        record(call_id, final, error.reason, message=error.message)
+        if account_id and error.trips_circuit:
+            circuit.record_failure(account_id)
+        if error.retry_safe and retries_left > 0:
+            _release_for_retry(call_id, error)
+            return "retry"
+        record(call_id, error.final_state, error.reason, message=error.message)
+        return "done"
     except Exception:
         current_app.logger.exception("call %s: provider %s crashed", order.call_id,
                                      provider.kind)
         record(call_id, "failed", "provider_error")
-        raise
+        return "done"
+    if account_id:
+        circuit.record_success(account_id)
+    final = db.session.get(CallRequest, call_id).status in FINAL_STATES
+    return "poll" if provider.polls and not final else "done"
+
+
+def poll_call(call_id: int, *, attempts_left: int) -> str:
+    """Ask the provider how the call went; "poll" again later, or "done"."""
+    call = db.session.get(CallRequest, call_id)
+    if call is None or call.status in FINAL_STATES:
+        return "done"
+    try:
+        provider = adapter_for(call.widget.provider_account, call.widget)
+        done = provider.poll(order_for(call), call.provider_call_id or "",
+                             StoredCallReport(call_id))
+    except CredentialsError:
+        record(call_id, "failed", "provider_credentials")
+        return "done"
+    except ProviderError as error:
+        current_app.logger.warning("call %s: poll failed: %s", call.public_id, error.reason)
+        done = False
+    if done or db.session.get(CallRequest, call_id).status in FINAL_STATES:
+        return "done"
+    if attempts_left <= 0:
+        record(call_id, "completed", "outcome_unknown")
+        return "done"
+    return "poll"
+
+
+def take_callback(call: CallRequest, params: dict) -> None:
+    """A provider's callback about ``call``; ``ProviderError`` when it is refused."""
+    provider = adapter_for(call.widget.provider_account, call.widget)
+    provider.handle_callback(order_for(call), params, StoredCallReport(call.id))

@@ -42,6 +42,8 @@ class CallOrder:
     page: str = ""
     # A signed URL of ours for providers that call back, else empty.
     callback_url: str = ""
+    # A per-call secret (30 characters) that such providers echo in the callback.
+    callback_secret: str = ""
     # The provider's own options: the provider account's, overlaid by the widget's.
     options: dict = field(default_factory=dict)
 
