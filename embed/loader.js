@@ -1,0 +1,53 @@
+/*! widget-server loader v1: draws the call-me-back button in a Shadow DOM and
+ * opens the widget's form (an iframe from the widget server) in a dialog.
+ * Snippet: <script async src="APP/embed/v1/loader.js" data-widget="TOKEN"></script> */
+(() => {
+  const d = document, s = d.currentScript || d.querySelector('script[data-widget]');
+  if (!s || !s.dataset.widget) return;
+  const app = new URL(s.src, location.href).origin;
+  fetch(app + '/embed/v1/config/' + encodeURIComponent(s.dataset.widget))
+    .then(r => { if (!r.ok) throw Error('HTTP ' + r.status); return r.json(); })
+    .then(c => {
+      const side = c.position == 'bottom-left' ? 'left' : 'right',
+        h = d.createElement('widget-server-button'), root = h.attachShadow({ mode: 'open' });
+      // Fixed and out of the flow: the page never shifts.
+      h.style.cssText = `position:fixed;bottom:20px;${side}:20px;z-index:2147483000;display:block`;
+      root.innerHTML = '<style>' +
+        'button{font:600 15px/1.2 system-ui,sans-serif;color:#fff;border:0;cursor:pointer}' +
+        '.b{padding:13px 20px;border-radius:99px;box-shadow:0 3px 12px #0004}' +
+        'button:focus-visible{outline:3px solid #111;outline-offset:2px;box-shadow:0 0 0 2px #fff}' +
+        `dialog{padding:0;border:0;border-radius:12px;overflow:hidden;margin:auto ${side == 'left' ? 'auto 20px 20px' : '20px 20px auto'};` +
+        'width:min(380px,calc(100vw - 40px));height:min(600px,calc(100vh - 40px));box-shadow:0 8px 40px #0006}' +
+        'dialog[open]{display:flex;flex-direction:column}dialog::backdrop{background:#0003}' +
+        'header{display:flex;align-items:center;justify-content:space-between;padding:6px 6px 6px 16px;font:600 15px system-ui,sans-serif;color:#fff}' +
+        '.x{background:none;font-size:24px;width:40px;height:40px;border-radius:8px}' +
+        'iframe{flex:1;border:0;width:100%;background:#fff}</style>' +
+        '<button class=b aria-haspopup=dialog aria-expanded=false></button>' +
+        '<dialog><header><span></span><button class=x aria-label=Close>\u00d7</button></header></dialog>';
+      const [b, x] = root.querySelectorAll('button'), g = root.querySelector('dialog');
+      let f;
+      b.textContent = root.querySelector('span').textContent = c.label;
+      b.style.background = root.querySelector('header').style.background = c.colour;
+      g.setAttribute('aria-label', c.label);
+      b.onclick = () => {
+        if (!f) {
+          f = d.createElement('iframe');
+          f.title = c.label;
+          f.src = c.frame_url;
+          g.append(f);
+        }
+        g.showModal();
+        b.setAttribute('aria-expanded', 'true');
+      };
+      x.onclick = () => g.close();
+      g.onclick = e => e.target == g && g.close();
+      g.onclose = () => { b.setAttribute('aria-expanded', 'false'); b.focus(); };
+      // Escape pressed inside the frame: only our frame, from our origin, may ask.
+      addEventListener('message', e => {
+        if (f && e.origin === app && e.source === f.contentWindow && e.data === 'widget-server:close') g.close();
+      });
+      const add = () => d.body.append(h);
+      d.body ? add() : d.addEventListener('DOMContentLoaded', add);
+    })
+    .catch(e => console.warn('widget-server: the call-back button is not shown:', e.message));
+})();

@@ -1,0 +1,243 @@
+"""The widget in a real browser: Debian's chromium, driven by Playwright.
+
+The app runs on a real server (waitress) with the queue consumed in threads
+of this process, as `widget-server run` does; the demo host page runs on a
+second origin that the widget whitelists, and a stranger's page on a third
+origin that it does not.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import pytest
+import requests
+from flask import Flask, request
+from flask_migrate import upgrade
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import func, select
+from waitress import create_server
+
+from tests.factories import create_account, create_widget, solve_altcha
+from widget_server import create_app
+from widget_server.cli import snippet
+from widget_server.demo import host_page_app
+from widget_server.extensions import db
+from widget_server.models import AllowedDomain, CallRequest, Widget
+from widget_server.security import tokens
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+SCREENSHOT = "/tmp/widget-open.png"
+
+
+def _serve(wsgi_app, host: str = "127.0.0.1"):
+    """A waitress server on a free port, running in a daemon thread."""
+    server = create_server(wsgi_app, host=host, port=0, threads=8)
+    threading.Thread(target=server.run, daemon=True).start()
+    return server
+
+
+def _start_consumer(app):
+    """Huey's consumer in threads, as `widget-server run` starts it.
+
+    Huey installs its own signal handlers; put pytest's back.
+    """
+    consumer = app.extensions["huey"].create_consumer(
+        workers=2, worker_type="thread", periodic=False, max_delay=0.2)
+    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+    handlers = {sig: signal.getsignal(sig) for sig in signals}
+    consumer.start()
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
+    return consumer
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The app, a whitelisted host page and an outside page, each on its own origin."""
+    app = create_app({
+        "INSTANCE_PATH": str(tmp_path_factory.mktemp("browser") / "instance"),
+        "DEVELOPMENT": True,
+        # Each simulated call takes about three seconds: `connected` lasts one.
+        "SIMULATOR_SPEED": 0.5,
+        "ALTCHA_MAX_NUMBER": 5000,
+        "CAP_PER_IP": 50,
+    })
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        made = create_widget(account=create_account(name="acme-plumbing"), domains=[])
+        widget_id = made.id
+    app_server = _serve(app)
+    app_url = f"http://127.0.0.1:{app_server.effective_port}"
+    with app.app_context():
+        embed = snippet(app_url, db.session.get(Widget, widget_id))
+    host_server = _serve(host_page_app(embed))
+    host_url = f"http://localhost:{host_server.effective_port}"
+    outside_server = _serve(_outside_page_app(embed))
+    outside_url = f"http://localhost:{outside_server.effective_port}"
+    with app.app_context():
+        db.session.add(AllowedDomain(widget_id=widget_id,
+                                     pattern=f"localhost:{host_server.effective_port}"))
+        db.session.commit()
+    consumer = _start_consumer(app)
+    yield {"app": app, "app_url": app_url, "host_url": host_url, "outside_url": outside_url,
+           "widget_id": widget_id}
+    consumer.stop(graceful=True)
+    for server in (app_server, host_server, outside_server):
+        server.close()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _outside_page_app(embed: str) -> Flask:
+    """A stranger's site: it copies the snippet and frames the widget by its URL."""
+    outside = Flask("outside_page")
+
+    @outside.get("/")
+    def home():
+        return (f"<!doctype html><title>Not a customer</title><h1>Copied widget</h1>"
+                f"{embed}")
+
+    @outside.get("/framed")
+    def framed():
+        return (f'<!doctype html><title>Framing</title>'
+                f'<iframe id="stolen" title="stolen" src="{request.args["src"]}"></iframe>')
+
+    return outside
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                              headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def _calls_to(app, e164: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(CallRequest).where(
+            CallRequest.visitor_number == e164))
+
+
+def _open_widget(page, site):
+    page.goto(site["host_url"])
+    button = page.get_by_role("button", name="Call me back")
+    button.click()
+    frame = page.frame_locator("iframe[title='Call me back']")
+    expect(frame.get_by_text("Verified")).to_be_visible()
+    return button, frame
+
+
+def test_a_visitor_on_the_host_page_asks_for_a_call_and_watches_it_connect_and_complete(
+        page, site):
+    page.goto(site["host_url"])
+    button = page.get_by_role("button", name="Call me back")
+    expect(button).to_be_visible()
+    expect(button).to_have_attribute("aria-haspopup", "dialog")
+    assert button.evaluate("b => b.getRootNode() instanceof ShadowRoot")
+
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    frame = page.frame_locator("iframe[title='Call me back']")
+    # The proof of work is solved as soon as the form is shown.
+    expect(frame.get_by_text("Verified")).to_be_visible()
+    expect(frame.get_by_role("checkbox", name="I'm not a robot")).to_be_checked()
+    expect(frame.get_by_label("Country")).to_have_value("US")
+    frame.get_by_label("Your phone number").fill("+1 202 555 0123")
+    frame.get_by_label("I agree to be called back").check()
+    page.screenshot(path=SCREENSHOT)
+    frame.get_by_role("button", name="Call me back").click()
+
+    progress = frame.locator("#progress")
+    expect(progress).to_be_focused()
+    expect(progress.get_by_role("status")).to_contain_text("Connected")
+    expect(progress.get_by_role("status")).to_contain_text("You are connected")
+    expect(progress.get_by_role("status")).to_contain_text("Completed")
+    assert _calls_to(site["app"], "+12025550123") == 1
+
+    # Escape inside the frame closes the dialog and gives the focus back to the button.
+    progress.press("Escape")
+    expect(page.locator("iframe[title='Call me back']")).to_be_hidden()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(button).to_be_focused()
+
+
+def test_a_refused_number_is_explained_next_to_the_field_and_a_busy_line_is_explained(
+        page, site):
+    _, frame = _open_widget(page, site)
+    phone = frame.get_by_label("Your phone number")
+    phone.fill("+44 20 7946 0018")
+    frame.get_by_label("I agree to be called back").check()
+    frame.get_by_role("button", name="Call me back").click()
+    expect(frame.locator("#phone-err")).to_have_text("We can only call numbers in US.")
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(phone).to_be_focused()
+
+    # A national number is read in the home country; 0002 is the simulator's busy line.
+    phone.fill("202 555 0002")
+    frame.get_by_role("button", name="Call me back").click()
+    status = frame.locator("#progress").get_by_role("status")
+    expect(status).to_contain_text("Call failed")
+    expect(status).to_contain_text("Your line was busy. Please try again in a few minutes.")
+    expect(frame.get_by_role("button", name="Try again")).to_be_visible()
+
+
+def test_a_page_outside_the_whitelist_cannot_show_the_frame_nor_place_a_call(page, site):
+    app, app_url = site["app"], site["app_url"]
+    with app.app_context():
+        widget = db.session.get(Widget, site["widget_id"])
+        token, nonce = tokens.embed_token(widget), tokens.form_nonce(widget)
+    frame_url = (f"{app_url}/embed/v1/frame/{token}"
+                 f"?origin={site['host_url']}")  # a whitelisted origin, falsely claimed
+
+    # The copied snippet draws nothing: the config is refused to this origin.
+    with page.expect_console_message(lambda m: "not shown" in m.text):
+        page.goto(site["outside_url"])
+    expect(page.locator("widget-server-button")).to_have_count(0)
+
+    # Chromium refuses to render the frame here (CSP frame-ancestors).
+    with page.expect_console_message(lambda m: "frame-ancestors" in m.text) as refused:
+        page.goto(f"{site['outside_url']}/framed?src={requests.utils.quote(frame_url)}")
+    assert "has been blocked" in refused.value.text
+    stolen = page.frame_locator("#stolen")
+    expect(stolen.locator("form")).to_have_count(0)
+
+    # A scripted POST with every other field valid: the browser's preflight gets no
+    # CORS grant, so the request is never sent and the page reads nothing.
+    body = {"token": token, "nonce": nonce, "phone": "+12025550199", "consent": True,
+            "page_origin": site["host_url"], "captcha": solve_altcha(app.test_client())}
+    outcome = page.evaluate(
+        """([url, body]) => fetch(url, {method: 'POST', mode: 'cors',
+               headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})
+             .then(r => 'read ' + r.status, e => 'blocked ' + e.name)""",
+        [f"{app_url}/embed/v1/calls", body])
+    assert outcome == "blocked TypeError"
+    assert _calls_to(app, "+12025550199") == 0
+
+    # Sent anyway with this page's Origin (no browser needed for that), the server refuses.
+    refused = requests.post(f"{app_url}/embed/v1/calls", json=body,
+                            headers={"Origin": site["outside_url"]}, timeout=10)
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "origin_not_allowed"
+    assert _calls_to(app, "+12025550199") == 0
+
+    # The same body from the frame's own origin is accepted: only the origin was wrong.
+    accepted = requests.post(f"{app_url}/embed/v1/calls", json=body,
+                             headers={"Origin": app_url}, timeout=10)
+    assert accepted.status_code == 202, accepted.text
+    assert _calls_to(app, "+12025550199") == 1
