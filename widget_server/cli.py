@@ -8,6 +8,7 @@ other ``WIDGET_SERVER_*`` settings.
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 
@@ -25,6 +26,11 @@ from widget_server.calls.queue import create_consumer, start_in_process_consumer
 from widget_server.demo import serve_host_page
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, ProviderAccount, User, Widget
+from widget_server.providers import PROVIDERS
+from widget_server.providers.accounts import (CredentialsError, adapter_for,
+                                              encrypt_credentials, validate)
+from widget_server.providers.base import ProviderError
+from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
 from widget_server.security.origins import DomainError, normalise_domain
 from widget_server.security.tokens import embed_token
 
@@ -207,3 +213,132 @@ def demo(port: int) -> None:
     threading.Thread(target=serve_host_page, args=("localhost", port + 1, embed),
                      daemon=True).start()
     serve_with_queue(app, "127.0.0.1", port)
+
+
+@main.group()
+def provider() -> None:
+    """Provider accounts: the telephony APIs that place the calls."""
+
+
+@provider.command("kinds")
+def provider_kinds() -> None:
+    """List the provider kinds with their credentials and options."""
+    for kind, cls in PROVIDERS.items():
+        click.echo(f"{kind}: {cls.label}")
+        for title, fields in (("credentials", cls.credential_fields),
+                              ("options", cls.option_fields)):
+            if fields:
+                names = ", ".join(f.name + ("" if f.required else "?") for f in fields)
+                click.echo(f"    {title}: {names}")
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.ClickException(f"Options are KEY=VALUE; {pair!r} is not.")
+        options[key.strip()] = value
+    return options
+
+
+@provider.command("add")
+@click.option("--account", "account_name", required=True)
+@click.option("--kind", required=True, type=click.Choice(sorted(PROVIDERS)))
+@click.option("--name", required=True, help="A name for this provider account.")
+@click.option("--base-url", default=None,
+              help="Scheme, host and optional path prefix the documented paths hang from.")
+@click.option("--option", "options", multiple=True, help="KEY=VALUE, repeatable.")
+@with_appcontext
+def provider_add(account_name, kind, name, base_url, options) -> None:
+    """Add a provider account; its credentials are read as a JSON object on standard input."""
+    prepare_database()
+    owner = db.session.scalar(select(Account).where(Account.name == account_name))
+    if owner is None:
+        raise click.ClickException(f"No account named {account_name!r}.")
+    stdin = click.get_text_stream("stdin")
+    raw = "" if stdin.isatty() else stdin.read()
+    try:
+        credentials = json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError:
+        raise click.ClickException("Standard input must be a JSON object of credentials.")
+    if not isinstance(credentials, dict):
+        raise click.ClickException("Standard input must be a JSON object of credentials.")
+    parsed = _parse_options(options)
+    try:
+        validate(kind, credentials, parsed)
+    except CredentialsError as error:
+        raise click.ClickException(str(error)) from None
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise click.ClickException("--base-url must start with http:// or https://.")
+    exists = db.session.scalar(select(ProviderAccount).where(
+        ProviderAccount.account_id == owner.id, ProviderAccount.name == name))
+    if exists is not None:
+        raise click.ClickException(f"Account {account_name} already has a provider {name!r}.")
+    db.session.add(ProviderAccount(account_id=owner.id, kind=kind, name=name,
+                                   base_url=base_url or None, options=parsed,
+                                   credentials_encrypted=encrypt_credentials(credentials)))
+    db.session.commit()
+    click.echo(f"Provider account {name} ({kind}) added to {account_name}.")
+
+
+class ConsoleReport:
+    """Prints what a provider check did, already redacted by the adapter."""
+
+    def progress(self, status, reason=None, **detail):
+        click.echo(f"  {status}" + (f" ({reason})" if reason else ""))
+
+    def exchange(self, **evidence):
+        answer = evidence.get("answer", evidence.get("error", ""))
+        click.echo(f"  {evidence.get('method')} {evidence.get('url')} -> "
+                   f"{evidence.get('status', '')} {str(answer)[:200]}")
+
+    def provider_call_id(self, value):
+        click.echo(f"  provider call id {value}")
+
+    def provider_report(self, **figures):
+        click.echo(f"  report {figures}")
+
+
+@provider.command("check")
+@click.option("--account", "account_name", required=True)
+@click.option("--name", required=True)
+@click.option("--from", "test_from", default=None, help="Test call: the number rung first.")
+@click.option("--to", "test_to", default=None, help="Test call: the number rung second.")
+@with_appcontext
+def provider_check(account_name, name, test_from, test_to) -> None:
+    """Check a provider account's credentials, or place a test call, and say what is wrong."""
+    found = db.session.scalar(select(ProviderAccount).join(Account).where(
+        Account.name == account_name, ProviderAccount.name == name))
+    if found is None:
+        raise click.ClickException(f"Account {account_name} has no provider {name!r}.")
+    try:
+        click.echo(adapter_for(found).check(ConsoleReport(), test_from=test_from,
+                                            test_to=test_to))
+    except (CredentialsError, ProviderError) as error:
+        message = str(error) if isinstance(error, CredentialsError) else (
+            f"The provider refused: {error.reason} ({error.excerpt or error.message})")
+        raise click.ClickException(message) from None
+
+
+@main.group()
+def keys() -> None:
+    """Signing and encryption keys."""
+
+
+@keys.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Add a new signing and encryption key; re-encrypt every provider credential."""
+    config = current_app.config
+    try:
+        rotate_stored_keys(config)
+    except KeysConfigured as error:
+        raise click.ClickException(str(error)) from None
+    for account_row in db.session.scalars(select(ProviderAccount)):
+        if account_row.credentials_encrypted:
+            account_row.credentials_encrypted = fernet(config).rotate(
+                account_row.credentials_encrypted.encode()).decode()
+    db.session.commit()
+    click.echo("New keys in use: new tokens are signed and credentials encrypted with them; "
+               "tokens signed with older keys stay valid.")

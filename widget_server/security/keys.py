@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -25,10 +26,23 @@ def _load_or_create(instance_path: str) -> dict[str, list[str]]:
         "secret_keys": [secrets.token_urlsafe(32)],
         "encryption_keys": [Fernet.generate_key().decode()],
     }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Another process of this installation created it first: use theirs.
+        return _read_when_written(path)
     with os.fdopen(fd, "w") as handle:
         json.dump(keys, handle)
     return keys
+
+
+def _read_when_written(path: Path) -> dict[str, list[str]]:
+    for _ in range(50):
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError:
+            time.sleep(0.05)
+    return json.loads(path.read_text())
 
 
 def resolve_keys(config: dict) -> None:
@@ -45,3 +59,33 @@ def resolve_keys(config: dict) -> None:
 def fernet(config: dict) -> MultiFernet:
     """Encrypts with the first key; decrypts with any."""
     return MultiFernet([Fernet(key) for key in config["ENCRYPTION_KEYS"]])
+
+
+class KeysConfigured(Exception):
+    """Keys come from the environment, so only the operator can rotate them there."""
+
+
+def rotate_stored_keys(config: dict) -> None:
+    """Add a newest key to each list in ``keys.json`` and to ``config``.
+
+    The new signing key goes last (itsdangerous signs with the last); the new
+    encryption key goes first (``MultiFernet`` encrypts with the first). Older
+    keys stay, so live tokens and stored credentials still open.
+    """
+    path = Path(config["INSTANCE_PATH"]) / KEYS_FILE
+    if not path.exists():
+        raise KeysConfigured(
+            "The keys are configured through WIDGET_SERVER_SECRET_KEYS and "
+            "WIDGET_SERVER_ENCRYPTION_KEYS: add a new key there (signing keys last, "
+            "encryption keys first).")
+    stored = json.loads(path.read_text())
+    stored["secret_keys"].append(secrets.token_urlsafe(32))
+    stored["encryption_keys"].insert(0, Fernet.generate_key().decode())
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(stored, handle)
+    os.replace(temporary, path)
+    config["SECRET_KEYS"], config["ENCRYPTION_KEYS"] = (stored["secret_keys"],
+                                                        stored["encryption_keys"])
+    resolve_keys(config)
