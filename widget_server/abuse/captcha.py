@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 import altcha
 import requests
@@ -24,6 +25,12 @@ _MISSING = Refusal("captcha_missing", "Please complete the captcha.")
 _WRONG = Refusal("captcha_failed", "The captcha was not solved; please try again.", status=403)
 _REPLAYED = Refusal("captcha_replayed", "This captcha was already used; please solve it again.",
                     status=403)
+_UNAVAILABLE = Refusal("captcha_unavailable",
+                       "The captcha service did not answer; please try again shortly.",
+                       status=503)
+# Vendor error codes that mean our secret or site key is wrong, not the visitor's answer.
+_CONFIGURATION_ERRORS = {"missing-input-secret", "invalid-input-secret", "invalid-sitekey",
+                         "sitekey-secret-mismatch"}
 
 
 class CaptchaVerifier:
@@ -107,17 +114,28 @@ class SiteverifyVerifier(CaptchaVerifier):
         config = current_app.config
         url = config["CAPTCHA_VERIFY_URL"] or self.default_verify_url
         try:
-            reply = requests.post(url, data=self._form(solution, remote_ip), timeout=(3, 5))
+            reply = requests.post(url, data=self._form(solution, remote_ip),
+                                  timeout=config["CAPTCHA_TIMEOUT"])
             reply.raise_for_status()
             outcome = reply.json()
         except (requests.RequestException, ValueError):
             current_app.logger.warning("captcha siteverify unavailable at %s", url)
-            raise Refusal("captcha_unavailable",
-                          "The captcha service did not answer; please try again shortly.",
-                          status=503) from None
-        expected_host = config["CAPTCHA_HOSTNAME"] or request.host.split(":")[0]
-        if not isinstance(outcome, dict) or outcome.get("success") is not True:
+            raise _UNAVAILABLE from None
+        if not isinstance(outcome, dict):
+            current_app.logger.warning("captcha siteverify at %s answered no JSON object", url)
+            raise _UNAVAILABLE
+        errors = outcome.get("error-codes")
+        errors = [code for code in errors if isinstance(code, str)] if isinstance(
+            errors, list) else []
+        if _CONFIGURATION_ERRORS.intersection(errors):
+            # Our secret or site key is wrong: the visitor cannot fix that.
+            current_app.logger.error("captcha siteverify refused our configuration: %s",
+                                     ", ".join(map(str, errors)))
+            raise _UNAVAILABLE
+        if outcome.get("success") is not True:
             raise _WRONG
+        # A token solved on another site (a harvested one) names that site's host.
+        expected_host = config["CAPTCHA_HOSTNAME"] or urlsplit(request.host_url).hostname
         if outcome.get("hostname") != expected_host:
             raise _WRONG
         digest = hashlib.sha256(solution.encode()).hexdigest()

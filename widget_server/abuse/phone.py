@@ -58,14 +58,16 @@ def check_visitor_number(raw: object, *, home_country: str, countries: list[str]
         raise Refusal("phone_extension", "Please enter a number without an extension.")
     if not phonenumbers.is_valid_number(number):
         raise Refusal("phone_invalid", "That phone number is not valid; please check it.")
-    region = phonenumbers.region_code_for_number(number)
-    if region not in countries:
-        raise Refusal("phone_country", "We can only call numbers in "
-                      + ", ".join(sorted(countries)) + ".")
+    # The type first: a +1 800 number is "US" to phonenumbers, and a Canadian
+    # visitor should hear that toll-free numbers are refused, not that it is foreign.
     number_type = phonenumbers.number_type(number)
     if number_type not in _ACCEPTED_TYPES:
         raise Refusal("phone_type", _TYPE_SENTENCES.get(
             number_type, "Only landline and mobile numbers can be called back."))
+    region = phonenumbers.region_code_for_number(number)
+    if region not in countries:
+        raise Refusal("phone_country", "We can only call numbers in "
+                      + ", ".join(sorted(countries)) + ".")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if e164 in blocked:
         raise Refusal("phone_blocked", "This number cannot be called from this site.",
