@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import idna
+
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -21,11 +23,18 @@ class DomainError(ValueError):
 
 
 def _idna_host(host: str) -> str:
-    host = host.strip().rstrip(".").lower()
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError as error:
-        raise DomainError(f"{host!r} is not a valid domain name.") from error
+    """The host lower-cased, non-ASCII names in punycode as a browser's Origin has them.
+
+    UTS 46 (IDNA 2008), as browsers use, not Python's IDNA 2003 codec, which
+    turns ``straße.de`` into ``strasse.de`` where browsers send ``xn--strae-oqa.de``.
+    """
+    host = host.strip().rstrip(".")
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError as error:
+            raise DomainError(f"{host!r} is not a valid domain name.") from error
+    host = host.lower()
     if host != "localhost" and not all(_LABEL.match(label) for label in host.split(".")):
         raise DomainError(f"{host!r} is not a valid domain name.")
     return host
@@ -45,11 +54,11 @@ def normalise_domain(raw: str) -> str:
     host, _, port = text.partition(":")
     if port and not (port.isdigit() and 0 < int(port) < 65536):
         raise DomainError(f"{port!r} is not a port number.")
+    if "*" in host:
+        raise DomainError("Only a leading '*.' wildcard is allowed.")
     host = _idna_host(host)
     if wildcard and host.count(".") < 1:
         raise DomainError("A wildcard must sit under a registrable domain, like *.example.com.")
-    if "*" in host:
-        raise DomainError("Only a leading '*.' wildcard is allowed.")
     return ("*." if wildcard else "") + host + (f":{int(port)}" if port else "")
 
 
