@@ -86,9 +86,9 @@ class Server:
     def __init__(self, name: str, command: list[str], env: dict, port: int, log_dir: Path):
         self.name, self.port = name, port
         self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(command, env=env, stdout=self._log,
-                                        stderr=subprocess.STDOUT)
+        with open(self.log_path, "wb") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(command, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -112,7 +112,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self._log.close()
 
 
 def http_get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -189,10 +188,15 @@ def frame_sizes(port: int, token: str) -> tuple[list[tuple[str, int, str]], list
 
 # ------------------------------------------------------------- fixtures
 
-def bench_env(instance: Path) -> dict:
+def bench_env(instance: Path, database_url: str = "", redis_url: str = "") -> dict:
+    """The environment of every process here: only the settings this script chooses."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIDGET_SERVER_")}
     env.update({f"WIDGET_SERVER_{k}": v for k, v in BENCH_SETTINGS.items()})
     env["WIDGET_SERVER_INSTANCE_PATH"] = str(instance)
+    if database_url:
+        env["WIDGET_SERVER_DATABASE_URL"] = database_url
+    if redis_url:
+        env["WIDGET_SERVER_REDIS_URL"] = redis_url
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
@@ -203,7 +207,7 @@ def create_widget(env: dict) -> str:
     for args in (["init"], ["account", "create", "bench"],
                  ["widget", "create", "--account", "bench", "--domain", "shop.example",
                   "--number", BUSINESS_NUMBER]):
-        done = subprocess.run(cli + args, env=env, cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(cli + args, check=False, env=env, cwd=ROOT, capture_output=True, text=True)
         if done.returncode:
             raise SystemExit(f"widget-server {' '.join(args)} failed:\n{done.stderr}")
     match = re.search(r'data-widget="([^"]+)"', done.stdout)
@@ -232,6 +236,7 @@ class CallBodies:
 
     def __init__(self, env: dict, token: str):
         import altcha
+
         from widget_server import create_app
         from widget_server.abuse.captcha import AltchaVerifier
         from widget_server.calls.service import widget_for_token
@@ -273,8 +278,9 @@ def run_wrk(port: int, path: str, bodies: Path, seconds: float, connections: int
                "--timeout", "10s", "-s", str(HERE / "post_bodies.lua"),
                f"http://127.0.0.1:{port}{path}", "--", str(bodies), str(threads),
                f"http://127.0.0.1:{port}", mode]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    match = re.search(r"^RESULT (.*)$", done.stdout, re.M)
+    done = subprocess.run(command, check=False, capture_output=True, text=True,
+                          timeout=seconds + 60)
+    match = re.search(r"^RESULT (.*)$", done.stdout, re.MULTILINE)
     if done.returncode or not match:
         raise SystemExit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
     result = json.loads(match.group(1))
@@ -351,6 +357,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4,
                         help="gunicorn threads per worker (default 4)")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--database-url", default="",
+                        help="an EMPTY database to use instead of SQLite in the temp instance")
+    parser.add_argument("--redis-url", default="",
+                        help="Redis for the limiter and the queue (default: memory and SQLite)")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when a target is missed, not only when the run is invalid")
     options = parser.parse_args()
@@ -362,7 +372,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="widget-server-bench-"))
     servers: list[Server] = []
     try:
-        env = bench_env(workdir / "instance")
+        env = bench_env(workdir / "instance", options.database_url, options.redis_url)
         token = create_widget(env)
         app_port, base_port = free_port(), free_port()
         app_cmd = gunicorn_command("widget_server:create_app()", app_port, options.workers,
@@ -379,7 +389,6 @@ def main() -> int:
         frame_total = sum(row[1] for row in frame_rows)
 
         bodies = CallBodies(env, token)
-        made = time.monotonic()
         warm_file, base_file, main_file = (workdir / n for n in ("warm", "base", "main"))
         bodies.write(warm_file, 1500)
         bodies.write(base_file, 200)
@@ -403,10 +412,13 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
     client = (f"wrk, 1 thread, {options.connections} connections" if use_wrk
-              else f"python requests, {options.connections} threads (wrk not found)")
+              else f"python requests, {options.connections} threads"
+              + ("" if options.client == "python" else " (wrk not found)"))
     print("widget-server benchmarks (all traffic on 127.0.0.1)")
     print(f"  app:      {' '.join(app_cmd)}")
     print(f"  baseline: {' '.join(base_cmd)}")
+    print(f"  storage:  {options.database_url.split('@')[-1] or 'SQLite in a fresh instance folder'}"
+          f"; queue and limits on {options.redis_url or 'SQLite and memory'}")
     print(f"  client:   {client}; {options.seconds:g} s per run after a {warmup:g} s warm-up")
     print(f"  {needed} valid call requests precomputed in {made:.1f} s "
           "(fresh nonce, ALTCHA solution and number each)")
