@@ -20,16 +20,39 @@ _REASON_SENTENCES = {
     "no_credit": "This site cannot place calls right now.",
     "provider_credentials": "This site cannot place calls right now.",
     "provider_error": "Something went wrong placing the call. Please try again later.",
+    "provider_unavailable": "Calls cannot be placed right now. Please try again in a few "
+                            "minutes.",
+    "provider_unreachable": "We could not reach the phone network. Please try again later.",
+    "provider_timeout": "The phone network did not answer in time. Please try again later.",
+    "provider_server_error": "The phone network had a problem. Please try again later.",
+    "provider_answer_unexpected": "Something went wrong placing the call. Please try again "
+                                  "later.",
+    "provider_answer_too_large": "Something went wrong placing the call. Please try again "
+                                 "later.",
+    "provider_answer_not_utf8": "Something went wrong placing the call. Please try again "
+                                "later.",
+    "outcome_unknown": "The call was placed; we cannot see how it ended.",
+    "retrying": "We are trying again to place your call.",
 }
 
 
+def visitor_message(call: CallRequest, steps: list) -> str:
+    """The adapter's own sentence for how the call ended, else ours for the reason or state."""
+    if call.reason and steps and steps[-1].reason == call.reason:
+        adapter_sentence = (steps[-1].detail or {}).get("message")
+        if isinstance(adapter_sentence, str) and adapter_sentence:
+            return adapter_sentence
+    return _REASON_SENTENCES.get(call.reason or "", _SENTENCES[call.status])
+
+
 def public_status(call: CallRequest) -> dict:
-    """The status for the visitor: no internal detail, no provider data."""
+    """The status for the visitor: state changes only, no provider exchange, no internals."""
+    steps = [event for event in call.events if "exchange" not in (event.detail or {})]
     return {
         "call_id": call.public_id,
         "status": call.status,
         "reason": call.reason,
-        "message": _REASON_SENTENCES.get(call.reason or "", _SENTENCES[call.status]),
+        "message": visitor_message(call, steps),
         "events": [{"status": event.status, "reason": event.reason,
-                    "at": event.at.isoformat() + "Z"} for event in call.events],
+                    "at": event.at.isoformat() + "Z"} for event in steps],
     }
