@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from widget_server.providers.base import Provider
+from widget_server.providers.dialogtech import DialogTechProvider
 from widget_server.providers.simulator import SimulatorProvider
 
-PROVIDERS: dict[str, type[Provider]] = {cls.kind: cls for cls in (SimulatorProvider,)}
+PROVIDERS: dict[str, type[Provider]] = {cls.kind: cls for cls in (
+    SimulatorProvider,
+    DialogTechProvider,
+)}
 
 
 def provider_class(kind: str) -> type[Provider]:

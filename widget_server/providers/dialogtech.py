@@ -1,0 +1,105 @@
+"""DialogTech click-to-call (seed 004): ``GET ibp_api.php?action=clickto.call``.
+
+What we use: ``access_key`` and ``secret_access_key`` (with both, any two
+numbers may be dialled), ``type`` to choose which field is rung first, ``id``
+and ``phone_to_call`` as unformatted digits, ``page`` (at most 255
+characters: the page the visitor asked from), ``ref`` (at most 32: our call
+id, so the call can be found in DialogTech's own report) and the optional
+per-leg caller ids.
+
+The business is always rung first: with ``type`` 2 (the default) it is
+``id`` and the visitor ``phone_to_call``; with ``type`` 1 the fields swap.
+
+The answer is plain text sent only once the first leg (the business) has
+answered or not: ``Call Connected`` or ``No Answer``. So the worker holds the
+request with a read timeout longer than the first leg's dial time
+(``first_leg_timeout`` + a margin). Nothing tells us about the second leg,
+and there is no status API: after ``Call Connected`` the visitor is being
+rung, and the call ends as completed with reason ``business_answered``.
+
+Retries: never after the request may have reached DialogTech. Its document
+says nothing of de-duplicating on ``ref``, and a timeout here usually means
+the business phone is ringing, so a second request would ring it twice.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from widget_server.providers.base import CallOrder, CallReport, Field, HttpProvider
+
+# The plain-text answers the document lists: (state, our reason, the visitor's sentence).
+ANSWERS = {
+    "Call Connected": ("completed", "business_answered",
+                       "The business answered and is calling you now."),
+    "No Answer": ("failed", "business_no_answer",
+                  "The business could not take your call just now. Please try again later."),
+}
+# Seconds the read timeout adds to the first leg's dial time.
+ANSWER_MARGIN = 15
+
+
+def unformatted(e164: str) -> str:
+    """Digits only: the 10-digit national number in North America, else the full number."""
+    number = phonenumbers.parse(e164)
+    if number.country_code == 1:
+        return str(number.national_number)
+    return e164.lstrip("+")
+
+
+class DialogTechProvider(HttpProvider):
+    kind = "dialogtech"
+    label = "DialogTech click-to-call"
+    default_base_url = "https://secure.dialogtech.com"
+    credential_fields = (
+        Field("access_key", "Access key", secret=True),
+        Field("secret_access_key", "Secret access key", secret=True),
+    )
+    option_fields = (
+        Field("type", "Which field is rung first: 2 = id (default), 1 = phone_to_call",
+              required=False),
+        Field("first_callerid", "Caller id shown on the first leg (the business)",
+              required=False),
+        Field("second_callerid", "Caller id shown on the second leg (the visitor)",
+              required=False),
+        Field("first_leg_timeout", "Seconds the business may take to answer (default 60)",
+              required=False),
+    )
+
+    def first_leg_timeout(self) -> float:
+        return float(self.options.get("first_leg_timeout") or 60)
+
+    def request_params(self, order: CallOrder) -> dict:
+        business, visitor = unformatted(order.business_number), unformatted(
+            order.visitor_number)
+        dial_type = str(self.options.get("type") or "2")
+        if dial_type not in ("1", "2"):
+            dial_type = "2"
+        first_field, second_field = ("id", "phone_to_call") if dial_type == "2" else (
+            "phone_to_call", "id")
+        params = {
+            "action": "clickto.call",
+            "access_key": self.credentials["access_key"],
+            "secret_access_key": self.credentials["secret_access_key"],
+            "type": dial_type,
+            first_field: business,
+            second_field: visitor,
+            "page": order.page[:255],
+            "ref": order.call_id[:32],
+        }
+        for name in ("first_callerid", "second_callerid"):
+            if self.options.get(name):
+                params[name] = "".join(ch for ch in str(self.options[name]) if ch.isdigit())
+        return params
+
+    def place_call(self, order: CallOrder, report: CallReport) -> None:
+        report.progress("dialing", leg="business")
+        answer = self.send("GET", "/ibp_api.php", report, params=self.request_params(order),
+                           read_timeout=self.first_leg_timeout() + ANSWER_MARGIN)
+        outcome = ANSWERS.get(answer.text.strip())
+        if outcome is None:
+            raise self.malformed(answer)
+        status, reason, sentence = outcome
+        if status == "completed":
+            report.progress("ringing", leg="visitor")
+        report.progress(status, reason, message=sentence)
