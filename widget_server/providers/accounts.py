@@ -42,6 +42,9 @@ def validate(kind: str, credentials: dict, options: dict) -> None:
     _check_fields(cls.credential_fields, credentials, "credentials")
     _check_fields(cls.option_fields, {k: v for k, v in options.items()
                                       if not k.startswith("var_")}, "options")
+    problem = cls.option_problem(options)
+    if problem:
+        raise CredentialsError(problem)
 
 
 def encrypt_credentials(credentials: dict) -> str:

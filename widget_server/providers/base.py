@@ -150,6 +150,16 @@ class Provider:
         self.options = options
         self.settings = settings
 
+    @classmethod
+    def option_problem(cls, options: dict) -> str | None:
+        """A sentence saying what is wrong with these option values, or None.
+
+        Field declarations check names and lengths; an adapter whose options
+        have units, formats or counts (Voicenter's ``var_*``) checks them here,
+        so a bad value is refused when it is saved, not when a visitor calls.
+        """
+        return None
+
     def place_call(self, order: CallOrder, report: CallReport) -> None:
         raise NotImplementedError
 
