@@ -151,7 +151,8 @@ def test_a_visitor_on_the_host_page_asks_for_a_call_and_watches_it_connect_and_c
     expect(button).to_have_attribute("aria-haspopup", "dialog")
     assert button.evaluate("b => b.getRootNode() instanceof ShadowRoot")
 
-    button.click()
+    button.focus()
+    page.keyboard.press("Enter")
     expect(button).to_have_attribute("aria-expanded", "true")
     frame = page.frame_locator("iframe[title='Call me back']")
     # The proof of work is solved as soon as the form is shown.
@@ -175,6 +176,44 @@ def test_a_visitor_on_the_host_page_asks_for_a_call_and_watches_it_connect_and_c
     expect(page.locator("iframe[title='Call me back']")).to_be_hidden()
     expect(button).to_have_attribute("aria-expanded", "false")
     expect(button).to_be_focused()
+
+
+def _layout(page) -> list:
+    return page.evaluate("""() => [document.documentElement.scrollHeight,
+        ...[...document.querySelectorAll('header, main, footer')].map(e => {
+            const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })]""")
+
+
+def test_the_button_appears_without_moving_anything_on_the_host_page(page, site):
+    page.route("**/embed/v1/loader.js", lambda route: route.abort())
+    page.goto(site["host_url"])
+    without_widget = _layout(page)
+    page.unroute("**/embed/v1/loader.js")
+    page.goto(site["host_url"])
+    expect(page.get_by_role("button", name="Call me back")).to_be_visible()
+    assert _layout(page) == without_widget
+
+
+def test_a_national_number_is_sent_with_the_calling_code_of_the_chosen_country(page, site):
+    app = site["app"]
+    with app.app_context():
+        widget = db.session.get(Widget, site["widget_id"])
+        widget.allowed_countries = ["US", "GB"]
+        db.session.commit()
+        token = tokens.embed_token(widget)
+    try:
+        page.goto(f"{site['app_url']}/embed/v1/frame/{token}?origin={site['host_url']}")
+        expect(page.get_by_text("Verified")).to_be_visible()
+        page.get_by_label("Country").select_option("GB")
+        page.get_by_label("Your phone number").fill("020 7946 0018")
+        page.get_by_label("I agree to be called back").check()
+        page.get_by_role("button", name="Call me back").click()
+        expect(page.locator("#progress")).to_be_visible()
+        assert _calls_to(app, "+442079460018") == 1
+    finally:
+        with app.app_context():
+            db.session.get(Widget, site["widget_id"]).allowed_countries = []
+            db.session.commit()
 
 
 def test_a_refused_number_is_explained_next_to_the_field_and_a_busy_line_is_explained(
