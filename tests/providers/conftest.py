@@ -117,6 +117,8 @@ def live(tmp_path, database_url):
     config = base_config(tmp_path / "instance", database_url) | {
         "QUEUE_IMMEDIATE": False, "QUEUE_WORKERS": 2, "POLL_INTERVAL": 0.1,
         "PLACE_RETRY_DELAY": 0.1, "CIRCUIT_OPEN_SECONDS": 60,
+        # Provider tests place several calls to one number from one address.
+        "CAP_PER_NUMBER_PER_MINUTE": 100, "CAP_PER_NUMBER": 100, "CAP_PER_IP": 100,
     }
     app = create_app(config)
     with app.app_context():
