@@ -15,7 +15,7 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -58,14 +58,14 @@ class SiteverifyServer:
             return {
                 "success": True,
                 "hostname": self._issued[token],
-                "challenge_ts": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "challenge_ts": datetime.now(UTC).isoformat(timespec="seconds"),
                 "error-codes": [],
             }
 
 
 def _handler(fake: SiteverifyServer):
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server's naming)
+        def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
             form = {key: values[-1] for key, values in parse_qs(raw).items()}

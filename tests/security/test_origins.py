@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from widget_server.security.origins import (DomainError, frame_ancestors, normalise_domain,
-                                            origin_allowed, origin_of)
+from widget_server.security.origins import (
+    DomainError,
+    frame_ancestors,
+    normalise_domain,
+    origin_allowed,
+    origin_of,
+)
 
 
 @pytest.mark.parametrize("raw, expected", [

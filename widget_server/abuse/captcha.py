@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import altcha
@@ -67,7 +67,7 @@ class AltchaVerifier(CaptchaVerifier):
 
     def challenge(self) -> dict:
         config = current_app.config
-        expires = datetime.now(timezone.utc) + timedelta(seconds=config["ALTCHA_MAX_AGE"])
+        expires = datetime.now(UTC) + timedelta(seconds=config["ALTCHA_MAX_AGE"])
         challenge = altcha.create_challenge_v1(
             hmac_key=self._hmac_key(), max_number=config["ALTCHA_MAX_NUMBER"], expires=expires
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -19,29 +18,28 @@ KEYS_FILE = "keys.json"
 
 
 def _load_or_create(instance_path: str) -> dict[str, list[str]]:
+    """The stored keys, created on first run.
+
+    The file is written whole under a temporary name and then linked into
+    place, so two processes starting together agree on one set of keys and
+    neither reads a half-written file.
+    """
     path = Path(instance_path) / KEYS_FILE
-    if path.exists():
-        return json.loads(path.read_text())
-    keys = {
-        "secret_keys": [secrets.token_urlsafe(32)],
-        "encryption_keys": [Fernet.generate_key().decode()],
-    }
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        # Another process of this installation created it first: use theirs.
-        return _read_when_written(path)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(keys, handle)
-    return keys
-
-
-def _read_when_written(path: Path) -> dict[str, list[str]]:
-    for _ in range(50):
+    if not path.exists():
+        keys = {
+            "secret_keys": [secrets.token_urlsafe(32)],
+            "encryption_keys": [Fernet.generate_key().decode()],
+        }
+        draft = path.with_name(f".{KEYS_FILE}.{secrets.token_hex(8)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            return json.loads(path.read_text())
-        except json.JSONDecodeError:
-            time.sleep(0.05)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(keys, handle)
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return json.loads(path.read_text())
 
 
