@@ -64,9 +64,14 @@ def enqueue_call(call_id: int) -> None:
 
 
 def create_consumer(app: Flask):
+    """A consumer that looks at an idle queue every half second at most.
+
+    Huey backs off up to 10 s by default; a visitor waiting for their phone to
+    ring should not wait for that.
+    """
     return app.extensions["huey"].create_consumer(
         workers=int(app.config["QUEUE_WORKERS"]), worker_type="thread", periodic=True,
-        check_worker_health=False)
+        initial_delay=0.05, backoff=1.5, max_delay=0.5, check_worker_health=False)
 
 
 def start_in_process_consumer(app: Flask):
