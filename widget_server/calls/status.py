@@ -33,6 +33,17 @@ _REASON_SENTENCES = {
                                 "later.",
     "outcome_unknown": "The call was placed; we cannot see how it ended.",
     "retrying": "We are trying again to place your call.",
+    # voicenter (seed 003): ERRORCODE 1-4, and an accepted call it cannot follow.
+    "provider_invalid_request": "The call could not be placed with these details. Please "
+                                "check your number, or try again later.",
+    "provider_application_error": "The calling service had a problem. Please try again in a "
+                                  "few minutes.",
+    "business_offline": "Nobody is available to take your call right now. Please try again "
+                        "later.",
+    "business_blocked": "This site cannot place calls right now.",
+    "provider_accepted": "The call is on its way: the business is rung first, then your "
+                         "phone.",
+    "cancelled": "The call was cancelled.",
 }
 
 
