@@ -33,6 +33,12 @@ _REASON_SENTENCES = {
                                 "later.",
     "outcome_unknown": "The call was placed; we cannot see how it ended.",
     "retrying": "We are trying again to place your call.",
+    "provider_not_configured": "This site cannot place calls right now.",
+    "provider_refused": "This site cannot place calls right now.",
+    "business_not_reached": "The business could not take the call just now. Please try "
+                            "again later.",
+    "visitor_not_reached": "We rang your phone but could not reach you (no answer, busy or "
+                           "unreachable). Please try again later.",
     # voicenter (seed 003): ERRORCODE 1-4, and an accepted call it cannot follow.
     "provider_invalid_request": "The call could not be placed with these details. Please "
                                 "check your number, or try again later.",
