@@ -12,8 +12,9 @@ own; the sentence echoes the code, so redaction is tested). It answers in XML-RP
 Tests steer it: ``next_code`` (answer that ERRORCODE), ``delay`` (seconds
 before answering, after the call was placed), ``fault`` (``"5xx"``,
 ``"huge"``, ``"not_utf8"``) or ``raw`` (a body sent as is). ``dials`` counts
-requests that rang someone (call, message, callference); ``terminated``
-lists the extensions hung up.
+requests that rang someone (call, message, callference), ``call_ids`` the
+CALLIDs handed out (32 characters, as documented); ``terminated`` lists the
+extensions hung up.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class VoicenterFake:
         self.fault: str | None = None
         self.raw: bytes | str | None = None
         self.dials: list[dict[str, str]] = []
+        self.call_ids: list[str] = []
         self.terminated: list[str] = []
         self.server = FakeHttpServer(self.handle)
 
@@ -93,6 +95,7 @@ class VoicenterFake:
         else:
             self.dials.append(params)
             call_id = secrets.token_hex(16)
+            self.call_ids.append(call_id)
         if self.delay:
             time.sleep(self.delay)
         if self.fault == "5xx":

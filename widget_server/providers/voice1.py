@@ -1,0 +1,364 @@
+"""voice1 Click-2-Call v2: asks the business's own PBX to ring two numbers.
+
+What we use (seed 001):
+
+- ``GET <base>/c2c/v2`` (the API "currently accepts HTTP GET" only) with
+  ``Content-type`` and ``Accept`` set to ``application/json``, and the query
+  parameters ``api_key``, ``dial_first`` (the business), ``dial_second`` (the
+  visitor), ``pbx`` (``asterisk`` | ``switchvox`` | ``other``), ``timeout``
+  (seconds each leg rings) and ``dail_as`` -- spelled so in the document, and
+  sent exactly so; our option is called ``dial_as``.
+- The answer: always 200 with JSON ``response.request_id`` /
+  ``response.status`` (``success`` | ``fail``) / ``response.errors``. The
+  document's own examples are not valid JSON (trailing commas, a list holding
+  ``"error": {...}``, a missing closing brace), so answers are read with a
+  lenient reader that accepts exactly those slips.
+- ``GET <base>/c2c/v2/status/<request_id>``: a log of the request, of what
+  voice1 sent to the PBX and of the PBX's response, each with ``utc.time``.
+  We store it as the call's provider report.
+
+What it cannot tell us: "success" only means the PBX returned no error. The
+call then rings the business and the visitor, but nobody -- neither voice1
+nor we -- learns whether anyone answered. So a success is shown as
+``ringing``/``pbx_accepted``, and once the status log holds the PBX's
+response the call ends ``completed``/``outcome_unknown_pbx_accepted`` (or
+``failed``/``pbx_error`` if that response is an error after all).
+
+Numbers: the document states no format; these are PBX dial strings. We send
+E.164 digits without ``+`` by default (``12025550123``), because PBX dial
+plans match digit patterns and most Asterisk and Switchvox outbound routes do
+not match a ``+``; ``number_format=plus`` sends ``+12025550123`` for dial
+plans written for it.
+
+Base URL: the document allows HTTP and HTTPS; we default to
+``https://api.voice1.me`` because the API key travels in the query string.
+
+Retries: voice1 has no idempotency key, so a request that may have reached it
+(a read timeout, a 5xx, a garbled answer) is never sent again: it may already
+be ringing the business. Only a request that never left (connection refused,
+DNS failure, connect timeout) is retried. The status endpoint only reads a
+log, so polling it is always safe.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from json.decoder import scanstring
+from urllib.parse import quote
+
+from widget_server.providers.base import (
+    Answer,
+    CallOrder,
+    CallRejected,
+    CallReport,
+    Field,
+    HttpProvider,
+    ProviderError,
+)
+
+PATH = "/c2c/v2"
+STATUS_PATH = "/c2c/v2/status/"
+HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+PBX_KINDS = ("asterisk", "switchvox", "other")
+NUMBER_FORMATS = ("digits", "plus")
+# Leg timeouts we accept (seconds); the document sets no bounds, a phone rings ~2 min at most.
+LEG_TIMEOUT_RANGE = (5, 300)
+# An Asterisk originate waits for the first leg for 30 s by default: a PBX that answers
+# synchronously answers voice1 -- and voice1 us -- only then.
+DEFAULT_READ_TIMEOUT = 40.0
+# The read timeout when a leg timeout is set: that many seconds more.
+READ_MARGIN = 10.0
+
+PBX_ACCEPTED = ("The business's phone system is calling: it rings the business first, then "
+                "your phone. We cannot see whether the call is answered.")
+PBX_ERROR = ("The business's phone system could not place the call. "
+             "Please try again later or contact the business another way.")
+OUTCOME_UNKNOWN = ("Your call was handed to the business's phone system. We cannot see how it "
+                   "went; if your phone did not ring, please try again later.")
+MISCONFIGURED = "This site cannot place calls right now."
+
+# response.status -> (our reason, error class or None when the call goes on,
+#                     the visitor's sentence, whether placing it again is safe).
+# "fail" is the PBX's own error, passed on unmodified: voice1 has no error codes, so the
+# PBX's message is kept as evidence. It is not retried: a PBX that refused will refuse
+# again, and voice1 does not promise that a refused request rang no one.
+ANSWERS: dict[str, tuple[str, type[ProviderError] | None, str, bool]] = {
+    "success": ("pbx_accepted", None, PBX_ACCEPTED, False),
+    "fail": ("pbx_error", CallRejected, PBX_ERROR, False),
+}
+# Beyond the table: a followed call ends "completed"/"outcome_unknown_pbx_accepted"
+# (OUTCOME_UNKNOWN), or "failed"/"pbx_error" when the PBX's logged response is an error;
+# an option voice1 would not understand fails the call before any request,
+# "failed"/"provider_options_invalid" (MISCONFIGURED).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+class Voice1Provider(HttpProvider):
+    kind = "voice1"
+    label = "voice1 Click-2-Call v2"
+    default_base_url = "https://api.voice1.me"
+    credential_fields = (Field("api_key", "API token", secret=True, max_length=200),)
+    option_fields = (
+        Field("pbx", "PBX kind: asterisk (default), switchvox or other", required=False),
+        Field("timeout", "Seconds each leg rings before giving up", required=False),
+        Field("dial_as", "PBX extension to dial as (sent as 'dail_as')", required=False,
+              max_length=40),
+        Field("number_format", "digits (default, 12025550123) or plus (+12025550123)",
+              required=False),
+    )
+    dedupes_requests = False
+    polls = True
+    timeouts = (3.05, DEFAULT_READ_TIMEOUT)
+
+    def place_call(self, order: CallOrder, report: CallReport) -> None:
+        params, read_timeout = self._request(order)
+        report.progress("dialing", leg="business")
+        answer = self.send("GET", PATH, report, params=params, headers=HEADERS,
+                           read_timeout=read_timeout)
+        body = self._json(answer)
+        response = body.get("response")
+        if answer.status != 200 or not isinstance(response, dict):
+            raise self.malformed(answer)
+        status = response.get("status")
+        if status not in ANSWERS:
+            raise self.malformed(answer)
+        reason, error_class, sentence, retry_safe = ANSWERS[status]
+        request_id = response.get("request_id")
+        request_id = request_id if isinstance(request_id, str) and _REQUEST_ID.fullmatch(
+            request_id) else ""
+        if request_id:
+            report.provider_call_id(request_id)
+        errors = _errors(response.get("errors"))
+        if errors:
+            report.provider_report(errors=self._scrub(errors))
+        if error_class is None:
+            report.progress("ringing", reason, message=sentence, request_id=request_id)
+            return
+        status_url = self._status_url(request_id, errors)
+        if status_url:
+            try:
+                self._store_log(status_url, report)
+            except ProviderError:
+                pass  # The log is evidence only; the PBX's refusal stands without it.
+        excerpt = "; ".join(e["message"] for e in errors if e.get("message")) or status
+        raise error_class(reason, sentence, provider=self.kind, excerpt=self.redact(excerpt),
+                          retry_safe=retry_safe)
+
+    def poll(self, order: CallOrder, provider_call_id: str, report: CallReport) -> bool:
+        """Fetch the status log; the call is settled once it holds the PBX's response."""
+        if not provider_call_id:
+            report.progress("completed", "outcome_unknown_pbx_accepted", message=OUTCOME_UNKNOWN)
+            return True
+        log = self._store_log(self._status_url(provider_call_id, []), report)
+        response = log.get("response")
+        if not isinstance(response, dict):
+            return False
+        if _pbx_error(response.get("response_data")):
+            report.progress("failed", "pbx_error", message=PBX_ERROR)
+        else:
+            report.progress("completed", "outcome_unknown_pbx_accepted", message=OUTCOME_UNKNOWN)
+        return True
+
+    def check(self, report: CallReport, *, test_from: str | None = None,
+              test_to: str | None = None) -> str:
+        """voice1 has no endpoint that validates a key; only a real request can."""
+        if not (test_from and test_to):
+            return ("voice1 has no way to check an API key without placing a call (its status "
+                    "endpoint only reads the log of a real request): give a number to ring "
+                    "first and one to ring second.")
+        super().check(report, test_from=test_from, test_to=test_to)
+        return ("voice1 passed the test call to the PBX without an error. That proves the key "
+                "and the PBX settings, not that the phones rang: check the PBX's log.")
+
+    def _request(self, order: CallOrder) -> tuple[dict, float]:
+        """The documented query and our read timeout, or an error naming the bad option."""
+        options = order.options
+        pbx = str(options.get("pbx") or "asterisk").strip().lower()
+        number_format = str(options.get("number_format") or "digits").strip().lower()
+        leg_timeout = str(options.get("timeout") or "").strip()
+        dial_as = str(options.get("dial_as") or "").strip()
+        problem = None
+        if pbx not in PBX_KINDS:
+            problem = f"pbx must be one of {', '.join(PBX_KINDS)}"
+        elif number_format not in NUMBER_FORMATS:
+            problem = f"number_format must be one of {', '.join(NUMBER_FORMATS)}"
+        elif leg_timeout and not (leg_timeout.isdigit() and LEG_TIMEOUT_RANGE[0] <= int(
+                leg_timeout) <= LEG_TIMEOUT_RANGE[1]):
+            problem = "timeout must be whole seconds from {} to {}".format(*LEG_TIMEOUT_RANGE)
+        if problem:
+            raise ProviderError("provider_options_invalid", MISCONFIGURED, provider=self.kind,
+                                excerpt=problem)
+        params = {"api_key": self.credentials.get("api_key", ""),
+                  "dial_first": _dial_string(order.business_number, number_format),
+                  "dial_second": _dial_string(order.visitor_number, number_format),
+                  "pbx": pbx}
+        if leg_timeout:
+            params["timeout"] = str(int(leg_timeout))
+        if dial_as:
+            params["dail_as"] = dial_as
+        return params, int(leg_timeout) + READ_MARGIN if leg_timeout else self.timeouts[1]
+
+    def _status_url(self, request_id: str, errors: list[dict]) -> str:
+        """Our own status URL; an answer's URL only when it lies under our base URL."""
+        prefix = self.base_url + STATUS_PATH
+        for error in errors:
+            url = error.get("url") or ""
+            if url.startswith(prefix) and _REQUEST_ID.fullmatch(url[len(prefix):]):
+                return url
+        return prefix + quote(request_id, safe="") if request_id else ""
+
+    def _store_log(self, url: str, report: CallReport) -> dict:
+        """Fetch a status log and keep its three sections (credentials scrubbed)."""
+        answer = self.send("GET", "", report, headers=HEADERS, url=url)
+        log = self._json(answer, unclosed=True).get("c2c_status")
+        if answer.status != 200 or not isinstance(log, dict):
+            raise self.malformed(answer)
+        sections = {name: log[name] for name in ("request", "pbx_request", "response")
+                    if isinstance(log.get(name), dict)}
+        if sections:
+            report.provider_report(**self._scrub(sections))
+        return sections
+
+    def _json(self, answer: Answer, *, unclosed: bool = False) -> dict:
+        try:
+            value = lenient_json(answer.text, unclosed=unclosed)
+        except ValueError:
+            raise self.malformed(answer) from None
+        if not isinstance(value, dict):
+            raise self.malformed(answer)
+        return value
+
+    def _scrub(self, value: object) -> object:
+        """The PBX log echoes our request: drop the key wherever it appears."""
+        if isinstance(value, dict):
+            return {k: ("[redacted]" if k == "api_key" else self._scrub(v))
+                    for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._scrub(v) for v in value]
+        return self.redact(value) if isinstance(value, str) else value
+
+
+def _dial_string(e164: str, number_format: str) -> str:
+    digits = "".join(ch for ch in e164 if ch.isdigit())
+    return f"+{digits}" if number_format == "plus" else digits
+
+
+def _errors(value: object) -> list[dict]:
+    """Each error's message and url, from ``[{"error": {...}}]`` or ``[{...}]``."""
+    found = []
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("error"), dict):
+            item = item["error"]
+        if isinstance(item, dict):
+            found.append({k: str(item[k])[:500] for k in ("message", "url") if item.get(k)})
+        elif isinstance(item, str):
+            found.append({"message": item[:500]})
+    return found
+
+
+def _pbx_error(data: object) -> bool:
+    """Whether the PBX's response says, in its own words, that it failed.
+
+    The document leaves ``response_data`` to the PBX; we read only what PBXs
+    themselves write: Asterisk's ``Response: Error`` and a non-empty
+    ``error``/``errors`` member. Anything else is not an error we can see.
+    """
+    if not isinstance(data, dict):
+        return False
+    for key, value in data.items():
+        name = key.lower()
+        if name == "response" and str(value).strip().lower() in {"error", "fail", "failure"}:
+            return True
+        if name in {"error", "errors"} and value not in (None, "", [], {}, 0, False):
+            return True
+    return False
+
+
+_WS = re.compile(r"[ \t\r\n]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_MAX_DEPTH = 32
+
+
+def lenient_json(text: str, *, unclosed: bool = False) -> object:
+    """JSON, plus the slips of voice1's own examples.
+
+    Accepted beyond JSON: trailing commas, ``"key": value`` members inside a
+    list (read as ``{"key": value}``, the document's ``errors`` shape) and,
+    with ``unclosed``, objects left open at the end (its status example). Any
+    other deviation is a ``ValueError``.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except ValueError:
+        pass
+    reader = _Reader(text, unclosed)
+    value = reader.value(0)
+    reader.skip()
+    if reader.pos != len(text):
+        raise ValueError(f"unexpected text at {reader.pos}")
+    return value
+
+
+class _Reader:
+    def __init__(self, text: str, unclosed: bool):
+        self.text, self.pos, self.unclosed = text, 0, unclosed
+
+    def skip(self) -> None:
+        self.pos = _WS.match(self.text, self.pos).end()
+
+    def peek(self) -> str:
+        self.skip()
+        return self.text[self.pos:self.pos + 1]
+
+    def value(self, depth: int) -> object:
+        if depth > _MAX_DEPTH:
+            raise ValueError("nested too deeply")
+        char = self.peek()
+        if char in ("{", "["):
+            return self.container(char, depth)
+        if char == '"':
+            text, self.pos = scanstring(self.text, self.pos + 1)
+            return text
+        for literal, meaning in (("true", True), ("false", False), ("null", None)):
+            if self.text.startswith(literal, self.pos):
+                self.pos += len(literal)
+                return meaning
+        match = _NUMBER.match(self.text, self.pos)
+        if not match:
+            raise ValueError(f"no value at {self.pos}")
+        self.pos = match.end()
+        return json.loads(match.group())
+
+    def container(self, opening: str, depth: int) -> object:
+        closing = "}" if opening == "{" else "]"
+        items: dict | list = {} if opening == "{" else []
+        self.pos += 1
+        while True:
+            char = self.peek()
+            if char == closing:
+                self.pos += 1
+                return items
+            if not char and self.unclosed and opening == "{":
+                return items
+            key = self.value(depth + 1)
+            if self.peek() == ":":
+                if not isinstance(key, str):
+                    raise ValueError(f"a key that is not a string at {self.pos}")
+                self.pos += 1
+                member = self.value(depth + 1)
+                if isinstance(items, dict):
+                    items[key] = member
+                else:
+                    items.append({key: member})
+            elif isinstance(items, list):
+                items.append(key)
+            else:
+                raise ValueError(f"':' expected at {self.pos}")
+            char = self.peek()
+            if char == ",":
+                self.pos += 1
+            elif char != closing and not (not char and self.unclosed and opening == "{"):
+                raise ValueError(f"',' or '{closing}' expected at {self.pos}")
