@@ -50,6 +50,15 @@ _REASON_SENTENCES = {
     "provider_accepted": "The call is on its way: the business is rung first, then your "
                          "phone.",
     "cancelled": "The call was cancelled.",
+    # voice1 (seed 001): its PBX accepts a call but never says whether anyone answered.
+    "pbx_accepted": "The business's phone system is calling: it rings the business first, "
+                    "then your phone. We cannot see whether the call is answered.",
+    "pbx_error": "The business's phone system could not place the call. Please try again "
+                 "later or contact the business another way.",
+    "outcome_unknown_pbx_accepted": "Your call was handed to the business's phone system. We "
+                                    "cannot see how it went; if your phone did not ring, "
+                                    "please try again later.",
+    "provider_options_invalid": "This site cannot place calls right now.",
 }
 
 

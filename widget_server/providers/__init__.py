@@ -6,6 +6,7 @@ from widget_server.providers.base import Provider
 from widget_server.providers.c2c_php import C2CPhpProvider
 from widget_server.providers.dialogtech import DialogTechProvider
 from widget_server.providers.simulator import SimulatorProvider
+from widget_server.providers.voice1 import Voice1Provider
 from widget_server.providers.voicenter import VoicenterProvider
 
 PROVIDERS: dict[str, type[Provider]] = {cls.kind: cls for cls in (
@@ -13,6 +14,7 @@ PROVIDERS: dict[str, type[Provider]] = {cls.kind: cls for cls in (
     C2CPhpProvider,
     DialogTechProvider,
     VoicenterProvider,
+    Voice1Provider,
 )}
 
 
