@@ -55,6 +55,11 @@ _SECONDS = re.compile(r"[1-9][0-9]{0,5}")
 class VoicenterFake:
     def __init__(self, code: str = CODE):
         self.code = code
+        self.server = FakeHttpServer(self.handle)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every request and instruction: one server can serve many tests."""
         self.next_code: int | None = None
         self.delay = 0.0
         self.fault: str | None = None
@@ -62,7 +67,7 @@ class VoicenterFake:
         self.dials: list[dict[str, str]] = []
         self.call_ids: list[str] = []
         self.terminated: list[str] = []
-        self.server = FakeHttpServer(self.handle)
+        self.server.requests.clear()
 
     @property
     def url(self) -> str:
@@ -123,7 +128,7 @@ class VoicenterFake:
         custom = [name for name in params if name.startswith("var_")]
         unknown = set(params) - _COMMON - mandatory - optional - set(custom)
         if unknown:
-            return f"Unknown parameter {sorted(unknown)[0]}"
+            return f"Unknown parameter {min(unknown)}"
         for name in sorted(mandatory):
             if not params.get(name):
                 return f"{name.capitalize()} is missing"

@@ -24,10 +24,18 @@ from widget_server.providers.voicenter import ERRORS, ON_ITS_WAY, PATH, Voicente
 FORM = "application/x-www-form-urlencoded"
 
 
-@pytest.fixture
-def voicenter():
+@pytest.fixture(scope="module")
+def voicenter_server():
     with VoicenterFake() as fake:
         yield fake
+
+
+@pytest.fixture
+def voicenter(voicenter_server):
+    """The module's loopback Voicenter, reset (stopping a server takes half a second)."""
+    voicenter_server.reset()
+    yield voicenter_server
+    voicenter_server.reset()
 
 
 def widget(live, fake, *, code: str = CODE, **settings) -> str:
@@ -339,9 +347,9 @@ def test_every_errorcode_in_either_format_maps_to_its_error(voicenter, code, ans
     ('\ufeff{"ERRORCODE":"0","CALLID":"a1b2"}', "a1b2"),
     ("<?xml version='1.0'?>\n" + xml_answer(ERRORCODE="0", ERRORMESSAGE="OK",
                                             CALLID="x" * 32), "x" * 32),
-    ("<methodResponse><params><param><value><struct><member><name>ERRORCODE</name>"
-     "<value><int>0</int></value></member><member><name>CALLID</name><value>c-9</value>"
-     "</member></struct></value></param></params></methodResponse>", "c-9"),
+    (("<methodResponse><params><param><value><struct><member><name>ERRORCODE</name>"
+      "<value><int>0</int></value></member><member><name>CALLID</name><value>c-9</value>"
+      "</member></struct></value></param></params></methodResponse>"), "c-9"),
 ])
 def test_every_documented_success_shape_is_read_and_its_callid_kept(voicenter, body,
                                                                     call_id):
@@ -366,15 +374,15 @@ def test_every_documented_success_shape_is_read_and_its_callid_kept(voicenter, b
     xml_answer(ERRORCODE="zero", CALLID="abc"),
     xml_answer(ERRORCODE="0", CALLID="abc")[:60],
     # Entities expand to a well-formed CALLID: only refusing the DTD refuses this.
-    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
-    '"&lol;&lol;&lol;">]>' + xml_answer(ERRORCODE="0", CALLID="@").replace("@", "&lol2;"),
-    "<methodResponse><fault><value><struct><member><name>faultCode</name><value><int>4"
-    "</int></value></member></struct></value></fault></methodResponse>",
-    "<methodResponse><params><param><value><struct><member><name>ERRORCODE</name><value>"
-    "<string>0</string></value></member><member><name>ERRORCODE</name><value><string>1"
-    "</string></value></member></struct></value></param></params></methodResponse>",
-    "<methodResponse><params><param><value><struct><member><name>ERRORCODE</name><value>"
-    "<array/></value></member></struct></value></param></params></methodResponse>",
+    ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
+     '"&lol;&lol;&lol;">]>') + xml_answer(ERRORCODE="0", CALLID="@").replace("@", "&lol2;"),
+    ("<methodResponse><fault><value><struct><member><name>faultCode</name><value><int>4"
+     "</int></value></member></struct></value></fault></methodResponse>"),
+    ("<methodResponse><params><param><value><struct><member><name>ERRORCODE</name><value>"
+     "<string>0</string></value></member><member><name>ERRORCODE</name><value><string>1"
+     "</string></value></member></struct></value></param></params></methodResponse>"),
+    ("<methodResponse><params><param><value><struct><member><name>ERRORCODE</name><value>"
+     "<array/></value></member></struct></value></param></params></methodResponse>"),
 ])
 def test_an_undocumented_answer_is_refused_as_malformed(voicenter, body):
     voicenter.raw = body

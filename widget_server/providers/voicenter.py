@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
+from xml.etree import ElementTree
 
 from widget_server.providers.base import (Answer, CallOrder, CallRejected, CallReport, Field,
                                           HttpProvider, ProviderError)
@@ -51,8 +51,8 @@ class ApplicationError(ProviderError):
 # retried: Voicenter does not de-duplicate, and an error may come after dialling began.
 ERRORS: dict[int, tuple[str, type[ProviderError], str]] = {
     1: ("provider_invalid_request", CallRejected,
-        "The call could not be placed with these details. Please check your number, "
-        "or try again later."),
+        ("The call could not be placed with these details. Please check your number, "
+         "or try again later.")),
     2: ("provider_application_error", ApplicationError,
         "The calling service had a problem. Please try again in a few minutes."),
     3: ("business_offline", CallRejected,
@@ -331,6 +331,7 @@ def _text(value: object, name: str) -> str:
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         raise ValueError(f"{name} must be text.")
     text = str(value).strip()
+    # No length is documented; 100 characters keeps a mistaken paste out.
     if not text or len(text) > 100 or any(ord(c) < 32 for c in text):
         raise ValueError(f"{name} must be 1 to 100 characters of printable text.")
     return text
