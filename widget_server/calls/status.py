@@ -59,6 +59,22 @@ _REASON_SENTENCES = {
                                     "cannot see how it went; if your phone did not ring, "
                                     "please try again later.",
     "provider_options_invalid": "This site cannot place calls right now.",
+    # calledin (seed 002): answer codes 2..10, and the callback's reasons (no leg named).
+    "do_not_call": "This number is on a do-not-call list, so we cannot call it.",
+    "provider_account_disabled": "This site cannot place calls right now.",
+    "provider_flood": "This number was called a moment ago. Please wait a minute and try "
+                      "again.",
+    "business_number_unsupported": "This site cannot place calls right now.",
+    "number_area_unsupported": "Calls to your area code are not possible yet. Please try "
+                               "another number.",
+    "number_country_unsupported": "Calls to your country are not possible yet. Please try "
+                                  "another number.",
+    "call_failed": "The call could not be connected. Please try again later.",
+    "hung_up": "The call was hung up before it was connected.",
+    "ring_timeout": "Nobody answered in time. Please try again later.",
+    "line_busy": "A line was busy. Please try again in a few minutes.",
+    "congestion": "The phone network was too busy to connect the call. Please try again "
+                  "later.",
 }
 
 

@@ -1,0 +1,311 @@
+"""called.in through the whole widget flow, against a loopback fake of seed 002.
+
+The fake answers the bare integer codes and calls our signed hook back, as
+the real service does, so each test goes frame -> POST -> queue -> adapter ->
+called.in -> callback -> the status the visitor sees.
+"""
+
+import time
+
+import pytest
+import requests
+
+from tests.fakes.calledin import API_PATH, FakeCalledIn
+from widget_server.providers.base import SORRY, CallOrder, CallRejected
+from widget_server.providers.calledin import CalledInProvider, split_number
+
+API_KEY = "ci-key-7f3a9b1c2d"
+VISITOR = "+12025550123"
+
+
+@pytest.fixture
+def fake():
+    with FakeCalledIn(API_KEY) as server:
+        yield server
+
+
+def widget(live, fake, *, options=None, widget_options=None, **kwargs):
+    return live.provider_widget(kind="calledin", base_url=fake.url,
+                                credentials={"api_key": API_KEY}, options=options,
+                                widget_options=widget_options, **kwargs)
+
+
+def wait_for(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def status_now(live, accepted):
+    """What the frame would show right now."""
+    return requests.get(live.url + accepted["status_url"], timeout=5,
+                        headers={"X-Call-Token": accepted["call_token"]}).json()
+
+
+def placed_without_callback(live, fake, token, phone=VISITOR):
+    """A call called.in accepted, its callback held back by the test: (shown, sent params)."""
+    fake.auto_callback = False
+    response = live.request_call(token, phone)
+    assert response.status_code == 202, response.text
+    wait_for(lambda: fake.dials)
+    return response.json(), fake.dials[0]
+
+
+def test_call_rings_the_business_first_and_completes_when_called_in_calls_back(live, fake):
+    shown = live.place_call(widget(live, fake))
+    assert (shown["status"], shown["reason"]) == ("completed", None)
+    assert shown["message"] == "The call has ended. Thank you!"
+    assert [e["status"] for e in shown["events"]] == ["queued", "dialing", "dialing",
+                                                      "completed"]
+    assert live.call(shown["call_id"]).provider_report == {"minutes": 2, "answered": True}
+    assert [status for _, status, _ in fake.callbacks] == [200]
+
+
+def test_request_is_exactly_as_documented_business_first_minutes_and_digits(live, fake):
+    live.place_call(widget(live, fake, options={"max_duration_minutes": "5",
+                                                "caller_id": "+1 202-555-0199"}))
+    [sent] = fake.requests
+    assert (sent.method, sent.path) == ("GET", API_PATH)
+    callback_url, secret = sent.query.pop("callback_url"), sent.query.pop("secret")
+    assert sent.query == {
+        "api_key": API_KEY,
+        "caller_phone_number": "2025550100", "caller_country_code": "1",
+        "callee_phone_number": "2025550123", "callee_country_code": "1",
+        "max_duration": "5", "caller_id": "2025550199",
+    }
+    assert callback_url.startswith(f"{live.url}/hooks/calledin/")
+    assert len(secret) == 30
+
+
+def test_widget_can_lift_the_accounts_duration_limit_by_leaving_it_blank(live, fake):
+    live.place_call(widget(live, fake, options={"max_duration_minutes": "10"},
+                           widget_options={"max_duration_minutes": ""}))
+    assert "max_duration" not in fake.requests[0].query
+
+
+def test_a_duration_that_is_not_whole_minutes_is_refused_before_calling(live, fake):
+    shown = live.place_call(widget(live, fake, options={"max_duration_minutes": "90s"}))
+    assert (shown["status"], shown["reason"]) == ("rejected", "provider_options_invalid")
+    assert fake.requests == []
+
+
+def test_a_visitor_abroad_is_sent_as_country_code_and_national_number(live, fake):
+    token = widget(live, fake, countries=["US", "GB"])
+    shown = live.place_call(token, "+447400123456")
+    assert shown["status"] == "completed"
+    query = fake.requests[0].query
+    assert (query["callee_country_code"], query["callee_phone_number"]) == ("44", "7400123456")
+
+
+def test_national_numbers_keep_a_leading_zero_where_the_country_dials_it():
+    assert split_number("+390612345678") == ("39", "0612345678")
+    assert split_number("+4930123456") == ("49", "30123456")
+
+
+def refuse_key(fake):
+    fake.api_keys = {"another-key"}
+
+
+@pytest.mark.parametrize("arrange, phone, code, reason, sentence", [
+    (refuse_key, VISITOR, "1", "provider_credentials",
+     "This site cannot place calls right now."),
+    (lambda f: setattr(f, "credits", 0), VISITOR, "2", "no_credit",
+     "This site cannot place calls right now."),
+    (lambda f: f.do_not_call.add("2025550123"), VISITOR, "3", "do_not_call",
+     "This number is on a do-not-call list, so we cannot call it."),
+    # Our adapter never sends a badly formed request; the fake is told to say so.
+    (lambda f: setattr(f, "raw", "4"), VISITOR, "4", "provider_invalid_request",
+     "This site cannot place calls right now."),
+    (lambda f: f.disabled_keys.add(API_KEY), VISITOR, "5", "provider_account_disabled",
+     "This site cannot place calls right now."),
+    (lambda f: f.last_dialled.update({"2025550123": time.monotonic()}), VISITOR, "6",
+     "provider_flood",
+     "This number was called a moment ago. Please wait a minute and try again."),
+    (lambda f: f.unsupported_area_codes.add("202"), VISITOR, "7",
+     "business_number_unsupported", "This site cannot place calls right now."),
+    (lambda f: setattr(f, "countries", {"44"}), "+447400123456", "8",
+     "business_number_unsupported", "This site cannot place calls right now."),
+    (lambda f: f.unsupported_area_codes.add("212"), "+12125550123", "9",
+     "number_area_unsupported",
+     "Calls to your area code are not possible yet. Please try another number."),
+    (lambda f: setattr(f, "countries", {"1"}), "+447400123456", "10",
+     "number_country_unsupported",
+     "Calls to your country are not possible yet. Please try another number."),
+])
+def test_each_refusal_code_rejects_the_call_with_its_reason_and_sentence(
+        live, fake, arrange, phone, code, reason, sentence):
+    arrange(fake)
+    shown = live.place_call(widget(live, fake, countries=["US", "GB"]), phone)
+    assert (shown["status"], shown["reason"], shown["message"]) == ("rejected", reason,
+                                                                    sentence)
+    assert live.exchanges(shown["call_id"])[-1]["answer"] == code
+    # Refused, so nothing was dialled, and the request is not sent again.
+    assert (len(fake.requests), fake.dials) == (1, [])
+
+
+@pytest.mark.parametrize("reason_code, reason, sentence", [
+    ("0", "call_failed", "The call could not be connected. Please try again later."),
+    ("1", "hung_up", "The call was hung up before it was connected."),
+    ("3", "ring_timeout", "Nobody answered in time. Please try again later."),
+    ("5", "line_busy", "A line was busy. Please try again in a few minutes."),
+    ("8", "congestion",
+     "The phone network was too busy to connect the call. Please try again later."),
+])
+def test_an_unanswered_call_fails_with_the_callbacks_reason(live, fake, reason_code, reason,
+                                                            sentence):
+    fake.outcome = {"answered": "0", "reason": reason_code, "minutes": "0"}
+    shown = live.place_call(widget(live, fake))
+    assert (shown["status"], shown["reason"], shown["message"]) == ("failed", reason, sentence)
+    assert live.call(shown["call_id"]).provider_report == {"minutes": 0, "answered": False}
+
+
+def test_without_a_public_url_the_status_says_the_outcome_cannot_be_learned(live, fake):
+    live.app.config["PUBLIC_URL"] = ""
+    shown = live.place_call(widget(live, fake))
+    assert (shown["status"], shown["reason"]) == ("completed", "outcome_unknown")
+    assert shown["message"] == "The call was placed; we cannot see how it ended."
+    assert {"callback_url", "secret"}.isdisjoint(fake.requests[0].query)
+    assert fake.callbacks == []
+
+
+def test_a_forged_callback_is_refused_and_the_genuine_one_still_counts(live, fake):
+    accepted, sent = placed_without_callback(live, fake, widget(live, fake))
+    forged = fake.deliver(sent, fake.callback_params(sent, secret="x" * 30))
+    assert (forged.status_code, forged.json()["error"]) == (403, "hook_refused")
+    assert status_now(live, accepted)["status"] == "dialing"
+
+    token = sent["callback_url"].rsplit("/", 1)[1]
+    bad_url = sent["callback_url"][:-len(token)] + token[:-2] + ("AA" if token[-2:] != "AA"
+                                                                else "BB")
+    unsigned = fake.deliver(sent, fake.callback_params(sent), url=bad_url)
+    assert (unsigned.status_code, unsigned.json()["error"]) == (404, "hook_not_found")
+    assert status_now(live, accepted)["status"] == "dialing"
+
+    assert fake.deliver(sent, fake.callback_params(sent)).status_code == 200
+    assert live.follow(accepted)["status"] == "completed"
+
+
+def test_a_callback_about_other_numbers_is_refused(live, fake):
+    accepted, sent = placed_without_callback(live, fake, widget(live, fake))
+    other = fake.deliver(sent, fake.callback_params(sent, callee_phone_number="2025550199"))
+    assert (other.status_code, other.json()["error"]) == (403, "hook_refused")
+    shown = status_now(live, accepted)
+    assert (shown["status"], live.call(accepted["call_id"]).provider_report) == ("dialing",
+                                                                                 None)
+
+
+def test_a_replayed_callback_is_refused_and_changes_nothing(live, fake):
+    fake.outcome = {"answered": "0", "reason": "5", "minutes": "0"}
+    shown = live.place_call(widget(live, fake))
+    wait_for(lambda: fake.callbacks)
+    events = len(live.events(shown["call_id"]))
+    sent = fake.dials[0]
+    fake.outcome = {"answered": "1", "reason": "", "minutes": "4"}
+    replay = fake.deliver(sent, fake.callback_params(sent))
+    assert (replay.status_code, replay.json()["error"]) == (409, "hook_replayed")
+    call = live.call(shown["call_id"])
+    assert (call.status, call.reason, call.provider_report) == (
+        "failed", "line_busy", {"minutes": 0, "answered": False})
+    assert len(live.events(shown["call_id"])) == events
+
+
+@pytest.mark.parametrize("status, raw, reason", [
+    (500, None, "provider_server_error"),
+    (200, "11", "provider_answer_unexpected"),
+    (200, "-1", "provider_answer_unexpected"),
+    (200, "0 OK", "provider_answer_unexpected"),
+    (200, "", "provider_answer_unexpected"),
+    (200, "<html><body>Maintenance</body></html>", "provider_answer_unexpected"),
+    (200, "0" * 70_000, "provider_answer_too_large"),
+    (200, "caf\xe9".encode("latin-1"), "provider_answer_not_utf8"),
+])
+def test_a_bad_answer_fails_the_call_once_without_retrying(live, fake, status, raw, reason):
+    fake.status, fake.raw = status, raw
+    shown = live.place_call(widget(live, fake))
+    assert (shown["status"], shown["reason"]) == ("failed", reason)
+    assert shown["message"].endswith(".")
+    assert len(fake.requests) == 1
+
+
+def test_the_worker_goes_on_placing_calls_after_a_garbled_answer(live, fake):
+    token = widget(live, fake)
+    fake.raw = b"\xff\xfe\x00garbage"
+    assert live.place_call(token)["status"] == "failed"
+    fake.raw = None
+    assert live.place_call(token, "+12025550124")["status"] == "completed"
+
+
+def test_a_slow_answer_times_out_and_is_never_sent_again(live, fake, monkeypatch):
+    monkeypatch.setattr(CalledInProvider, "timeouts", (1.0, 0.3))
+    fake.delay = 0.8
+    shown = live.place_call(widget(live, fake))
+    assert (shown["status"], shown["reason"]) == ("failed", "provider_timeout")
+    assert "retrying" not in [e["reason"] for e in shown["events"]]
+    time.sleep(0.6)
+    assert len(fake.requests) == 1
+
+
+def test_an_unreachable_service_is_retried_because_nothing_was_dialled(live):
+    with FakeCalledIn(API_KEY) as gone:
+        url = gone.url
+    token = live.provider_widget(kind="calledin", base_url=url,
+                                 credentials={"api_key": API_KEY})
+    shown = live.place_call(token)
+    assert (shown["status"], shown["reason"]) == ("failed", "provider_unreachable")
+    assert [e["reason"] for e in shown["events"]].count("retrying") == 2
+
+
+def test_the_circuit_opens_after_repeated_failures_and_then_fails_at_once(live, fake):
+    fake.status = 502
+    token = widget(live, fake)
+    for phone in ("+12025550131", "+12025550132", "+12025550133"):
+        assert live.place_call(token, phone)["reason"] == "provider_server_error"
+    shown = live.place_call(token, "+12025550134")
+    assert (shown["status"], shown["reason"]) == ("failed", "provider_unavailable")
+    assert shown["message"] == SORRY
+    assert len(fake.requests) == 3
+
+
+def test_neither_the_api_key_nor_the_callback_secret_is_stored_or_shown(live, fake):
+    token = widget(live, fake)
+    shown = live.place_call(token)
+    sent = fake.dials[0]
+    stored = repr([event.detail for event in live.events(shown["call_id"])])
+    assert "[redacted]" in stored
+    frame = requests.get(f"{live.url}/embed/v1/frame/{token}", timeout=5).text
+    for secret in (API_KEY, sent["secret"]):
+        assert secret not in stored
+        assert secret not in repr(shown)
+        assert secret not in frame
+
+
+class Recorded:
+    """A CallReport that keeps what the adapter said, for calls made outside the worker."""
+
+    def __init__(self):
+        self.steps = []
+
+    def progress(self, status, reason=None, **detail):
+        self.steps.append((status, reason))
+
+    def exchange(self, **evidence):
+        self.steps.append(("exchange", evidence.get("status")))
+
+    def provider_call_id(self, value):
+        pass
+
+    def provider_report(self, **figures):
+        pass
+
+
+def test_a_callback_secret_longer_than_30_characters_is_never_sent(fake):
+    adapter = CalledInProvider(base_url=fake.url, credentials={"api_key": API_KEY},
+                               options={}, settings={})
+    order = CallOrder(call_id="c1", business_number="+12025550100", visitor_number=VISITOR,
+                      callback_url="http://127.0.0.1:9/hooks/calledin/t",
+                      callback_secret="s" * 31)
+    with pytest.raises(CallRejected) as refused:
+        adapter.place_call(order, Recorded())
+    assert refused.value.reason == "provider_invalid_request"
+    assert fake.requests == []
