@@ -25,6 +25,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from typing import Self
 
 from tests.fakes.http import FakeHttpServer, Request
 
@@ -74,7 +75,7 @@ class C2CPhpFake:
     def report_requests(self) -> list[Request]:
         return [r for r in self.server.requests if r.path.endswith(REPORT_PATH)]
 
-    def __enter__(self) -> C2CPhpFake:
+    def __enter__(self) -> Self:
         self.server.__enter__()
         return self
 

@@ -6,9 +6,15 @@ import json
 
 import pytest
 import requests
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
+from sqlalchemy import select
 
 from tests.fakes.c2c_php import C2CPhpFake
 from tests.providers.conftest import PAGE_ORIGIN
+from widget_server.cli import main
+from widget_server.extensions import db
+from widget_server.models import Account, ProviderAccount
 from widget_server.providers.c2c_php import C2CPhpProvider
 
 CANNOT_CALL = "This site cannot place calls right now."
@@ -51,8 +57,8 @@ def test_a_call_rings_the_business_then_the_visitor_and_completes_with_the_repor
     ((0, 0, "0"), "business_not_reached",
      "The business could not take the call just now. Please try again later."),
     ((31, 0, "2.5"), "visitor_not_reached",
-     "We rang your phone but could not reach you (no answer, busy or unreachable). "
-     "Please try again later."),
+     ("We rang your phone but could not reach you (no answer, busy or unreachable). "
+      "Please try again later.")),
 ])
 def test_a_leg_with_zero_seconds_in_the_report_fails_the_call_with_its_reason(
         live, fake, durations, reason, sentence):
@@ -190,3 +196,26 @@ def test_no_pin_reaches_an_event_the_status_or_the_frame(live, fake):
     frame = requests.get(f"{live.url}/embed/v1/frame/{token}", timeout=5,
                          params={"origin": PAGE_ORIGIN})
     assert frame.status_code == 200 and fake.pin not in frame.text
+
+
+def test_provider_check_names_a_missing_base_url_and_places_a_test_call_otherwise(live, fake):
+    c2c_widget(live, fake, base_url="")
+    c2c_widget(live, fake)
+    with live.app.app_context():
+        unset, ready = db.session.scalars(select(ProviderAccount).order_by(ProviderAccount.id))
+        accounts = [db.session.get(Account, a.account_id).name for a in (unset, ready)]
+    def run(*args):
+        return CliRunner().invoke(main, ["provider", "check", *args],
+                                  obj=ScriptInfo(create_app=lambda: live.app))
+
+    refused = run("--account", accounts[0], "--name", "main", "--from", "+12025550100",
+                  "--to", "+12025550137")
+    assert refused.exit_code != 0
+    assert "no base URL" in refused.output and fake.server.requests == []
+
+    placed = run("--account", accounts[1], "--name", "main", "--from", "+12025550100",
+                 "--to", "+12025550137")
+    assert placed.exit_code == 0, placed.output
+    assert "The test call was accepted by the provider." in placed.output
+    assert fake.pin not in placed.output
+    assert [(d.number1, d.number2) for d in fake.dials] == [("12025550100", "12025550137")]

@@ -41,10 +41,19 @@ that want an international prefix.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
-from widget_server.providers.base import (SORRY, Answer, CallOrder, CallRejected, CallReport,
-                                          Field, HttpProvider, MalformedAnswer, ProviderError)
+from widget_server.providers.base import (
+    SORRY,
+    Answer,
+    CallOrder,
+    CallRejected,
+    CallReport,
+    Field,
+    HttpProvider,
+    MalformedAnswer,
+    ProviderError,
+)
 
 PLACE_PATH = "/api/voice/click2call.php"
 REPORT_PATH = "/api/voice/report-click2call.php"
