@@ -271,6 +271,9 @@ def provider_add(account_name, kind, name, base_url, options) -> None:
         raise click.ClickException(str(error)) from None
     if base_url and not base_url.startswith(("http://", "https://")):
         raise click.ClickException("--base-url must start with http:// or https://.")
+    if not base_url and not PROVIDERS[kind].default_base_url:
+        raise click.ClickException(f"{kind} has no public address: give --base-url "
+                                   "(the reseller's own domain, e.g. https://voice.example).")
     exists = db.session.scalar(select(ProviderAccount).where(
         ProviderAccount.account_id == owner.id, ProviderAccount.name == name))
     if exists is not None:

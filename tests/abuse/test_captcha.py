@@ -266,9 +266,6 @@ class TestSiteverify:
         assert siteverify.secret not in caplog.text
         assert all(sent["secret"] == siteverify.secret for sent in siteverify.requests)
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "embed/views.py passes client_ip_key() (the /64 network used for caps) as the "
-        "captcha remoteip; the vendor needs the visitor's address"))
     def test_the_vendor_is_told_the_visitors_own_ipv6_address(
             self, app, widget, siteverify):  # noqa: F811
         client = app.test_client()

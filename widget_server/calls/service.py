@@ -84,7 +84,9 @@ def check_page_origin(widget: Widget, page_origin: object, request_origin: str |
 
 
 def request_call(form: CallRequestForm, *, request_origin: str | None, own_origin: str,
-                 client_ip: str) -> CallRequest:
+                 client_ip: str, remote_addr: str) -> CallRequest:
+    """Check and store a call request; ``client_ip`` keys the caps, ``remote_addr`` is
+    the visitor's own address for the captcha vendor."""
     widget = widget_for_token(form.token)
     page_origin = check_page_origin(widget, form.page_origin, request_origin, own_origin)
     nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
@@ -106,7 +108,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     # must not upgrade a reader to a writer under concurrency.
     db.session.rollback()
 
-    solution = captcha_verifier().verify(form.captcha, remote_ip=client_ip)
+    solution = captcha_verifier().verify(form.captcha, remote_ip=remote_addr)
     nonce = SingleUse("nonce", nonce_id, current_app.config["FORM_NONCE_MAX_AGE"],
                       Refusal("nonce_used", "This form was already sent; please reload it.",
                               status=403))

@@ -156,7 +156,8 @@ def create_call():
     own_origin = request.host_url.rstrip("/")
     request_origin = request.headers.get("Origin") or origin_of(request.referrer)
     call = request_call(CallRequestForm.from_json(body), request_origin=request_origin,
-                        own_origin=own_origin, client_ip=client_ip_key())
+                        own_origin=own_origin, client_ip=client_ip_key(),
+                        remote_addr=request.remote_addr or "")
     response = jsonify(
         call_id=call.public_id,
         status=call.status,
