@@ -1,0 +1,148 @@
+"""The `widget-server` command, run as an operator runs it: a real process."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.factories import solve_altcha
+
+BIN = Path(sys.executable).parent / "widget-server"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def cli_env(tmp_path, database_url):
+    env = dict(os.environ, WIDGET_SERVER_INSTANCE_PATH=str(tmp_path / "instance"),
+               WIDGET_SERVER_DATABASE_URL=database_url, WIDGET_SERVER_DEVELOPMENT="true",
+               WIDGET_SERVER_SIMULATOR_SPEED="0.05", WIDGET_SERVER_ALTCHA_MAX_NUMBER="1000")
+    yield env
+    if database_url:
+        import psycopg
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+
+
+def widget_server(env, *args, check=True):
+    result = subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True,
+                            timeout=60)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def make_widget(env) -> tuple[str, str]:
+    widget_server(env, "init")
+    widget_server(env, "account", "create", "acme", "--kind", "reseller")
+    widget_server(env, "account", "create", "shop", "--parent", "acme")
+    out = widget_server(env, "widget", "create", "--account", "shop", "--domain",
+                        "Shop.Example", "--number", "+1 202 555 0100").stdout
+    widget_id = re.search(r"^Widget (\S+)$", out, re.M).group(1)
+    token = re.search(r'data-widget="([^"]+)"', out).group(1)
+    assert 'src="http://127.0.0.1:8000/embed/v1/loader.js"' in out
+    return widget_id, token
+
+
+class HttpClient:
+    """The slice of Flask's test client that ``solve_altcha`` uses, over real HTTP."""
+
+    def __init__(self, base: str):
+        self.base = base
+
+    def get(self, path: str):
+        response = requests.get(self.base + path, timeout=5)
+        response.get_json = response.json
+        return response
+
+
+def mint_nonce(env, token: str) -> str:
+    """A form nonce as the frame would carry it, signed with the instance's keys."""
+    script = ("from widget_server import create_app\n"
+              "from widget_server.calls.service import widget_for_token\n"
+              "from widget_server.security.tokens import form_nonce\n"
+              "import sys\n"
+              "with create_app().app_context():\n"
+              "    print(form_nonce(widget_for_token(sys.argv[1])))\n")
+    result = subprocess.run([sys.executable, "-c", script, token], env=env,
+                            capture_output=True, text=True, timeout=30, check=True)
+    return result.stdout.strip()
+
+
+def test_init_prints_the_operator_password_once(cli_env):
+    first = widget_server(cli_env, "init").stdout
+    assert "password (shown once)" in first
+    assert "password" not in widget_server(cli_env, "init").stdout
+
+
+def test_widget_create_refuses_bad_input_with_a_sentence(cli_env):
+    widget_server(cli_env, "init")
+    widget_server(cli_env, "account", "create", "shop")
+    cases = [
+        (["--account", "nobody", "--domain", "a.example", "--number", "+12025550100"],
+         "No account named 'nobody'"),
+        (["--account", "shop", "--domain", "bad domain", "--number", "+12025550100"],
+         "is not a valid domain name"),
+        (["--account", "shop", "--domain", "a.example", "--number", "12"],
+         "is not a phone number"),
+    ]
+    for args, sentence in cases:
+        result = widget_server(cli_env, "widget", "create", *args, check=False)
+        assert result.returncode != 0
+        assert sentence in result.stderr
+
+
+def test_account_under_a_client_is_refused(cli_env):
+    widget_server(cli_env, "account", "create", "shop")
+    result = widget_server(cli_env, "account", "create", "sub", "--parent", "shop", check=False)
+    assert result.returncode != 0 and "cannot have accounts under it" in result.stderr
+
+
+def test_run_serves_the_app_and_places_calls_in_process(cli_env):
+    _, token = make_widget(cli_env)
+    port = free_port()
+    server = subprocess.Popen([str(BIN), "run", "--port", str(port)], env=cli_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"{base}/healthz", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        frame = requests.get(f"{base}/embed/v1/frame/{token}",
+                             params={"origin": "https://shop.example"}, timeout=5)
+        assert frame.status_code == 200
+        nonce = mint_nonce(cli_env, token)
+        captcha = solve_altcha(HttpClient(base))
+        accepted = requests.post(f"{base}/embed/v1/calls", timeout=5, headers={"Origin": base},
+                                 json={"token": token, "nonce": nonce, "phone": "2025550123",
+                                       "captcha": captcha, "consent": True,
+                                       "page_origin": "https://shop.example"})
+        assert accepted.status_code == 202, accepted.text
+        body = accepted.json()
+        deadline = time.monotonic() + 20
+        status = None
+        while time.monotonic() < deadline:
+            status = requests.get(base + body["status_url"], timeout=5,
+                                  headers={"X-Call-Token": body["call_token"]}).json()
+            if status["status"] == "completed":
+                break
+            time.sleep(0.2)
+        assert status["status"] == "completed"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
