@@ -7,7 +7,7 @@ reaches a 500.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 
@@ -44,7 +44,22 @@ _HTTP_CODES = {
 def init_app(app: Flask) -> None:
     @app.errorhandler(Refusal)
     def refusal(error: Refusal):
+        g.refusal_retry_after = error.retry_after
         return error_response(error.code, error.message, error.status, error.retry_after)
+
+    def keep_refusal_retry_after(response):
+        """Restore a cap's Retry-After (seconds to midnight) over Flask-Limiter's rewrite.
+
+        Flask-Limiter re-derives Retry-After on every response from its own clock
+        and rounds down, telling a visitor to retry before the cap has reset.
+        Inserted first, this hook runs last (after-request hooks run in reverse).
+        """
+        retry_after = g.get("refusal_retry_after")
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    app.after_request_funcs.setdefault(None, []).insert(0, keep_refusal_retry_after)
 
     @app.errorhandler(429)
     def rate_limited(error):

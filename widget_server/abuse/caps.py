@@ -8,6 +8,7 @@ cap, and a restart loses nothing (the counts are rows in the database).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,23 +29,26 @@ class Cap:
     message: str
 
 
-def _seconds_to_midnight(now: datetime) -> int:
-    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return max(1, int((midnight - now).total_seconds()))
+def _seconds_until(now: datetime, end: datetime) -> int:
+    """Whole seconds, rounded up: a visitor who waits that long finds the period over."""
+    return max(1, math.ceil((end - now).total_seconds()))
 
 
 def caps_for_call(widget, *, visitor_number: str, client_ip: str, now: datetime) -> list[Cap]:
     """The caps a call must fit under, cheapest to exhaust (per number per minute) first."""
     config = current_app.config
     day = now.strftime("%Y-%m-%d")
-    until_tomorrow = _seconds_to_midnight(now)
+    minute_start = now.replace(second=0, microsecond=0)
+    until_next_minute = _seconds_until(now, minute_start + timedelta(minutes=1))
+    until_tomorrow = _seconds_until(now, minute_start.replace(hour=0, minute=0)
+                                    + timedelta(days=1))
 
     def limit(own: int | None, default_key: str) -> int:
         return own if own is not None else config[default_key]
 
     return [
         Cap("number-min", visitor_number, now.strftime("%Y-%m-%dT%H:%M"),
-            config["CAP_PER_NUMBER_PER_MINUTE"], 60 - now.second,
+            config["CAP_PER_NUMBER_PER_MINUTE"], until_next_minute,
             "A call to this number was just requested; please wait a minute."),
         Cap("number", visitor_number, day, limit(widget.cap_per_number, "CAP_PER_NUMBER"),
             until_tomorrow, "This number has had as many call-backs as we allow today."),

@@ -43,6 +43,20 @@ class CallRequestForm:
         return cls(**{name: body.get(name) for name in cls.__dataclass_fields__})
 
 
+@dataclass(frozen=True)
+class AcceptedCall:
+    """A stored call as the visitor is told of it, read before the commit.
+
+    Reading the call after the commit would check a connection out again and
+    hold it (idle in a transaction) across the enqueue; a queue running tasks
+    inline then needs a second connection per request and can drain the pool.
+    """
+
+    id: int
+    public_id: str
+    status: str
+
+
 def widget_for_token(token: object) -> Widget:
     """The live widget an embed token names, or a refusal (revoked, paused, unknown)."""
     public_id, version = tokens.read_embed_token(token if isinstance(token, str) else None)
@@ -84,7 +98,7 @@ def check_page_origin(widget: Widget, page_origin: object, request_origin: str |
 
 
 def request_call(form: CallRequestForm, *, request_origin: str | None, own_origin: str,
-                 client_ip: str, remote_addr: str) -> CallRequest:
+                 client_ip: str, remote_addr: str) -> AcceptedCall:
     """Check and store a call request; ``client_ip`` keys the caps, ``remote_addr`` is
     the visitor's own address for the captcha vendor."""
     widget = widget_for_token(form.token)
@@ -122,9 +136,11 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
                            provider_kind=provider_kind, status="queued")
         call.events.append(CallEvent(status="queued"))
         db.session.add(call)
+        db.session.flush()
+        accepted = AcceptedCall(id=call.id, public_id=call.public_id, status=call.status)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    enqueue_call(call.id)
-    return call
+    enqueue_call(accepted.id)
+    return accepted
