@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -63,13 +63,13 @@ def edit(app, model, row_id: int, **values) -> None:
 
 
 def seconds_to_utc_midnight() -> float:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return (midnight - now).total_seconds()
 
 
 def seconds_to_next_utc_minute() -> float:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return 60 - now.second - now.microsecond / 1e6
 
 

@@ -18,8 +18,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from tests.factories import (OWN_ORIGIN, PAGE_ORIGIN, call_body, create_widget, post_call,
-                             solve_altcha)
+from tests.factories import (
+    OWN_ORIGIN,
+    PAGE_ORIGIN,
+    call_body,
+    create_widget,
+    post_call,
+    solve_altcha,
+)
 from widget_server.extensions import db
 from widget_server.models import Account, CallRequest, UsageCounter, UsedToken, Widget
 from widget_server.security import tokens

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
-from widget_server.abuse.captcha import captcha_verifier
 from widget_server.abuse.caps import caps_for_call, count_within_caps
+from widget_server.abuse.captcha import captcha_verifier
 from widget_server.abuse.phone import check_visitor_number
 from widget_server.calls.queue import enqueue_call
 from widget_server.errors import Refusal
