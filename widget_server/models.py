@@ -27,8 +27,9 @@ class Account(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(16), default="client")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    # None: the installation's default daily cap.
+    # None: the installation's default. A parent sets its children's, within its own.
     daily_call_cap: Mapped[int | None]
+    monthly_call_cap: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Account | None] = relationship(remote_side=[id])
@@ -43,6 +44,26 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="owner")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    account: Mapped[Account] = relationship()
+
+
+class ApiKey(db.Model):
+    """A key for the management API: shown once, stored as a SHA-256 digest, revocable.
+
+    The key reads ``wsk_<prefix>_<secret>``; the prefix is stored in clear so
+    a key can be recognised and listed without being recoverable.
+    """
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
     account: Mapped[Account] = relationship()
 
@@ -79,6 +100,15 @@ class Widget(db.Model):
     # Bumped by a token rotation: older embed tokens stop working.
     token_version: Mapped[int] = mapped_column(default=1)
     paused: Mapped[bool] = mapped_column(default=False)
+    # Deleted widgets keep their call history; their tokens stop working.
+    deleted_at: Mapped[datetime | None]
+    # Opening hours: IANA time zone, and {"mon": [["09:00", "17:00"]], ...};
+    # empty means always open. Outside them the widget is "hidden" or offers
+    # a "callback" at a time the visitor chooses, which the queue honours.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    opening_hours: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    outside_hours: Mapped[str] = mapped_column(String(16), default="hidden",
+                                               server_default="hidden")
     # The business numbers to ring (E.164), first one first.
     business_numbers: Mapped[list] = mapped_column(JSON, default=list)
     home_country: Mapped[str] = mapped_column(String(2), default="US")
@@ -144,6 +174,8 @@ class CallRequest(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     reason: Mapped[str | None] = mapped_column(String(64))
     provider_kind: Mapped[str] = mapped_column(String(32))
+    # A call the visitor asked for later (outside opening hours): not placed before.
+    scheduled_for: Mapped[datetime | None]
     provider_call_id: Mapped[str | None] = mapped_column(String(100))
     # What the provider reported of the call: leg durations, credit used.
     provider_report: Mapped[dict | None] = mapped_column(JSON)

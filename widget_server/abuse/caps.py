@@ -34,6 +34,12 @@ def _seconds_until(now: datetime, end: datetime) -> int:
     return max(1, math.ceil((end - now).total_seconds()))
 
 
+def _seconds_to_next_month(now: datetime) -> int:
+    first = (now.replace(day=28) + timedelta(days=4)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0)
+    return max(1, math.ceil((first - now).total_seconds()))
+
+
 def caps_for_call(widget, *, visitor_number: str, client_ip: str, now: datetime) -> list[Cap]:
     """The caps a call must fit under, cheapest to exhaust (per number per minute) first."""
     config = current_app.config
@@ -46,7 +52,7 @@ def caps_for_call(widget, *, visitor_number: str, client_ip: str, now: datetime)
     def limit(own: int | None, default_key: str) -> int:
         return own if own is not None else config[default_key]
 
-    return [
+    caps = [
         Cap("number-min", visitor_number, now.strftime("%Y-%m-%dT%H:%M"),
             config["CAP_PER_NUMBER_PER_MINUTE"], until_next_minute,
             "A call to this number was just requested; please wait a minute."),
@@ -60,6 +66,11 @@ def caps_for_call(widget, *, visitor_number: str, client_ip: str, now: datetime)
             limit(widget.account.daily_call_cap, "CAP_PER_ACCOUNT"),
             until_tomorrow, "This site has taken all the call requests it can today."),
     ]
+    if widget.account.monthly_call_cap is not None:
+        caps.append(Cap("account-month", str(widget.account_id), now.strftime("%Y-%m"),
+                        widget.account.monthly_call_cap, _seconds_to_next_month(now),
+                        "This site has taken all the call requests it can this month."))
+    return caps
 
 
 def count_within_caps(caps: list[Cap]) -> None:

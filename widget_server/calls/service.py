@@ -61,7 +61,7 @@ def widget_for_token(token: object) -> Widget:
     """The live widget an embed token names, or a refusal (revoked, paused, unknown)."""
     public_id, version = tokens.read_embed_token(token if isinstance(token, str) else None)
     widget = db.session.scalar(select(Widget).where(Widget.public_id == public_id))
-    if widget is None or widget.token_version != version:
+    if widget is None or widget.token_version != version or widget.deleted_at is not None:
         raise Refusal("token_revoked",
                       "This widget's token is no longer valid; the site owner must update it.",
                       status=403)

@@ -1,0 +1,57 @@
+"""Tenancy: every query of the admin and the API is scoped to the caller's subtree.
+
+The account tree is operator > resellers > clients. An account sees itself
+and its descendants, never a sibling or an ancestor's other children. Objects
+outside the subtree are reported as not found (404), never as forbidden, so
+their existence does not leak.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
+
+from widget_server.extensions import db
+from widget_server.models import Account
+
+
+def subtree_ids(account: Account) -> list[int]:
+    """The ids of ``account`` and every account under it (a recursive CTE)."""
+    tree = select(Account.id).where(Account.id == account.id).cte("tree", recursive=True)
+    tree = tree.union_all(select(Account.id).join(tree, Account.parent_id == tree.c.id))
+    return list(db.session.scalars(select(tree.c.id)))
+
+
+def in_subtree(account: Account, candidate_account_id: int | None) -> bool:
+    return candidate_account_id is not None and candidate_account_id in subtree_ids(account)
+
+
+def get_scoped(model, object_id: object, account: Account):
+    """``model`` row ``object_id`` if its account is in ``account``'s subtree, else 404.
+
+    ``model`` is ``Account`` itself or any model with an ``account_id``.
+    """
+    column = model.id if model is Account else model.account_id
+    found = db.session.scalar(select(model).where(model.id == object_id,
+                                                  column.in_(subtree_ids(account))))
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def scoped_select(model, account: Account):
+    """A select of ``model`` rows within ``account``'s subtree, to filter further."""
+    column = model.id if model is Account else model.account_id
+    return select(model).where(column.in_(subtree_ids(account)))
+
+
+def allowance_within_parent(parent: Account, daily: int | None,
+                            monthly: int | None) -> str | None:
+    """Why a child's allowance exceeds its parent's, or None when it fits."""
+    if parent.daily_call_cap is not None and (daily is None or daily > parent.daily_call_cap):
+        return f"The daily allowance cannot exceed {parent.name}'s own ({parent.daily_call_cap})."
+    if parent.monthly_call_cap is not None and (
+            monthly is None or monthly > parent.monthly_call_cap):
+        return (f"The monthly allowance cannot exceed {parent.name}'s own "
+                f"({parent.monthly_call_cap}).")
+    return None
