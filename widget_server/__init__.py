@@ -14,7 +14,8 @@ from widget_server import errors
 from widget_server.calls import queue
 from widget_server.config import settings_from_env
 from widget_server.embed import blueprint as embed_blueprint
-from widget_server.extensions import compress, db, limiter, migrate
+from widget_server.admin import blueprint as admin_blueprint
+from widget_server.extensions import compress, csrf, db, limiter, login_manager, migrate
 from widget_server.hooks import blueprint as hooks_blueprint
 from widget_server.security.keys import resolve_keys
 
@@ -78,8 +79,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     compress.init_app(app)
     errors.init_app(app)
     queue.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.sign_in"
+    # The visitor's path and provider callbacks carry their own proofs (signed
+    # tokens, nonces) and must set no cookie: no session-bound CSRF token there.
+    csrf.exempt(embed_blueprint)
+    csrf.exempt(hooks_blueprint)
     app.register_blueprint(embed_blueprint)
     app.register_blueprint(hooks_blueprint)
+    app.register_blueprint(admin_blueprint)
 
     @app.get("/healthz")
     def healthz():

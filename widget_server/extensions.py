@@ -2,8 +2,10 @@
 
 from flask_compress import Compress
 from flask_limiter import Limiter
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
 from widget_server.abuse.client_ip import client_ip_key
@@ -21,3 +23,5 @@ limiter = Limiter(
     default_limits=[],
     headers_enabled=True,
 )
+csrf = CSRFProtect()
+login_manager = LoginManager()

@@ -1,0 +1,5 @@
+"""The server-rendered admin for operators, resellers and site owners."""
+
+from widget_server.admin.views import blueprint
+
+__all__ = ["blueprint"]

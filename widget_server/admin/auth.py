@@ -1,0 +1,55 @@
+"""Sign-in for people: hashed passwords, Flask-Login sessions, roles.
+
+Roles: ``owner`` (everything in the account's subtree), ``member`` (manages
+widgets, domains and reports, not users or keys), ``read-only`` (reads).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from widget_server.extensions import db, login_manager
+from widget_server.models import Account, User
+
+ROLES = ("owner", "member", "read-only")
+# Which roles may change things of each kind.
+CAN_MANAGE = {"owner", "member"}
+CAN_ADMINISTER = {"owner"}
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
+
+
+def current_account() -> Account:
+    """The signed-in user's account: the root of everything they may see."""
+    return current_user.account
+
+
+def require_role(allowed: set[str]):
+    """Sign-in required, and one of ``allowed`` roles; others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,40 @@
+"""Admin pages: sign-in, and the dashboard the other admin pages hang from."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from widget_server.admin.auth import current_account, password_matches
+from widget_server.extensions import db, limiter
+from widget_server.models import User
+
+blueprint = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@blueprint.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def sign_in():
+    if request.method == "POST":
+        email = (request.form.get("email") or "").strip().lower()
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        if user is not None and password_matches(user, request.form.get("password") or ""):
+            login_user(user)
+            return redirect(url_for("admin.dashboard"))
+        flash("That email and password do not match an account.", "error")
+    return render_template("admin/sign_in.html")
+
+
+@blueprint.post("/sign-out")
+@login_required
+def sign_out():
+    logout_user()
+    return redirect(url_for("admin.sign_in"))
+
+
+@blueprint.get("/")
+@login_required
+def dashboard():
+    return render_template("admin/dashboard.html", account=current_account(),
+                           user=current_user)
