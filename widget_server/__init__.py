@@ -10,7 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from widget_server import errors
+from widget_server import errors, ops
+from widget_server import logging as logs
 from widget_server.calls import queue
 from widget_server.config import settings_from_env
 from widget_server.embed import blueprint as embed_blueprint
@@ -57,10 +58,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(settings, INSTANCE_PATH=app.instance_path)
     resolve_keys(app.config)
     redis_url = app.config["REDIS_URL"]
+    limiter_uri = app.config["RATELIMIT_STORAGE_URI"] or redis_url or "memory://"
+    # A Redis that does not answer fails a request within a second, not a minute.
+    limiter_options = ({"socket_connect_timeout": 1, "socket_timeout": 1}
+                       if limiter_uri.startswith(("redis://", "rediss://")) else {})
     app.config.update(
         SQLALCHEMY_DATABASE_URI=_database_url(app.config),
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
-        RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"] or redis_url or "memory://",
+        RATELIMIT_STORAGE_URI=limiter_uri,
+        RATELIMIT_STORAGE_OPTIONS=limiter_options | app.config.get(
+            "RATELIMIT_STORAGE_OPTIONS", {}),
+        # Reads (frame, loader, config) fail open when the limiter storage is down;
+        # POST /embed/v1/calls checks that its limit was counted and fails closed.
+        RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_HEADER_RETRY_AFTER_VALUE="delta-seconds",
         COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/json"],
@@ -73,11 +83,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         count = int(app.config["TRUSTED_PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
+    logs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     limiter.init_app(app)
     compress.init_app(app)
     errors.init_app(app)
+    ops.init_app(app)
     queue.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

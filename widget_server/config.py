@@ -22,6 +22,12 @@ class Defaults:
     REDIS_URL: str = ""
     RATELIMIT_STORAGE_URI: str = ""
     QUEUE_URL: str = ""
+    # Names this installation's queue in Redis, so installations can share one server.
+    QUEUE_NAME: str = "widget-server"
+    # Bearer token /metrics requires; empty: /metrics is open (keep it off the internet).
+    METRICS_TOKEN: str = ""
+    # JSON log lines on stderr with a request id; false leaves logging to the host.
+    LOG_JSON: bool = True
     # Oldest first: itsdangerous signs with the last key. Empty: generated once.
     SECRET_KEYS: list[str] = []
     # Newest first: MultiFernet encrypts with the first key. Empty: generated once.
@@ -74,6 +80,8 @@ class Defaults:
     # Providers followed by polling: seconds between polls, and how many.
     POLL_INTERVAL: float = 5.0
     POLL_ATTEMPTS: int = 60
+    # A call left dialing this long with nothing recorded lost its worker: recovery resolves it.
+    STALL_SECONDS: float = 120.0
     # Circuit breaker per provider account.
     CIRCUIT_FAILURES: int = 3
     CIRCUIT_OPEN_SECONDS: int = 60

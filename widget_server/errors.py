@@ -8,7 +8,14 @@ reaches a 500.
 from __future__ import annotations
 
 from flask import Flask, g, jsonify
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+from widget_server import metrics
+from widget_server.extensions import db
+
+# What a visitor is told when a part we depend on (database, limiter, queue) is down.
+UNAVAILABLE = "We cannot take requests just now; please try again in a few minutes."
 
 
 class Refusal(Exception):
@@ -25,6 +32,7 @@ class Refusal(Exception):
 
 
 def error_response(code: str, message: str, status: int, retry_after: int | None = None):
+    metrics.REFUSALS.labels(code).inc()
     response = jsonify(error=code, message=message)
     response.status_code = status
     if retry_after is not None:
@@ -51,12 +59,16 @@ def init_app(app: Flask) -> None:
         """Restore a cap's Retry-After (seconds to midnight) over Flask-Limiter's rewrite.
 
         Flask-Limiter re-derives Retry-After on every response from its own clock
-        and rounds down, telling a visitor to retry before the cap has reset.
-        Inserted first, this hook runs last (after-request hooks run in reverse).
+        and rounds down, telling a visitor to retry before the cap has reset; it
+        also adds one to every rate-limited answer, 202s included, where it
+        reads as "slow down". Only a 429, or a refusal that chose a delay, keeps
+        one. Inserted first, this hook runs last (after-request hooks run in reverse).
         """
         retry_after = g.get("refusal_retry_after")
         if retry_after is not None:
             response.headers["Retry-After"] = str(retry_after)
+        elif response.status_code != 429:
+            response.headers.pop("Retry-After", None)
         return response
 
     app.after_request_funcs.setdefault(None, []).insert(0, keep_refusal_retry_after)
@@ -68,6 +80,15 @@ def init_app(app: Flask) -> None:
         )
         # Flask-Limiter adds Retry-After and the RateLimit headers afterwards.
         return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error):
+        """A database that is down or locked refuses the request; nothing half-done is kept."""
+        app.logger.error("database unavailable: %s", type(error.orig or error).__name__)
+        db.session.rollback()
+        g.refusal_retry_after = 30
+        return error_response("service_unavailable", UNAVAILABLE, 503, retry_after=30)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

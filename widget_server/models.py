@@ -180,6 +180,8 @@ class CallRequest(db.Model):
     provider_call_id: Mapped[str | None] = mapped_column(String(100))
     # What the provider reported of the call: leg durations, credit used.
     provider_report: Mapped[dict | None] = mapped_column(JSON)
+    # The id of the request that asked for the call, carried into the worker's logs.
+    request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -14,19 +14,33 @@ import signal
 
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey, crontab
+from sqlalchemy import select
 
+from widget_server.calls.recovery import recover_stalled_calls
 from widget_server.calls.tasks import place_call, poll_call
+from widget_server.extensions import db
+from widget_server.logging import bound_request_id
+from widget_server.models import CallRequest
 from widget_server.security.single_use import purge_expired
 
 
 def make_huey(config: dict):
     url = config["QUEUE_URL"] or config["REDIS_URL"]
     immediate = bool(config["QUEUE_IMMEDIATE"])
+    name = config["QUEUE_NAME"]
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey("widget-server", url=url, immediate=immediate)
+        return RedisHuey(name, url=url, immediate=immediate)
     filename = url.removeprefix("sqlite:///") if url else os.path.join(
         config["INSTANCE_PATH"], "queue.sqlite3")
-    return SqliteHuey("widget-server", filename=filename, immediate=immediate)
+    return SqliteHuey(name, filename=filename, immediate=immediate)
+
+
+def _request_id_of(call_id: int) -> str | None:
+    """The stored request id of a call, so the worker's lines about it carry it too."""
+    request_id = db.session.scalar(select(CallRequest.request_id).where(
+        CallRequest.id == call_id))
+    db.session.rollback()  # end the read: the claim that follows writes
+    return request_id
 
 
 def init_app(app: Flask) -> None:
@@ -34,7 +48,7 @@ def init_app(app: Flask) -> None:
     config = app.config
 
     def place_call_task(call_id: int, retries_left: int) -> None:
-        with app.app_context():
+        with app.app_context(), bound_request_id(_request_id_of(call_id)):
             next_step = place_call(call_id, retries_left=retries_left)
         if next_step == "retry":
             place.schedule((call_id, retries_left - 1), delay=config["PLACE_RETRY_DELAY"])
@@ -43,10 +57,19 @@ def init_app(app: Flask) -> None:
                           delay=config["POLL_INTERVAL"])
 
     def poll_call_task(call_id: int, attempts_left: int) -> None:
-        with app.app_context():
+        with app.app_context(), bound_request_id(_request_id_of(call_id)):
             next_step = poll_call(call_id, attempts_left=attempts_left)
         if next_step == "poll":
             poll.schedule((call_id, attempts_left - 1), delay=config["POLL_INTERVAL"])
+
+    def recover_task() -> None:
+        with app.app_context():
+            stalled = recover_stalled_calls()
+        for call_id, step in stalled:
+            if step == "place":
+                place(call_id, int(config["PLACE_RETRIES"]))
+            else:
+                poll(call_id, int(config["POLL_ATTEMPTS"]))
 
     def purge_task() -> None:
         with app.app_context():
@@ -55,6 +78,7 @@ def init_app(app: Flask) -> None:
     place = huey.task(name="place_call")(place_call_task)
     poll = huey.task(name="poll_call")(poll_call_task)
     huey.periodic_task(crontab(minute="*/15"), name="purge_used_tokens")(purge_task)
+    huey.periodic_task(crontab(minute="*"), name="recover_stalled_calls")(recover_task)
     app.extensions["huey"] = huey
     app.extensions["place_call_task"] = place
 

@@ -16,6 +16,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 
+from widget_server import metrics
 from widget_server.extensions import db
 from widget_server.models import CallEvent, CallRequest, utcnow
 from widget_server.providers import circuit
@@ -34,7 +35,12 @@ def record(call_id: int, status: str, reason: str | None = None, **detail: objec
     call.status, call.reason = status, reason or (call.reason if status == call.status
                                                   else None)
     db.session.add(CallEvent(call_id=call_id, status=status, reason=reason, detail=detail))
+    public_id, provider_kind = call.public_id, call.provider_kind
     db.session.commit()
+    current_app.logger.info("call %s: %s", public_id, status,
+                            extra={"call": public_id, "status": status, "reason": reason})
+    if status in FINAL_STATES:
+        metrics.CALLS.labels(provider_kind, status, reason or "").inc()
 
 
 class StoredCallReport:
@@ -48,6 +54,9 @@ class StoredCallReport:
 
     def exchange(self, **evidence: object) -> None:
         call = db.session.get(CallRequest, self.call_id)
+        if "elapsed_ms" in evidence:
+            metrics.PROVIDER_LATENCY.labels(call.provider_kind).observe(
+                evidence["elapsed_ms"] / 1000)
         db.session.add(CallEvent(call_id=self.call_id, status=call.status,
                                  detail={"exchange": evidence}))
         db.session.commit()
@@ -101,7 +110,8 @@ def _claim(call_id: int) -> bool:
         .values(status="dialing", updated_at=utcnow())
     ).rowcount == 1
     if claimed:
-        db.session.add(CallEvent(call_id=call_id, status="dialing"))
+        # Marks where placing began: recovery tells a lost worker by nothing after it.
+        db.session.add(CallEvent(call_id=call_id, status="dialing", detail={"step": "claimed"}))
     db.session.commit()
     return claimed
 
