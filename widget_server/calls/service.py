@@ -19,7 +19,8 @@ from widget_server.abuse.caps import caps_for_call, count_within_caps
 from widget_server.abuse.captcha import captcha_verifier
 from widget_server.abuse.phone import check_visitor_number
 from widget_server.calls.queue import enqueue_call
-from widget_server.errors import Refusal
+from widget_server.calls.tasks import record
+from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db
 from widget_server.models import BlockedNumber, CallEvent, CallRequest, Widget, utcnow
 from widget_server.security import tokens
@@ -98,9 +99,11 @@ def check_page_origin(widget: Widget, page_origin: object, request_origin: str |
 
 
 def request_call(form: CallRequestForm, *, request_origin: str | None, own_origin: str,
-                 client_ip: str, remote_addr: str) -> AcceptedCall:
+                 client_ip: str, remote_addr: str,
+                 request_id: str | None = None) -> AcceptedCall:
     """Check and store a call request; ``client_ip`` keys the caps, ``remote_addr`` is
-    the visitor's own address for the captcha vendor."""
+    the visitor's own address for the captcha vendor, ``request_id`` follows the call
+    into the worker's logs."""
     widget = widget_for_token(form.token)
     page_origin = check_page_origin(widget, form.page_origin, request_origin, own_origin)
     nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
@@ -133,7 +136,8 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
         call = CallRequest(widget_id=widget_id, account_id=account_id,
                            visitor_number=number.e164, visitor_country=number.region,
                            client_ip=client_ip, page_origin=page_origin,
-                           provider_kind=provider_kind, status="queued")
+                           provider_kind=provider_kind, status="queued",
+                           request_id=request_id)
         call.events.append(CallEvent(status="queued"))
         db.session.add(call)
         db.session.flush()
@@ -142,5 +146,14 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     except BaseException:
         db.session.rollback()
         raise
-    enqueue_call(accepted.id)
+    try:
+        enqueue_call(accepted.id)
+    except Exception:
+        # Failed, the stored call can never be claimed by a worker later; the
+        # visitor is told now rather than waiting on a call that will not come.
+        current_app.logger.exception("call %s: queue unreachable", accepted.public_id)
+        record(accepted.id, "failed", "queue_unavailable")
+        raise Refusal("service_unavailable", UNAVAILABLE, status=503) from None
+    current_app.logger.info("call %s accepted", accepted.public_id,
+                            extra={"call": accepted.public_id})
     return accepted

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 import phonenumbers
-from flask import (Blueprint, Response, current_app, jsonify, render_template, request,
+from flask import (Blueprint, Response, current_app, g, jsonify, render_template, request,
                    url_for)
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from widget_server.abuse.client_ip import client_ip_key
 from widget_server.calls.service import (CallRequestForm, allowed_domains, request_call,
                                          widget_for_token)
 from widget_server.calls.status import public_status
-from widget_server.errors import Refusal
+from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter
 from widget_server.models import CallRequest
 from widget_server.security import tokens
@@ -145,6 +145,11 @@ def altcha_challenge():
 @blueprint.post("/calls")
 @_limit("LIMIT_CALL_POST")
 def create_call():
+    # The limiter swallows storage errors so reads stay up; a call is placed only
+    # when its burst limit was actually counted (no current limit: storage down).
+    if limiter.enabled and limiter.current_limit is None:
+        current_app.logger.error("limiter storage unreachable: call request refused")
+        raise Refusal("service_unavailable", UNAVAILABLE, status=503)
     if not request.is_json:
         raise Refusal("unsupported_media_type", "Send the request as application/json.",
                       status=415)
@@ -157,7 +162,8 @@ def create_call():
     request_origin = request.headers.get("Origin") or origin_of(request.referrer)
     call = request_call(CallRequestForm.from_json(body), request_origin=request_origin,
                         own_origin=own_origin, client_ip=client_ip_key(),
-                        remote_addr=request.remote_addr or "")
+                        remote_addr=request.remote_addr or "",
+                        request_id=g.get("request_id"))
     response = jsonify(
         call_id=call.public_id,
         status=call.status,
