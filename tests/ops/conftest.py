@@ -24,7 +24,7 @@ def closed_port() -> int:
 @pytest.fixture
 def redis_prefix():
     """A key prefix of this test's own in the shared Redis; every key under it is removed."""
-    prefix = f"ws-test-{uuid.uuid4().hex[:12]}"
+    prefix = f"wstest{uuid.uuid4().hex[:12]}"  # huey drops dashes from names
     yield prefix
     client = redis.Redis.from_url(REDIS_URL)
     keys = list(client.scan_iter(f"*{prefix}*"))
