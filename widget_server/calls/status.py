@@ -33,6 +33,8 @@ _REASON_SENTENCES = {
                                 "later.",
     "outcome_unknown": "The call was placed; we cannot see how it ended.",
     "retrying": "We are trying again to place your call.",
+    "worker_lost": "We lost track of your call while placing it. If your phone did not ring, "
+                   "please try again.",
     "provider_not_configured": "This site cannot place calls right now.",
     "provider_refused": "This site cannot place calls right now.",
     "business_not_reached": "The business could not take the call just now. Please try "

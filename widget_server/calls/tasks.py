@@ -110,8 +110,8 @@ def _claim(call_id: int) -> bool:
         .values(status="dialing", updated_at=utcnow())
     ).rowcount == 1
     if claimed:
-        # Marks where placing began: recovery tells a lost worker by nothing after it.
-        db.session.add(CallEvent(call_id=call_id, status="dialing", detail={"step": "claimed"}))
+        # Recovery finds where placing began by this bare event (adapters' carry detail).
+        db.session.add(CallEvent(call_id=call_id, status="dialing"))
     db.session.commit()
     return claimed
 

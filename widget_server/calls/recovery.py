@@ -1,0 +1,98 @@
+"""Calls a lost worker left behind: found by a periodic task and resolved without a second dial.
+
+A worker killed while it places a call (SIGKILL, a lost host) leaves the
+call in ``dialing`` and its queue task gone: Huey does not hand a task whose
+worker died to another. A call is stalled when it is still ``dialing`` and
+nothing was recorded about it for ``STALL_SECONDS`` (a live worker records
+every provider exchange, and a poll every ``POLL_INTERVAL``). What happens
+then depends on how far the lost worker got and on the provider:
+
+* the provider never answered the placing request (no event after the claim
+  but exchanges): if the provider de-duplicates on our call id
+  (``dedupes_requests``), the call goes back to ``queued`` and is placed
+  again, and the provider answers with the call it already has; otherwise
+  nobody can know whether a phone rang, so the call ends ``failed`` with
+  reason ``worker_lost`` rather than risk ringing anyone twice;
+* the call was placed and the provider is followed by polling: polling
+  resumes (a poll never dials);
+* the call was placed and the provider calls back: nothing is lost, the
+  call waits for its callback.
+
+Each action is one UPDATE guarded on the state and ``updated_at`` seen, so
+of two recoverers running at once only one acts on a call.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from widget_server.extensions import db
+from widget_server.models import CallEvent, CallRequest, utcnow
+from widget_server.providers import PROVIDERS
+
+# How many stalled calls one pass looks at; the next pass takes the rest.
+BATCH = 100
+
+
+def _placing_unfinished(call_id: int) -> bool:
+    """True when nothing but provider exchanges was recorded since the worker claimed it."""
+    events = db.session.scalars(select(CallEvent).where(CallEvent.call_id == call_id)
+                                .order_by(CallEvent.id)).all()
+    # The claim (tasks._claim) is the one bare "dialing" event: adapters' carry detail.
+    claims = [i for i, e in enumerate(events)
+              if e.status == "dialing" and e.reason is None and not e.detail]
+    if not claims:
+        return False
+    return all("exchange" in (e.detail or {}) for e in events[claims[-1] + 1:])
+
+
+def _act(call_id: int, seen_updated_at, status: str, reason: str, **detail: object) -> bool:
+    """Move a still-stalled call on; False when another recoverer or a worker got there first.
+
+    Resuming polls keeps the call's state and reason; its event marks the resumption.
+    """
+    values = {"updated_at": utcnow()} | (
+        {} if status == "dialing" else {"status": status, "reason": reason})
+    moved = db.session.execute(
+        update(CallRequest)
+        .where(CallRequest.id == call_id, CallRequest.status == "dialing",
+               CallRequest.updated_at == seen_updated_at)
+        .values(**values)
+    ).rowcount == 1
+    if moved:
+        db.session.add(CallEvent(call_id=call_id, status=status, reason=reason, detail=detail))
+    db.session.commit()
+    return moved
+
+
+def recover_stalled_calls() -> list[tuple[int, str]]:
+    """Resolve stalled calls; the (call id, "place" or "poll") tasks the queue must schedule."""
+    cutoff = utcnow() - timedelta(seconds=float(current_app.config["STALL_SECONDS"]))
+    last_event = (select(CallEvent.call_id, func.max(CallEvent.at).label("at"))
+                  .group_by(CallEvent.call_id).subquery())
+    stalled = db.session.execute(
+        select(CallRequest.id, CallRequest.updated_at, CallRequest.provider_kind)
+        .join(last_event, last_event.c.call_id == CallRequest.id)
+        .where(CallRequest.status == "dialing", last_event.c.at < cutoff)
+        .order_by(CallRequest.id).limit(BATCH)
+    ).all()
+    tasks = []
+    for call_id, updated_at, kind in stalled:
+        provider = PROVIDERS.get(kind)
+        if provider is None:
+            continue
+        if _placing_unfinished(call_id):
+            if provider.dedupes_requests:
+                if _act(call_id, updated_at, "queued", "retrying", after="worker_lost"):
+                    tasks.append((call_id, "place"))
+            elif _act(call_id, updated_at, "failed", "worker_lost"):
+                current_app.logger.warning("call %s: worker lost while placing it", call_id)
+        elif provider.polls and _act(call_id, updated_at, "dialing", "polling_resumed"):
+            tasks.append((call_id, "poll"))
+        else:
+            db.session.rollback()
+    db.session.remove()
+    return tasks
