@@ -16,7 +16,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import func, select
 from waitress import serve
 from werkzeug.security import generate_password_hash
 
@@ -24,15 +24,15 @@ from widget_server import create_app
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.calls.queue import create_consumer, start_in_process_consumer
 from widget_server.demo import serve_host_page
+from widget_server.embed.snippet import snippet
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, ProviderAccount, User, Widget
+from widget_server.models import Account, AllowedDomain, ApiKey, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
 from widget_server.providers.accounts import (CredentialsError, adapter_for,
                                               encrypt_credentials, validate)
 from widget_server.providers.base import ProviderError
 from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
 from widget_server.security.origins import DomainError, normalise_domain
-from widget_server.security.tokens import embed_token
 
 OPERATOR_ACCOUNT = "operator"
 
@@ -123,11 +123,6 @@ def account_create(name: str, parent: str, kind: str) -> None:
     db.session.add(created)
     db.session.commit()
     click.echo(f"Account {name} ({kind}) created under {parent_account.name}.")
-
-
-def snippet(base_url: str, widget: Widget) -> str:
-    return (f'<script async src="{base_url.rstrip("/")}/embed/v1/loader.js" '
-            f'data-widget="{embed_token(widget)}"></script>')
 
 
 def create_widget(*, account_name: str, domains: list[str], numbers: list[str],
@@ -345,3 +340,88 @@ def keys_rotate() -> None:
     db.session.commit()
     click.echo("New keys in use: new tokens are signed and credentials encrypted with them; "
                "tokens signed with older keys stay valid.")
+
+
+def _account_named(name: str) -> Account:
+    found = db.session.scalar(select(Account).where(Account.name == name))
+    if found is None:
+        raise click.ClickException(f"No account named {name!r}.")
+    return found
+
+
+@main.group()
+def user() -> None:
+    """People who sign in to the admin."""
+
+
+@user.command("create")
+@click.option("--account", "account_name", required=True)
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["owner", "member", "read-only"]), default="owner",
+              show_default=True)
+@with_appcontext
+def user_create(account_name: str, email: str, role: str) -> None:
+    """Add a user to ACCOUNT; prints a generated password once."""
+    from widget_server.admin.users import email_taken
+
+    prepare_database()
+    account_row = _account_named(account_name)
+    if email_taken(email):
+        raise click.ClickException(f"Someone already signs in as {email}.")
+    password = secrets.token_urlsafe(12)
+    db.session.add(User(account_id=account_row.id, email=email, role=role,
+                        password_hash=generate_password_hash(password)))
+    db.session.commit()
+    click.echo(f"User {email} ({role}) created in {account_name}; "
+               f"their password (shown once): {password}")
+
+
+@user.command("reset-link")
+@click.option("--email", required=True)
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
+              help="Where the admin is served, when PUBLIC_URL is not set.")
+@with_appcontext
+def user_reset_link(email: str, base_url: str) -> None:
+    """Print a password link for EMAIL: valid for an hour, and only until the password changes."""
+    from widget_server.admin.users import RESET_MAX_AGE, reset_token
+
+    found = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    if found is None:
+        raise click.ClickException(f"No user signs in as {email}.")
+    root = (current_app.config["PUBLIC_URL"] or base_url).rstrip("/")
+    click.echo(f"{root}/admin/reset/{reset_token(found)}")
+    click.echo(f"The link works once, for {RESET_MAX_AGE // 60} minutes.", err=True)
+
+
+@main.group()
+def apikey() -> None:
+    """Keys for the management API."""
+
+
+@apikey.command("create")
+@click.option("--account", "account_name", required=True)
+@click.option("--name", default="", help="What the key is for.")
+@with_appcontext
+def apikey_create(account_name: str, name: str) -> None:
+    """Create a key for ACCOUNT and print it once (only its digest is kept)."""
+    from widget_server.security.api_keys import issue_key
+
+    prepare_database()
+    _key, plaintext = issue_key(_account_named(account_name), name)
+    db.session.commit()
+    click.echo(plaintext)
+
+
+@apikey.command("revoke")
+@click.option("--prefix", required=True, help="The 8 characters after wsk_.")
+@with_appcontext
+def apikey_revoke(prefix: str) -> None:
+    """Revoke the key with PREFIX: programs using it are refused from now on."""
+    from widget_server.security.api_keys import revoke
+
+    found = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if found is None:
+        raise click.ClickException(f"No key with prefix {prefix!r}.")
+    revoke(found)
+    db.session.commit()
+    click.echo(f"Key {prefix} revoked.")

@@ -7,7 +7,7 @@ reaches a 500.
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify
+from flask import Flask, g, jsonify, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -92,6 +92,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if request.blueprint == "admin" or request.path.startswith("/admin/"):
+            # People in the admin get a page; unmatched /admin/ addresses have no blueprint.
+            return render_template("admin/error.html", error=error), error.code or 400
         code, message = _HTTP_CODES.get(
             error.code or 400, ("bad_request", error.description or "Bad request.")
         )

@@ -3,3 +3,4 @@
 from widget_server.admin.views import blueprint
 
 __all__ = ["blueprint"]
+from widget_server.admin import accounts, api_keys, users  # noqa: F401  (their routes)

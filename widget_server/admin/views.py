@@ -12,9 +12,18 @@ from widget_server.models import User
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
+# Failed sign-ins allowed per submitted email, whatever the address they come from.
+SIGN_IN_FAILURES_PER_EMAIL = "5 per 15 minutes"
+
+
+def _submitted_email() -> str:
+    return "sign-in-email:" + (request.form.get("email") or "").strip().lower()
+
 
 @blueprint.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit("10/minute", methods=["POST"])
+@limiter.limit(SIGN_IN_FAILURES_PER_EMAIL, methods=["POST"], key_func=_submitted_email,
+               deduct_when=lambda response: response.status_code != 302)
 def sign_in():
     if request.method == "POST":
         email = (request.form.get("email") or "").strip().lower()

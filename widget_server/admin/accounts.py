@@ -1,0 +1,152 @@
+"""Admin: the account tree, allowances and usage per account.
+
+Everyone signed in may read their subtree (a reseller sees its clients, a
+client only itself). Only owners create accounts and set allowances, and only
+for accounts below their own: an account's allowance is its parent's
+decision, so nobody can raise their own caps (there is no form for one's own
+account, and a post to it is refused with 403).
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from widget_server.admin.auth import CAN_ADMINISTER, current_account, require_role
+from widget_server.admin.views import blueprint
+from widget_server.extensions import db
+from widget_server.models import Account, CallRequest, utcnow
+from widget_server.tenancy import allowance_within_parent, get_scoped, scoped_select
+
+ALLOWANCE_HINT = ("Calls. Empty means the installation's default, allowed only when the "
+                  "account above has no limit of its own.")
+
+
+class AllowanceForm(FlaskForm):
+    daily_call_cap = IntegerField("Daily allowance", validators=[Optional(), NumberRange(min=0)],
+                                  description=ALLOWANCE_HINT)
+    monthly_call_cap = IntegerField("Monthly allowance",
+                                    validators=[Optional(), NumberRange(min=0)],
+                                    description=ALLOWANCE_HINT)
+
+    def fits_within(self, parent: Account) -> bool:
+        """Check the allowance against ``parent``'s, putting the reason next to the field."""
+        problem = allowance_within_parent(parent, self.daily_call_cap.data,
+                                          self.monthly_call_cap.data)
+        if problem is None:
+            return True
+        field = self.daily_call_cap if "daily" in problem else self.monthly_call_cap
+        field.errors = [*field.errors, problem]
+        return False
+
+
+class NewAccountForm(AllowanceForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    parent_id = SelectField("Under", coerce=int)
+    kind = SelectField("Kind", choices=[("client", "Client"), ("reseller", "Reseller")])
+
+
+def _usage(account_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Calls requested today and this month (UTC, as the caps count) per account."""
+    now = utcnow()
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month_start = day_start.replace(day=1)
+    rows = db.session.execute(
+        select(CallRequest.account_id,
+               func.count().filter(CallRequest.created_at >= day_start),
+               func.count())
+        .where(CallRequest.account_id.in_(account_ids), CallRequest.created_at >= month_start)
+        .group_by(CallRequest.account_id))
+    return {account_id: (today, month) for account_id, today, month in rows}
+
+
+def _parents_for(caller: Account) -> list[Account]:
+    """Accounts the caller may create clients under: itself and resellers below it."""
+    if caller.kind == "client":
+        return []
+    return list(db.session.scalars(scoped_select(Account, caller)
+                                   .where(Account.kind.in_(("operator", "reseller")))
+                                   .order_by(Account.name)))
+
+
+def _editable(account: Account) -> Account:
+    """``account`` if the caller may set its allowance: strictly below their own account."""
+    if account.id == current_account().id:
+        abort(403)
+    return account
+
+
+def _children_fit(account: Account, form: AllowanceForm) -> bool:
+    """Refuse an allowance lower than one already given to an account below."""
+    proposed = Account(name=account.name, daily_call_cap=form.daily_call_cap.data,
+                       monthly_call_cap=form.monthly_call_cap.data)
+    for child in db.session.scalars(select(Account).where(Account.parent_id == account.id)):
+        problem = allowance_within_parent(proposed, child.daily_call_cap,
+                                          child.monthly_call_cap)
+        if problem is not None:
+            field = form.daily_call_cap if "daily" in problem else form.monthly_call_cap
+            field.errors = [*field.errors, (f"{child.name}, below this account, has a larger "
+                                            "allowance; lower that first.")]
+            return False
+    return True
+
+
+@blueprint.get("/accounts")
+@login_required
+def accounts():
+    caller = current_account()
+    tree = list(db.session.scalars(scoped_select(Account, caller).order_by(Account.name)))
+    tree.sort(key=lambda a: a.id != caller.id)
+    return render_template("admin/accounts/list.html", accounts=tree, caller=caller,
+                           usage=_usage([a.id for a in tree]),
+                           can_administer=current_user.role in CAN_ADMINISTER,
+                           can_create=bool(_parents_for(caller)),
+                           month=utcnow().strftime("%B"))
+
+
+@blueprint.route("/accounts/new", methods=["GET", "POST"])
+@require_role(CAN_ADMINISTER)
+def account_new():
+    caller = current_account()
+    parents = _parents_for(caller)
+    if not parents:
+        abort(403)
+    form = NewAccountForm()
+    form.parent_id.choices = [(p.id, f"{p.name} ({p.kind})") for p in parents]
+    if caller.kind != "operator":
+        form.kind.choices = [("client", "Client")]
+    if form.validate_on_submit():
+        parent = get_scoped(Account, form.parent_id.data, caller)
+        name = form.name.data.strip()
+        taken = db.session.scalar(select(Account.id).where(func.lower(Account.name)
+                                                           == name.lower()))
+        if taken is not None:
+            form.name.errors = [*form.name.errors, "An account with this name exists already."]
+        elif form.fits_within(parent):
+            created = Account(name=name, kind=form.kind.data, parent_id=parent.id,
+                              daily_call_cap=form.daily_call_cap.data,
+                              monthly_call_cap=form.monthly_call_cap.data)
+            db.session.add(created)
+            db.session.commit()
+            flash(f"Account {created.name} created under {parent.name}.", "success")
+            return redirect(url_for("admin.accounts"))
+    return render_template("admin/accounts/new.html", form=form)
+
+
+@blueprint.route("/accounts/<int:account_id>/allowance", methods=["GET", "POST"])
+@require_role(CAN_ADMINISTER)
+def account_allowance(account_id: int):
+    account = _editable(get_scoped(Account, account_id, current_account()))
+    form = AllowanceForm(obj=account)
+    if (form.validate_on_submit() and form.fits_within(account.parent)
+            and _children_fit(account, form)):
+        account.daily_call_cap = form.daily_call_cap.data
+        account.monthly_call_cap = form.monthly_call_cap.data
+        db.session.commit()
+        flash(f"Allowance of {account.name} saved.", "success")
+        return redirect(url_for("admin.accounts"))
+    return render_template("admin/accounts/allowance.html", form=form, account=account)

@@ -1,0 +1,73 @@
+"""Admin: API keys of the caller's subtree.
+
+Everyone signed in may read the list (prefixes only); owners create and
+revoke. A new key's plaintext is on the one page that answers its creation,
+marked not to be cached, and nowhere afterwards.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import Length
+
+from widget_server.admin.auth import CAN_ADMINISTER, current_account, require_role
+from widget_server.admin.views import blueprint
+from widget_server.extensions import db
+from widget_server.models import Account, ApiKey
+from widget_server.security.api_keys import issue_key, revoke
+from widget_server.tenancy import get_scoped, scoped_select
+
+
+class NewKeyForm(FlaskForm):
+    account_id = SelectField("Account", coerce=int,
+                             description="The key acts for this account and the accounts below it.")
+    name = StringField("Name", validators=[Length(max=120)],
+                       description="What the key is for, e.g. the system that uses it.")
+
+
+def _form() -> NewKeyForm:
+    form = NewKeyForm()
+    form.account_id.choices = [
+        (a.id, a.name) for a in db.session.scalars(scoped_select(Account, current_account())
+                                                   .order_by(Account.name))]
+    return form
+
+
+def _page(form: NewKeyForm, new_key: str | None = None, status: int = 200):
+    keys = db.session.scalars(scoped_select(ApiKey, current_account())
+                              .order_by(ApiKey.created_at.desc(), ApiKey.id.desc()))
+    response = render_template("admin/accounts/api_keys.html", keys=list(keys), form=form,
+                               new_key=new_key,
+                               can_administer=current_user.role in CAN_ADMINISTER)
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@blueprint.get("/api-keys")
+@login_required
+def api_keys():
+    return _page(_form())
+
+
+@blueprint.post("/api-keys")
+@require_role(CAN_ADMINISTER)
+def api_key_create():
+    form = _form()
+    if not form.validate_on_submit():
+        return _page(form, status=400)
+    account = get_scoped(Account, form.account_id.data, current_account())
+    _key, plaintext = issue_key(account, (form.name.data or "").strip())
+    db.session.commit()
+    return _page(_form(), new_key=plaintext)
+
+
+@blueprint.post("/api-keys/<int:key_id>/revoke")
+@require_role(CAN_ADMINISTER)
+def api_key_revoke(key_id: int):
+    key = get_scoped(ApiKey, key_id, current_account())
+    revoke(key)
+    db.session.commit()
+    flash(f"Key {key.prefix} revoked; programs using it are refused from now on.", "success")
+    return redirect(url_for("admin.api_keys"))
