@@ -1,0 +1,159 @@
+"""Opening hours: whether a widget takes calls now, and when it next does.
+
+``Widget.opening_hours`` maps weekdays to ranges of local wall-clock time in
+``Widget.time_zone``: ``{"mon": [["09:00", "17:00"]], "fri": [["22:00", "02:00"]]}``.
+An empty mapping means always open; a day left out is closed all day. A range
+whose end is not after its start runs overnight into the next day, and "24:00"
+ends a range at midnight.
+
+Comparisons are made on the local wall clock, so a range keeps its meaning
+across daylight-saving changes; a start that falls in a spring-forward gap
+opens at the first real moment after it. Times given and returned are UTC
+(aware; a naive value is read as UTC, as the database stores them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Callback slots offered to a visitor: every half hour of opening, a week ahead.
+SLOT_STEP = timedelta(minutes=30)
+CALLBACK_HORIZON = timedelta(days=7)
+
+
+class HoursError(ValueError):
+    """Opening hours that cannot be read; the sentence says what is wrong."""
+
+
+def parse_clock(text: object) -> time | None:
+    """``"HH:MM"`` as a time; ``"24:00"`` is None (the end of the day)."""
+    if not isinstance(text, str) or len(text) != 5 or text[2] != ":":
+        raise HoursError(f"{text!r} is not a time like 09:00.")
+    if text == "24:00":
+        return None
+    try:
+        return time(int(text[:2]), int(text[3:]))
+    except ValueError:
+        raise HoursError(f"{text!r} is not a time like 09:00.") from None
+
+
+def validate_hours(hours: object) -> dict[str, list[list[str]]]:
+    """The opening hours if they can be read, else ``HoursError`` (for forms and the API)."""
+    if not isinstance(hours, dict):
+        raise HoursError("Opening hours must map weekdays to lists of ranges.")
+    for day, ranges in hours.items():
+        if day not in DAYS:
+            raise HoursError(f"{day!r} is not a weekday; use mon, tue, wed, thu, fri, sat, sun.")
+        if not isinstance(ranges, list):
+            raise HoursError(f"The hours of {day} must be a list of [start, end] ranges.")
+        for entry in ranges:
+            if not isinstance(entry, list | tuple) or len(entry) != 2:
+                raise HoursError(f"The hours of {day} must be a list of [start, end] ranges.")
+            start, end = parse_clock(entry[0]), parse_clock(entry[1])
+            if start is None:
+                raise HoursError("A range cannot start at 24:00; use 00:00 of the next day.")
+            if start == end:
+                raise HoursError(f"The range {entry[0]}-{entry[1]} on {day} is empty.")
+    return hours
+
+
+def zone_of(widget) -> ZoneInfo:
+    try:
+        return ZoneInfo(widget.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        # A zone the system no longer knows must not break the visitor's path.
+        return ZoneInfo("UTC")
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _ranges(widget, day: date) -> list[tuple[datetime, datetime]]:
+    """The ranges that start on local ``day``, as naive local wall-clock datetimes."""
+    found = []
+    for start_text, end_text in (widget.opening_hours or {}).get(DAYS[day.weekday()], []):
+        start, end = parse_clock(start_text), parse_clock(end_text)
+        opens = datetime.combine(day, start)
+        closes = datetime.combine(day + timedelta(days=1), end or time()) if (
+            end is None or end <= start) else datetime.combine(day, end)
+        found.append((opens, closes))
+    return found
+
+
+def always_open(widget) -> bool:
+    return not widget.opening_hours
+
+
+def is_open(widget, now_utc: datetime) -> bool:
+    """Whether ``widget`` takes calls at ``now_utc``."""
+    if always_open(widget):
+        return True
+    local = _as_utc(now_utc).astimezone(zone_of(widget)).replace(tzinfo=None)
+    return any(opens <= local < closes
+               for day in (local.date() - timedelta(days=1), local.date())
+               for opens, closes in _ranges(widget, day))
+
+
+def _to_utc(local: datetime, zone: ZoneInfo) -> datetime:
+    """A local wall-clock time in UTC; in a DST gap, the first real moment after it.
+
+    A skipped wall time has two readings (the offsets before and after the
+    change) with the change between them: found by bisection on whole seconds.
+    """
+    moment = local.replace(tzinfo=zone).astimezone(UTC)
+    if moment.astimezone(zone).replace(tzinfo=None) == local:
+        return moment
+    low = int(local.replace(tzinfo=zone, fold=1).astimezone(UTC).timestamp())
+    high = int(moment.timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        wall = datetime.fromtimestamp(middle, zone).replace(tzinfo=None)
+        low, high = (low, middle) if wall >= local else (middle, high)
+    return datetime.fromtimestamp(high, UTC)
+
+
+def open_ranges(widget, now_utc: datetime, horizon: timedelta = CALLBACK_HORIZON):
+    """The opening ranges (UTC start, UTC end) overlapping [now, now + horizon), in order."""
+    zone = zone_of(widget)
+    now = _as_utc(now_utc)
+    if always_open(widget):
+        return [(now, now + horizon)]
+    first = now.astimezone(zone).date() - timedelta(days=1)
+    found = []
+    for offset in range(horizon.days + 3):
+        for opens, closes in _ranges(widget, first + timedelta(days=offset)):
+            start, end = _to_utc(opens, zone), _to_utc(closes, zone)
+            if end > now and start < now + horizon:
+                found.append((max(start, now), min(end, now + horizon)))
+    return sorted(found)
+
+
+def next_opening(widget, now_utc: datetime) -> datetime | None:
+    """``now_utc`` when open, else when the widget next opens (within a week); None if never."""
+    if is_open(widget, now_utc):
+        return _as_utc(now_utc)
+    ranges = open_ranges(widget, now_utc, timedelta(days=8))
+    return ranges[0][0] if ranges else None
+
+
+def callback_slots(widget, now_utc: datetime, limit: int = 48) -> list[datetime]:
+    """Times a visitor may choose for a call back: the half hours of the coming week's
+    opening, the first at least ``SLOT_STEP`` from now."""
+    earliest = _as_utc(now_utc) + SLOT_STEP
+    slots = []
+    for start, end in open_ranges(widget, now_utc):
+        slot = start
+        while slot < end and len(slots) < limit:
+            if slot >= earliest:
+                slots.append(slot)
+            slot += SLOT_STEP
+    return slots
+
+
+def callback_time_allowed(widget, when: datetime, now_utc: datetime) -> bool:
+    """Whether ``when`` is in opening hours, in the future and within the coming week."""
+    when, now = _as_utc(when), _as_utc(now_utc)
+    return now < when <= now + CALLBACK_HORIZON and is_open(widget, when)
