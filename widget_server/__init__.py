@@ -16,6 +16,7 @@ from widget_server.calls import queue
 from widget_server.config import settings_from_env
 from widget_server.embed import blueprint as embed_blueprint
 from widget_server.admin import blueprint as admin_blueprint
+from widget_server.api import blueprint as api_blueprint
 from widget_server.extensions import compress, csrf, db, limiter, login_manager, migrate
 from widget_server.hooks import blueprint as hooks_blueprint
 from widget_server.security.keys import resolve_keys
@@ -98,9 +99,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     # tokens, nonces) and must set no cookie: no session-bound CSRF token there.
     csrf.exempt(embed_blueprint)
     csrf.exempt(hooks_blueprint)
+    # The API authenticates each request by its bearer key; no cookie, so no CSRF.
+    csrf.exempt(api_blueprint)
     app.register_blueprint(embed_blueprint)
     app.register_blueprint(hooks_blueprint)
     app.register_blueprint(admin_blueprint)
+    app.register_blueprint(api_blueprint)
 
     @app.get("/healthz")
     def healthz():

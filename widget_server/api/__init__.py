@@ -1,0 +1,44 @@
+"""The management API: JSON over HTTPS for resellers' own systems, at /api/v1.
+
+Programs authenticate with an API key, ``Authorization: Bearer wsk_...``,
+issued in the admin or by ``widget-server apikey create``; a key acts for
+its account and everything under it (a reseller: itself and its clients; a
+client: itself). Objects outside that subtree answer 404, as if absent.
+
+Resources (snake_case throughout; ids are integers, except widgets and calls,
+which use their public ids):
+
+- ``/clients``: accounts under the key's account; create (resellers and the
+  operator), read, update names and daily/monthly allowances within the
+  parent's. No key changes its own account's allowance.
+- ``/widgets``: list, create, read, update, delete (soft: history stays, the
+  snippet stops working), ``POST /widgets/{id}/rotate_token``. Each widget
+  carries its ``embed_snippet``.
+- ``/widgets/{id}/domains``: the embed whitelist; add and remove entries.
+- ``/provider_accounts``: list, create, read, update. ``credentials`` are
+  write-only: accepted on create and on update (a rotation), answered only
+  as ``has_credentials``.
+- ``/calls``: filter by ``widget_id``, ``status``, ``country``, ``since``,
+  ``until``; one call with its events (state changes, and provider
+  exchanges already redacted).
+- ``/reports/usage``: calls per account in the subtree since a date.
+
+Lists take ``?page=`` and ``?per_page=`` (at most 100) and answer
+``{items, page, per_page, total, next}`` with a ``Link: <...>; rel="next"``.
+Errors are ``application/problem+json`` (RFC 9457): ``type``, ``title``,
+``status``, ``detail``, and ``errors`` per field on 422. Request bodies must
+be ``application/json`` (else 415). The OpenAPI 3.1 document is at
+``/api/v1/openapi.json``; tests hold it to the routes and the responses.
+"""
+
+from flask import Blueprint
+
+from widget_server.api import auth, problems
+
+blueprint = Blueprint("api", __name__, url_prefix=problems.PREFIX)
+blueprint.before_request(auth.authenticate)
+blueprint.record_once(lambda state: problems.install(state.app))
+
+from widget_server.api import calls, clients, openapi, providers, reports, widgets  # noqa: F401
+
+__all__ = ["blueprint"]

@@ -1,0 +1,89 @@
+"""Errors of the management API as ``application/problem+json`` (RFC 9457).
+
+The visitor's path answers ``{"error", "message"}``; programs calling the
+API get problem documents instead: ``type``, ``title``, ``status``,
+``detail``, and ``errors`` (one sentence per field) when input is invalid.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import Flask, current_app, json, request
+from werkzeug.exceptions import HTTPException
+
+PREFIX = "/api/v1"
+PROBLEM_TYPE = "application/problem+json"
+# Problems that need more than their HTTP status say what they are by type.
+INVALID = "urn:widget-server:problem:invalid-input"
+CONFLICT = "urn:widget-server:problem:conflict"
+UNAUTHENTICATED = "urn:widget-server:problem:unauthenticated"
+
+_DETAILS = {
+    400: "The request could not be read.",
+    401: "Send a valid API key as 'Authorization: Bearer wsk_...'.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that method.",
+    413: "The request body is too large.",
+    415: "Send the request body as application/json.",
+    500: "Something went wrong on our side; please try again later.",
+}
+
+
+class Problem(Exception):
+    """Raised anywhere in an API request; answered as a problem document."""
+
+    def __init__(self, status: int, detail: str | None = None, *, type_: str = "about:blank",
+                 errors: dict[str, str] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(detail or _DETAILS.get(status, ""))
+        self.status = status
+        self.detail = detail or _DETAILS.get(status) or HTTPStatus(status).phrase
+        self.type = type_
+        self.errors = errors
+        self.headers = headers or {}
+
+
+def invalid(errors: dict[str, str]) -> Problem:
+    return Problem(422, "Some fields are not valid; see errors.", type_=INVALID, errors=errors)
+
+
+def problem_response(problem: Problem):
+    body = {"type": problem.type, "title": HTTPStatus(problem.status).phrase,
+            "status": problem.status, "detail": problem.detail}
+    if problem.errors:
+        body["errors"] = problem.errors
+    response = current_app.response_class(json.dumps(body), status=problem.status,
+                                          mimetype=PROBLEM_TYPE)
+    response.headers.update(problem.headers)
+    return response
+
+
+def in_api() -> bool:
+    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+
+
+def from_http_exception(error: HTTPException):
+    status = error.code or 500
+    headers = {}
+    if status == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return problem_response(Problem(status, headers=headers))
+
+
+def install(app: Flask) -> None:
+    """Answer every HTTP error under /api/v1 as a problem, routed or not.
+
+    An unknown path under /api/v1 matches no route of the API blueprint, so
+    only the app's own handler sees it; that handler is wrapped here rather
+    than edited, and keeps answering everything outside /api/v1.
+    """
+    handlers = app.error_handler_spec[None][None]
+    fallback = handlers.get(HTTPException)
+
+    def http_error(error: HTTPException):
+        if in_api() or fallback is None:
+            return from_http_exception(error)
+        return fallback(error)
+
+    handlers[HTTPException] = http_error
+    app.register_error_handler(Problem, problem_response)
