@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from widget_server.admin.auth import CAN_ADMINISTER, current_account, require_role
+from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
 from widget_server.admin.views import blueprint
 from widget_server.extensions import db
 from widget_server.models import Account, CallRequest, utcnow
@@ -46,7 +46,8 @@ class AllowanceForm(FlaskForm):
 
 class NewAccountForm(AllowanceForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    parent_id = SelectField("Under", coerce=int)
+    # Any id may be posted: one outside the caller's subtree is a 404, not a form error.
+    parent_id = SelectField("Under", coerce=int, validate_choice=False)
     kind = SelectField("Kind", choices=[("client", "Client"), ("reseller", "Reseller")])
 
 
@@ -109,9 +110,11 @@ def accounts():
 
 
 @blueprint.route("/accounts/new", methods=["GET", "POST"])
-@require_role(CAN_ADMINISTER)
+@login_required
 def account_new():
     caller = current_account()
+    posted_account()
+    check_role(CAN_ADMINISTER)
     parents = _parents_for(caller)
     if not parents:
         abort(403)
@@ -138,9 +141,10 @@ def account_new():
 
 
 @blueprint.route("/accounts/<int:account_id>/allowance", methods=["GET", "POST"])
-@require_role(CAN_ADMINISTER)
+@login_required
 def account_allowance(account_id: int):
     account = _editable(get_scoped(Account, account_id, current_account()))
+    check_role(CAN_ADMINISTER)
     form = AllowanceForm(obj=account)
     if (form.validate_on_submit() and form.fits_within(account.parent)
             and _children_fit(account, form)):

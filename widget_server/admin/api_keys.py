@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length
 
-from widget_server.admin.auth import CAN_ADMINISTER, current_account, require_role
+from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
 from widget_server.admin.views import blueprint
 from widget_server.extensions import db
 from widget_server.models import Account, ApiKey
@@ -22,7 +22,8 @@ from widget_server.tenancy import get_scoped, scoped_select
 
 
 class NewKeyForm(FlaskForm):
-    account_id = SelectField("Account", coerce=int,
+    # Any id may be posted: one outside the caller's subtree is a 404, not a form error.
+    account_id = SelectField("Account", coerce=int, validate_choice=False,
                              description="The key acts for this account and the accounts below it.")
     name = StringField("Name", validators=[Length(max=120)],
                        description="What the key is for, e.g. the system that uses it.")
@@ -52,8 +53,10 @@ def api_keys():
 
 
 @blueprint.post("/api-keys")
-@require_role(CAN_ADMINISTER)
+@login_required
 def api_key_create():
+    posted_account()
+    check_role(CAN_ADMINISTER)
     form = _form()
     if not form.validate_on_submit():
         return _page(form, status=400)
@@ -64,9 +67,10 @@ def api_key_create():
 
 
 @blueprint.post("/api-keys/<int:key_id>/revoke")
-@require_role(CAN_ADMINISTER)
+@login_required
 def api_key_revoke(key_id: int):
     key = get_scoped(ApiKey, key_id, current_account())
+    check_role(CAN_ADMINISTER)
     revoke(key)
     db.session.commit()
     flash(f"Key {key.prefix} revoked; programs using it are refused from now on.", "success")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from widget_server.extensions import db, login_manager
 from widget_server.models import Account, User
+from widget_server.tenancy import get_scoped
 
 ROLES = ("owner", "member", "read-only")
 # Which roles may change things of each kind.
@@ -53,3 +54,22 @@ def require_role(allowed: set[str]):
         return wrapper
 
     return decorator
+
+
+def check_role(allowed: set[str]) -> None:
+    """403 unless the signed-in user has one of ``allowed`` roles.
+
+    Called after an object has been looked up within the caller's subtree, so
+    another tenant's object is a 404 whatever the caller's role.
+    """
+    if current_user.role not in allowed:
+        abort(403)
+
+
+def posted_account() -> Account | None:
+    """The account a form names in ``account_id``/``parent_id``, 404 outside the subtree."""
+    for field in ("account_id", "parent_id"):
+        value = request.form.get(field, "")
+        if value.isdigit():
+            return get_scoped(Account, int(value), current_account())
+    return None

@@ -22,9 +22,10 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 from widget_server.admin.auth import (
     CAN_ADMINISTER,
     ROLES,
+    check_role,
     current_account,
     hash_password,
-    require_role,
+    posted_account,
 )
 from widget_server.admin.views import blueprint
 from widget_server.extensions import db
@@ -49,7 +50,8 @@ def email_taken(email: str) -> bool:
 
 class NewUserForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(), Length(max=254), _valid_email])
-    account_id = SelectField("Account", coerce=int)
+    # Any id may be posted: one outside the caller's subtree is a 404, not a form error.
+    account_id = SelectField("Account", coerce=int, validate_choice=False)
     role = SelectField("Role", choices=[(r, r) for r in ROLES],
                        description="Owners manage everything, users and API keys included; "
                                    "members manage widgets, domains and reports; "
@@ -104,9 +106,11 @@ def users():
 
 
 @blueprint.route("/users/new", methods=["GET", "POST"])
-@require_role(CAN_ADMINISTER)
+@login_required
 def user_new():
     caller = current_account()
+    posted_account()
+    check_role(CAN_ADMINISTER)
     form = NewUserForm()
     form.account_id.choices = [
         (a.id, a.name) for a in db.session.scalars(scoped_select(Account, caller)
@@ -126,9 +130,10 @@ def user_new():
 
 
 @blueprint.post("/users/<int:user_id>/remove")
-@require_role(CAN_ADMINISTER)
+@login_required
 def user_remove(user_id: int):
     user = get_scoped(User, user_id, current_account())
+    check_role(CAN_ADMINISTER)
     if user.id == current_user.id:
         abort(403)
     db.session.delete(user)
