@@ -1,88 +1,61 @@
-"""Two tenants for the admin's widget and provider pages, and signed-in test clients.
+"""A small account tree with people in every role, and a signed-in test client.
 
-``resell`` (a reseller, with client ``client-a``) is the caller's side; ``rival`` is a
-client under the operator that nobody in ``resell`` may see. Every role has a user
-in ``resell``.
+operator > reseller "north" > clients "north-a", "north-b"
+operator > reseller "south" > client "south-a"
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from widget_server.admin.auth import hash_password
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, ProviderAccount, User, Widget
-from widget_server.providers.accounts import encrypt_credentials
+from widget_server.models import Account, User
 
-PASSWORD = "correct horse"
-ROLES = ("owner", "member", "read-only")
+PASSWORD = "correct horse battery"
 
 
-@dataclass
-class Tenants:
-    reseller_id: int
-    client_id: int
-    reseller_provider_id: int
-    client_widget_id: int
-    rival_widget_id: int
-    rival_domain_id: int
-    rival_provider_id: int
-
-
-def make_tenants(app) -> Tenants:
+def build_tree(app) -> dict[str, int]:
+    """Create the tree and an owner, member and read-only user in each account; name -> id."""
     with app.app_context():
         operator = Account(name="operator", kind="operator")
         db.session.add(operator)
         db.session.flush()
-        reseller = Account(name="resell", kind="reseller", parent_id=operator.id)
-        rival = Account(name="rival", kind="client", parent_id=operator.id)
-        db.session.add_all([reseller, rival])
+        north = Account(name="north", kind="reseller", parent_id=operator.id,
+                        daily_call_cap=100, monthly_call_cap=1000)
+        south = Account(name="south", kind="reseller", parent_id=operator.id)
+        db.session.add_all([north, south])
         db.session.flush()
-        client = Account(name="client-a", kind="client", parent_id=reseller.id)
-        db.session.add(client)
+        clients = [Account(name="north-a", kind="client", parent_id=north.id,
+                           daily_call_cap=10, monthly_call_cap=100),
+                   Account(name="north-b", kind="client", parent_id=north.id),
+                   Account(name="south-a", kind="client", parent_id=south.id)]
+        db.session.add_all(clients)
         db.session.flush()
-        for role in ROLES:
-            db.session.add(User(account_id=reseller.id, email=f"{role}@resell.example",
-                                role=role, password_hash=hash_password(PASSWORD)))
-        db.session.add(User(account_id=client.id, email="owner@client-a.example",
-                            role="owner", password_hash=hash_password(PASSWORD)))
-        reseller_provider = ProviderAccount(account_id=reseller.id, name="resell-sim",
-                                            kind="simulator", options={},
-                                            credentials_encrypted=encrypt_credentials({}))
-        rival_provider = ProviderAccount(account_id=rival.id, name="rival-sim",
-                                         kind="simulator", options={},
-                                         credentials_encrypted=encrypt_credentials({}))
-        client_widget = Widget(account_id=client.id, name="client shop",
-                               business_numbers=["+12025550100"],
-                               domains=[AllowedDomain(pattern="shop.example")])
-        rival_widget = Widget(account_id=rival.id, name="rival shop",
-                              business_numbers=["+12025550100"], provider_account=rival_provider,
-                              domains=[AllowedDomain(pattern="rival.example")])
-        db.session.add_all([reseller_provider, rival_provider, client_widget, rival_widget])
+        accounts = [operator, north, south, *clients]
+        for account in accounts:
+            for role in ("owner", "member", "read-only"):
+                db.session.add(User(account_id=account.id, role=role,
+                                    email=f"{role}@{account.name}.example",
+                                    password_hash=hash_password(PASSWORD)))
         db.session.commit()
-        return Tenants(reseller.id, client.id, reseller_provider.id, client_widget.id,
-                       rival_widget.id, rival_widget.domains[0].id, rival_provider.id)
+        return {account.name: account.id for account in accounts}
 
 
-def csrf_token(client) -> str:
-    page = client.get("/admin/sign-in").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+def user_id(app, email: str) -> int:
+    with app.app_context():
+        return db.session.query(User.id).filter(User.email == email).scalar()
 
 
 def signed_in(app, email: str):
-    """A test client signed in as ``email``; ``client.csrf`` holds its CSRF token."""
+    """A test client with ``email``'s session, as after signing in."""
     client = app.test_client()
-    response = client.post("/admin/sign-in", data={
-        "email": email, "password": PASSWORD, "csrf_token": csrf_token(client)})
-    assert response.status_code == 302, "sign-in failed"
-    client.csrf = csrf_token(client)
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id(app, email))
+        session["_fresh"] = True
     return client
 
 
-def as_role(app, role: str):
-    return signed_in(app, f"{role}@resell.example")
-
-
-def post(client, path: str, **data):
-    return client.post(path, data={"csrf_token": client.csrf, **data})
+def csrf_token(client, path: str = "/admin/") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
