@@ -33,11 +33,12 @@ def build_tree(app) -> dict[str, int]:
         db.session.add_all(clients)
         db.session.flush()
         accounts = [operator, north, south, *clients]
+        password_hash = hash_password(PASSWORD)  # one slow hash for everyone
         for account in accounts:
             for role in ("owner", "member", "read-only"):
                 db.session.add(User(account_id=account.id, role=role,
                                     email=f"{role}@{account.name}.example",
-                                    password_hash=hash_password(PASSWORD)))
+                                    password_hash=password_hash))
         db.session.commit()
         return {account.name: account.id for account in accounts}
 
