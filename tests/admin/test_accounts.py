@@ -1,0 +1,127 @@
+"""The account tree pages: a reseller sees and provisions its clients within its own allowance."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tests.admin.tenants import build_tree, csrf_token, signed_in
+from tests.factories import create_widget
+from widget_server.extensions import db
+from widget_server.models import Account, CallRequest, utcnow
+
+
+def new_account(client, **fields):
+    return client.post("/admin/accounts/new", data={"csrf_token": csrf_token(client),
+                                                    "kind": "client", **fields})
+
+
+def test_reseller_sees_itself_and_its_clients_only(app):
+    build_tree(app)
+    body = signed_in(app, "read-only@north.example").get("/admin/accounts").get_data(as_text=True)
+    names = re.findall(r'<th scope="row">([\w-]+)', body)
+    assert names == ["north", "north-a", "north-b"]
+
+
+def test_client_sees_only_itself_and_is_offered_no_new_account(app):
+    build_tree(app)
+    client = signed_in(app, "owner@north-a.example")
+    body = client.get("/admin/accounts").get_data(as_text=True)
+    assert re.findall(r'<th scope="row">([\w-]+)', body) == ["north-a"]
+    assert "/admin/accounts/new" not in body
+    assert client.get("/admin/accounts/new").status_code == 403
+
+
+def test_reseller_creates_a_client_within_its_allowance(app):
+    ids = build_tree(app)
+    client = signed_in(app, "owner@north.example")
+    response = new_account(client, name="north-c", parent_id=ids["north"],
+                           daily_call_cap="50", monthly_call_cap="500")
+    assert response.status_code == 302
+    with app.app_context():
+        created = db.session.scalar(select(Account).where(Account.name == "north-c"))
+        assert (created.kind, created.parent_id, created.daily_call_cap,
+                created.monthly_call_cap) == ("client", ids["north"], 50, 500)
+
+
+def test_an_allowance_above_the_resellers_own_is_refused_next_to_the_field(app):
+    ids = build_tree(app)
+    client = signed_in(app, "owner@north.example")
+    response = new_account(client, name="north-c", parent_id=ids["north"],
+                           daily_call_cap="101", monthly_call_cap="500")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert re.search(r'id="daily_call_cap-error">The daily allowance cannot exceed north', body)
+    assert 'aria-describedby="daily_call_cap-hint daily_call_cap-error"' in body
+    with app.app_context():
+        assert db.session.scalar(select(Account).where(Account.name == "north-c")) is None
+
+
+def test_a_reseller_cannot_make_resellers_but_the_operator_can(app):
+    ids = build_tree(app)
+    new_account(signed_in(app, "owner@north.example"), name="sub", parent_id=ids["north"],
+                kind="reseller", daily_call_cap="5", monthly_call_cap="5")
+    operator = signed_in(app, "owner@operator.example")
+    assert new_account(operator, name="east", parent_id=ids["operator"],
+                       kind="reseller").status_code == 302
+    with app.app_context():
+        kinds = dict(db.session.execute(select(Account.name, Account.kind)
+                                        .where(Account.name.in_(["sub", "east"]))).all())
+    assert kinds == {"east": "reseller"}
+
+
+def test_a_duplicate_name_is_refused(app):
+    ids = build_tree(app)
+    response = new_account(signed_in(app, "owner@north.example"), name="North-B",
+                           parent_id=ids["north"], daily_call_cap="1", monthly_call_cap="1")
+    assert "exists already" in response.get_data(as_text=True)
+
+
+def test_reseller_lowers_a_clients_allowance_but_not_above_its_own(app):
+    ids = build_tree(app)
+    client = signed_in(app, "owner@north.example")
+    url = f"/admin/accounts/{ids['north-a']}/allowance"
+    too_much = client.post(url, data={"csrf_token": csrf_token(client),
+                                      "daily_call_cap": "5", "monthly_call_cap": "5000"})
+    assert "monthly allowance cannot exceed north" in too_much.get_data(as_text=True)
+    saved = client.post(url, data={"csrf_token": csrf_token(client),
+                                   "daily_call_cap": "5", "monthly_call_cap": "50"})
+    assert saved.status_code == 302
+    with app.app_context():
+        account = db.session.get(Account, ids["north-a"])
+        assert (account.daily_call_cap, account.monthly_call_cap) == (5, 50)
+
+
+def test_operator_cannot_lower_a_reseller_below_what_it_gave_a_client(app):
+    ids = build_tree(app)
+    client = signed_in(app, "owner@operator.example")
+    response = client.post(f"/admin/accounts/{ids['north']}/allowance", data={
+        "csrf_token": csrf_token(client), "daily_call_cap": "9", "monthly_call_cap": "1000"})
+    assert "north-a, below this account, has a larger allowance" in response.get_data(
+        as_text=True)
+    with app.app_context():
+        assert db.session.get(Account, ids["north"]).daily_call_cap == 100
+
+
+def test_reseller_page_shows_calls_today_and_this_month_per_client(app):
+    ids = build_tree(app)
+    now = utcnow()
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    with app.app_context():
+        widget = create_widget(account=db.session.get(Account, ids["north-a"]))
+        for created in (now, now, month_start, month_start - timedelta(seconds=1)):
+            db.session.add(CallRequest(widget_id=widget.id, account_id=ids["north-a"],
+                                       visitor_number="+12025550123", visitor_country="US",
+                                       client_ip="198.51.100.1", page_origin="https://a.example",
+                                       provider_kind="simulator", created_at=created))
+        db.session.commit()
+    body = signed_in(app, "owner@north.example").get("/admin/accounts").get_data(as_text=True)
+
+    def usage(name):
+        row = re.search(rf'<th scope="row">{name}</th>(.*?)</tr>', body, re.DOTALL).group(1)
+        return re.findall(r"<td>([^<]*)</td>", row)[-2:]
+
+    assert usage("north-a") == [str(2 + (now.day == 1)), "3"]
+    assert usage("north-b") == ["0", "0"]
