@@ -1,0 +1,50 @@
+"""Clients: a reseller creates and reads its clients and sets their allowances within its own."""
+
+from __future__ import annotations
+
+
+def test_a_reseller_creates_reads_lists_and_updates_a_client(api, tenants):
+    created = api("POST", "/clients", json={"name": "new-shop", "daily_call_cap": 5,
+                                            "monthly_call_cap": 50})
+    assert created.status_code == 201
+    client = created.get_json()
+    assert client | {"id": 0, "created_at": ""} == {
+        "id": 0, "name": "new-shop", "kind": "client", "parent_id": tenants.ids["reseller"],
+        "daily_call_cap": 5, "monthly_call_cap": 50, "created_at": ""}
+    assert api("GET", f"/clients/{client['id']}").get_json() == client
+    names = [c["name"] for c in api("GET", "/clients").get_json()["items"]]
+    assert names == ["client-a", "client-b", "new-shop"]
+    updated = api("PATCH", f"/clients/{client['id']}", json={"daily_call_cap": 7,
+                                                               "name": "new-shop-2"})
+    assert updated.get_json()["daily_call_cap"] == 7
+    assert updated.get_json()["name"] == "new-shop-2"
+
+
+def test_an_allowance_above_the_parents_own_is_refused(api, tenants):
+    response = api("PATCH", f"/clients/{tenants.ids['client_a']}",
+                   json={"daily_call_cap": 101})
+    assert response.status_code == 422
+    assert "daily_call_cap" in response.get_json()["errors"]
+    refused = api("POST", "/clients", json={"name": "greedy", "monthly_call_cap": 5000,
+                                            "daily_call_cap": 1})
+    assert refused.status_code == 422
+    assert "monthly_call_cap" in refused.get_json()["errors"]
+
+
+def test_a_client_key_creates_no_accounts_and_a_taken_name_conflicts(api):
+    assert api("POST", "/clients", key="client_a", json={"name": "sub"}).status_code == 403
+    assert api("POST", "/clients", json={"name": "other-client", "daily_call_cap": 1,
+                                         "monthly_call_cap": 1}).status_code == 409
+
+
+def test_only_the_operator_creates_resellers(api):
+    body = {"name": "sub-reseller", "kind": "reseller", "daily_call_cap": 1,
+            "monthly_call_cap": 1}
+    assert api("POST", "/clients", json=body).status_code == 422
+    assert api("POST", "/clients", key="operator", json=body).status_code == 201
+
+
+def test_a_reseller_cannot_change_its_own_allowance(api, tenants):
+    response = api("PATCH", f"/clients/{tenants.ids['reseller']}",
+                   json={"monthly_call_cap": 10**6})
+    assert response.status_code == 403

@@ -1,0 +1,81 @@
+"""Widgets and domains: create, read, update, delete, rotate; the snippet works for embedding."""
+
+from __future__ import annotations
+
+import re
+
+from tests.api.conftest import make_provider, make_widget
+
+
+def _token(snippet: str) -> str:
+    return re.search(r'data-widget="([^"]+)"', snippet).group(1)
+
+
+def test_a_widget_is_created_for_a_client_with_its_snippet(api, client, tenants):
+    widget = make_widget(api, "reseller", account_id=tenants.ids["client_a"],
+                         domains=["Shop.Example", "*.shop.example"],
+                         opening_hours={"mon": [["09:00", "17:00"]]}, time_zone="Europe/London")
+    assert widget["account_id"] == tenants.ids["client_a"]
+    assert [d["pattern"] for d in widget["domains"]] == ["*.shop.example", "shop.example"]
+    assert widget["embed_snippet"].startswith('<script async src="http://localhost/embed/v1/')
+    config = client.get(f"/embed/v1/config/{_token(widget['embed_snippet'])}",
+                        headers={"Origin": "https://shop.example"})
+    assert config.status_code == 200
+    assert api("GET", f"/widgets/{widget['id']}", key="client_a").get_json() == widget
+
+
+def test_updating_a_widget_changes_only_the_named_fields(api):
+    widget = make_widget(api, "client_a")
+    response = api("PATCH", f"/widgets/{widget['id']}", key="client_a",
+                   json={"button_colour": "#112233", "paused": True})
+    assert response.get_json() == widget | {"button_colour": "#112233", "paused": True}
+    bad = api("PATCH", f"/widgets/{widget['id']}", key="client_a",
+              json={"opening_hours": {"mon": [["17:00", "09:00"]]}, "time_zone": "Mars/Base"})
+    assert set(bad.get_json()["errors"]) == {"opening_hours", "time_zone"}
+
+
+def test_rotating_the_token_stops_the_old_snippet(api, client):
+    widget = make_widget(api, "client_a")
+    rotated = api("POST", f"/widgets/{widget['id']}/rotate_token", key="client_a").get_json()
+    assert rotated["embed_snippet"] != widget["embed_snippet"]
+    origin = {"Origin": "https://shop.example"}
+    old = client.get(f"/embed/v1/config/{_token(widget['embed_snippet'])}", headers=origin)
+    new = client.get(f"/embed/v1/config/{_token(rotated['embed_snippet'])}", headers=origin)
+    assert (old.status_code, new.status_code) == (403, 200)
+
+
+def test_a_deleted_widget_is_gone_from_the_api_and_its_snippet_stops(api, client):
+    widget = make_widget(api, "client_a")
+    assert api("DELETE", f"/widgets/{widget['id']}", key="client_a").status_code == 204
+    assert api("GET", f"/widgets/{widget['id']}", key="client_a").status_code == 404
+    assert api("GET", "/widgets", key="client_a").get_json()["items"] == []
+    config = client.get(f"/embed/v1/config/{_token(widget['embed_snippet'])}",
+                        headers={"Origin": "https://shop.example"})
+    assert config.status_code == 403
+
+
+def test_domains_are_added_normalised_refused_when_invalid_and_removed(api):
+    widget = make_widget(api, "client_a", domains=[])
+    path = f"/widgets/{widget['id']}/domains"
+    added = api("POST", path, key="client_a", json={"pattern": "https://BÜCHER.example/x"})
+    assert added.status_code == 201
+    assert added.get_json()["pattern"] == "xn--bcher-kva.example"
+    assert api("POST", path, key="client_a",
+               json={"pattern": "bücher.example"}).status_code == 409
+    bad = api("POST", path, key="client_a", json={"pattern": "*.com"})
+    assert bad.status_code == 422 and "pattern" in bad.get_json()["errors"]
+    domain_id = added.get_json()["id"]
+    assert api("DELETE", f"{path}/{domain_id}", key="client_a").status_code == 204
+    assert api("GET", path, key="client_a").get_json()["items"] == []
+
+
+def test_a_widget_uses_a_provider_account_of_its_account_or_above_only(api, tenants):
+    reseller_provider = make_provider(api, "reseller", name="reseller-sim")
+    sibling_provider = make_provider(api, "client_b", name="b-sim")
+    widget = make_widget(api, "reseller", account_id=tenants.ids["client_a"],
+                         provider_account_id=reseller_provider["id"])
+    assert widget["provider_account_id"] == reseller_provider["id"]
+    refused = api("PATCH", f"/widgets/{widget['id']}",
+                  json={"provider_account_id": sibling_provider["id"]})
+    assert refused.status_code == 422
+    assert "provider_account_id" in refused.get_json()["errors"]
