@@ -1,0 +1,127 @@
+"""People: owners add and remove users; a forgotten password is reset by a single-use link."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from tests.admin.tenants import build_tree, csrf_token, signed_in, user_id
+from widget_server.admin.auth import password_matches
+from widget_server.cli import main
+from widget_server.extensions import db
+from widget_server.models import User
+
+
+def sign_in(app, email, password):
+    client = app.test_client()
+    response = client.post("/admin/sign-in", data={
+        "email": email, "password": password,
+        "csrf_token": csrf_token(client, "/admin/sign-in")})
+    return response.status_code == 302
+
+
+def test_owner_adds_a_member_to_a_client_who_can_then_sign_in(app):
+    ids = build_tree(app)
+    client = signed_in(app, "owner@north.example")
+    response = client.post("/admin/users/new", data={
+        "csrf_token": csrf_token(client), "email": "new@north-a.example",
+        "account_id": ids["north-a"], "role": "member", "password": "a long password"})
+    assert response.status_code == 302
+    with app.app_context():
+        created = db.session.scalar(select(User).where(User.email == "new@north-a.example"))
+        assert (created.account_id, created.role) == (ids["north-a"], "member")
+        assert "a long password" not in created.password_hash
+    assert sign_in(app, "new@north-a.example", "a long password")
+    assert "a long password" not in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_a_short_password_or_a_taken_email_is_refused(app):
+    ids = build_tree(app)
+    client = signed_in(app, "owner@north-a.example")
+    short = client.post("/admin/users/new", data={
+        "csrf_token": csrf_token(client), "email": "x@north-a.example",
+        "account_id": ids["north-a"], "role": "member", "password": "too short"})
+    assert 'id="password-error"' in short.get_data(as_text=True)
+    taken = client.post("/admin/users/new", data={
+        "csrf_token": csrf_token(client), "email": "Member@North-a.example",
+        "account_id": ids["north-a"], "role": "member", "password": "a long password"})
+    assert "already signs in with this email" in taken.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "x@north-a.example")) is None
+
+
+def test_owner_removes_a_user_who_can_no_longer_sign_in_but_not_themselves(app):
+    build_tree(app)
+    client = signed_in(app, "owner@north-a.example")
+    member = user_id(app, "member@north-a.example")
+    owner = user_id(app, "owner@north-a.example")
+    assert client.post(f"/admin/users/{member}/remove",
+                       data={"csrf_token": csrf_token(client)}).status_code == 302
+    assert not sign_in(app, "member@north-a.example", "correct horse battery")
+    assert client.post(f"/admin/users/{owner}/remove",
+                       data={"csrf_token": csrf_token(client)}).status_code == 403
+    assert user_id(app, "owner@north-a.example") == owner
+
+
+def reset_link(app, email) -> str:
+    result = app.test_cli_runner().invoke(main, args=["user", "reset-link", "--email", email])
+    assert result.exit_code == 0, result.output
+    return re.search(r"http://\S+/admin/reset/\S+", result.stdout).group(0)
+
+
+def choose_password(client, path, password, confirm=None):
+    return client.post(path, data={"csrf_token": csrf_token(client, path),
+                                   "password": password, "confirm": confirm or password})
+
+
+def test_a_printed_reset_link_sets_a_new_password_once(app):
+    build_tree(app)
+    path = "/" + reset_link(app, "member@north-a.example").split("/", 3)[3]
+    client = app.test_client()
+    assert "member@north-a.example" in client.get(path).get_data(as_text=True)
+    assert choose_password(client, path, "brand new password").status_code == 302
+    assert sign_in(app, "member@north-a.example", "brand new password")
+    assert not sign_in(app, "member@north-a.example", "correct horse battery")
+    # The same link again: the password it was made for has changed.
+    assert client.get(path).status_code == 404
+    again = client.post(path, data={"password": "third password!", "confirm": "third password!",
+                                    "csrf_token": csrf_token(client, "/admin/sign-in")})
+    assert again.status_code == 404
+    assert sign_in(app, "member@north-a.example", "brand new password")
+
+
+def test_a_reset_needs_ten_characters_typed_twice_alike(app):
+    build_tree(app)
+    path = "/" + reset_link(app, "owner@south.example").split("/", 3)[3]
+    client = app.test_client()
+    assert 'id="password-error"' in choose_password(client, path, "short").get_data(as_text=True)
+    assert "The two passwords differ" in choose_password(
+        client, path, "long enough one", "long enough two").get_data(as_text=True)
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.email == "owner@south.example"))
+        assert password_matches(owner, "correct horse battery")
+
+
+def test_an_expired_or_forged_reset_link_is_refused(app, monkeypatch):
+    build_tree(app)
+    path = "/" + reset_link(app, "owner@south.example").split("/", 3)[3]
+    client = app.test_client()
+    assert client.get(path[:-2] + "xx").status_code == 404
+    monkeypatch.setattr("widget_server.admin.users.RESET_MAX_AGE", -1)
+    assert client.get(path).status_code == 404
+
+
+def test_cli_creates_a_user_and_prints_the_password_once(app):
+    build_tree(app)
+    result = app.test_cli_runner().invoke(main, args=["user", "create", "--account", "south-a",
+                                                "--email", "ops@south-a.example",
+                                                "--role", "read-only"])
+    assert result.exit_code == 0, result.output
+    password = re.search(r"shown once\): (\S+)", result.stdout).group(1)
+    assert sign_in(app, "ops@south-a.example", password)
+    again = app.test_cli_runner().invoke(main, args=["user", "create", "--account", "south-a",
+                                               "--email", "ops@south-a.example"])
+    assert again.exit_code != 0 and "already" in again.output
+    nowhere = app.test_cli_runner().invoke(main, args=["user", "reset-link", "--email", "no@x.example"])
+    assert nowhere.exit_code != 0
