@@ -1,0 +1,236 @@
+"""Widgets in the admin: created for a client, edited with checked settings, paused, deleted."""
+
+import html
+import re
+
+import pytest
+
+from tests.admin.widget_tenants import ROLES, as_role, make_tenants, post, signed_in
+from widget_server.extensions import db
+from widget_server.models import Account, Widget
+
+FRAME_ORIGIN = "https://shop.example"
+
+
+def settings(**overrides) -> dict:
+    """A valid settings form as the edit page posts it."""
+    form = {"name": "Main shop", "button_label": "Ring me", "button_colour": "#AA3300",
+            "button_position": "bottom-left", "language": "de",
+            "consent_text": "Ruft mich einmal an.",
+            "business_numbers": "+44 20 7946 0018\n\n+1 (202) 555-0100\n",
+            "home_country": "gb", "allowed_countries": "GB, ie", "cap_per_ip": "2",
+            "cap_per_number": "", "cap_per_widget": "50", "time_zone": "Europe/London",
+            "outside_hours": "hidden", "provider_account_id": "0"}
+    form.update({f"hours_{day}": "" for day in ("mon", "tue", "wed", "thu", "fri", "sat",
+                                                  "sun")})
+    form.update(overrides)
+    return {key: value for key, value in form.items() if value is not None}
+
+
+def stored(app, widget_id: int) -> Widget:
+    with app.app_context():
+        widget = db.session.get(Widget, widget_id)
+        db.session.expunge(widget)
+        return widget
+
+
+def frame(client, token: str, origin: str = FRAME_ORIGIN):
+    return client.get(f"/embed/v1/frame/{token}", query_string={"origin": origin})
+
+
+def snippet_token(page: str) -> str:
+    return re.search(r'data-widget="([^"]+)"', html.unescape(page)).group(1)
+
+
+def test_reseller_issues_a_widget_to_its_client_with_its_own_provider(app):
+    tenants = make_tenants(app)
+    owner = as_role(app, "owner")
+    response = post(owner, "/admin/widgets/new", account_id=tenants.client_id,
+                    **settings(provider_account_id=str(tenants.reseller_provider_id)))
+    assert response.status_code == 302
+    page = html.unescape(owner.get(response.location).get_data(as_text=True))
+    with app.app_context():
+        widget = db.session.scalar(db.select(Widget).where(Widget.name == "Main shop"))
+        assert widget.account_id == tenants.client_id
+        assert widget.provider_account_id == tenants.reseller_provider_id
+        assert widget.business_numbers == ["+442079460018", "+12025550100"]
+        assert (widget.home_country, widget.allowed_countries) == ("GB", ["GB", "IE"])
+        assert (widget.button_colour, widget.button_position) == ("#aa3300", "bottom-left")
+        assert (widget.cap_per_ip, widget.cap_per_number, widget.cap_per_widget) == (2, None, 50)
+        assert widget.opening_hours == {}
+    assert "Copy snippet" in page and 'src="http://localhost/embed/v1/loader.js"' in page
+    # The client's own owner sees it in their list.
+    assert "Main shop" in signed_in(app, "owner@client-a.example").get(
+        "/admin/widgets").get_data(as_text=True)
+
+
+def test_snippet_uses_the_public_url_when_one_is_configured(make_app):
+    app = make_app(PUBLIC_URL="https://widgets.example")
+    tenants = make_tenants(app)
+    page = as_role(app, "member").get(f"/admin/widgets/{tenants.client_widget_id}")
+    assert 'src="https://widgets.example/embed/v1/loader.js"' in html.unescape(
+        page.get_data(as_text=True))
+
+
+def test_the_snippet_shown_places_the_widget_on_its_domain(app):
+    tenants = make_tenants(app)
+    page = as_role(app, "owner").get(f"/admin/widgets/{tenants.client_widget_id}")
+    assert frame(app.test_client(), snippet_token(page.get_data(as_text=True))).status_code == 200
+
+
+def test_preview_shows_the_chosen_label_colour_and_position_without_calling(app):
+    tenants = make_tenants(app)
+    owner = as_role(app, "owner")
+    post(owner, f"/admin/widgets/{tenants.client_widget_id}", **settings())
+    page = owner.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    preview = re.search(r'<div class="widget-preview"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert "widget-preview-bottom-left" in preview and 'data-colour="#aa3300"' in preview
+    assert "Ring me" in preview
+    assert "<form" not in preview and "<script" not in preview and "href" not in preview
+
+
+@pytest.mark.parametrize("field, value, sentence", [
+    ("button_colour", "red", "Use a colour such as #0b6e4f."),
+    ("business_numbers", "+1 555", "is not a valid phone number"),
+    ("business_numbers", "  \n ", "This field is required."),
+    ("home_country", "XX", "'XX' is not a country code"),
+    ("allowed_countries", "GB ZZ", "Not country codes: ZZ."),
+    ("time_zone", "Mars/Olympus", "'Mars/Olympus' is not a time zone"),
+    ("hours_mon", "9-5", "'9-5' is not a time span like 09:00-17:00."),
+    ("hours_tue", "17:00-09:00", "the opening is not before the closing"),
+    ("button_position", "top-left", "Not a valid choice"),
+    ("cap_per_ip", "-1", "Number must be at least 0."),
+])
+def test_a_bad_setting_is_explained_next_to_its_field_and_nothing_is_stored(
+        app, field, value, sentence):
+    tenants = make_tenants(app)
+    before = stored(app, tenants.client_widget_id)
+    response = post(as_role(app, "owner"), f"/admin/widgets/{tenants.client_widget_id}",
+                    **settings(**{field: value}))
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    error = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', page)
+    assert error and sentence in error.group(1)
+    assert f'aria-describedby="{field}-hint {field}-error"' in page or \
+        f'aria-describedby="{field}-error"' in page
+    after = stored(app, tenants.client_widget_id)
+    assert (after.name, after.business_numbers, after.button_colour) == (
+        before.name, before.business_numbers, before.button_colour)
+
+
+def test_caps_above_the_accounts_daily_allowance_are_refused(app):
+    tenants = make_tenants(app)
+    with app.app_context():
+        db.session.get(Account, tenants.client_id).daily_call_cap = 20
+        db.session.commit()
+    response = post(as_role(app, "owner"), f"/admin/widgets/{tenants.client_widget_id}",
+                    **settings(cap_per_widget="21"))
+    assert "client-a's daily allowance is 20 calls" in html.unescape(
+        response.get_data(as_text=True))
+    assert stored(app, tenants.client_widget_id).cap_per_widget is None
+    response = post(as_role(app, "owner"), f"/admin/widgets/{tenants.client_widget_id}",
+                    **settings(cap_per_widget="20"))
+    assert response.status_code == 302
+    assert stored(app, tenants.client_widget_id).cap_per_widget == 20
+
+
+def test_opening_hours_are_stored_per_weekday_with_their_time_zone(app):
+    tenants = make_tenants(app)
+    owner = as_role(app, "member")
+    response = post(owner, f"/admin/widgets/{tenants.client_widget_id}", **settings(
+        hours_limited="y", hours_mon="09:00-12:00, 13:00 - 17:30", hours_sat="10:00-14:00",
+        time_zone="America/New_York", outside_hours="callback"))
+    assert response.status_code == 302
+    widget = stored(app, tenants.client_widget_id)
+    assert widget.time_zone == "America/New_York" and widget.outside_hours == "callback"
+    assert widget.opening_hours == {"mon": [["09:00", "12:00"], ["13:00", "17:30"]],
+                                    "tue": [], "wed": [], "thu": [], "fri": [],
+                                    "sat": [["10:00", "14:00"]], "sun": []}
+    page = owner.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    assert 'value="09:00-12:00, 13:00-17:30"' in page
+    post(owner, f"/admin/widgets/{tenants.client_widget_id}", **settings(hours_mon="09:00-12:00"))
+    assert stored(app, tenants.client_widget_id).opening_hours == {}
+
+
+def test_another_tenants_provider_account_cannot_be_chosen(app):
+    tenants = make_tenants(app)
+    owner = as_role(app, "owner")
+    page = owner.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    assert "rival-sim" not in page and "resell-sim" in page
+    response = post(owner, f"/admin/widgets/{tenants.client_widget_id}",
+                    **settings(provider_account_id=str(tenants.rival_provider_id)))
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert stored(app, tenants.client_widget_id).provider_account_id is None
+
+
+def test_a_client_keeps_the_resellers_provider_it_was_issued_with(app):
+    tenants = make_tenants(app)
+    with app.app_context():
+        db.session.get(Widget, tenants.client_widget_id).provider_account_id = \
+            tenants.reseller_provider_id
+        db.session.commit()
+    client_owner = signed_in(app, "owner@client-a.example")
+    response = post(client_owner, f"/admin/widgets/{tenants.client_widget_id}",
+                    **settings(provider_account_id=str(tenants.reseller_provider_id)))
+    assert response.status_code == 302
+    assert stored(app, tenants.client_widget_id).provider_account_id == \
+        tenants.reseller_provider_id
+
+
+def test_pausing_resuming_and_deleting_reach_the_embedded_widget(app):
+    tenants = make_tenants(app)
+    owner = as_role(app, "member")
+    page = owner.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    token, visitor = snippet_token(page), app.test_client()
+    post(owner, f"/admin/widgets/{tenants.client_widget_id}/pause")
+    assert frame(visitor, token).get_json()["error"] == "widget_paused"
+    post(owner, f"/admin/widgets/{tenants.client_widget_id}/resume")
+    assert frame(visitor, token).status_code == 200
+    post(owner, f"/admin/widgets/{tenants.client_widget_id}/delete")
+    assert frame(visitor, token).get_json()["error"] == "token_revoked"
+    assert stored(app, tenants.client_widget_id).deleted_at is not None
+    listed = owner.get("/admin/widgets").get_data(as_text=True)
+    assert f'href="/admin/widgets/{tenants.client_widget_id}"' not in listed
+    assert owner.get(f"/admin/widgets/{tenants.client_widget_id}").status_code == 404
+
+
+def test_read_only_users_see_widgets_but_every_change_is_forbidden(app):
+    tenants = make_tenants(app)
+    reader = as_role(app, "read-only")
+    page = reader.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    assert "client shop" in page and "Save settings" not in page
+    assert reader.get("/admin/widgets/new").status_code == 403
+    base = f"/admin/widgets/{tenants.client_widget_id}"
+    for path, data in [(base, settings(name="changed")), (f"{base}/pause", {}),
+                       (f"{base}/delete", {}), ("/admin/widgets/new",
+                                                settings(account_id=str(tenants.client_id)))]:
+        assert post(reader, path, **data).status_code == 403, path
+    after = stored(app, tenants.client_widget_id)
+    assert (after.name, after.paused, after.deleted_at) == ("client shop", False, None)
+    with app.app_context():
+        assert db.session.query(Widget).count() == 2
+
+
+def test_widgets_can_only_be_created_for_accounts_in_the_subtree(app):
+    tenants = make_tenants(app)
+    with app.app_context():
+        rival_id = db.session.scalar(db.select(Account.id).where(Account.name == "rival"))
+    response = post(as_role(app, "owner"), "/admin/widgets/new", account_id=str(rival_id),
+                    **settings())
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(Widget).filter_by(account_id=rival_id).count() == 1
+    assert tenants.rival_widget_id
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_another_tenants_widget_is_not_found_on_every_route_for_every_role(app, role):
+    tenants = make_tenants(app)
+    user = as_role(app, role)
+    base = f"/admin/widgets/{tenants.rival_widget_id}"
+    assert user.get(base).status_code == 404
+    for path in (base, f"{base}/pause", f"{base}/resume", f"{base}/delete"):
+        assert post(user, path, **settings(name="taken")).status_code == 404, path
+    after = stored(app, tenants.rival_widget_id)
+    assert (after.name, after.paused, after.deleted_at) == ("rival shop", False, None)
+    assert "rival shop" not in user.get("/admin/widgets").get_data(as_text=True)

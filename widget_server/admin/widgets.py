@@ -1,0 +1,349 @@
+"""Admin: widgets in the caller's subtree — create, edit, pause, delete, preview, snippet.
+
+Roles: everyone signed in reads the widgets of their subtree; owners and
+members (``CAN_MANAGE``) create, edit, pause and delete them and manage
+their domains and tokens (admin/domains.py); read-only users get 403 on
+every change. Objects outside the subtree are 404 for every role, so the
+object is looked up before the role is checked.
+
+A widget may use a provider account of its own account or of an account
+above it (a reseller's provider serves its clients' widgets), but only one
+the caller can see: a client keeps the reseller's provider it was issued
+with, and cannot pick it anew.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from functools import cache
+
+import phonenumbers
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (BooleanField, ColorField, IntegerField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.validators import (DataRequired, Length, NumberRange, Optional, Regexp,
+                                ValidationError)
+
+from widget_server.abuse.phone import normalise_business_number
+from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
+from widget_server.admin.views import blueprint
+from widget_server.embed.snippet import public_base_url, snippet
+from widget_server.extensions import db
+from widget_server.models import Account, ProviderAccount, Widget, utcnow
+from widget_server.tenancy import get_scoped, scoped_select
+
+DAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
+        ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"))
+_SPAN = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])\s*-\s*([01][0-9]|2[0-3]):([0-5][0-9])$")
+NO_PROVIDER = 0
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def parse_spans(text: str) -> list[list[str]]:
+    """``09:00-12:00, 13:00-17:00`` as ``[["09:00","12:00"], ...]``, or ValueError."""
+    spans = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        match = _SPAN.match(part)
+        if not match:
+            raise ValueError(f"{part!r} is not a time span like 09:00-17:00.")
+        start, end = f"{match[1]}:{match[2]}", f"{match[3]}:{match[4]}"
+        if start >= end:
+            raise ValueError(f"In {part!r} the opening is not before the closing.")
+        spans.append([start, end])
+    return spans
+
+
+def _countries(text: str) -> list[str]:
+    return [c for c in re.split(r"[\s,]+", text.upper()) if c]
+
+
+class WidgetForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)],
+                       description="For you; visitors do not see it.")
+    button_label = StringField("Button label", validators=[DataRequired(), Length(max=60)])
+    button_colour = ColorField("Button colour", validators=[
+        DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Use a colour such as #0b6e4f.")])
+    button_position = SelectField("Button position", choices=[
+        ("bottom-right", "Bottom right"), ("bottom-left", "Bottom left")])
+    language = StringField("Language", validators=[DataRequired(), Regexp(
+        r"^[a-z]{2}(-[A-Z]{2})?$", message="Use a language code such as en or pt-BR.")],
+        description="The language of the form visitors see, such as en or de.")
+    consent_text = TextAreaField("Consent text", validators=[DataRequired(), Length(max=500)],
+                                 description="What visitors agree to before asking for a call.")
+    business_numbers = TextAreaField(
+        "Business numbers to ring", validators=[DataRequired()],
+        description="One per line in +country format; the first is rung first.")
+    home_country = StringField("Home country", validators=[DataRequired()],
+                               description="Two-letter code such as US or GB.")
+    allowed_countries = StringField(
+        "Allowed countries", description="Visitors' numbers must be from these (codes "
+        "separated by spaces or commas); empty: the home country only.")
+    cap_per_ip = IntegerField("Calls a day per visitor address",
+                              validators=[Optional(), NumberRange(min=0)],
+                              description="Empty: the installation's default.")
+    cap_per_number = IntegerField("Calls a day per visitor number",
+                                  validators=[Optional(), NumberRange(min=0)],
+                                  description="Empty: the installation's default.")
+    cap_per_widget = IntegerField("Calls a day on this widget",
+                                  validators=[Optional(), NumberRange(min=0)],
+                                  description="Empty: the installation's default.")
+    hours_limited = BooleanField("Take calls only during opening hours")
+    time_zone = StringField("Time zone", validators=[DataRequired()],
+                            description="The opening hours' zone, such as Europe/London.")
+    outside_hours = SelectField("Outside opening hours", choices=[
+        ("hidden", "Hide the button"),
+        ("callback", "Offer a call back at a time the visitor chooses")])
+    provider_account_id = SelectField("Provider account", coerce=int)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.day_fields = [getattr(self, f"hours_{day}") for day, _ in DAYS]
+
+    def validate_business_numbers(self, field):
+        lines = [line.strip() for line in field.data.splitlines() if line.strip()]
+        try:
+            field.numbers = [normalise_business_number(line) for line in lines]
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+        if not field.numbers:
+            raise ValidationError("Give at least one number to ring.")
+
+    def validate_home_country(self, field):
+        field.data = field.data.strip().upper()
+        if field.data not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValidationError(f"{field.data!r} is not a country code such as US or GB.")
+
+    def validate_allowed_countries(self, field):
+        unknown = [c for c in _countries(field.data or "")
+                   if c not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ValidationError(f"Not country codes: {', '.join(unknown)}.")
+
+    def validate_time_zone(self, field):
+        field.data = field.data.strip()
+        if field.data not in _time_zones():
+            raise ValidationError(f"{field.data!r} is not a time zone such as Europe/London.")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self.day_fields:
+            try:
+                field.spans = parse_spans(field.data or "")
+            except ValueError as error:
+                field.errors = [*field.errors, str(error)]
+                valid = False
+        return valid
+
+    def fits_allowance(self, account: Account) -> bool:
+        """No per-widget cap above the account's daily allowance, where it has one."""
+        if account.daily_call_cap is None:
+            return True
+        fits = True
+        for field in (self.cap_per_ip, self.cap_per_number, self.cap_per_widget):
+            if field.data is not None and field.data > account.daily_call_cap:
+                field.errors = [*field.errors, f"{account.name}'s daily allowance is "
+                                f"{account.daily_call_cap} calls; stay within it."]
+                fits = False
+        return fits
+
+    def store(self, widget: Widget) -> None:
+        for name in ("name", "button_label", "button_position", "language", "consent_text",
+                     "home_country", "time_zone", "outside_hours", "cap_per_ip",
+                     "cap_per_number", "cap_per_widget"):
+            setattr(widget, name, getattr(self, name).data)
+        widget.button_colour = self.button_colour.data.lower()
+        widget.business_numbers = self.business_numbers.numbers
+        widget.allowed_countries = _countries(self.allowed_countries.data or "")
+        widget.opening_hours = ({day: field.spans for (day, _), field in
+                                 zip(DAYS, self.day_fields, strict=True)}
+                                if self.hours_limited.data else {})
+
+    def load(self, widget: Widget) -> None:
+        """Fill the text fields that do not map one to one onto the widget."""
+        self.business_numbers.data = "\n".join(widget.business_numbers or [])
+        self.allowed_countries.data = " ".join(widget.allowed_countries or [])
+        self.hours_limited.data = bool(widget.opening_hours)
+        for (day, _), field in zip(DAYS, self.day_fields, strict=True):
+            field.data = ", ".join(f"{a}-{b}" for a, b in (widget.opening_hours or {})
+                                   .get(day, []))
+        self.provider_account_id.data = widget.provider_account_id or NO_PROVIDER
+
+
+for _day, _label in DAYS:
+    setattr(WidgetForm, f"hours_{_day}", StringField(
+        _label, description="Such as 09:00-12:00, 13:00-17:00; empty: closed."))
+
+
+class NewWidgetForm(WidgetForm):
+    account_id = SelectField("Account", coerce=int,
+                             description="Whose widget this is: yours or a client's.")
+
+
+def _lineage(account: Account) -> list[int]:
+    ids = []
+    while account is not None:
+        ids.append(account.id)
+        account = account.parent
+    return ids
+
+
+def provider_choices(owner: Account | None, current: ProviderAccount | None = None):
+    """Provider accounts of ``owner`` or above it that the caller sees, and the current one."""
+    statement = scoped_select(ProviderAccount, current_account())
+    if owner is not None:
+        statement = statement.where(ProviderAccount.account_id.in_(_lineage(owner)))
+    found = list(db.session.scalars(statement.order_by(ProviderAccount.name)))
+    if current is not None and current not in found:
+        found.append(current)
+    return [(NO_PROVIDER, "None: the simulator (no real calls)")] + [
+        (p.id, f"{p.name} ({p.kind}, of {p.account.name})") for p in found]
+
+
+def provider_allowed(form: WidgetForm, owner: Account,
+                     current: ProviderAccount | None = None) -> ProviderAccount | None | bool:
+    """The chosen provider account, or False with the reason next to the field."""
+    chosen = form.provider_account_id.data
+    if chosen == NO_PROVIDER:
+        return None
+    if current is not None and chosen == current.id:
+        return current
+    if chosen in (pid for pid, _ in provider_choices(owner)):
+        return db.session.get(ProviderAccount, chosen)
+    form.provider_account_id.errors = [
+        *form.provider_account_id.errors,
+        "This provider account cannot serve this account's widgets."]
+    return False
+
+
+def live_widget(widget_id: int) -> Widget:
+    """The caller's widget ``widget_id``, not deleted, else 404."""
+    widget = get_scoped(Widget, widget_id, current_account())
+    if widget.deleted_at is not None:
+        abort(404)
+    return widget
+
+
+def require_manager() -> None:
+    """403 for read-only users; called after the object is found (404 first)."""
+    if current_user.role not in CAN_MANAGE:
+        abort(403)
+
+
+def render_widget(widget: Widget, form: WidgetForm | None = None, domain_form=None,
+                  status: int = 200):
+    """The widget's page: settings, preview, snippet, domains and token."""
+    from widget_server.admin.domains import DomainForm
+
+    if form is None:
+        form = WidgetForm(obj=widget)
+        form.load(widget)
+    form.provider_account_id.choices = provider_choices(widget.account,
+                                                        widget.provider_account)
+    return render_template(
+        "admin/widgets/edit.html", widget=widget, form=form,
+        domain_form=domain_form or DomainForm(), days=DAYS,
+        snippet=snippet(public_base_url(), widget),
+        can_manage=current_user.role in CAN_MANAGE), status
+
+
+@blueprint.get("/widgets")
+@login_required
+def widgets():
+    rows = db.session.scalars(scoped_select(Widget, current_account())
+                              .where(Widget.deleted_at.is_(None)).order_by(Widget.name))
+    return render_template("admin/widgets/list.html", widgets=list(rows),
+                           can_manage=current_user.role in CAN_MANAGE)
+
+
+@blueprint.route("/widgets/new", methods=["GET", "POST"])
+@require_role(CAN_MANAGE)
+def widget_new():
+    caller = current_account()
+    form = NewWidgetForm(obj=Widget(name="Call me back", button_label="Call me back",
+                                    button_colour="#0b6e4f", language="en", time_zone="UTC",
+                                    home_country="US",
+                                    consent_text=Widget.__table__.c.consent_text.default.arg))
+    accounts = list(db.session.scalars(scoped_select(Account, caller).order_by(Account.name)))
+    form.account_id.choices = [(a.id, f"{a.name} ({a.kind})") for a in accounts]
+    form.provider_account_id.choices = provider_choices(None)
+    if form.validate_on_submit():
+        owner = get_scoped(Account, form.account_id.data, caller)
+        provider = provider_allowed(form, owner)
+        if form.fits_allowance(owner) and provider is not False:
+            widget = Widget(account_id=owner.id, provider_account=provider)
+            form.store(widget)
+            db.session.add(widget)
+            db.session.commit()
+            flash(f"Widget {widget.name} created for {owner.name}. Add the domains it may "
+                  "be embedded on, then copy the snippet.", "success")
+            return redirect(url_for("admin.widget_edit", widget_id=widget.id))
+    return render_template("admin/widgets/new.html", form=form, days=DAYS)
+
+
+@blueprint.route("/widgets/<int(max=2147483647):widget_id>", methods=["GET", "POST"])
+@login_required
+def widget_edit(widget_id: int):
+    widget = live_widget(widget_id)
+    if request.method != "POST":
+        return render_widget(widget)
+    require_manager()
+    form = WidgetForm()
+    form.provider_account_id.choices = provider_choices(widget.account,
+                                                        widget.provider_account)
+    if form.validate_on_submit() and form.fits_allowance(widget.account):
+        provider = provider_allowed(form, widget.account, widget.provider_account)
+        if provider is not False:
+            form.store(widget)
+            widget.provider_account = provider
+            db.session.commit()
+            flash(f"Widget {widget.name} saved.", "success")
+            return redirect(url_for("admin.widget_edit", widget_id=widget.id))
+    return render_widget(widget, form)
+
+
+def _set_paused(widget_id: int, paused: bool):
+    widget = live_widget(widget_id)
+    require_manager()
+    widget.paused = paused
+    db.session.commit()
+    flash(f"Widget {widget.name} {'paused: the button no longer shows' if paused else 'resumed'}.",
+          "success")
+    return redirect(url_for("admin.widget_edit", widget_id=widget.id))
+
+
+@blueprint.post("/widgets/<int(max=2147483647):widget_id>/pause")
+@login_required
+def widget_pause(widget_id: int):
+    return _set_paused(widget_id, True)
+
+
+@blueprint.post("/widgets/<int(max=2147483647):widget_id>/resume")
+@login_required
+def widget_resume(widget_id: int):
+    return _set_paused(widget_id, False)
+
+
+@blueprint.post("/widgets/<int(max=2147483647):widget_id>/delete")
+@login_required
+def widget_delete(widget_id: int):
+    widget = live_widget(widget_id)
+    require_manager()
+    widget.deleted_at = utcnow()
+    db.session.commit()
+    flash(f"Widget {widget.name} deleted: its snippet no longer works; its calls stay in "
+          "the reports.", "success")
+    return redirect(url_for("admin.widgets"))
+
+
+def widgets_using(provider: ProviderAccount) -> list[Widget]:
+    """Live widgets that call through ``provider``."""
+    return list(db.session.scalars(select(Widget).where(
+        Widget.provider_account_id == provider.id, Widget.deleted_at.is_(None))))
