@@ -1,0 +1,293 @@
+"""Admin: provider accounts of the caller's subtree — add, check, rotate credentials, delete.
+
+Roles: everyone signed in sees the provider accounts of their subtree (name,
+kind, address, options: never credentials); only owners (``CAN_ADMINISTER``)
+add, edit, check, rotate or delete them, since they hold the money-spending
+credentials and a check may place a real test call. Members manage widgets
+and may pick a provider account for one (admin/widgets.py).
+
+Credentials are write-only: their fields are always rendered empty, secret
+ones as password inputs, and nothing decrypted ever reaches a page. The
+forms are generated from each adapter's ``credential_fields`` and
+``option_fields``.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
+
+from widget_server.abuse.phone import normalise_business_number
+from widget_server.admin.auth import CAN_ADMINISTER, current_account, require_role
+from widget_server.admin.views import blueprint
+from widget_server.admin.widgets import widgets_using
+from widget_server.extensions import db
+from widget_server.models import Account, ProviderAccount, Widget
+from widget_server.providers import PROVIDERS
+from widget_server.providers.accounts import (CredentialsError, adapter_for,
+                                              encrypt_credentials, validate)
+from widget_server.providers.base import ProviderError
+from widget_server.tenancy import get_scoped, scoped_select
+
+
+def _limit(field) -> list:
+    return [Length(max=field.max_length or 500)]
+
+
+def _base_url_field(cls):
+    hint = (f"Empty: {cls.default_base_url}." if cls.default_base_url
+            else "Required: this provider is white-label, give the reseller's own address.")
+    required = [] if cls.default_base_url else [DataRequired()]
+    return StringField("Base URL", description=hint, validators=[
+        *required, Optional(), URL(require_tld=False,
+                                   message="Use an address such as https://voice.example."),
+        Length(max=500)])
+
+
+def _fields(cls, *, credentials: bool, options: bool, base_url: bool) -> dict:
+    fields = {}
+    if base_url:
+        fields["base_url"] = _base_url_field(cls)
+    for spec in cls.credential_fields if credentials else ():
+        kind = PasswordField if spec.secret else StringField
+        fields[f"credential_{spec.name}"] = kind(spec.label, validators=[
+            DataRequired() if spec.required else Optional(), *_limit(spec)])
+    for spec in cls.option_fields if options else ():
+        fields[f"option_{spec.name}"] = StringField(spec.label, validators=[
+            DataRequired() if spec.required else Optional(), *_limit(spec)])
+    return fields
+
+
+class ProviderForm(FlaskForm):
+    """Base of the generated forms: reads the credentials and options back out."""
+
+    def values(self, prefix: str) -> dict:
+        return {field.name.removeprefix(prefix): field.data for field in self
+                if field.name.startswith(prefix) and field.data}
+
+    def refuse(self, message: str) -> None:
+        self.form_errors.append(message)
+
+
+def add_form(cls) -> ProviderForm:
+    fields = {
+        "account_id": SelectField("Account", coerce=int,
+                                  description="Whose provider account this is; a reseller's "
+                                  "serves its clients' widgets too."),
+        "name": StringField("Name", validators=[DataRequired(), Length(max=120)]),
+        **_fields(cls, credentials=True, options=True, base_url=True)}
+    return type("AddProviderForm", (ProviderForm,), fields)()
+
+
+def settings_form(cls, provider: ProviderAccount | None = None) -> ProviderForm:
+    form_class = type("ProviderSettingsForm", (ProviderForm,),
+                      _fields(cls, credentials=False, options=True, base_url=True))
+    if provider is None or request.method == "POST":
+        return form_class()
+    return form_class(data={"base_url": provider.base_url or "", **{
+        f"option_{name}": value for name, value in (provider.options or {}).items()}})
+
+
+def credentials_form(cls) -> ProviderForm:
+    return type("CredentialsForm", (ProviderForm,),
+                _fields(cls, credentials=True, options=False, base_url=False))()
+
+
+class CheckForm(FlaskForm):
+    test_from = StringField("Number rung first (optional)", validators=[Optional()],
+                            description="A test call rings this number, then the next. "
+                            "Leave both empty to check the credentials only, where the "
+                            "provider allows.")
+    test_to = StringField("Number rung second (optional)", validators=[Optional()])
+
+    def validate_test_from(self, field):
+        field.data = _test_number(field.data)
+
+    def validate_test_to(self, field):
+        field.data = _test_number(field.data)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and bool(self.test_from.data) != bool(self.test_to.data):
+            self.test_to.errors = [*self.test_to.errors,
+                                   "A test call needs both numbers, or neither."]
+            return False
+        return valid
+
+
+def _test_number(raw: str | None) -> str | None:
+    try:
+        return normalise_business_number(raw) if raw else None
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
+class CheckReport:
+    """Collects what a check did, as lines; the adapter has already redacted it."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def progress(self, status, reason=None, **detail):
+        self.lines.append(status + (f" ({reason})" if reason else ""))
+
+    def exchange(self, **evidence):
+        answer = evidence.get("answer", evidence.get("error", ""))
+        self.lines.append(f"{evidence.get('method')} {evidence.get('url')} -> "
+                          f"{evidence.get('status', '')} {str(answer)[:200]}")
+
+    def provider_call_id(self, value):
+        self.lines.append(f"provider call id {value}")
+
+    def provider_report(self, **figures):
+        self.lines.append(f"report {figures}")
+
+
+def _provider(provider_id: int) -> ProviderAccount:
+    return get_scoped(ProviderAccount, provider_id, current_account())
+
+
+def _require_owner() -> None:
+    """403 for members and read-only users; called after the object is found."""
+    if current_user.role not in CAN_ADMINISTER:
+        abort(403)
+
+
+def _render(provider: ProviderAccount, *, settings=None, rotate=None, check=None,
+            result=None, status: int = 200):
+    cls = PROVIDERS[provider.kind]
+    return render_template(
+        "admin/providers/detail.html", provider=provider, cls=cls,
+        settings_form=settings or settings_form(cls, provider),
+        rotate_form=rotate or credentials_form(cls), check_form=check or CheckForm(),
+        result=result, used_by=widgets_using(provider),
+        can_administer=current_user.role in CAN_ADMINISTER), status
+
+
+@blueprint.get("/providers")
+@login_required
+def providers():
+    rows = db.session.scalars(scoped_select(ProviderAccount, current_account())
+                              .order_by(ProviderAccount.name))
+    return render_template("admin/providers/list.html", providers=list(rows),
+                           kinds=PROVIDERS, can_administer=current_user.role in CAN_ADMINISTER)
+
+
+@blueprint.route("/providers/new", methods=["GET", "POST"])
+@require_role(CAN_ADMINISTER)
+def provider_new():
+    kind = request.args.get("kind", "")
+    if kind not in PROVIDERS:
+        return render_template("admin/providers/kind.html", kinds=PROVIDERS)
+    cls = PROVIDERS[kind]
+    caller = current_account()
+    form = add_form(cls)
+    form.account_id.choices = [(a.id, f"{a.name} ({a.kind})") for a in db.session.scalars(
+        scoped_select(Account, caller).order_by(Account.name))]
+    if form.validate_on_submit():
+        owner = get_scoped(Account, form.account_id.data, caller)
+        credentials, options = form.values("credential_"), form.values("option_")
+        name = form.name.data.strip()
+        try:
+            validate(kind, credentials, options)
+        except CredentialsError as error:
+            form.refuse(str(error))
+        if db.session.scalar(select(ProviderAccount.id).where(
+                ProviderAccount.account_id == owner.id, ProviderAccount.name == name)):
+            form.name.errors = [f"{owner.name} already has a provider account named {name}."]
+        elif not form.form_errors:
+            created = ProviderAccount(account_id=owner.id, kind=kind, name=name,
+                                      base_url=form.base_url.data or None, options=options,
+                                      credentials_encrypted=encrypt_credentials(credentials))
+            db.session.add(created)
+            db.session.commit()
+            flash(f"Provider account {name} added to {owner.name}. Check it below.", "success")
+            return redirect(url_for("admin.provider_detail", provider_id=created.id))
+    return render_template("admin/providers/new.html", form=form, cls=cls)
+
+
+@blueprint.route("/providers/<int(max=2147483647):provider_id>", methods=["GET", "POST"])
+@login_required
+def provider_detail(provider_id: int):
+    provider = _provider(provider_id)
+    if request.method != "POST":
+        return _render(provider)
+    _require_owner()
+    cls = PROVIDERS[provider.kind]
+    form = settings_form(cls)
+    if form.validate_on_submit():
+        options = form.values("option_")
+        problem = cls.option_problem(options)
+        if problem is None:
+            provider.base_url = form.base_url.data or None
+            provider.options = options
+            db.session.commit()
+            flash(f"Settings of {provider.name} saved.", "success")
+            return redirect(url_for("admin.provider_detail", provider_id=provider.id))
+        form.refuse(problem)
+    return _render(provider, settings=form)
+
+
+@blueprint.post("/providers/<int(max=2147483647):provider_id>/credentials")
+@login_required
+def provider_rotate(provider_id: int):
+    provider = _provider(provider_id)
+    _require_owner()
+    form = credentials_form(PROVIDERS[provider.kind])
+    if form.validate_on_submit():
+        credentials = form.values("credential_")
+        try:
+            validate(provider.kind, credentials, provider.options or {})
+        except CredentialsError as error:
+            form.refuse(str(error))
+        else:
+            provider.credentials_encrypted = encrypt_credentials(credentials)
+            db.session.commit()
+            flash(f"New credentials of {provider.name} saved; the old ones are gone.",
+                  "success")
+            return redirect(url_for("admin.provider_detail", provider_id=provider.id))
+    return _render(provider, rotate=form)
+
+
+@blueprint.post("/providers/<int(max=2147483647):provider_id>/check")
+@login_required
+def provider_check(provider_id: int):
+    provider = _provider(provider_id)
+    _require_owner()
+    form = CheckForm()
+    if not form.validate_on_submit():
+        return _render(provider, check=form)
+    report = CheckReport()
+    try:
+        sentence, ok = adapter_for(provider).check(report, test_from=form.test_from.data,
+                                                   test_to=form.test_to.data), True
+    except CredentialsError as error:
+        sentence, ok = str(error), False
+    except ProviderError as error:
+        sentence, ok = (f"The provider refused: {error.reason} "
+                        f"({error.excerpt or error.message})"), False
+    return _render(provider, check=form,
+                   result={"ok": ok, "sentence": sentence, "lines": report.lines})
+
+
+@blueprint.post("/providers/<int(max=2147483647):provider_id>/delete")
+@login_required
+def provider_delete(provider_id: int):
+    provider = _provider(provider_id)
+    _require_owner()
+    if widgets_using(provider):
+        flash(f"{provider.name} still serves widgets: give them another provider first.",
+              "error")
+        return redirect(url_for("admin.provider_detail", provider_id=provider.id))
+    # Deleted widgets keep their rows (and call history); they no longer need the link.
+    for widget in db.session.scalars(select(Widget).where(
+            Widget.provider_account_id == provider.id)):
+        widget.provider_account_id = None
+    db.session.delete(provider)
+    db.session.commit()
+    flash(f"Provider account {provider.name} deleted.", "success")
+    return redirect(url_for("admin.providers"))
