@@ -49,6 +49,15 @@ _HTTP_CODES = {
 }
 
 
+def _in_admin() -> bool:
+    """People in the admin get pages; unmatched /admin/ addresses have no blueprint."""
+    return request.blueprint == "admin" or request.path.startswith("/admin/")
+
+
+def _admin_page(error: HTTPException):
+    return render_template("admin/error.html", error=error), error.code or 400
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(Refusal)
     def refusal(error: Refusal):
@@ -75,6 +84,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(429)
     def rate_limited(error):
+        if _in_admin():
+            return _admin_page(error)
         response = error_response(
             "rate_limited", "Too many requests from your address; please wait a moment.", 429
         )
@@ -92,9 +103,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        if request.blueprint == "admin" or request.path.startswith("/admin/"):
-            # People in the admin get a page; unmatched /admin/ addresses have no blueprint.
-            return render_template("admin/error.html", error=error), error.code or 400
+        if _in_admin():
+            return _admin_page(error)
         code, message = _HTTP_CODES.get(
             error.code or 400, ("bad_request", error.description or "Bad request.")
         )

@@ -1,0 +1,24 @@
+"""Errors in the admin are pages for people; elsewhere they stay JSON for programs."""
+
+from __future__ import annotations
+
+from tests.admin.tenants import build_tree, signed_in
+
+
+def test_admin_errors_are_html_pages_with_a_way_back(app):
+    build_tree(app)
+    client = signed_in(app, "read-only@north-a.example")
+    for path, status, heading in [("/admin/no-such-page", 404, "Not found"),
+                                  ("/admin/accounts/999999/allowance", 404, "Not found"),
+                                  ("/admin/users/new", 403, "You cannot do this")]:
+        response = client.get(path)
+        assert response.status_code == status, path
+        assert response.mimetype == "text/html"
+        body = response.get_data(as_text=True)
+        assert f"<h1>{heading}</h1>" in body and 'href="/admin/"' in body
+
+
+def test_errors_outside_the_admin_stay_json(app):
+    response = app.test_client().get("/embed/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
