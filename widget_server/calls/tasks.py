@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from widget_server import metrics
 from widget_server.extensions import db
@@ -103,11 +104,13 @@ def order_for(call: CallRequest) -> CallOrder:
                      callback_url=callback_url, callback_secret=callback_secret(call))
 
 
-def _claim(call_id: int) -> bool:
+def _claim(call_id: int, now: datetime) -> bool:
+    # A call scheduled for later is not claimed before its time, whoever runs the task.
     claimed = db.session.execute(
         update(CallRequest)
-        .where(CallRequest.id == call_id, CallRequest.status == "queued")
-        .values(status="dialing", updated_at=utcnow())
+        .where(CallRequest.id == call_id, CallRequest.status == "queued",
+               or_(CallRequest.scheduled_for.is_(None), CallRequest.scheduled_for <= now))
+        .values(status="dialing", reason=None, updated_at=utcnow())
     ).rowcount == 1
     if claimed:
         # Recovery finds where placing began by this bare event (adapters' carry detail).
@@ -124,10 +127,20 @@ def _release_for_retry(call_id: int, error: ProviderError) -> None:
     db.session.commit()
 
 
-def place_call(call_id: int, *, retries_left: int = 0) -> str:
-    """Place the call; returns what the queue should do next: "done", "poll" or "retry"."""
-    if not _claim(call_id):
-        return "done"
+def scheduled_for(call_id: int) -> datetime | None:
+    """When a call asked for later is due (naive UTC), or None."""
+    due = db.session.scalar(select(CallRequest.scheduled_for).where(CallRequest.id == call_id))
+    db.session.rollback()
+    return due
+
+
+def place_call(call_id: int, *, retries_left: int = 0, now: datetime | None = None) -> str:
+    """Place the call; returns what the queue should do next: "done", "poll", "retry",
+    or "wait" while the call is scheduled for later than ``now`` (naive UTC)."""
+    now = now or utcnow()
+    if not _claim(call_id, now):
+        due = scheduled_for(call_id)
+        return "wait" if due is not None and due > now else "done"
     call = db.session.get(CallRequest, call_id)
     account = call.widget.provider_account
     if circuit.is_open(account):
