@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import signal
+from datetime import UTC, datetime
 
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey, crontab
 from sqlalchemy import select
 
 from widget_server.calls.recovery import recover_stalled_calls
-from widget_server.calls.tasks import place_call, poll_call
+from widget_server.calls.tasks import place_call, poll_call, scheduled_for
 from widget_server.extensions import db
 from widget_server.logging import bound_request_id
 from widget_server.models import CallRequest
@@ -50,8 +51,11 @@ def init_app(app: Flask) -> None:
     def place_call_task(call_id: int, retries_left: int) -> None:
         with app.app_context(), bound_request_id(_request_id_of(call_id)):
             next_step = place_call(call_id, retries_left=retries_left)
+            due = scheduled_for(call_id) if next_step == "wait" else None
         if next_step == "retry":
             place.schedule((call_id, retries_left - 1), delay=config["PLACE_RETRY_DELAY"])
+        elif next_step == "wait":  # run early (clock skew): again at the chosen time
+            place.schedule((call_id, retries_left), eta=due.replace(tzinfo=UTC))
         elif next_step == "poll":
             poll.schedule((call_id, int(config["POLL_ATTEMPTS"])),
                           delay=config["POLL_INTERVAL"])
@@ -83,8 +87,14 @@ def init_app(app: Flask) -> None:
     app.extensions["place_call_task"] = place
 
 
-def enqueue_call(call_id: int) -> None:
-    current_app.extensions["place_call_task"](call_id, int(current_app.config["PLACE_RETRIES"]))
+def enqueue_call(call_id: int, eta: datetime | None = None) -> None:
+    """Queue the call to be placed now, or at ``eta`` (naive UTC, as stored)."""
+    task = current_app.extensions["place_call_task"]
+    args = (call_id, int(current_app.config["PLACE_RETRIES"]))
+    if eta is None:
+        task(*args)
+    else:  # Huey reads a naive eta as local time: give it an aware UTC one.
+        task.schedule(args, eta=eta.replace(tzinfo=UTC))
 
 
 def create_consumer(app: Flask):
