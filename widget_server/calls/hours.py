@@ -17,6 +17,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from widget_server.errors import Refusal
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Callback slots offered to a visitor: every half hour of opening, a week ahead.
 SLOT_STEP = timedelta(minutes=30)
@@ -157,3 +159,43 @@ def callback_time_allowed(widget, when: datetime, now_utc: datetime) -> bool:
     """Whether ``when`` is in opening hours, in the future and within the coming week."""
     when, now = _as_utc(when), _as_utc(now_utc)
     return now < when <= now + CALLBACK_HORIZON and is_open(widget, when)
+
+
+def slot_label(widget, slot: datetime) -> str:
+    """A callback slot as the visitor reads it: on the widget's local clock, zone named."""
+    local = _as_utc(slot).astimezone(zone_of(widget))
+    return f"{local:%a %d %b, %H:%M} ({local.tzname()})"
+
+
+def when_to_call(widget, callback_at: object, now_utc: datetime) -> datetime | None:
+    """When to place a visitor's call: None for now, else the chosen time (naive UTC).
+
+    Refuses (409 ``closed``) a call while closed unless the widget offers call-backs
+    and a time was chosen, and (400 ``callback_at_invalid``) a time that is not an
+    ISO datetime with an offset, in opening hours, within the coming week.
+    """
+    open_now = is_open(widget, now_utc)
+    offers_callback = widget.outside_hours == "callback"
+    if callback_at is None:
+        if open_now:
+            return None
+        raise Refusal("closed", "We are closed right now; please choose a time for us to "
+                      "call you back." if offers_callback else
+                      "Call-backs are not available at this time. Please come back during "
+                      "opening hours.", status=409)
+    if not offers_callback:
+        if not open_now:
+            raise Refusal("closed", "Call-backs are not available at this time. Please come "
+                          "back during opening hours.", status=409)
+        raise Refusal("callback_at_invalid", "This site calls back right away; it does not "
+                      "take a time for later.")
+    try:
+        when = datetime.fromisoformat(callback_at) if isinstance(callback_at, str) else None
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise Refusal("callback_at_invalid", "Please choose a call-back time from the list.")
+    if not callback_time_allowed(widget, when, now_utc):
+        raise Refusal("callback_at_invalid", "That time is outside opening hours or more "
+                      "than a week ahead; please choose another.")
+    return _as_utc(when).replace(tzinfo=None)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from widget_server.abuse.caps import caps_for_call, count_within_caps
 from widget_server.abuse.captcha import captcha_verifier
 from widget_server.abuse.phone import check_visitor_number
+from widget_server.calls.hours import when_to_call
 from widget_server.calls.queue import enqueue_call
 from widget_server.calls.tasks import record
 from widget_server.errors import UNAVAILABLE, Refusal
@@ -36,6 +37,8 @@ class CallRequestForm:
     captcha: object
     page_origin: object
     consent: object
+    # Outside opening hours: when the visitor wants the call (ISO datetime), if offered.
+    callback_at: object = None
 
     @classmethod
     def from_json(cls, body: object) -> CallRequestForm:
@@ -118,6 +121,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     if not widget.business_numbers:
         raise Refusal("widget_unconfigured", "This site has no number to connect you to yet.",
                       status=409)
+    scheduled_for = when_to_call(widget, form.callback_at, utcnow())
     caps = caps_for_call(widget, visitor_number=number.e164, client_ip=client_ip, now=utcnow())
     widget_id, account_id = widget.id, widget.account_id
     provider_kind = widget.provider_account.kind if widget.provider_account else "simulator"
@@ -137,8 +141,10 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
                            visitor_number=number.e164, visitor_country=number.region,
                            client_ip=client_ip, page_origin=page_origin,
                            provider_kind=provider_kind, status="queued",
-                           request_id=request_id)
-        call.events.append(CallEvent(status="queued"))
+                           request_id=request_id, scheduled_for=scheduled_for,
+                           reason="scheduled" if scheduled_for else None)
+        call.events.append(CallEvent(status="queued", reason=call.reason, detail={
+            "scheduled_for": scheduled_for.isoformat() + "Z"} if scheduled_for else {}))
         db.session.add(call)
         db.session.flush()
         accepted = AcceptedCall(id=call.id, public_id=call.public_id, status=call.status)
@@ -147,7 +153,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
         db.session.rollback()
         raise
     try:
-        enqueue_call(accepted.id)
+        enqueue_call(accepted.id, eta=scheduled_for)
     except Exception:
         # Failed, the stored call can never be claimed by a worker later; the
         # visitor is told now rather than waiting on a call that will not come.

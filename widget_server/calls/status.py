@@ -33,6 +33,7 @@ _REASON_SENTENCES = {
                                 "later.",
     "outcome_unknown": "The call was placed; we cannot see how it ended.",
     "retrying": "We are trying again to place your call.",
+    "scheduled": "Your call-back is booked: we will call you at the time you chose.",
     "worker_lost": "We lost track of your call while placing it. If your phone did not ring, "
                    "please try again.",
     "provider_not_configured": "This site cannot place calls right now.",
