@@ -113,7 +113,7 @@
       const r = await fetch(D.calls, {
         method: 'POST', headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ token: D.token, nonce: D.nonce, phone: number(raw), captcha: token,
-          page_origin: D.origin, consent: true }),
+          page_origin: D.origin, consent: true, callback_at: $('slot') ? $('slot').value : undefined }),
       });
       const body = await r.json().catch(() => ({}));
       if (r.status == 202) return progress(body);

@@ -8,6 +8,7 @@
   fetch(app + '/embed/v1/config/' + encodeURIComponent(s.dataset.widget))
     .then(r => { if (!r.ok) throw Error('HTTP ' + r.status); return r.json(); })
     .then(c => {
+      if (c.hidden) return; // closed, and the widget offers nothing outside its hours
       const side = c.position == 'bottom-left' ? 'left' : 'right',
         h = d.createElement('widget-server-button'), root = h.attachShadow({ mode: 'open' });
       // Fixed and out of the flow: the page never shifts.

@@ -12,12 +12,13 @@ from sqlalchemy import select
 
 from widget_server.abuse.captcha import AltchaVerifier, captcha_verifier
 from widget_server.abuse.client_ip import client_ip_key
+from widget_server.calls.hours import callback_slots, is_open, slot_label
 from widget_server.calls.service import (CallRequestForm, allowed_domains, request_call,
                                          widget_for_token)
 from widget_server.calls.status import public_status
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter
-from widget_server.models import CallRequest
+from widget_server.models import CallRequest, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import frame_ancestors, origin_allowed, origin_of
 
@@ -74,7 +75,8 @@ def _embedding_origin(widget) -> str | None:
 @blueprint.get("/config/<token>")
 @_limit("LIMIT_FRAME")
 def widget_config(token: str):
-    """What the loader draws: the button's text, colour and place, and the frame's URL."""
+    """What the loader draws: the button's text, colour and place, and the frame's URL;
+    ``hidden`` outside opening hours when the widget then offers nothing."""
     widget = widget_for_token(token)
     origin = _embedding_origin(widget)
     if origin is None:
@@ -85,6 +87,7 @@ def widget_config(token: str):
         colour=widget.button_colour,
         position=widget.button_position,
         language=widget.language,
+        hidden=widget.outside_hours == "hidden" and not is_open(widget, utcnow()),
         frame_url=url_for("embed.frame", token=token, origin=origin, _external=True),
     )
     response.headers["Access-Control-Allow-Origin"] = origin
@@ -108,6 +111,10 @@ def frame(token: str):
         token=token,
         nonce=tokens.form_nonce(widget),
         page_origin=page_origin,
+        # Closed, with call-backs offered: the times the visitor may choose.
+        slots=[] if widget.outside_hours != "callback" or is_open(widget, utcnow()) else [
+            (slot.isoformat().replace("+00:00", "Z"), slot_label(widget, slot))
+            for slot in callback_slots(widget, utcnow())],
         captcha=captcha_verifier().frame_settings(),
         # The country select turns a national number into +<code><number>.
         calling_codes={country: phonenumbers.country_code_for_region(country)
