@@ -42,7 +42,8 @@ def frame_slots(client, app, widget) -> list[str]:
     with app.app_context():
         token = tokens.embed_token(db.session.merge(widget))
     html = client.get(f"/embed/v1/frame/{token}?origin={PAGE_ORIGIN}").get_data(as_text=True)
-    select_html = re.search(r'<select id="slot" name="callback_at">(.*?)</select>', html, re.S)
+    select_html = re.search(r'<select id="slot" name="callback_at">(.*?)</select>', html,
+                            re.DOTALL)
     return re.findall(r'<option value="([^"]+)">', select_html.group(1)) if select_html else []
 
 

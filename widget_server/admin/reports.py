@@ -1,0 +1,177 @@
+"""Admin reports: the calls of the caller's subtree, one call's timeline, charts, CSV, usage.
+
+Every role may read reports (read-only included); nothing here changes
+anything, so there is no form to protect with CSRF. Queries go through
+``widget_server.reports`` (scoped to the subtree); a call of another tenant is
+a 404. Provider exchanges are shown as stored: the adapters redact them
+before they are stored, and provider account credentials are never read here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+from flask import Response, render_template, request
+from flask_login import login_required
+from sqlalchemy import func, select
+from werkzeug.exceptions import NotFound
+from wtforms import DateField, Form, SelectField, StringField
+from wtforms.validators import Optional, Regexp
+
+from widget_server.admin.auth import current_account
+from widget_server.admin.charts import day_chart
+from widget_server.admin.views import blueprint
+from widget_server.extensions import db
+from widget_server.models import CallRequest, Widget
+from widget_server.providers.base import STATES
+from widget_server.reports import (
+    OUTCOMES,
+    CallFilter,
+    answer_rate,
+    calls_per_day,
+    calls_select,
+    outcome_of,
+    usage_by_account,
+)
+from widget_server.tenancy import scoped_select
+
+PAGE_SIZE = 50
+# What the provider may report of a call, and how the report names it.
+REPORT_FIGURES = (("business_seconds", "Business leg (s)"), ("visitor_seconds", "Visitor leg (s)"),
+                  ("minutes", "Minutes"), ("credit", "Credit"))
+CSV_COLUMNS = ("call_id", "created_at_utc", "scheduled_for_utc", "widget", "account",
+               "visitor_number", "country", "status", "reason", "outcome", "provider",
+               "business_seconds", "visitor_seconds", "minutes", "credit")
+
+
+class CallFilterForm(Form):
+    """The report filters, read from the query string (a GET form: no CSRF needed)."""
+
+    widget = SelectField("Widget", validators=[Optional()], validate_choice=True)
+    date_from = DateField("From (UTC)", validators=[Optional()])
+    date_to = DateField("To (UTC, inclusive)", validators=[Optional()])
+    status = SelectField("Status", choices=[("", "Any status"), *[(s, s) for s in STATES]],
+                         validators=[Optional()])
+    country = StringField("Visitor country", validators=[
+        Optional(), Regexp(r"^[A-Za-z]{2}$", message="Use a two-letter country code, like US.")])
+
+    def criteria(self) -> CallFilter | None:
+        """The filters, or None while a field has an error (shown next to it)."""
+        if any(field.errors for field in self):
+            return None
+        return CallFilter(widget_id=int(self.widget.data) if self.widget.data else None,
+                          date_from=self.date_from.data, date_to=self.date_to.data,
+                          status=self.status.data or None,
+                          country=(self.country.data or "").upper() or None)
+
+
+def _filters():
+    account = current_account()
+    form = CallFilterForm(request.args)
+    widgets = db.session.scalars(scoped_select(Widget, account).order_by(Widget.name,
+                                                                          Widget.id)).all()
+    form.widget.choices = [("", "Any widget"), *[(str(w.id), w.name) for w in widgets]]
+    form.validate()
+    if form.date_from.data and form.date_to.data and form.date_to.data < form.date_from.data:
+        form.date_to.errors = [*form.date_to.errors, "The end date is before the start date."]
+    return account, form, form.criteria()
+
+
+def _figures(call: CallRequest) -> dict[str, object]:
+    """The durations and credit the provider reported, where it did (plain values only)."""
+    report = call.provider_report or {}
+    return {name: report[name] for name, _ in REPORT_FIGURES
+            if isinstance(report.get(name), int | float | str) and report.get(name) != ""}
+
+
+@blueprint.get("/reports/calls")
+@login_required
+def report_calls():
+    account, form, criteria = _filters()
+    if criteria is None:
+        return render_template("admin/reports/calls.html", form=form, invalid=True), 400
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    query = calls_select(account, criteria)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    calls = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    days = calls_per_day(account, criteria)
+    totals = dict.fromkeys(OUTCOMES, 0)
+    for _, counts in days:
+        for outcome, n in counts.items():
+            totals[outcome] += n
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "admin/reports/calls.html", form=form, calls=calls, total=total, page=page,
+        pages=max(1, -(-total // PAGE_SIZE)), args=args, outcome_of=outcome_of,
+        figures=_figures, days=days, chart=day_chart(days), totals=totals,
+        rate=answer_rate(totals), day_rate=answer_rate, outcomes=OUTCOMES)
+
+
+@blueprint.get("/reports/calls/<public_id>")
+@login_required
+def report_call(public_id: str):
+    call = db.session.scalar(calls_select(current_account(), CallFilter()).where(
+        CallRequest.public_id == public_id))
+    if call is None:
+        raise NotFound()
+    steps, exchanges = [], []
+    for event in call.events:
+        detail = event.detail or {}
+        if "exchange" in detail:
+            exchanges.append((event, json.dumps(detail["exchange"], indent=2, sort_keys=True,
+                                                default=str)))
+        else:
+            steps.append((event, {k: v for k, v in detail.items() if k != "message"},
+                          detail.get("message")))
+    return render_template(
+        "admin/reports/call.html", call=call, steps=steps, exchanges=exchanges,
+        outcome=outcome_of(call.status, call.reason), figures=_figures(call),
+        figure_labels=dict(REPORT_FIGURES))
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@blueprint.get("/reports/calls.csv")
+@login_required
+def report_calls_csv():
+    account, form, criteria = _filters()
+    if criteria is None:
+        problems = " ".join(e for field in form for e in field.errors)
+        return Response(f"These filters do not read: {problems}\n", status=400,
+                        mimetype="text/plain")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for call in db.session.scalars(calls_select(account, criteria)):
+        figures = _figures(call)
+        writer.writerow([csv_cell(value) for value in (
+            call.public_id, call.created_at.isoformat(timespec="seconds"),
+            call.scheduled_for.isoformat(timespec="seconds") if call.scheduled_for else "",
+            call.widget.name, call.widget.account.name, call.visitor_number,
+            call.visitor_country, call.status, call.reason or "",
+            outcome_of(call.status, call.reason), call.provider_kind,
+            *[figures.get(name, "") for name in CSV_COLUMNS[-4:]])])
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="calls-{stamp}.csv"',
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+
+@blueprint.get("/reports/usage")
+@login_required
+def report_usage():
+    account = current_account()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month_start = day_start.replace(day=1)
+    month = usage_by_account(account, month_start)
+    today = {row.account_id: row for row in usage_by_account(account, day_start)}
+    return render_template("admin/reports/usage.html", rows=month, today=today,
+                           month=f"{month_start:%B %Y}", outcomes=OUTCOMES)
