@@ -83,7 +83,7 @@ def test_preview_shows_the_chosen_label_colour_and_position_without_calling(app)
     owner = as_role(app, "owner")
     post(owner, f"/admin/widgets/{tenants.client_widget_id}", **settings())
     page = owner.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
-    preview = re.search(r'<div class="widget-preview"[^>]*>(.*?)</div>', page, re.S).group(1)
+    preview = re.search(r'<div class="widget-preview"[^>]*>(.*?)</div>', page, re.DOTALL).group(1)
     assert "widget-preview-bottom-left" in preview and 'data-colour="#aa3300"' in preview
     assert "Ring me" in preview
     assert "<form" not in preview and "<script" not in preview and "href" not in preview

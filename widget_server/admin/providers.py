@@ -28,8 +28,12 @@ from widget_server.admin.widgets import widgets_using
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount, Widget
 from widget_server.providers import PROVIDERS
-from widget_server.providers.accounts import (CredentialsError, adapter_for,
-                                              encrypt_credentials, validate)
+from widget_server.providers.accounts import (
+    CredentialsError,
+    adapter_for,
+    encrypt_credentials,
+    validate,
+)
 from widget_server.providers.base import ProviderError
 from widget_server.tenancy import get_scoped, scoped_select
 

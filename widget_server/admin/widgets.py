@@ -23,10 +23,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import (BooleanField, ColorField, IntegerField, SelectField, StringField,
-                     TextAreaField)
-from wtforms.validators import (DataRequired, Length, NumberRange, Optional, Regexp,
-                                ValidationError)
+from wtforms import BooleanField, ColorField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
@@ -149,8 +147,8 @@ class WidgetForm(FlaskForm):
         fits = True
         for field in (self.cap_per_ip, self.cap_per_number, self.cap_per_widget):
             if field.data is not None and field.data > account.daily_call_cap:
-                field.errors = [*field.errors, f"{account.name}'s daily allowance is "
-                                f"{account.daily_call_cap} calls; stay within it."]
+                field.errors = [*field.errors, (f"{account.name}'s daily allowance is "
+                                                f"{account.daily_call_cap} calls; stay within it.")]
                 fits = False
         return fits
 
