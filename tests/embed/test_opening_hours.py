@@ -7,14 +7,16 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from tests.embed.test_browser import browser, page, site  # noqa: F401  (fixtures)
 from tests.factories import PAGE_ORIGIN, call_body, create_account, create_widget, post_call
 from widget_server.calls.hours import DAYS
 from widget_server.calls.queue import start_in_process_consumer
 from widget_server.calls.tasks import place_call
 from widget_server.extensions import db
-from widget_server.models import CallEvent, CallRequest
+from widget_server.models import CallEvent, CallRequest, Widget
 from widget_server.security import tokens
 
 
@@ -64,12 +66,6 @@ def test_the_button_shows_while_open_or_when_call_backs_are_offered(app, client,
                                                                     outside):
     shown = make_widget(app, opening_hours=hours, outside_hours=outside)
     assert config_of(client, app, shown)["hidden"] is False
-
-
-def test_the_loader_returns_before_drawing_when_the_config_says_hidden():
-    from widget_server.embed.views import ASSETS
-    loader = (ASSETS / "loader.js").read_text()
-    assert loader.index("if (c.hidden) return;") < loader.index("attachShadow")
 
 
 def test_a_closed_call_back_widget_offers_only_slots_within_its_hours(app, client):
@@ -191,3 +187,44 @@ def test_a_real_consumer_places_a_scheduled_call_at_its_time_not_before(make_app
             CallEvent.status == "dialing"))
     assert stored_calls(app)[0].status == "completed"
     assert dialled >= due.replace(tzinfo=None)
+
+
+def _set_hours(live_site, **fields):
+    with live_site["app"].app_context():
+        widget = db.session.get(Widget, live_site["widget_id"])
+        for name, value in fields.items():
+            setattr(widget, name, value)
+        db.session.commit()
+
+
+@pytest.mark.browser
+def test_in_a_browser_a_closed_hidden_widget_draws_no_button(page, site):  # noqa: F811
+    _set_hours(site, opening_hours=hours_closed_now(), outside_hours="hidden")
+    with page.expect_response("**/embed/v1/config/**") as config:
+        page.goto(site["host_url"])
+    assert config.value.json()["hidden"] is True
+    page.wait_for_load_state("networkidle")
+    assert page.locator("widget-server-button").count() == 0
+
+
+@pytest.mark.browser
+def test_in_a_browser_a_visitor_books_a_call_back_while_closed(page, site):  # noqa: F811
+    _set_hours(site, opening_hours=hours_closed_now(), outside_hours="callback")
+    page.goto(site["host_url"])
+    page.get_by_role("button", name="Call me back").click()
+    frame = page.frame_locator("iframe[title='Call me back']")
+    expect(frame.get_by_text("Verified")).to_be_visible()
+    expect(frame.get_by_text("We are closed right now")).to_be_visible()
+    when = frame.get_by_label("When should we call you?")
+    chosen = when.locator("option").nth(2).get_attribute("value")
+    when.select_option(chosen)
+    frame.get_by_label("Your phone number").fill("+1 202 555 0177")
+    frame.get_by_label("I agree to be called back").check()
+    frame.get_by_role("button", name="Call me back").click()
+    expect(frame.locator("#progress").get_by_role("status")).to_contain_text("time you chose")
+    with site["app"].app_context():
+        call = db.session.scalar(select(CallRequest).where(
+            CallRequest.visitor_number == "+12025550177"))
+        assert call.status == "queued"
+        assert call.scheduled_for == datetime.fromisoformat(chosen).astimezone(UTC).replace(
+            tzinfo=None)
