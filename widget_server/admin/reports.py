@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from flask import Response, render_template, request
 from flask_login import login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Optional, Regexp
@@ -39,6 +40,8 @@ from widget_server.reports import (
 from widget_server.tenancy import scoped_select
 
 PAGE_SIZE = 50
+# Each listed call shows its widget and the widget's account: loaded with it.
+WITH_WIDGET = joinedload(CallRequest.widget).joinedload(Widget.account)
 # What the provider may report of a call, and how the report names it.
 REPORT_FIGURES = (("business_seconds", "Business leg (s)"), ("visitor_seconds", "Visitor leg (s)"),
                   ("minutes", "Minutes"), ("credit", "Credit"))
@@ -96,7 +99,8 @@ def report_calls():
     page = max(1, request.args.get("page", 1, type=int) or 1)
     query = calls_select(account, criteria)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    calls = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    calls = db.session.scalars(query.options(WITH_WIDGET).limit(PAGE_SIZE)
+                               .offset((page - 1) * PAGE_SIZE)).all()
     days = calls_per_day(account, criteria)
     totals = dict.fromkeys(OUTCOMES, 0)
     for _, counts in days:
@@ -149,7 +153,7 @@ def report_calls_csv():
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for call in db.session.scalars(calls_select(account, criteria)):
+    for call in db.session.scalars(calls_select(account, criteria).options(WITH_WIDGET)):
         figures = _figures(call)
         writer.writerow([csv_cell(value) for value in (
             call.public_id, call.created_at.isoformat(timespec="seconds"),
