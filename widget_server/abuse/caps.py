@@ -77,10 +77,17 @@ def count_within_caps(caps: list[Cap]) -> None:
     """Count one call against every cap, or raise a 429 naming the first one reached.
 
     Call inside the transaction that records the call: on a refusal the caller
-    rolls back, so the caps counted before the one reached are not spent.
+    rolls back, so the caps counted beside the one reached are not spent. All
+    caps are counted in one statement; with the caps listed in the same order
+    by every request, concurrent requests lock the counter rows in one order.
     """
+    # A cap of 0 is reached before it is counted: only the caps before it matter.
+    closed = next((i for i, cap in enumerate(caps) if cap.limit <= 0), len(caps))
+    counted = increment_below(
+        UsageCounter, [{"scope": cap.scope, "key": cap.key, "period": cap.period}
+                       for cap in caps[:closed]], [cap.limit for cap in caps[:closed]],
+    ) if closed else set()
     for cap in caps:
-        key = {"scope": cap.scope, "key": cap.key, "period": cap.period}
-        if increment_below(UsageCounter, key, cap.limit) is None:
+        if (cap.scope, cap.key, cap.period) not in counted:
             raise Refusal(f"cap_{cap.scope.replace('-', '_')}", cap.message,
                           status=429, retry_after=cap.retry_after)

@@ -23,17 +23,24 @@ class SingleUse:
     refusal: Refusal
 
     def consume(self) -> None:
-        """Record the id as used in the current transaction, or raise the refusal.
+        """Record the id as used in the current transaction, or raise the refusal."""
+        consume_all([self])
 
-        The insert is atomic: of two requests racing with one id, one inserts
-        and the other finds the row and is refused.
-        """
-        inserted = insert_ignore(UsedToken, {
-            "kind": self.kind, "token_id": self.token_id,
-            "expires_at": utcnow() + timedelta(seconds=self.ttl_seconds),
-        })
-        if not inserted:
-            raise self.refusal
+
+def consume_all(uses: list[SingleUse]) -> None:
+    """Record every id as used in one statement, or raise the first one's refusal.
+
+    The insert is atomic: of two requests racing with one id, one inserts
+    and the other finds the row and is refused. Call inside the transaction
+    that acts on the ids, so a refusal rolls them all back.
+    """
+    now = utcnow()
+    inserted = insert_ignore(UsedToken, [
+        {"kind": use.kind, "token_id": use.token_id,
+         "expires_at": now + timedelta(seconds=use.ttl_seconds)} for use in uses])
+    for use in uses:
+        if (use.kind, use.token_id) not in inserted:
+            raise use.refusal
 
 
 def purge_expired() -> int:
