@@ -149,17 +149,19 @@ def test_the_chart_draws_calls_per_day_with_a_title_a_description_and_a_table(ap
     day = datetime(2026, 3, 2, 10)
     make_call(app, widgets["north-a"], created_at=day)
     make_call(app, widgets["north-a"], created_at=day, status="failed", reason="busy")
-    make_call(app, widgets["north-a"], created_at=day + timedelta(days=1), status="rejected")
+    make_call(app, widgets["north-a"], created_at=day + timedelta(days=2), status="rejected")
     page = signed_in(app, "owner@north.example").get("/admin/reports/calls").get_data(
         as_text=True)
     svg = re.search(r"<svg [^>]*role=\"img\"[^>]*>(.*?)</svg>", page, re.DOTALL).group(1)
-    assert "<title id=\"chart-title\">Calls per day by outcome, 2026-03-02 to 2026-03-03" in svg
+    assert "<title id=\"chart-title\">Calls per day by outcome, 2026-03-02 to 2026-03-04" in svg
     assert "<desc id=\"chart-desc\">" in svg
-    assert svg.count("<rect ") == 3  # answered + failed on day one, rejected on day two
+    assert svg.count("<rect ") == 3  # answered + failed on day one, rejected on day three
     assert "2026-03-02: 1 failed" in svg
     table = page[page.index("The chart's figures as a table"):]
     assert re.search(r"<th scope=\"row\">2026-03-02</th><td>1</td><td>0</td><td>1</td>"
                      r"<td>0</td><td>0</td><td>50 %</td>", table)
+    # The quiet day between is a row of zeros, not a gap.
+    assert re.search(r"<th scope=\"row\">2026-03-03</th>(<td>0</td>){5}<td>–</td>", table)
     assert "Answer rate: <strong>50 %</strong>" in page
 
 

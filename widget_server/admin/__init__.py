@@ -5,4 +5,4 @@ from widget_server.admin.views import blueprint
 __all__ = ["blueprint"]
 from widget_server.admin import accounts, api_keys, users  # noqa: F401  (their routes)
 from widget_server.admin import domains, providers, widgets  # noqa: E402,F401  (their routes)
-from widget_server.admin import reports  # noqa: E402,F401  (their routes)
+from widget_server.admin import reports  # noqa: F401  (its routes)

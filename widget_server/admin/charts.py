@@ -6,7 +6,7 @@ outcome) and the day's answer rate as a line on a 0-100 % scale.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from widget_server.reports import OUTCOMES, answer_rate
 
@@ -14,6 +14,17 @@ WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 36, 40, 10, 28
 COLOURS = {"answered": "#1a7f37", "unknown": "#8c959f", "failed": "#b42318",
            "rejected": "#bc4c00", "pending": "#0969da"}
+
+
+def fill_days(days: list[tuple[date, dict[str, int]]], longest: int = 92):
+    """``days`` with the days between them that had no call, as zeros (a gap reads as
+    a quiet day, not as a shorter axis); spans over ``longest`` days are left as they are."""
+    if not days or (days[-1][0] - days[0][0]).days >= longest:
+        return days
+    counts = dict(days)
+    span = (days[-1][0] - days[0][0]).days + 1
+    return [(day, counts.get(day, dict.fromkeys(OUTCOMES, 0)))
+            for day in (days[0][0] + timedelta(days=n) for n in range(span))]
 
 
 def day_chart(days: list[tuple[date, dict[str, int]]]) -> dict | None:

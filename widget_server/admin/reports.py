@@ -23,7 +23,7 @@ from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Optional, Regexp
 
 from widget_server.admin.auth import current_account
-from widget_server.admin.charts import day_chart
+from widget_server.admin.charts import day_chart, fill_days
 from widget_server.admin.views import blueprint
 from widget_server.extensions import db
 from widget_server.models import CallRequest, Widget
@@ -101,7 +101,7 @@ def report_calls():
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     calls = db.session.scalars(query.options(WITH_WIDGET).limit(PAGE_SIZE)
                                .offset((page - 1) * PAGE_SIZE)).all()
-    days = calls_per_day(account, criteria)
+    days = fill_days(calls_per_day(account, criteria))
     totals = dict.fromkeys(OUTCOMES, 0)
     for _, counts in days:
         for outcome, n in counts.items():
