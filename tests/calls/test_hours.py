@@ -132,3 +132,11 @@ def test_a_callback_time_must_be_open_future_and_within_a_week():
 def test_hours_that_cannot_be_read_are_refused_with_a_sentence(hours):
     with pytest.raises(HoursError, match=r"\.$"):
         validate_hours(hours)
+
+
+def test_stored_ranges_that_do_not_read_are_skipped_not_fatal():
+    odd = widget({"mon": [["09:00", "17:00"], ["late", "never"], "09-17", ["24:00", "01:00"]],
+                  "tue": "all day"})
+    assert is_open(odd, utc(2026, 11, 30, 10))
+    assert not is_open(odd, utc(2026, 12, 1, 10))
+    assert next_opening(odd, utc(2026, 11, 30, 18)) == utc(2026, 12, 7, 9)

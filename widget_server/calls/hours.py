@@ -74,10 +74,21 @@ def _as_utc(moment: datetime) -> datetime:
 
 
 def _ranges(widget, day: date) -> list[tuple[datetime, datetime]]:
-    """The ranges that start on local ``day``, as naive local wall-clock datetimes."""
+    """The ranges that start on local ``day``, as naive local wall-clock datetimes.
+
+    A stored range that does not read (written around ``validate_hours``) is
+    skipped: the visitor's path must not fail on it.
+    """
     found = []
-    for start_text, end_text in (widget.opening_hours or {}).get(DAYS[day.weekday()], []):
-        start, end = parse_clock(start_text), parse_clock(end_text)
+    ranges = (widget.opening_hours or {}).get(DAYS[day.weekday()], [])
+    for entry in ranges if isinstance(ranges, list) else []:
+        try:
+            start_text, end_text = entry
+            start, end = parse_clock(start_text), parse_clock(end_text)
+        except (TypeError, ValueError):
+            continue
+        if start is None:
+            continue
         opens = datetime.combine(day, start)
         closes = datetime.combine(day + timedelta(days=1), end or time()) if (
             end is None or end <= start) else datetime.combine(day, end)
