@@ -29,9 +29,18 @@ import uuid
 from pathlib import Path
 
 import psycopg
-
-from run import (HERE, ROOT, CallBodies, Server, bench_env, create_widget, free_port,
-                 gunicorn_command, run_python_client, run_wrk)
+from run import (
+    HERE,
+    ROOT,
+    CallBodies,
+    Server,
+    bench_env,
+    create_widget,
+    free_port,
+    gunicorn_command,
+    run_python_client,
+    run_wrk,
+)
 
 PROVIDER_LATENCY = 0.2
 LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
@@ -71,7 +80,7 @@ def start_redis() -> tuple[subprocess.Popen, str]:
                                 "--save", "", "--appendonly", "no", "--daemonize", "no"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
-    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
+    while subprocess.run(["redis-cli", "-p", str(port), "ping"], check=False, capture_output=True,
                          text=True).stdout.strip() != "PONG":
         if time.monotonic() > deadline:
             raise SystemExit("the private redis-server did not start")
