@@ -10,11 +10,13 @@ the adapter's call, not the queue's.
 from __future__ import annotations
 
 import os
+import sqlite3
 import signal
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey, crontab
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from widget_server.calls.recovery import recover_stalled_calls
@@ -85,6 +87,11 @@ def init_app(app: Flask) -> None:
     huey.periodic_task(crontab(minute="*"), name="recover_stalled_calls")(recover_task)
     app.extensions["huey"] = huey
     app.extensions["place_call_task"] = place
+
+
+# What a queue backend raises when it cannot take a task: Redis down, the
+# SQLite queue file unwritable. Anything else is a bug and must not read as an outage.
+QUEUE_ERRORS = (RedisError, sqlite3.Error, OSError)
 
 
 def enqueue_call(call_id: int, eta: datetime | None = None) -> None:

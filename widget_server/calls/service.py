@@ -20,7 +20,7 @@ from widget_server.abuse.caps import caps_for_call, count_within_caps
 from widget_server.abuse.captcha import captcha_verifier
 from widget_server.abuse.phone import check_visitor_number
 from widget_server.calls.hours import when_to_call
-from widget_server.calls.queue import enqueue_call
+from widget_server.calls.queue import QUEUE_ERRORS, enqueue_call
 from widget_server.calls.tasks import record
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db
@@ -167,7 +167,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     accepted = AcceptedCall(id=call_id, public_id=public_id, status="queued")
     try:
         enqueue_call(accepted.id, eta=scheduled_for)
-    except Exception:
+    except QUEUE_ERRORS:
         # Failed, the stored call can never be claimed by a worker later; the
         # visitor is told now rather than waiting on a call that will not come.
         current_app.logger.exception("call %s: queue unreachable", accepted.public_id)
