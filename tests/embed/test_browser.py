@@ -8,17 +8,14 @@ origin that it does not.
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import pytest
 import requests
 from flask import Flask, request
 from flask_migrate import upgrade
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import func, select
-from waitress import create_server
 
+from tests.browser_support import serve, start_consumer
 from tests.factories import create_account, create_widget, solve_altcha
 from widget_server import create_app
 from widget_server.cli import snippet
@@ -29,32 +26,7 @@ from widget_server.security import tokens
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 SCREENSHOT = "/tmp/widget-open.png"
-
-
-def _serve(wsgi_app, host: str = "127.0.0.1"):
-    """A waitress server on a free port, running in a daemon thread."""
-    server = create_server(wsgi_app, host=host, port=0, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
-    return server
-
-
-def _start_consumer(app):
-    """Huey's consumer in threads, as `widget-server run` starts it.
-
-    Huey installs its own signal handlers; put pytest's back.
-    """
-    consumer = app.extensions["huey"].create_consumer(
-        workers=2, worker_type="thread", periodic=False, max_delay=0.2)
-    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
-    handlers = {sig: signal.getsignal(sig) for sig in signals}
-    consumer.start()
-    for sig, handler in handlers.items():
-        signal.signal(sig, handler)
-    return consumer
 
 
 @pytest.fixture(scope="module")
@@ -72,19 +44,19 @@ def site(tmp_path_factory):
         upgrade(directory=app.extensions["migrate"].directory)
         made = create_widget(account=create_account(name="acme-plumbing"), domains=[])
         widget_id = made.id
-    app_server = _serve(app)
+    app_server = serve(app)
     app_url = f"http://127.0.0.1:{app_server.effective_port}"
     with app.app_context():
         embed = snippet(app_url, db.session.get(Widget, widget_id))
-    host_server = _serve(host_page_app(embed))
+    host_server = serve(host_page_app(embed))
     host_url = f"http://localhost:{host_server.effective_port}"
-    outside_server = _serve(_outside_page_app(embed))
+    outside_server = serve(_outside_page_app(embed))
     outside_url = f"http://localhost:{outside_server.effective_port}"
     with app.app_context():
         db.session.add(AllowedDomain(widget_id=widget_id,
                                      pattern=f"localhost:{host_server.effective_port}"))
         db.session.commit()
-    consumer = _start_consumer(app)
+    consumer = start_consumer(app)
     yield {"app": app, "app_url": app_url, "host_url": host_url, "outside_url": outside_url,
            "widget_id": widget_id}
     consumer.stop(graceful=True)
@@ -109,23 +81,6 @@ def _outside_page_app(embed: str) -> Flask:
                 f'<iframe id="stolen" title="stolen" src="{request.args["src"]}"></iframe>')
 
     return outside
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                              headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
 
 
 def _calls_to(app, e164: str) -> int:

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tests.embed.test_browser import browser, page, site  # noqa: F401  (fixtures)
+from tests.embed.test_browser import site  # noqa: F401  (fixture)
 from tests.factories import PAGE_ORIGIN, call_body, create_account, create_widget, post_call
 from widget_server.calls.hours import DAYS
 from widget_server.calls.queue import start_in_process_consumer
