@@ -140,3 +140,26 @@ def test_two_recoverers_at_once_act_on_each_call_only_once(stall_app):
             CallEvent.reason == "retrying")).all()
         db.session.remove()
     assert sorted(requeued) == call_ids
+
+
+def left_queued(app, *, age: float, scheduled_in: float | None = None) -> int:
+    """A call whose queue task was lost: still queued, untouched for ``age`` seconds."""
+    call_id = left_dialing(app, "c2c-php", age=age)
+    with app.app_context():
+        scheduled = (utcnow() + timedelta(seconds=scheduled_in)
+                     if scheduled_in is not None else None)
+        db.session.execute(update(CallRequest).where(CallRequest.id == call_id).values(
+            status="queued", scheduled_for=scheduled,
+            updated_at=utcnow() - timedelta(seconds=age)))
+        db.session.commit()
+    return call_id
+
+
+def test_a_due_call_stranded_in_queued_is_queued_again_once(stall_app):
+    stranded = left_queued(stall_app, age=STALL + 5)
+    fresh = left_queued(stall_app, age=1)
+    later = left_queued(stall_app, age=STALL + 5, scheduled_in=3600)
+    assert recover(stall_app) == [(stranded, "place")]
+    assert recover(stall_app) == []
+    assert state(stall_app, stranded)[0] == "queued"
+    assert {state(stall_app, fresh)[0], state(stall_app, later)[0]} == {"queued"}

@@ -18,6 +18,11 @@ then depends on how far the lost worker got and on the provider:
 * the call was placed and the provider calls back: nothing is lost, the
   call waits for its callback.
 
+A call can also be stranded in ``queued``: its task lost with a Redis that
+restarted without persistence, or taken by a worker killed before it
+claimed the call. Such a call (due, and untouched for ``STALL_SECONDS``) is
+queued again; the claim guard in the task means it is still placed once.
+
 Each action is one UPDATE guarded on the state and ``updated_at`` seen, so
 of two recoverers running at once only one acts on a call.
 """
@@ -27,7 +32,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from widget_server.extensions import db
 from widget_server.models import CallEvent, CallRequest, utcnow
@@ -94,5 +99,29 @@ def recover_stalled_calls() -> list[tuple[int, str]]:
             tasks.append((call_id, "poll"))
         else:
             db.session.rollback()
+    tasks.extend((call_id, "place") for call_id in _requeue_stranded(cutoff))
     db.session.remove()
     return tasks
+
+
+def _requeue_stranded(cutoff) -> list[int]:
+    """Queued calls that are due and untouched since ``cutoff``: their task was lost."""
+    stranded = db.session.execute(
+        select(CallRequest.id, CallRequest.updated_at)
+        .where(CallRequest.status == "queued", CallRequest.updated_at < cutoff,
+               or_(CallRequest.scheduled_for.is_(None), CallRequest.scheduled_for < cutoff))
+        .order_by(CallRequest.id).limit(BATCH)
+    ).all()
+    requeued = []
+    for call_id, updated_at in stranded:
+        touched = db.session.execute(
+            update(CallRequest)
+            .where(CallRequest.id == call_id, CallRequest.status == "queued",
+                   CallRequest.updated_at == updated_at)
+            .values(updated_at=utcnow())
+        ).rowcount == 1
+        if touched:
+            db.session.add(CallEvent(call_id=call_id, status="queued", reason="requeued"))
+            requeued.append(call_id)
+        db.session.commit()
+    return requeued
