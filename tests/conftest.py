@@ -45,6 +45,7 @@ def base_config(instance_path, database_url: str = "") -> dict:
         "LIMIT_FRAME": "1000/minute",
         "LIMIT_CALL_STATUS": "1000/minute",
         "LIMIT_CHALLENGE": "1000/minute",
+        "LIMIT_API": "10000/minute",
         "ALTCHA_MAX_NUMBER": 2000,
     }
 

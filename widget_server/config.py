@@ -46,6 +46,7 @@ class Defaults:
     LIMIT_CHALLENGE: str = "30/minute"
     LIMIT_LOADER: str = "300/minute"
     LIMIT_HOOKS: str = "600/minute"
+    LIMIT_API: str = "300/minute"
 
     # Daily caps used when a widget or account does not set its own.
     CAP_PER_IP: int = 5

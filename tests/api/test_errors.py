@@ -68,3 +68,11 @@ def test_the_visitor_path_keeps_its_error_and_message_shape(client):
     response = client.get("/embed/v1/no-such-thing")
     assert response.status_code == 404
     assert set(response.get_json()) == {"error", "message"}
+
+
+def test_a_burst_over_the_api_limit_is_a_problem_429_with_retry_after(app, api):
+    app.config["LIMIT_API"] = "3/minute"
+    answers = [api("GET", "/widgets") for _ in range(4)]
+    assert [a.status_code for a in answers[:3]] == [200, 200, 200]
+    _is_problem(answers[3], 429)
+    assert int(answers[3].headers["Retry-After"]) > 0

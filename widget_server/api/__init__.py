@@ -25,17 +25,21 @@ which use their public ids):
 
 Lists take ``?page=`` and ``?per_page=`` (at most 100) and answer
 ``{items, page, per_page, total, next}`` with a ``Link: <...>; rel="next"``.
-Errors are ``application/problem+json`` (RFC 9457): ``type``, ``title``,
+Requests are limited per client address (``LIMIT_API``); a 429 is a
+problem too. Errors are ``application/problem+json`` (RFC 9457): ``type``, ``title``,
 ``status``, ``detail``, and ``errors`` per field on 422. Request bodies must
 be ``application/json`` (else 415). The OpenAPI 3.1 document is at
 ``/api/v1/openapi.json``; tests hold it to the routes and the responses.
 """
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from widget_server.api import auth, problems
+from widget_server.extensions import limiter
 
 blueprint = Blueprint("api", __name__, url_prefix=problems.PREFIX)
+# Per client address, before the key is even looked at: guessing keys costs.
+limiter.limit(lambda: current_app.config["LIMIT_API"])(blueprint)
 blueprint.before_request(auth.authenticate)
 blueprint.record_once(lambda state: problems.install(state.app))
 

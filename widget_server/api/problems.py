@@ -10,7 +10,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Flask, current_app, json, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, TooManyRequests
 
 PREFIX = "/api/v1"
 PROBLEM_TYPE = "application/problem+json"
@@ -86,4 +86,15 @@ def install(app: Flask) -> None:
         return fallback(error)
 
     handlers[HTTPException] = http_error
+    # The app answers 429 itself (a code-specific handler wins over the
+    # HTTPException one): under /api/v1 a burst limit is a problem too.
+    by_code = app.error_handler_spec[None].setdefault(429, {})
+    rate_limited = by_code.get(TooManyRequests)
+
+    def too_many_requests(error: TooManyRequests):
+        if in_api() or rate_limited is None:
+            return from_http_exception(error)
+        return rate_limited(error)
+
+    by_code[TooManyRequests] = too_many_requests
     app.register_error_handler(Problem, problem_response)
