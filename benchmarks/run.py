@@ -104,6 +104,26 @@ class Server:
             time.sleep(0.1)
         raise SystemExit(f"{self.name} did not start; its log:\n{self.log_path.read_text()}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of the master and its workers so far, from /proc.
+
+        On a machine shared with other work the request rates move with the
+        load; the CPU each request costs does not, so it is reported too.
+        """
+        ticks = os.sysconf("SC_CLK_TCK")
+        pids = [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        if children.exists():
+            pids += [int(pid) for pid in children.read_text().split()]
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -369,6 +389,7 @@ def main() -> int:
     client_threads = 1 if use_wrk else options.connections
     warmup = min(3, max(1, options.seconds // 3))
 
+    load_before = os.getloadavg()[0]
     workdir = Path(tempfile.mkdtemp(prefix="widget-server-bench-"))
     servers: list[Server] = []
     try:
@@ -393,19 +414,24 @@ def main() -> int:
         bodies.write(warm_file, 1500)
         bodies.write(base_file, 200)
 
-        def measure(port, path, file, seconds, mode):
-            return load(port, path, file, seconds, options.connections, client_threads, mode)
+        def measure(server, path, file, seconds, mode):
+            cpu = server.cpu_seconds()
+            result = load(server.port, path, file, seconds, options.connections,
+                          client_threads, mode)
+            result["cpu_ms"] = (server.cpu_seconds() - cpu) * 1000 / max(result["requests"], 1)
+            return result
 
-        warm_app = measure(app_port, "/embed/v1/calls", warm_file, warmup, "once")
-        measure(base_port, "/echo", base_file, warmup, "cycle")
+        app_server, base_server = servers
+        warm_app = measure(app_server, "/embed/v1/calls", warm_file, warmup, "once")
+        measure(base_server, "/echo", base_file, warmup, "cycle")
         # Enough fresh calls for the measured run at three times the warm rate.
         needed = int(max(warm_app["rps"], 50) * options.seconds * 3) + 500
         made = time.monotonic()
         bodies.write(main_file, needed)
         made = time.monotonic() - made
 
-        base = measure(base_port, "/echo", base_file, options.seconds, "cycle")
-        app = measure(app_port, "/embed/v1/calls", main_file, options.seconds, "once")
+        base = measure(base_server, "/echo", base_file, options.seconds, "cycle")
+        app = measure(app_server, "/embed/v1/calls", main_file, options.seconds, "once")
     finally:
         for server in servers:
             server.stop()
@@ -420,6 +446,8 @@ def main() -> int:
     print(f"  storage:  {options.database_url.split('@')[-1] or 'SQLite in a fresh instance folder'}"
           f"; queue and limits on {options.redis_url or 'SQLite and memory'}")
     print(f"  client:   {client}; {options.seconds:g} s per run after a {warmup:g} s warm-up")
+    print(f"  machine:  {os.cpu_count()} cores, 1-minute load average {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after (figures from a busy machine are low)")
     print(f"  {needed} valid call requests precomputed in {made:.1f} s "
           "(fresh nonce, ALTCHA solution and number each)")
     print()
@@ -454,6 +482,8 @@ def main() -> int:
         ("p50 ratio baseline/app", f"{p50_ratio:.2f}", "", ""),
         ("p99 ratio baseline/app", f"{p99_ratio:.2f}", f">= {RATIO_TARGET}",
          verdict(p99_ratio >= RATIO_TARGET)),
+        ("baseline / app CPU ms per request", f"{base['cpu_ms']:.2f} / {app['cpu_ms']:.2f}",
+         "", ""),
         ("app responses 202", f"{statuses.get(202, 0):,}", "all", verdict(not other)),
     ]
     widths = [max(len(row[i]) for row in rows + [("metric", "value", "target", "result")])

@@ -1,35 +1,78 @@
 """Atomic multi-row upserts that SQLite and PostgreSQL both support.
 
-Core statements on the tables, not ORM inserts: the ORM's bulk path costs
-more Python than the database spends on these few rows.
+Both databases accept the same text for these statements, so they are
+written once, per table and row count, as SQL text with typed parameters:
+SQLAlchemy caches the compiled form of a text statement, while it compiles a
+multi-row ``insert().values([...])`` again on every execution, which cost
+more than the database spent on the rows.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case
-from sqlalchemy.dialects import postgresql, sqlite
+import fcntl
+import os
+import threading
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import bindparam, text
 
 from widget_server.extensions import db
 
 
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
+def _quoted(name: str) -> str:
+    return f'"{name}"'
 
 
-def _primary_key(model) -> list:
-    return list(model.__table__.primary_key.columns)
+def _rows(columns, count: int, extra: str = "") -> tuple[str, list]:
+    """``(:a_0, :b_0<extra>), (:a_1, :b_1<extra>) ..`` and the typed parameters it names."""
+    rows, params = [], []
+    for i in range(count):
+        rows.append("(" + ", ".join(f":{column.name}_{i}" for column in columns) + extra + ")")
+        params += [bindparam(f"{column.name}_{i}", type_=column.type) for column in columns]
+    return ", ".join(rows), params
+
+
+def _values(rows: list[dict]) -> dict:
+    return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
+
+
+@lru_cache(maxsize=64)
+def _insert_ignore(table, count: int):
+    columns, key = list(table.columns), list(table.primary_key.columns)
+    values, params = _rows(columns, count)
+    return text(
+        f"INSERT INTO {_quoted(table.name)} ({', '.join(_quoted(c.name) for c in columns)}) "
+        f"VALUES {values} ON CONFLICT DO NOTHING "
+        f"RETURNING {', '.join(_quoted(c.name) for c in key)}"
+    ).bindparams(*params)
 
 
 def insert_ignore(model, rows: list[dict]) -> set[tuple]:
     """Insert each row unless its primary key exists; the keys of those inserted.
 
     One statement for all rows: of two requests racing with one key, one
-    inserts it and the other gets no key back.
+    inserts it and the other gets no key back. Each row gives every column.
     """
-    key = _primary_key(model)
-    statement = _insert(model).values(rows).on_conflict_do_nothing().returning(*key)
-    return {tuple(row) for row in db.session.execute(statement)}
+    statement = _insert_ignore(model.__table__, len(rows))
+    return {tuple(row) for row in db.session.execute(statement, _values(rows))}
+
+
+@lru_cache(maxsize=64)
+def _increment_below(table, count: int):
+    key = list(table.primary_key.columns)
+    names = ", ".join(_quoted(c.name) for c in key)
+    values, params = _rows(key, count, extra=", 1")
+    counter = f"{_quoted(table.name)}.{_quoted('count')}"
+    limits = " ".join(
+        "WHEN " + " AND ".join(f"excluded.{_quoted(c.name)} = :{c.name}_{i}" for c in key)
+        + f" THEN :cap_{i}" for i in range(count))
+    return text(
+        f"INSERT INTO {_quoted(table.name)} ({names}, {_quoted('count')}) VALUES {values} "
+        f"ON CONFLICT ({names}) DO UPDATE SET {_quoted('count')} = {counter} + 1 "
+        f"WHERE {counter} < CASE {limits} END RETURNING {names}"
+    ).bindparams(*params, *[bindparam(f"cap_{i}", type_=table.c.count.type)
+                            for i in range(count)])
 
 
 def increment_below(model, keys: list[dict], caps: list[int]) -> set[tuple]:
@@ -43,14 +86,42 @@ def increment_below(model, keys: list[dict], caps: list[int]) -> set[tuple]:
     distinct. The rows are locked in the order given, so callers that list
     the same kinds of keys in the same order cannot deadlock on PostgreSQL.
     """
-    columns = _primary_key(model)
-    insert = _insert(model).values([{**key, "count": 1} for key in keys])
-    excluded = insert.excluded
-    limit = case(*[(and_(*[excluded[column.name] == key[column.name] for column in columns]),
-                    cap) for key, cap in zip(keys, caps, strict=True)])
-    statement = insert.on_conflict_do_update(
-        index_elements=columns,
-        set_={"count": model.__table__.c.count + 1},
-        where=model.__table__.c.count < limit,
-    ).returning(*columns)
-    return {tuple(row) for row in db.session.execute(statement)}
+    if len(caps) != len(keys):
+        raise ValueError("one cap per key")
+    statement = _increment_below(model.__table__, len(keys))
+    params = _values(keys) | {f"cap_{i}": cap for i, cap in enumerate(caps)}
+    return {tuple(row) for row in db.session.execute(statement, params)}
+
+
+_write_locks: dict[tuple[int, str], tuple[threading.Lock, object]] = {}
+_write_locks_guard = threading.Lock()
+
+
+@contextmanager
+def queued_writes():
+    """On a SQLite file, make this block's writers wait in turn on a file lock.
+
+    SQLite has one writer at a time, and a writer that finds it busy sleeps
+    and polls (up to 100 ms a sleep), so under load some requests lose every
+    race for seconds. A blocking ``flock`` (one per process, threads behind a
+    mutex) wakes the next writer as soon as the last one is done. It only
+    orders writers; the database still guarantees each transaction. Other
+    databases need none of this: it does nothing there.
+    """
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    key = (os.getpid(), url.database)  # a forked child opens its own descriptor
+    with _write_locks_guard:
+        if key not in _write_locks:
+            # Kept open for the life of the process: the lock is taken on it.
+            lock_file = open(url.database + ".write-lock", "a")  # noqa: SIM115
+            _write_locks[key] = (threading.Lock(), lock_file)
+        mutex, lock_file = _write_locks[key]
+    with mutex:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)

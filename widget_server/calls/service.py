@@ -22,6 +22,7 @@ from widget_server.abuse.phone import check_visitor_number
 from widget_server.calls.hours import when_to_call
 from widget_server.calls.queue import QUEUE_ERRORS, enqueue_call
 from widget_server.calls.tasks import record
+from widget_server.db_ops import queued_writes
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db
 from widget_server.models import BlockedNumber, CallEvent, CallRequest, Widget, utcnow
@@ -146,24 +147,25 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     # Core inserts (the ORM's unit of work costs more than the rows), and the
     # caps last: on PostgreSQL their rows are the hot ones every request for
     # the widget and account updates, so they are held only until the commit.
-    try:
-        consume_all([nonce, solution])
-        call_id, public_id = db.session.execute(insert(calls).values(
-            widget_id=widget_id, account_id=account_id,
-            visitor_number=number.e164, visitor_country=number.region,
-            client_ip=client_ip, page_origin=page_origin, provider_kind=provider_kind,
-            status="queued", reason=reason, request_id=request_id,
-            scheduled_for=scheduled_for,
-        ).returning(calls.c.id, calls.c.public_id)).one()
-        db.session.execute(insert(events).values(
-            call_id=call_id, status="queued", reason=reason,
-            detail={"scheduled_for": scheduled_for.isoformat() + "Z"} if scheduled_for else {},
-        ))
-        count_within_caps(caps)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    with queued_writes():
+        try:
+            consume_all([nonce, solution])
+            call_id, public_id = db.session.execute(insert(calls).values(
+                widget_id=widget_id, account_id=account_id,
+                visitor_number=number.e164, visitor_country=number.region,
+                client_ip=client_ip, page_origin=page_origin, provider_kind=provider_kind,
+                status="queued", reason=reason, request_id=request_id,
+                scheduled_for=scheduled_for,
+            ).returning(calls.c.id, calls.c.public_id)).one()
+            db.session.execute(insert(events).values(
+                call_id=call_id, status="queued", reason=reason,
+                detail={"scheduled_for": scheduled_for.isoformat() + "Z"} if scheduled_for else {},
+            ))
+            count_within_caps(caps)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
     accepted = AcceptedCall(id=call_id, public_id=public_id, status="queued")
     try:
         enqueue_call(accepted.id, eta=scheduled_for)
