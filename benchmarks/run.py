@@ -290,6 +290,24 @@ class CallBodies:
                 out.write(json.dumps(body, separators=(",", ":")) + "\n")
 
 
+class ScratchDatabase:
+    """An empty PostgreSQL database made through ``admin_url`` and dropped afterwards."""
+
+    def __init__(self, admin_url: str):
+        import psycopg
+
+        self._psycopg, self._admin_url = psycopg, admin_url
+        self.name = f"widget_server_bench_{os.getpid()}"
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{self.name}"')
+        parts = urlsplit(admin_url)
+        self.url = parts._replace(path=f"/{self.name}").geturl()
+
+    def drop(self) -> None:
+        with self._psycopg.connect(self._admin_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
 # ------------------------------------------------------------------- load
 
 def run_wrk(port: int, path: str, bodies: Path, seconds: float, connections: int,
@@ -379,6 +397,9 @@ def main() -> int:
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--database-url", default="",
                         help="an EMPTY database to use instead of SQLite in the temp instance")
+    parser.add_argument("--postgres", metavar="ADMIN_URL", default="",
+                        help="make a scratch database through this PostgreSQL URL (e.g. "
+                             "postgresql://postgres@127.0.0.1:5432/test), run on it, drop it")
     parser.add_argument("--redis-url", default="",
                         help="Redis for the limiter and the queue (default: memory and SQLite)")
     parser.add_argument("--strict", action="store_true",
@@ -392,6 +413,9 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     workdir = Path(tempfile.mkdtemp(prefix="widget-server-bench-"))
     servers: list[Server] = []
+    scratch = ScratchDatabase(options.postgres) if options.postgres else None
+    if scratch:
+        options.database_url = scratch.url
     try:
         env = bench_env(workdir / "instance", options.database_url, options.redis_url)
         token = create_widget(env)
@@ -435,6 +459,8 @@ def main() -> int:
     finally:
         for server in servers:
             server.stop()
+        if scratch:
+            scratch.drop()
         shutil.rmtree(workdir, ignore_errors=True)
 
     client = (f"wrk, 1 thread, {options.connections} connections" if use_wrk
