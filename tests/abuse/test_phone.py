@@ -29,7 +29,7 @@ REFUSED_TYPES = {
 
 def check(raw, home="US", countries=None, blocked=()):
     return check_visitor_number(raw, home_country=home, countries=countries or [home],
-                                blocked=set(blocked))
+                                is_blocked=set(blocked).__contains__)
 
 
 def refusal_of(raw, **kwargs) -> Refusal:

@@ -8,6 +8,7 @@ unknown types, extensions, short and emergency numbers are refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -39,8 +40,12 @@ class VisitorNumber:
 
 
 def check_visitor_number(raw: object, *, home_country: str, countries: list[str],
-                         blocked: set[str]) -> VisitorNumber:
-    """The visitor's number in E.164 with its region, or a ``Refusal`` saying why not."""
+                         is_blocked: Callable[[str], bool]) -> VisitorNumber:
+    """The visitor's number in E.164 with its region, or a ``Refusal`` saying why not.
+
+    ``is_blocked`` is asked about the E.164 form only, once the number is valid:
+    an account's block list can be long, so it is looked up, not loaded.
+    """
     if not isinstance(raw, str) or not raw.strip():
         raise Refusal("phone_missing", "Please enter your phone number.")
     text = raw.strip()
@@ -69,7 +74,7 @@ def check_visitor_number(raw: object, *, home_country: str, countries: list[str]
         raise Refusal("phone_country", "We can only call numbers in "
                       + ", ".join(sorted(countries)) + ".")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if e164 in blocked:
+    if is_blocked(e164):
         raise Refusal("phone_blocked", "This number cannot be called from this site.",
                       status=403)
     return VisitorNumber(e164=e164, region=region)

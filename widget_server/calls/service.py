@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import joinedload
 
 from widget_server.abuse.caps import caps_for_call, count_within_caps
@@ -122,11 +122,10 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
                                       widget)
     if form.consent is not True:
         raise Refusal("consent_missing", "Please agree to be called back.")
-    blocked = set(db.session.scalars(
-        select(BlockedNumber.e164).where(BlockedNumber.account_id == widget.account_id)
-    ))
-    number = check_visitor_number(form.phone, home_country=widget.home_country,
-                                  countries=widget.countries, blocked=blocked)
+    number = check_visitor_number(
+        form.phone, home_country=widget.home_country, countries=widget.countries,
+        is_blocked=lambda e164: db.session.scalar(select(exists().where(
+            BlockedNumber.account_id == widget.account_id, BlockedNumber.e164 == e164))))
     if not widget.business_numbers:
         raise Refusal("widget_unconfigured", "This site has no number to connect you to yet.",
                       status=409)
