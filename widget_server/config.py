@@ -83,6 +83,9 @@ class Defaults:
     POLL_ATTEMPTS: int = 60
     # A call left dialing this long with nothing recorded lost its worker: recovery resolves it.
     STALL_SECONDS: float = 120.0
+    # A placed call whose provider reports its end by callback (calledin) and sent
+    # none this long after the last news ends with an unknown outcome.
+    CALLBACK_WAIT_SECONDS: float = 4 * 3600.0
     # Circuit breaker per provider account.
     CIRCUIT_FAILURES: int = 3
     CIRCUIT_OPEN_SECONDS: int = 60

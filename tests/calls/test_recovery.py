@@ -113,6 +113,29 @@ def test_a_placed_call_waiting_for_a_provider_callback_is_left_alone(stall_app):
     assert state(stall_app, call_id)[:2] == ("dialing", None)
 
 
+def test_a_callback_that_never_comes_ends_the_call_with_an_unknown_outcome(stall_app):
+    stall_app.config.update(CALLBACK_WAIT_SECONDS=STALL * 10)
+    waiting = [("dialing", {"leg": "business", "awaiting": "callback"})]
+    recent = left_dialing(stall_app, "calledin", after_claim=waiting, age=STALL * 5)
+    forgotten = left_dialing(stall_app, "calledin", after_claim=waiting, age=STALL * 11)
+    assert recover(stall_app) == []
+    assert state(stall_app, recent)[:2] == ("dialing", None)
+    status, reason, public = state(stall_app, forgotten)
+    assert (status, reason) == ("completed", "outcome_unknown")
+    assert "cannot see how it ended" in public["message"]
+
+
+def test_calls_waiting_for_callbacks_do_not_crowd_out_a_call_to_recover(stall_app,
+                                                                        monkeypatch):
+    monkeypatch.setattr("widget_server.calls.recovery.BATCH", 2)
+    waiting = [("dialing", {"leg": "business", "awaiting": "callback"})]
+    for _ in range(5):
+        left_dialing(stall_app, "calledin", after_claim=waiting)
+    lost = left_dialing(stall_app, "dialogtech")
+    assert recover(stall_app) == []
+    assert state(stall_app, lost)[:2] == ("failed", "worker_lost")
+
+
 def test_a_call_with_recent_news_is_not_stalled(stall_app):
     call_id = left_dialing(stall_app, "dialogtech", age=STALL - 20)
     assert recover(stall_app) == []

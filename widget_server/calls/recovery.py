@@ -16,7 +16,12 @@ then depends on how far the lost worker got and on the provider:
 * the call was placed and the provider is followed by polling: polling
   resumes (a poll never dials);
 * the call was placed and the provider calls back: nothing is lost, the
-  call waits for its callback.
+  call waits for its callback, up to ``CALLBACK_WAIT_SECONDS``; a callback
+  that never came ends the call ``completed`` with reason ``outcome_unknown``,
+  so neither the visitor's frame nor the report shows it dialing forever.
+
+Every stalled call is looked at on each pass, a batch at a time, so calls
+waiting for callbacks never crowd out those that need recovering.
 
 A call can also be stranded in ``queued``: its task lost with a Redis that
 restarted without persistence, or taken by a worker killed before it
@@ -75,33 +80,51 @@ def _act(call_id: int, seen_updated_at, status: str, reason: str, **detail: obje
 
 def recover_stalled_calls() -> list[tuple[int, str]]:
     """Resolve stalled calls; the (call id, "place" or "poll") tasks the queue must schedule."""
-    cutoff = utcnow() - timedelta(seconds=float(current_app.config["STALL_SECONDS"]))
+    now = utcnow()
+    cutoff = now - timedelta(seconds=float(current_app.config["STALL_SECONDS"]))
+    callback_deadline = now - timedelta(
+        seconds=float(current_app.config["CALLBACK_WAIT_SECONDS"]))
     last_event = (select(CallEvent.call_id, func.max(CallEvent.at).label("at"))
                   .group_by(CallEvent.call_id).subquery())
-    stalled = db.session.execute(
-        select(CallRequest.id, CallRequest.updated_at, CallRequest.provider_kind)
+    tasks, after_id = [], 0
+    while stalled := db.session.execute(
+        select(CallRequest.id, CallRequest.updated_at, CallRequest.provider_kind,
+               last_event.c.at)
         .join(last_event, last_event.c.call_id == CallRequest.id)
-        .where(CallRequest.status == "dialing", last_event.c.at < cutoff)
+        .where(CallRequest.status == "dialing", last_event.c.at < cutoff,
+               CallRequest.id > after_id)
         .order_by(CallRequest.id).limit(BATCH)
-    ).all()
-    tasks = []
-    for call_id, updated_at, kind in stalled:
-        provider = PROVIDERS.get(kind)
-        if provider is None:
-            continue
-        if _placing_unfinished(call_id):
-            if provider.dedupes_requests:
-                if _act(call_id, updated_at, "queued", "retrying", after="worker_lost"):
-                    tasks.append((call_id, "place"))
-            elif _act(call_id, updated_at, "failed", "worker_lost"):
-                current_app.logger.warning("call %s: worker lost while placing it", call_id)
-        elif provider.polls and _act(call_id, updated_at, "dialing", "polling_resumed"):
-            tasks.append((call_id, "poll"))
-        else:
-            db.session.rollback()
+    ).all():
+        after_id = stalled[-1].id
+        for call_id, updated_at, kind, last_news in stalled:
+            task = _recover(call_id, updated_at, PROVIDERS.get(kind),
+                            waited_too_long=last_news < callback_deadline)
+            if task:
+                tasks.append((call_id, task))
     tasks.extend((call_id, "place") for call_id in _requeue_stranded(cutoff))
     db.session.remove()
     return tasks
+
+
+def _recover(call_id: int, updated_at, provider, *, waited_too_long: bool) -> str | None:
+    """Act on one stalled call; the task to schedule for it, if any."""
+    if provider is None:
+        return None
+    if _placing_unfinished(call_id):
+        if provider.dedupes_requests:
+            if _act(call_id, updated_at, "queued", "retrying", after="worker_lost"):
+                return "place"
+        elif _act(call_id, updated_at, "failed", "worker_lost"):
+            current_app.logger.warning("call %s: worker lost while placing it", call_id)
+    elif provider.polls:
+        if _act(call_id, updated_at, "dialing", "polling_resumed"):
+            return "poll"
+    elif waited_too_long:
+        if _act(call_id, updated_at, "completed", "outcome_unknown", after="no_callback"):
+            current_app.logger.warning("call %s: the provider never called back", call_id)
+    else:
+        db.session.rollback()
+    return None
 
 
 def _requeue_stranded(cutoff) -> list[int]:
