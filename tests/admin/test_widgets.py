@@ -97,7 +97,8 @@ def test_preview_shows_the_chosen_label_colour_and_position_without_calling(app)
     ("allowed_countries", "GB ZZ", "Not country codes: ZZ."),
     ("time_zone", "Mars/Olympus", "'Mars/Olympus' is not a time zone"),
     ("hours_mon", "9-5", "'9-5' is not a time span like 09:00-17:00."),
-    ("hours_tue", "17:00-09:00", "the opening is not before the closing"),
+    ("hours_tue", "09:00-09:00", "The range 09:00-09:00 is empty."),
+    ("hours_wed", "09:00-24:30", "'24:30' is not a time like 09:00."),
     ("button_position", "top-left", "Not a valid choice"),
     ("cap_per_ip", "-1", "Number must be at least 0."),
 ])
@@ -150,6 +151,18 @@ def test_opening_hours_are_stored_per_weekday_with_their_time_zone(app):
     assert 'value="09:00-12:00, 13:00-17:30"' in page
     post(owner, f"/admin/widgets/{tenants.client_widget_id}", **settings(hours_mon="09:00-12:00"))
     assert stored(app, tenants.client_widget_id).opening_hours == {}
+
+
+def test_overnight_hours_and_midnight_closing_are_stored_as_the_api_takes_them(app):
+    tenants = make_tenants(app)
+    owner = as_role(app, "member")
+    response = post(owner, f"/admin/widgets/{tenants.client_widget_id}", **settings(
+        hours_limited="y", hours_fri="18:00-24:00", hours_sat="22:00-02:00"))
+    assert response.status_code == 302
+    hours = stored(app, tenants.client_widget_id).opening_hours
+    assert (hours["fri"], hours["sat"]) == ([["18:00", "24:00"]], [["22:00", "02:00"]])
+    page = owner.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    assert 'value="22:00-02:00"' in page
 
 
 def test_another_tenants_provider_account_cannot_be_chosen(app):

@@ -29,6 +29,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
 from widget_server.admin.views import blueprint
+from widget_server.calls.hours import HoursError, validate_hours
 from widget_server.embed.snippet import public_base_url, snippet
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount, Widget, utcnow
@@ -36,7 +37,8 @@ from widget_server.tenancy import get_scoped, scoped_select
 
 DAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
         ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"))
-_SPAN = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])\s*-\s*([01][0-9]|2[0-3]):([0-5][0-9])$")
+_SPAN = re.compile(
+    r"^([01][0-9]|2[0-3]):([0-5][0-9])\s*-\s*([01][0-9]|2[0-3]|24):([0-5][0-9])$")
 NO_PROVIDER = 0
 
 
@@ -46,16 +48,21 @@ def _time_zones() -> frozenset[str]:
 
 
 def parse_spans(text: str) -> list[list[str]]:
-    """``09:00-12:00, 13:00-17:00`` as ``[["09:00","12:00"], ...]``, or ValueError."""
+    """``09:00-12:00, 22:00-02:00`` as ``[["09:00","12:00"], ...]``, or ValueError.
+
+    The same ranges the API takes: one that closes before it opens runs
+    overnight, and 24:00 closes at midnight.
+    """
     spans = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         match = _SPAN.match(part)
         if not match:
             raise ValueError(f"{part!r} is not a time span like 09:00-17:00.")
-        start, end = f"{match[1]}:{match[2]}", f"{match[3]}:{match[4]}"
-        if start >= end:
-            raise ValueError(f"In {part!r} the opening is not before the closing.")
-        spans.append([start, end])
+        spans.append([f"{match[1]}:{match[2]}", f"{match[3]}:{match[4]}"])
+    try:
+        validate_hours({"mon": spans})
+    except HoursError as error:
+        raise ValueError(str(error).replace(" on mon", "")) from None
     return spans
 
 
@@ -177,7 +184,8 @@ class WidgetForm(FlaskForm):
 
 for _day, _label in DAYS:
     setattr(WidgetForm, f"hours_{_day}", StringField(
-        _label, description="Such as 09:00-12:00, 13:00-17:00; empty: closed."))
+        _label, description="Such as 09:00-12:00, 13:00-17:00; 22:00-02:00 runs past midnight; "
+                     "empty: closed."))
 
 
 class NewWidgetForm(WidgetForm):
