@@ -227,7 +227,8 @@ def create_widget(env: dict) -> str:
     for args in (["init"], ["account", "create", "bench"],
                  ["widget", "create", "--account", "bench", "--domain", "shop.example",
                   "--number", BUSINESS_NUMBER]):
-        done = subprocess.run(cli + args, check=False, env=env, cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(cli + args, check=False, env=env, cwd=ROOT,
+                              capture_output=True, text=True)
         if done.returncode:
             raise SystemExit(f"widget-server {' '.join(args)} failed:\n{done.stderr}")
     match = re.search(r'data-widget="([^"]+)"', done.stdout)
@@ -469,7 +470,8 @@ def main() -> int:
     print("widget-server benchmarks (all traffic on 127.0.0.1)")
     print(f"  app:      {' '.join(app_cmd)}")
     print(f"  baseline: {' '.join(base_cmd)}")
-    print(f"  storage:  {options.database_url.split('@')[-1] or 'SQLite in a fresh instance folder'}"
+    storage = options.database_url.split("@")[-1] or "SQLite in a fresh instance folder"
+    print(f"  storage:  {storage}"
           f"; queue and limits on {options.redis_url or 'SQLite and memory'}")
     print(f"  client:   {client}; {options.seconds:g} s per run after a {warmup:g} s warm-up")
     print(f"  machine:  {os.cpu_count()} cores, 1-minute load average {load_before:.1f} before, "

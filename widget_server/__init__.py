@@ -12,11 +12,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from widget_server import errors, ops
 from widget_server import logging as logs
+from widget_server.admin import blueprint as admin_blueprint
+from widget_server.api import blueprint as api_blueprint
 from widget_server.calls import queue
 from widget_server.config import settings_from_env
 from widget_server.embed import blueprint as embed_blueprint
-from widget_server.admin import blueprint as admin_blueprint
-from widget_server.api import blueprint as api_blueprint
 from widget_server.extensions import compress, csrf, db, limiter, login_manager, migrate
 from widget_server.hooks import blueprint as hooks_blueprint
 from widget_server.security.keys import resolve_keys

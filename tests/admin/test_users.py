@@ -123,5 +123,6 @@ def test_cli_creates_a_user_and_prints_the_password_once(app):
     again = app.test_cli_runner().invoke(main, args=["user", "create", "--account", "south-a",
                                                "--email", "ops@south-a.example"])
     assert again.exit_code != 0 and "already" in again.output
-    nowhere = app.test_cli_runner().invoke(main, args=["user", "reset-link", "--email", "no@x.example"])
+    nowhere = app.test_cli_runner().invoke(
+        main, args=["user", "reset-link", "--email", "no@x.example"])
     assert nowhere.exit_code != 0

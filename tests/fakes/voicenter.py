@@ -6,7 +6,8 @@ matched without case as ASP.NET does; numbers in E.164 without the plus or
 Israeli ``0…``; seconds as whole numbers; ``record`` true/false; at most 10
 ``var_*``) and answers ``ERRORCODE`` 1 with a sentence when something is
 wrong (also for a wrong ``code``, which the document gives no code of its
-own; the sentence echoes the code, so redaction is tested). It answers in XML-RPC (the default) or JSON (``format=JSON``), with
+own; the sentence echoes the code, so redaction is tested). It answers in
+XML-RPC (the default) or JSON (``format=JSON``), with
 ``ERRORCODE`` a string in XML and an integer in JSON, as the examples do.
 
 Tests steer it: ``next_code`` (answer that ERRORCODE), ``delay`` (seconds

@@ -24,8 +24,14 @@ from widget_server import create_app
 from widget_server.calls.queue import start_in_process_consumer
 from widget_server.calls.service import widget_for_token
 from widget_server.extensions import db
-from widget_server.models import (Account, AllowedDomain, CallEvent, CallRequest,
-                                  ProviderAccount, Widget)
+from widget_server.models import (
+    Account,
+    AllowedDomain,
+    CallEvent,
+    CallRequest,
+    ProviderAccount,
+    Widget,
+)
 from widget_server.providers.accounts import encrypt_credentials
 from widget_server.security import tokens
 

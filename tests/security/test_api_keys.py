@@ -1,4 +1,4 @@
-"""API keys: the plaintext opens the account once issued, is never stored, and stops at revocation."""
+"""API keys: the plaintext opens the account once issued, is never stored, stops at revocation."""
 
 import re
 

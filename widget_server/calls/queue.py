@@ -10,8 +10,8 @@ the adapter's call, not the queue's.
 from __future__ import annotations
 
 import os
-import sqlite3
 import signal
+import sqlite3
 from datetime import UTC, datetime
 
 from flask import Flask, current_app

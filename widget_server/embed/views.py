@@ -6,15 +6,18 @@ import hashlib
 from pathlib import Path
 
 import phonenumbers
-from flask import (Blueprint, Response, current_app, g, jsonify, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
 from sqlalchemy import select
 
 from widget_server.abuse.captcha import AltchaVerifier, captcha_verifier
 from widget_server.abuse.client_ip import client_ip_key
 from widget_server.calls.hours import callback_slots, is_open, slot_label
-from widget_server.calls.service import (CallRequestForm, allowed_domains, request_call,
-                                         widget_for_token)
+from widget_server.calls.service import (
+    CallRequestForm,
+    allowed_domains,
+    request_call,
+    widget_for_token,
+)
 from widget_server.calls.status import public_status
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter

@@ -33,8 +33,15 @@ import re
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
-from widget_server.providers.base import (Answer, CallOrder, CallRejected, CallReport, Field,
-                                          HttpProvider, ProviderError)
+from widget_server.providers.base import (
+    Answer,
+    CallOrder,
+    CallRejected,
+    CallReport,
+    Field,
+    HttpProvider,
+    ProviderError,
+)
 
 PATH = "/ForwardDialer/click2call.aspx"
 # "var_*: any custom parameter with var_ prefix ... The limit is 10 parameters."

@@ -53,7 +53,8 @@ def parse_prefix(plaintext: str) -> str | None:
     if not plaintext.startswith(KEY_MARK):
         return None
     rest = plaintext[len(KEY_MARK):]
-    prefix, sep, secret = rest[:PREFIX_LENGTH], rest[PREFIX_LENGTH:PREFIX_LENGTH + 1], rest[PREFIX_LENGTH + 1:]
+    prefix, sep, secret = (rest[:PREFIX_LENGTH], rest[PREFIX_LENGTH:PREFIX_LENGTH + 1],
+                           rest[PREFIX_LENGTH + 1:])
     if len(prefix) != PREFIX_LENGTH or sep != "_" or not secret:
         return None
     return prefix
