@@ -1,4 +1,4 @@
-"""Isolation in the admin for accounts, users and API keys.
+"""Isolation in the admin for accounts, users, API keys and block lists.
 
 Another tenant's object is a 404 for every role, read or change; a read-only
 user changes nothing in its own account (403); nobody raises their own caps.
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.admin.tenants import build_tree, csrf_token, signed_in, user_id
 from tests.admin.test_csrf import snapshot
 from widget_server.extensions import db
-from widget_server.models import Account, ApiKey
+from widget_server.models import Account, ApiKey, BlockedNumber, CallRequest, Widget
 from widget_server.security.api_keys import issue_key
 
 # Who signs in, and an account next to theirs that they must not reach.
@@ -33,9 +33,27 @@ def key_of(app, account_id: int) -> int:
         return key.id
 
 
-def sibling_requests(ids, sibling: str, their_user: int, their_key: int):
-    """Every way the admin reads or changes the sibling's account, users and keys."""
+def blocked_entry_and_call_of(app, account_id: int) -> tuple[int, str]:
+    """A blocked number of the account, and a call of its widget (for "Block this number")."""
+    with app.app_context():
+        entry = BlockedNumber(account_id=account_id, e164="+12025550199")
+        widget = Widget(account_id=account_id, business_numbers=["+12025550100"])
+        db.session.add_all([entry, widget])
+        db.session.flush()
+        call = CallRequest(widget_id=widget.id, account_id=account_id,
+                           visitor_number="+12025550177", visitor_country="US",
+                           client_ip="203.0.113.7", page_origin="https://shop.example",
+                           provider_kind="simulator")
+        db.session.add(call)
+        db.session.commit()
+        return entry.id, call.public_id
+
+
+def sibling_requests(ids, sibling: str, their_user: int, their_key: int,
+                     their_blocked: tuple[int, str]):
+    """Every way the admin changes the sibling's account, users, keys and block list."""
     account = ids[sibling]
+    entry, call = their_blocked
     return [
         ("GET", f"/admin/accounts/{account}/allowance", {}),
         ("POST", f"/admin/accounts/{account}/allowance",
@@ -47,6 +65,10 @@ def sibling_requests(ids, sibling: str, their_user: int, their_key: int):
         ("POST", f"/admin/users/{their_user}/remove", {}),
         ("POST", "/admin/api-keys", {"account_id": account, "name": "intruder"}),
         ("POST", f"/admin/api-keys/{their_key}/revoke", {}),
+        ("POST", f"/admin/accounts/{account}/blocked-numbers",
+         {"number": "+12025550123", "country": "US"}),
+        ("POST", f"/admin/accounts/{account}/blocked-numbers/{entry}/delete", {}),
+        ("POST", f"/admin/reports/calls/{call}/block", {}),
     ]
 
 
@@ -55,13 +77,17 @@ def test_another_tenants_accounts_users_and_keys_are_not_found(app, email, sibli
     ids = build_tree(app)
     their_user = user_id(app, f"owner@{sibling}.example")
     their_key = key_of(app, ids[sibling])
+    their_blocked = blocked_entry_and_call_of(app, ids[sibling])
     client = signed_in(app, email)
     token = csrf_token(client)
     before = snapshot(app)
-    for method, url, data in sibling_requests(ids, sibling, their_user, their_key):
+    for method, url, data in sibling_requests(ids, sibling, their_user, their_key,
+                                              their_blocked):
         response = client.open(url, method=method, data={"csrf_token": token, **data})
         assert response.status_code == 404, (method, url)
     assert snapshot(app) == before
+    assert client.get(f"/admin/accounts/{ids[sibling]}/blocked-numbers").status_code == 404
+    assert client.get(f"/admin/reports/calls/{their_blocked[1]}").status_code == 404
     for page in ("/admin/accounts", "/admin/users", "/admin/api-keys"):
         body = client.get(page).get_data(as_text=True)
         assert f"{sibling}.example" not in body and "theirs" not in body, page
@@ -72,15 +98,17 @@ def test_read_only_user_changes_nothing_in_its_own_account(app):
     ids = build_tree(app)
     own_user = user_id(app, "member@north-a.example")
     own_key = key_of(app, ids["north-a"])
+    own_blocked = blocked_entry_and_call_of(app, ids["north-a"])
     client = signed_in(app, "read-only@north-a.example")
     token = csrf_token(client)
     before = snapshot(app)
-    for method, url, data in sibling_requests(ids, "north-a", own_user, own_key):
+    for method, url, data in sibling_requests(ids, "north-a", own_user, own_key, own_blocked):
         response = client.open(url, method=method, data={"csrf_token": token, **data})
         assert response.status_code == 403, (method, url)
     assert snapshot(app) == before
     # Reading is allowed.
-    for page in ("/admin/accounts", "/admin/users", "/admin/api-keys"):
+    for page in ("/admin/accounts", "/admin/users", "/admin/api-keys",
+                 f"/admin/accounts/{ids['north-a']}/blocked-numbers"):
         assert client.get(page).status_code == 200
 
 

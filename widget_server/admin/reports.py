@@ -1,7 +1,8 @@
 """Admin reports: the calls of the caller's subtree, one call's timeline, charts, CSV, usage.
 
 Every role may read reports (read-only included); nothing here changes
-anything, so there is no form to protect with CSRF. Queries go through
+anything, so there is no form to protect with CSRF (the one form on a call's
+page, "Block this number", posts to admin/blocked_numbers.py). Queries go through
 ``widget_server.reports`` (scoped to the subtree); a call of another tenant is
 a 404. Provider exchanges are shown as stored: the adapters redact them
 before they are stored, and provider account credentials are never read here.
@@ -15,14 +16,15 @@ import json
 from datetime import UTC, datetime
 
 from flask import Response, render_template, request
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Optional, Regexp
 
-from widget_server.admin.auth import current_account
+from widget_server.abuse.blocklist import is_blocked
+from widget_server.admin.auth import CAN_MANAGE, current_account
 from widget_server.admin.charts import day_chart, fill_days
 from widget_server.admin.views import blueprint
 from widget_server.extensions import db
@@ -133,7 +135,8 @@ def report_call(public_id: str):
     return render_template(
         "admin/reports/call.html", call=call, steps=steps, exchanges=exchanges,
         outcome=outcome_of(call.status, call.reason), figures=_figures(call),
-        figure_labels=dict(REPORT_FIGURES))
+        figure_labels=dict(REPORT_FIGURES), can_block=current_user.role in CAN_MANAGE,
+        blocked=is_blocked(call.account_id, call.visitor_number))
 
 
 def csv_cell(value: object) -> str:

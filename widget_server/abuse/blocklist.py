@@ -1,0 +1,95 @@
+"""An account's block list: numbers its widgets never call back.
+
+The call request looks the visitor's E.164 number up in its widget's account
+list (calls/service.py, ``phone_blocked``). The admin, the management API and
+the command line change the list through the functions here, so a number is
+read the same way everywhere: any valid number of any country, parsed with
+``phonenumbers`` (a national form needs its country) and stored as E.164.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import NumberParseException
+from sqlalchemy import bindparam, exists, select, text
+
+from widget_server.extensions import db
+from widget_server.models import BlockedNumber, utcnow
+
+MAX_INPUT = 32
+# Both databases read this alike: of two requests racing to block one number,
+# one inserts it and the other gets no row back (no unique-violation error).
+_COLUMNS = BlockedNumber.__table__.c
+_INSERT = text(
+    "INSERT INTO blocked_numbers (account_id, e164, created_at) "
+    "VALUES (:account_id, :e164, :created_at) ON CONFLICT DO NOTHING RETURNING id"
+).bindparams(*[bindparam(name, type_=_COLUMNS[name].type)
+               for name in ("account_id", "e164", "created_at")])
+
+
+class BlockedNumberError(ValueError):
+    """A number that cannot be blocked; its text is a sentence for the person who typed it.
+
+    ``field`` names what is wrong: the ``number``, or the ``country`` it was read in.
+    """
+
+    def __init__(self, message: str, field: str = "number"):
+        super().__init__(message)
+        self.field = field
+
+
+def normalise_blocked_number(raw: object, country: str | None = None) -> str:
+    """``raw`` as E.164, read in ``country`` when it has no +country prefix; else the error.
+
+    Unlike a visitor's number, any valid number of any country and of any type
+    may be blocked: a harasser's number need not be one the widget would ring.
+    """
+    if not isinstance(raw, str) or not raw.strip():
+        raise BlockedNumberError("Enter the phone number to block.")
+    text = raw.strip()
+    if len(text) > MAX_INPUT or not text.isprintable():
+        raise BlockedNumberError("That does not look like a phone number.")
+    region = (country or "").strip().upper() or None
+    if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
+        raise BlockedNumberError(f"{region!r} is not a country code such as US or GB.",
+                                 "country")
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException as error:
+        if (error.error_type == NumberParseException.INVALID_COUNTRY_CODE
+                and not text.startswith("+")):
+            raise BlockedNumberError(
+                "Give the number in +country format, such as +12025550123, or choose its "
+                "country.") from None
+        raise BlockedNumberError("That does not look like a phone number.") from None
+    if not phonenumbers.is_valid_number(number):
+        raise BlockedNumberError("That phone number is not valid; please check it.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def find_blocked(account_id: int, e164: str) -> BlockedNumber | None:
+    return db.session.scalar(select(BlockedNumber).where(
+        BlockedNumber.account_id == account_id, BlockedNumber.e164 == e164))
+
+
+def is_blocked(account_id: int, e164: str) -> bool:
+    return bool(db.session.scalar(select(exists().where(
+        BlockedNumber.account_id == account_id, BlockedNumber.e164 == e164))))
+
+
+def block(account_id: int, e164: str) -> tuple[BlockedNumber, bool]:
+    """Put ``e164`` on the account's list; (its entry, whether it is new). Not committed.
+
+    Blocking a number twice is harmless: the second time finds the first entry.
+    """
+    inserted = db.session.execute(_INSERT, {"account_id": account_id, "e164": e164,
+                                            "created_at": utcnow()}).scalar()
+    if inserted is None:
+        return find_blocked(account_id, e164), False
+    return db.session.get(BlockedNumber, inserted), True
+
+
+def blocked_select(account_id: int):
+    """The account's entries, newest first."""
+    return (select(BlockedNumber).where(BlockedNumber.account_id == account_id)
+            .order_by(BlockedNumber.created_at.desc(), BlockedNumber.id.desc()))
