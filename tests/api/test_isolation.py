@@ -30,13 +30,19 @@ def _objects(app, client, api, tenants, owner: str) -> dict:
     assert response.status_code == 202, response.get_json()
     with app.app_context():
         call_id = db.session.query(CallRequest.public_id).filter_by(widget_id=row.id).scalar()
+    blocked = api("POST", f"/clients/{tenants.ids[owner]}/blocked_numbers", key=owner,
+                  json={"number": "+12025550188"})
+    assert blocked.status_code == 201, blocked.get_json()
     return {"client": tenants.ids[owner], "widget": widget["id"], "domain": domain["id"],
-            "provider": provider["id"], "call": call_id}
+            "provider": provider["id"], "call": call_id, "blocked": blocked.get_json()["id"]}
 
 
 def _attempts(o: dict):
     yield "GET", f"/clients/{o['client']}", None
     yield "PATCH", f"/clients/{o['client']}", {"daily_call_cap": 1}
+    yield "GET", f"/clients/{o['client']}/blocked_numbers", None
+    yield "POST", f"/clients/{o['client']}/blocked_numbers", {"number": "+12025550199"}
+    yield "DELETE", f"/clients/{o['client']}/blocked_numbers/{o['blocked']}", None
     yield "GET", f"/widgets/{o['widget']}", None
     yield "PATCH", f"/widgets/{o['widget']}", {"paused": True}
     yield "DELETE", f"/widgets/{o['widget']}", None

@@ -15,6 +15,9 @@ which use their public ids):
   snippet stops working), ``POST /widgets/{id}/rotate_token``. Each widget
   carries its ``embed_snippet``.
 - ``/widgets/{id}/domains``: the embed whitelist; add and remove entries.
+- ``/clients/{id}/blocked_numbers``: an account's block list (its own id, or
+  an account under it); add a number (E.164, or national with ``country``)
+  and remove entries. Its widgets refuse to call these numbers back.
 - ``/provider_accounts``: list, create, read, update. ``credentials`` are
   write-only: accepted on create and on update (a rotation), answered only
   as ``has_credentials``.
@@ -43,6 +46,14 @@ limiter.limit(lambda: current_app.config["LIMIT_API"])(blueprint)
 blueprint.before_request(auth.authenticate)
 blueprint.record_once(lambda state: problems.install(state.app))
 
-from widget_server.api import calls, clients, openapi, providers, reports, widgets  # noqa: F401
+from widget_server.api import (  # noqa: E402,F401  (their routes)
+    blocked_numbers,
+    calls,
+    clients,
+    openapi,
+    providers,
+    reports,
+    widgets,
+)
 
 __all__ = ["blueprint"]

@@ -121,6 +121,15 @@ USAGE_ROW = _obj({"account_id": ID, "name": {"type": "string"}, "kind": {"type":
 USAGE = _obj({"since": TIME, "outcomes": {"type": "array", "items": {"enum": list(OUTCOMES)}},
               "accounts": {"type": "array", "items": _ref("AccountUsage")}},
              ["since", "outcomes", "accounts"])
+BLOCKED_NUMBER = _obj({"id": ID, "account_id": ID,
+                       "e164": {"type": "string", "pattern": r"^\+[1-9][0-9]{1,14}$"},
+                       "created_at": TIME}, ["id", "account_id", "e164", "created_at"])
+BLOCKED_NUMBER_CREATE = _obj({
+    "number": {**_text(32), "examples": ["+12025550123", "(202) 555-0123"],
+               "description": "Any valid number of any country: +country format, or national "
+                              "with country."},
+    "country": {"type": "string", "pattern": "^[A-Z]{2}$",
+                "description": "Where a national number is read, e.g. US."}}, ["number"])
 PROBLEM = _obj({"type": {"type": "string"}, "title": {"type": "string"},
                 "status": {"type": "integer", "minimum": 400, "maximum": 599},
                 "detail": {"type": "string"},
@@ -158,6 +167,8 @@ SCHEMAS = {
                                    "credentials": CREDENTIALS, "options": OPTIONS}),
     "Call": CALL, "CallPage": _page_of("Call"), "CallEvent": EVENT, "CallDetail": CALL_DETAIL,
     "AccountUsage": USAGE_ROW, "Usage": USAGE,
+    "BlockedNumber": BLOCKED_NUMBER, "BlockedNumberPage": _page_of("BlockedNumber"),
+    "BlockedNumberCreate": BLOCKED_NUMBER_CREATE,
 }
 
 
@@ -223,6 +234,7 @@ def _list(summary: str, page: str, params: list) -> dict:
 NO_CONTENT = {"204": {"description": "Done."}}
 CLIENT_ID, WIDGET_ID = _path("client_id", ID), _path("widget_id", PUBLIC_ID)
 PROVIDER_ID, DOMAIN_ID = _path("provider_account_id", ID), _path("domain_id", ID)
+BLOCKED_NUMBER_ID = _path("blocked_number_id", ID)
 
 PATHS = {
     "/clients": {
@@ -237,6 +249,19 @@ PATHS = {
         "patch": _op("Rename, or set the allowance within the parent's",
                      {"200": _json("Client", "Updated.")}, "403", "404", "409",
                      body="ClientUpdate"),
+    },
+    "/clients/{client_id}/blocked_numbers": {
+        "parameters": [CLIENT_ID],
+        "get": _list("The account's blocked numbers, newest first", "BlockedNumberPage", []) | {
+            "responses": _list("", "BlockedNumberPage", [])["responses"] | {
+                "404": PROBLEMS["404"]}},
+        "post": _op("Block a number: the account's widgets refuse to call it back",
+                    {"201": _json("BlockedNumber", "Blocked.")}, "404", "409",
+                    body="BlockedNumberCreate"),
+    },
+    "/clients/{client_id}/blocked_numbers/{blocked_number_id}": {
+        "parameters": [CLIENT_ID, BLOCKED_NUMBER_ID],
+        "delete": _op("Unblock a number", NO_CONTENT, "404"),
     },
     "/widgets": {
         "get": _list("Widgets (not deleted)", "WidgetPage", [
@@ -308,8 +333,8 @@ PATHS = {
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {"title": "widget-server management API", "version": "1",
-             "description": "Accounts, widgets, domains, provider accounts, calls and usage "
-                            "of the API key's account subtree."},
+             "description": "Accounts, widgets, domains, block lists, provider accounts, calls "
+                            "and usage of the API key's account subtree."},
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearer": []}],
     "paths": PATHS,
