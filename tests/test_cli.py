@@ -13,7 +13,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.factories import solve_altcha
+from tests.conftest import base_config
+from tests.factories import call_body, post_call, solve_altcha
+from widget_server import create_app
+from widget_server.extensions import db
+from widget_server.models import Widget
 
 BIN = Path(sys.executable).parent / "widget-server"
 
@@ -146,3 +150,69 @@ def test_run_serves_the_app_and_places_calls_in_process(cli_env):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_block_add_list_and_remove(cli_env):
+    widget_server(cli_env, "init")
+    widget_server(cli_env, "account", "create", "shop")
+
+    def block(*args, check=True):
+        return widget_server(cli_env, "block", *args, check=check)
+
+    def listed() -> list[str]:
+        return [line.split("\t")[0] for line in block("list", "--account", "shop")
+                .stdout.splitlines()]
+
+    assert block("add", "--account", "shop", "--country", "US", "(202) 555-0123").stdout == (
+        "+12025550123 blocked for shop.\n")
+    assert block("add", "--account", "shop", "+1 202-555-0123").stdout == (
+        "+12025550123 is blocked for shop already; nothing changed.\n")
+    block("add", "--account", "shop", "+44 20 7946 0018")
+    assert listed() == ["+442079460018", "+12025550123"]
+    assert re.fullmatch(r"\+442079460018\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",
+                        block("list", "--account", "shop").stdout.splitlines()[0])
+    assert block("remove", "--account", "shop", "--country", "us", "202 555 0123").stdout == (
+        "+12025550123 unblocked for shop.\n")
+    assert listed() == ["+442079460018"]
+    again = block("remove", "--account", "shop", "+12025550123", check=False)
+    assert again.returncode != 0 and "+12025550123 is not blocked for shop." in again.stderr
+
+
+def test_block_refuses_bad_input_with_a_sentence(cli_env):
+    widget_server(cli_env, "init")
+    widget_server(cli_env, "account", "create", "shop")
+    cases = [
+        (["add", "--account", "nobody", "+12025550123"], "No account named 'nobody'"),
+        (["add", "--account", "shop", "not a number"], "That does not look like a phone number."),
+        (["add", "--account", "shop", "2025550123"], "Give the number in +country format"),
+        (["add", "--account", "shop", "--country", "XX", "2025550123"],
+         "'XX' is not a country code such as US or GB."),
+        (["remove", "--account", "shop", "--country", "US", "12"],
+         "That phone number is not valid"),
+        (["list", "--account", "nobody"], "No account named 'nobody'"),
+    ]
+    for args, sentence in cases:
+        result = widget_server(cli_env, "block", *args, check=False)
+        assert result.returncode != 0, args
+        assert sentence in result.stderr, (args, result.stderr)
+    empty = widget_server(cli_env, "block", "list", "--account", "shop")
+    assert empty.stdout == "" and "No numbers are blocked for shop." in empty.stderr
+
+
+def test_a_number_blocked_on_the_command_line_is_refused_by_the_widget(cli_env, database_url):
+    widget_id, _token = make_widget(cli_env)
+    widget_server(cli_env, "block", "add", "--account", "shop", "+12025550123")
+    app = create_app(base_config(cli_env["WIDGET_SERVER_INSTANCE_PATH"], database_url))
+    try:
+        with app.app_context():
+            widget = db.session.query(Widget).filter_by(public_id=widget_id).one()
+            db.session.expunge(widget)
+        client = app.test_client()
+        refused = post_call(client, call_body(app, client, widget, phone="(202) 555-0123"))
+        assert refused.status_code == 403 and refused.get_json()["error"] == "phone_blocked"
+        accepted = post_call(client, call_body(app, client, widget, phone="+12025550124"))
+        assert accepted.status_code == 202, accepted.get_json()
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -425,3 +425,72 @@ def apikey_revoke(prefix: str) -> None:
     revoke(found)
     db.session.commit()
     click.echo(f"Key {prefix} revoked.")
+
+
+@main.group("block")
+def block_group() -> None:
+    """An account's block list: numbers its widgets refuse to call back."""
+
+
+def _blocked_number(number: str, country: str | None) -> str:
+    from widget_server.abuse.blocklist import BlockedNumberError, normalise_blocked_number
+
+    try:
+        return normalise_blocked_number(number, country)
+    except BlockedNumberError as error:
+        raise click.ClickException(f"{number!r}: {error}") from None
+
+
+COUNTRY_HELP = "Where a number written without +country is read, e.g. US."
+
+
+@block_group.command("add")
+@click.option("--account", "account_name", required=True)
+@click.option("--country", default=None, help=COUNTRY_HELP)
+@click.argument("number")
+@with_appcontext
+def block_add(account_name: str, country: str | None, number: str) -> None:
+    """Block NUMBER (any country's; stored as E.164) for ACCOUNT's widgets."""
+    from widget_server.abuse.blocklist import block
+
+    prepare_database()
+    account_row = _account_named(account_name)
+    e164 = _blocked_number(number, country)
+    _entry, added = block(account_row.id, e164)
+    db.session.commit()
+    click.echo(f"{e164} blocked for {account_name}." if added
+               else f"{e164} is blocked for {account_name} already; nothing changed.")
+
+
+@block_group.command("remove")
+@click.option("--account", "account_name", required=True)
+@click.option("--country", default=None, help=COUNTRY_HELP)
+@click.argument("number")
+@with_appcontext
+def block_remove(account_name: str, country: str | None, number: str) -> None:
+    """Take NUMBER off ACCOUNT's block list."""
+    from widget_server.abuse.blocklist import find_blocked
+
+    account_row = _account_named(account_name)
+    e164 = _blocked_number(number, country)
+    entry = find_blocked(account_row.id, e164)
+    if entry is None:
+        raise click.ClickException(f"{e164} is not blocked for {account_name}.")
+    db.session.delete(entry)
+    db.session.commit()
+    click.echo(f"{e164} unblocked for {account_name}.")
+
+
+@block_group.command("list")
+@click.option("--account", "account_name", required=True)
+@with_appcontext
+def block_list(account_name: str) -> None:
+    """Print ACCOUNT's blocked numbers, newest first: E.164 and when added (UTC)."""
+    from widget_server.abuse.blocklist import blocked_select
+
+    account_row = _account_named(account_name)
+    entries = db.session.scalars(blocked_select(account_row.id)).all()
+    for entry in entries:
+        click.echo(f"{entry.e164}\t{entry.created_at.isoformat(timespec='seconds')}Z")
+    if not entries:
+        click.echo(f"No numbers are blocked for {account_name}.", err=True)
