@@ -28,8 +28,12 @@ from widget_server.embed.snippet import snippet
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, ApiKey, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
-from widget_server.providers.accounts import (CredentialsError, adapter_for,
-                                              encrypt_credentials, validate)
+from widget_server.providers.accounts import (
+    CredentialsError,
+    adapter_for,
+    encrypt_credentials,
+    validate,
+)
 from widget_server.providers.base import ProviderError
 from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
 from widget_server.security.origins import DomainError, normalise_domain
