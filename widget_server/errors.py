@@ -2,7 +2,9 @@
 
 Every refusal is a ``Refusal`` raised anywhere on the request path; one
 handler turns it into ``{"error": code, "message": sentence}`` so no bad input
-reaches a 500.
+reaches a 500. Sentences are written in English and translated into the
+visitor's language as they are sent (``widget_server.i18n``): a sentence with
+variable parts is a ``%(name)s`` template and its ``params``.
 """
 
 from __future__ import annotations
@@ -13,27 +15,32 @@ from werkzeug.exceptions import HTTPException
 
 from widget_server import metrics
 from widget_server.extensions import db
+from widget_server.i18n import N_, translate
 
 # What a visitor is told when a part we depend on (database, limiter, queue) is down.
-UNAVAILABLE = "We cannot take requests just now; please try again in a few minutes."
+UNAVAILABLE = N_("We cannot take requests just now; please try again in a few minutes.")
 
 
 class Refusal(Exception):
     status = 400
 
     def __init__(self, code: str, message: str, *, status: int | None = None,
-                 retry_after: int | None = None):
-        super().__init__(f"{code}: {message}")
+                 retry_after: int | None = None, params: dict | None = None):
         self.code = code
-        self.message = message
+        self.template, self.params = message, params or {}
+        # In English, for logs and tests; the visitor reads it translated.
+        self.message = message % self.params if params else message
+        super().__init__(f"{code}: {self.message}")
         if status is not None:
             self.status = status
         self.retry_after = retry_after
 
 
-def error_response(code: str, message: str, status: int, retry_after: int | None = None):
+def error_response(code: str, message: str, status: int, retry_after: int | None = None,
+                   params: dict | None = None):
+    """The JSON refusal, its sentence (an English template) in the visitor's language."""
     metrics.REFUSALS.labels(code).inc()
-    response = jsonify(error=code, message=message)
+    response = jsonify(error=code, message=translate(message, **(params or {})))
     response.status_code = status
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
@@ -41,11 +48,11 @@ def error_response(code: str, message: str, status: int, retry_after: int | None
 
 
 _HTTP_CODES = {
-    404: ("not_found", "There is nothing at this address."),
-    405: ("method_not_allowed", "This address does not accept that method."),
-    413: ("body_too_large", "The request body is too large."),
-    415: ("unsupported_media_type", "Send the request as application/json."),
-    500: ("internal_error", "Something went wrong on our side; please try again later."),
+    404: ("not_found", N_("There is nothing at this address.")),
+    405: ("method_not_allowed", N_("This address does not accept that method.")),
+    413: ("body_too_large", N_("The request body is too large.")),
+    415: ("unsupported_media_type", N_("Send the request as application/json.")),
+    500: ("internal_error", N_("Something went wrong on our side; please try again later.")),
 }
 
 
@@ -62,7 +69,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Refusal)
     def refusal(error: Refusal):
         g.refusal_retry_after = error.retry_after
-        return error_response(error.code, error.message, error.status, error.retry_after)
+        return error_response(error.code, error.template, error.status, error.retry_after,
+                              params=error.params)
 
     def keep_refusal_retry_after(response):
         """Restore a cap's Retry-After (seconds to midnight) over Flask-Limiter's rewrite.
@@ -87,7 +95,7 @@ def init_app(app: Flask) -> None:
         if _in_admin():
             return _admin_page(error)
         response = error_response(
-            "rate_limited", "Too many requests from your address; please wait a moment.", 429
+            "rate_limited", N_("Too many requests from your address; please wait a moment."), 429
         )
         # Flask-Limiter adds Retry-After and the RateLimit headers afterwards.
         return response

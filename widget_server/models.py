@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from widget_server.extensions import db
+from widget_server.i18n import N_
 
 
 def utcnow() -> datetime:
@@ -116,12 +117,14 @@ class Widget(db.Model):
     # Empty: the home country only.
     allowed_countries: Mapped[list] = mapped_column(JSON, default=list)
     language: Mapped[str] = mapped_column(String(8), default="en")
-    button_label: Mapped[str] = mapped_column(String(60), default="Call me back")
+    # The default texts are shown translated into the widget's language; an
+    # owner's own text is shown as written.
+    button_label: Mapped[str] = mapped_column(String(60), default=N_("Call me back"))
     button_colour: Mapped[str] = mapped_column(String(7), default="#0b6e4f")
     button_position: Mapped[str] = mapped_column(String(16), default="bottom-right")
     consent_text: Mapped[str] = mapped_column(
         String(500),
-        default="I agree to be called back once at this number about my enquiry.",
+        default=N_("I agree to be called back once at this number about my enquiry."),
     )
     # None: the installation default.
     cap_per_ip: Mapped[int | None]

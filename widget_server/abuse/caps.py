@@ -16,6 +16,7 @@ from flask import current_app
 
 from widget_server.db_ops import increment_below
 from widget_server.errors import Refusal
+from widget_server.i18n import N_
 from widget_server.models import UsageCounter
 
 
@@ -55,21 +56,21 @@ def caps_for_call(widget, *, visitor_number: str, client_ip: str, now: datetime)
     caps = [
         Cap("number-min", visitor_number, now.strftime("%Y-%m-%dT%H:%M"),
             config["CAP_PER_NUMBER_PER_MINUTE"], until_next_minute,
-            "A call to this number was just requested; please wait a minute."),
+            N_("A call to this number was just requested; please wait a minute.")),
         Cap("number", visitor_number, day, limit(widget.cap_per_number, "CAP_PER_NUMBER"),
-            until_tomorrow, "This number has had as many call-backs as we allow today."),
+            until_tomorrow, N_("This number has had as many call-backs as we allow today.")),
         Cap("ip", client_ip, day, limit(widget.cap_per_ip, "CAP_PER_IP"),
-            until_tomorrow, "You have requested as many calls as we allow in a day."),
+            until_tomorrow, N_("You have requested as many calls as we allow in a day.")),
         Cap("widget", widget.public_id, day, limit(widget.cap_per_widget, "CAP_PER_WIDGET"),
-            until_tomorrow, "This site has taken all the call requests it can today."),
+            until_tomorrow, N_("This site has taken all the call requests it can today.")),
         Cap("account", str(widget.account_id), day,
             limit(widget.account.daily_call_cap, "CAP_PER_ACCOUNT"),
-            until_tomorrow, "This site has taken all the call requests it can today."),
+            until_tomorrow, N_("This site has taken all the call requests it can today.")),
     ]
     if widget.account.monthly_call_cap is not None:
         caps.append(Cap("account-month", str(widget.account_id), now.strftime("%Y-%m"),
                         widget.account.monthly_call_cap, _seconds_to_next_month(now),
-                        "This site has taken all the call requests it can this month."))
+                        N_("This site has taken all the call requests it can this month.")))
     return caps
 
 

@@ -15,6 +15,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, shortnumberinfo
 
 from widget_server.errors import Refusal
+from widget_server.i18n import N_
 
 _ACCEPTED_TYPES = {
     PhoneNumberType.FIXED_LINE,
@@ -22,15 +23,18 @@ _ACCEPTED_TYPES = {
     PhoneNumberType.FIXED_LINE_OR_MOBILE,
 }
 _TYPE_SENTENCES = {
-    PhoneNumberType.PREMIUM_RATE: "Premium-rate numbers cannot be called back.",
-    PhoneNumberType.SHARED_COST: "Shared-cost numbers cannot be called back.",
-    PhoneNumberType.UAN: "Company switchboard (UAN) numbers cannot be called back.",
-    PhoneNumberType.PAGER: "Pager numbers cannot be called back.",
-    PhoneNumberType.PERSONAL_NUMBER: "Personal forwarding numbers cannot be called back.",
-    PhoneNumberType.TOLL_FREE: "Toll-free numbers cannot be called back.",
-    PhoneNumberType.VOIP: "Internet (VoIP) numbers cannot be called back.",
-    PhoneNumberType.VOICEMAIL: "Voicemail numbers cannot be called back.",
+    PhoneNumberType.PREMIUM_RATE: N_("Premium-rate numbers cannot be called back."),
+    PhoneNumberType.SHARED_COST: N_("Shared-cost numbers cannot be called back."),
+    PhoneNumberType.UAN: N_("Company switchboard (UAN) numbers cannot be called back."),
+    PhoneNumberType.PAGER: N_("Pager numbers cannot be called back."),
+    PhoneNumberType.PERSONAL_NUMBER: N_("Personal forwarding numbers cannot be called back."),
+    PhoneNumberType.TOLL_FREE: N_("Toll-free numbers cannot be called back."),
+    PhoneNumberType.VOIP: N_("Internet (VoIP) numbers cannot be called back."),
+    PhoneNumberType.VOICEMAIL: N_("Voicemail numbers cannot be called back."),
 }
+
+
+_OTHER_TYPES = N_("Only landline and mobile numbers can be called back.")
 
 
 @dataclass(frozen=True)
@@ -67,12 +71,12 @@ def check_visitor_number(raw: object, *, home_country: str, countries: list[str]
     # visitor should hear that toll-free numbers are refused, not that it is foreign.
     number_type = phonenumbers.number_type(number)
     if number_type not in _ACCEPTED_TYPES:
-        raise Refusal("phone_type", _TYPE_SENTENCES.get(
-            number_type, "Only landline and mobile numbers can be called back."))
+        sentence = _TYPE_SENTENCES.get(number_type, _OTHER_TYPES)
+        raise Refusal("phone_type", sentence)
     region = phonenumbers.region_code_for_number(number)
     if region not in countries:
-        raise Refusal("phone_country", "We can only call numbers in "
-                      + ", ".join(sorted(countries)) + ".")
+        raise Refusal("phone_country", "We can only call numbers in %(countries)s.",
+                      params={"countries": ", ".join(sorted(countries))})
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if is_blocked(e164):
         raise Refusal("phone_blocked", "This number cannot be called from this site.",

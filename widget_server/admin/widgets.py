@@ -32,6 +32,7 @@ from widget_server.admin.views import blueprint
 from widget_server.calls.hours import HoursError, validate_hours
 from widget_server.embed.snippet import public_base_url, snippet
 from widget_server.extensions import db
+from widget_server.i18n import LANGUAGES
 from widget_server.models import Account, ProviderAccount, Widget, utcnow
 from widget_server.tenancy import get_scoped, scoped_select
 
@@ -80,7 +81,8 @@ class WidgetForm(FlaskForm):
         ("bottom-right", "Bottom right"), ("bottom-left", "Bottom left")])
     language = StringField("Language", validators=[DataRequired(), Regexp(
         r"^[a-z]{2}(-[A-Z]{2})?$", message="Use a language code such as en or pt-BR.")],
-        description="The language of the form visitors see, such as en or de.")
+        description=f"The language of the form visitors see: {', '.join(LANGUAGES)} "
+                    "(other codes show English).")
     consent_text = TextAreaField("Consent text", validators=[DataRequired(), Length(max=500)],
                                  description="What visitors agree to before asking for a call.")
     business_numbers = TextAreaField(

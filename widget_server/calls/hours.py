@@ -17,6 +17,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_datetime
+from flask_babel import get_locale
+
 from widget_server.errors import Refusal
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -173,9 +176,11 @@ def callback_time_allowed(widget, when: datetime, now_utc: datetime) -> bool:
 
 
 def slot_label(widget, slot: datetime) -> str:
-    """A callback slot as the visitor reads it: on the widget's local clock, zone named."""
+    """A callback slot as the visitor reads it: on the widget's local clock, zone named,
+    day and month in the visitor's language."""
     local = _as_utc(slot).astimezone(zone_of(widget))
-    return f"{local:%a %d %b, %H:%M} ({local.tzname()})"
+    when = format_datetime(local, "EEE dd MMM, HH:mm", locale=get_locale() or "en")
+    return f"{when} ({local.tzname()})"
 
 
 def when_to_call(widget, callback_at: object, now_utc: datetime) -> datetime | None:
@@ -190,10 +195,11 @@ def when_to_call(widget, callback_at: object, now_utc: datetime) -> datetime | N
     if callback_at is None:
         if open_now:
             return None
-        raise Refusal("closed", "We are closed right now; please choose a time for us to "
-                      "call you back." if offers_callback else
-                      "Call-backs are not available at this time. Please come back during "
-                      "opening hours.", status=409)
+        if offers_callback:
+            raise Refusal("closed", "We are closed right now; please choose a time for us to "
+                          "call you back.", status=409)
+        raise Refusal("closed", "Call-backs are not available at this time. Please come back "
+                      "during opening hours.", status=409)
     if not offers_callback:
         if not open_now:
             raise Refusal("closed", "Call-backs are not available at this time. Please come "

@@ -25,6 +25,7 @@ from widget_server.calls.tasks import record
 from widget_server.db_ops import queued_writes
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db
+from widget_server.i18n import use_widget_language
 from widget_server.models import BlockedNumber, CallEvent, CallRequest, Widget, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import origin_allowed
@@ -72,6 +73,8 @@ def widget_for_token(token: object, *options) -> Widget:
     widget = db.session.scalars(
         select(Widget).where(Widget.public_id == public_id).options(*options)
     ).unique().first()
+    if widget is not None:
+        use_widget_language(widget.language)
     if widget is None or widget.token_version != version or widget.deleted_at is not None:
         raise Refusal("token_revoked",
                       "This widget's token is no longer valid; the site owner must update it.",

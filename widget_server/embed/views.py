@@ -8,6 +8,7 @@ from pathlib import Path
 import phonenumbers
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from widget_server.abuse.captcha import AltchaVerifier, captcha_verifier
 from widget_server.abuse.client_ip import client_ip_key
@@ -21,6 +22,7 @@ from widget_server.calls.service import (
 from widget_server.calls.status import public_status
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter
+from widget_server.i18n import translate, use_widget_language
 from widget_server.models import CallRequest, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import frame_ancestors, origin_allowed, origin_of
@@ -86,7 +88,7 @@ def widget_config(token: str):
         raise Refusal("origin_not_allowed", "This widget is not allowed on this site.",
                       status=403)
     response = jsonify(
-        label=widget.button_label,
+        label=translate(widget.button_label),
         colour=widget.button_colour,
         position=widget.button_position,
         language=widget.language,
@@ -190,9 +192,11 @@ def call_status(public_id: str):
     """Status for the frame that placed the call: it alone holds the call token."""
     call = None
     if tokens.call_token_matches(request.headers.get("X-Call-Token"), public_id):
-        call = db.session.scalar(select(CallRequest).where(CallRequest.public_id == public_id))
+        call = db.session.scalar(select(CallRequest).where(CallRequest.public_id == public_id)
+                                 .options(joinedload(CallRequest.widget)))
     if call is None:
         raise Refusal("call_not_found", "There is no such call.", status=404)
+    use_widget_language(call.widget.language)
     response = jsonify(public_status(call))
     response.headers["Cache-Control"] = "no-store"
     return response

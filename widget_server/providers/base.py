@@ -21,6 +21,8 @@ from urllib.parse import quote, quote_plus
 import requests
 from urllib3.exceptions import NewConnectionError
 
+from widget_server.i18n import N_
+
 # The states a call request moves through; completed, failed and rejected end it.
 STATES = ("queued", "dialing", "ringing", "connected", "completed", "failed", "rejected")
 FINAL_STATES = frozenset({"completed", "failed", "rejected"})
@@ -120,7 +122,7 @@ class Field:
     max_length: int | None = None
 
 
-SORRY = "We could not place the call just now. Please try again in a few minutes."
+SORRY = N_("We could not place the call just now. Please try again in a few minutes.")
 
 
 @dataclass(frozen=True)

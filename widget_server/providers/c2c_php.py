@@ -43,6 +43,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from widget_server.i18n import N_
 from widget_server.providers.base import (
     SORRY,
     Answer,
@@ -57,7 +58,7 @@ from widget_server.providers.base import (
 
 PLACE_PATH = "/api/voice/click2call.php"
 REPORT_PATH = "/api/voice/report-click2call.php"
-CANNOT_CALL = "This site cannot place calls right now."
+CANNOT_CALL = N_("This site cannot place calls right now.")
 
 # What a failed answer to click2call.php becomes: the document lists no error
 # codes, so failures are told apart by shape only.

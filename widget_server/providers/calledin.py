@@ -32,6 +32,7 @@ import re
 
 import phonenumbers
 
+from widget_server.i18n import N_
 from widget_server.providers.base import (
     REDACTED,
     CallOrder,
@@ -42,7 +43,7 @@ from widget_server.providers.base import (
     ProviderError,
 )
 
-CANNOT = "This site cannot place calls right now."
+CANNOT = N_("This site cannot place calls right now.")
 
 # Answer code -> (our reason, error class, the visitor's sentence, retry-safe).
 # A refusal means called.in dialled nobody; "retry-safe" says whether the
@@ -51,29 +52,29 @@ ERRORS: dict[int, tuple[str, type[ProviderError], str, bool]] = {
     1: ("provider_credentials", CallRejected, CANNOT, False),
     2: ("no_credit", CallRejected, CANNOT, False),
     3: ("do_not_call", CallRejected,
-        "This number is on a do-not-call list, so we cannot call it.", False),
+        N_("This number is on a do-not-call list, so we cannot call it."), False),
     4: ("provider_invalid_request", CallRejected, CANNOT, False),
     5: ("provider_account_disabled", CallRejected, CANNOT, False),
     # Safe in principle, but called.in asks for a minute: the visitor retries.
     6: ("provider_flood", CallRejected,
-        "This number was called a moment ago. Please wait a minute and try again.", False),
+        N_("This number was called a moment ago. Please wait a minute and try again."), False),
     7: ("business_number_unsupported", CallRejected, CANNOT, False),
     8: ("business_number_unsupported", CallRejected, CANNOT, False),
     9: ("number_area_unsupported", CallRejected,
-        "Calls to your area code are not possible yet. Please try another number.", False),
+        N_("Calls to your area code are not possible yet. Please try another number."), False),
     10: ("number_country_unsupported", CallRejected,
-         "Calls to your country are not possible yet. Please try another number.", False),
+         N_("Calls to your country are not possible yet. Please try another number."), False),
 }
 
 # Callback ``reason`` (with answered=0) -> (our reason, the visitor's sentence); the call
 # ends failed. The callback does not say which leg it was, so no sentence blames one.
 CALLBACK_REASONS = {
-    "0": ("call_failed", "The call could not be connected. Please try again later."),
-    "1": ("hung_up", "The call was hung up before it was connected."),
-    "3": ("ring_timeout", "Nobody answered in time. Please try again later."),
-    "5": ("line_busy", "A line was busy. Please try again in a few minutes."),
+    "0": ("call_failed", N_("The call could not be connected. Please try again later.")),
+    "1": ("hung_up", N_("The call was hung up before it was connected.")),
+    "3": ("ring_timeout", N_("Nobody answered in time. Please try again later.")),
+    "5": ("line_busy", N_("A line was busy. Please try again in a few minutes.")),
     "8": ("congestion",
-          "The phone network was too busy to connect the call. Please try again later."),
+          N_("The phone network was too busy to connect the call. Please try again later.")),
 }
 
 SECRET_MAX = 30

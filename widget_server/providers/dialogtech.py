@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import phonenumbers
 
+from widget_server.i18n import N_
 from widget_server.providers.base import CallOrder, CallReport, Field, HttpProvider
 
 # The plain-text answers the document lists: (state, our reason, the visitor's sentence).
 ANSWERS = {
     "Call Connected": ("completed", "business_answered",
-                       "The business answered and is calling you now."),
+                       N_("The business answered and is calling you now.")),
     "No Answer": ("failed", "business_no_answer",
-                  "The business could not take your call just now. Please try again later."),
+                  N_("The business could not take your call just now. Please try again later.")),
 }
 # Seconds the read timeout adds to the first leg's dial time.
 ANSWER_MARGIN = 15

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 
+from widget_server.i18n import N_
 from widget_server.providers.base import CallOrder, CallRejected, CallReport, Provider
 
 # (seconds before the step at speed 1.0, status, reason)
@@ -37,7 +38,7 @@ class SimulatorProvider(Provider):
     def place_call(self, order: CallOrder, report: CallReport) -> None:
         speed = float(self.settings.get("SIMULATOR_SPEED", 1.0))
         if order.visitor_number.endswith("0005"):
-            raise CallRejected("no_credit", "This site cannot place calls right now.",
+            raise CallRejected("no_credit", N_("This site cannot place calls right now."),
                                provider=self.kind, excerpt="simulated: no credit")
         report.progress("dialing", leg="business")
         for delay, status, reason in _OUTCOMES.get(order.visitor_number[-4:], _ANSWERED):

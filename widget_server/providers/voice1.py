@@ -47,6 +47,7 @@ import re
 from json.decoder import scanstring
 from urllib.parse import quote
 
+from widget_server.i18n import N_
 from widget_server.providers.base import (
     Answer,
     CallOrder,
@@ -70,13 +71,13 @@ DEFAULT_READ_TIMEOUT = 40.0
 # The read timeout when a leg timeout is set: that many seconds more.
 READ_MARGIN = 10.0
 
-PBX_ACCEPTED = ("The business's phone system is calling: it rings the business first, then "
-                "your phone. We cannot see whether the call is answered.")
-PBX_ERROR = ("The business's phone system could not place the call. "
-             "Please try again later or contact the business another way.")
-OUTCOME_UNKNOWN = ("Your call was handed to the business's phone system. We cannot see how it "
-                   "went; if your phone did not ring, please try again later.")
-MISCONFIGURED = "This site cannot place calls right now."
+PBX_ACCEPTED = (N_("The business's phone system is calling: it rings the business first, then "
+                "your phone. We cannot see whether the call is answered."))
+PBX_ERROR = (N_("The business's phone system could not place the call. "
+             "Please try again later or contact the business another way."))
+OUTCOME_UNKNOWN = (N_("Your call was handed to the business's phone system. We cannot see how it "
+                   "went; if your phone did not ring, please try again later."))
+MISCONFIGURED = N_("This site cannot place calls right now.")
 
 # response.status -> (our reason, error class or None when the call goes on,
 #                     the visitor's sentence, whether placing it again is safe).

@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
+from widget_server.i18n import N_
 from widget_server.providers.base import (
     Answer,
     CallOrder,
@@ -58,20 +59,20 @@ class ApplicationError(ProviderError):
 # retried: Voicenter does not de-duplicate, and an error may come after dialling began.
 ERRORS: dict[int, tuple[str, type[ProviderError], str]] = {
     1: ("provider_invalid_request", CallRejected,
-        ("The call could not be placed with these details. Please check your number, "
-         "or try again later.")),
+        (N_("The call could not be placed with these details. Please check your number, "
+         "or try again later."))),
     2: ("provider_application_error", ApplicationError,
-        "The calling service had a problem. Please try again in a few minutes."),
+        N_("The calling service had a problem. Please try again in a few minutes.")),
     3: ("business_offline", CallRejected,
-        "Nobody is available to take your call right now. Please try again later."),
-    4: ("business_blocked", CallRejected, "This site cannot place calls right now."),
+        N_("Nobody is available to take your call right now. Please try again later.")),
+    4: ("business_blocked", CallRejected, N_("This site cannot place calls right now.")),
 }
 # After ERRORCODE 0: Voicenter tells nothing more, and the visitor is told so.
-ON_ITS_WAY = ("The call is on its way: the business is rung first, then your phone. "
+ON_ITS_WAY = (N_("The call is on its way: the business is rung first, then your phone. "
               "We cannot follow the call from here; if your phone does not ring within a "
-              "few minutes, please try again.")
-CANCELLED = "The call was cancelled."
-OPTIONS_INVALID = ("provider_options_invalid", "This site cannot place calls right now.")
+              "few minutes, please try again."))
+CANCELLED = N_("The call was cancelled.")
+OPTIONS_INVALID = ("provider_options_invalid", N_("This site cannot place calls right now."))
 
 _DIGITS = re.compile(r"\+?[0-9]{3,15}")
 _E164 = re.compile(r"\+?[1-9][0-9]{6,14}")

@@ -1,0 +1,77 @@
+"""The visitor's language: the frame, its refusals and the call's progress, via Flask-Babel.
+
+A widget names the language its visitors read (``Widget.language``); the
+embed endpoints record it with ``use_widget_language`` once they know the
+widget. Before that (a garbled token) the visitor's browser chooses among
+the languages we have. The admin, the management API and provider callbacks
+stay in English. A language without a catalogue falls back to English, and
+the frame says so in its ``lang`` attribute.
+
+Catalogues live in ``widget_server/translations`` (see docs/translating.md).
+Messages are English sentences marked where they are written: ``Refusal``'s
+second argument, ``N_("...")`` for sentences kept in tables, ``_("...")`` in
+the frame's template; they are translated when sent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel import Locale
+from flask import Flask, g, request
+from flask_babel import Babel, get_locale, gettext
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+DEFAULT_LANGUAGE = "en"
+# The languages the frame can be read in: English and every catalogue shipped.
+LANGUAGES = (DEFAULT_LANGUAGE, *sorted(
+    path.name.replace("_", "-") for path in TRANSLATIONS.iterdir()
+    if (path / "LC_MESSAGES" / "messages.mo").is_file()))
+
+babel = Babel()
+
+
+def N_(message: str) -> str:
+    """Mark a sentence kept in a table for translation; ``translate`` translates it."""
+    return message
+
+
+def supported(language: str | None) -> str | None:
+    """The catalogue for ``language`` ("pt-BR" falls back to "pt"), or None."""
+    if not language:
+        return None
+    if language in LANGUAGES:
+        return language
+    base = language.split("-")[0]
+    return base if base in LANGUAGES else None
+
+
+def use_widget_language(language: str | None) -> None:
+    """Speak the widget's language for the rest of this request."""
+    g.visitor_language = supported(language) or DEFAULT_LANGUAGE
+
+
+def _select_locale() -> str:
+    language = g.get("visitor_language")
+    if language is None and request and request.blueprint == "embed":
+        language = request.accept_languages.best_match(LANGUAGES)
+    return (language or DEFAULT_LANGUAGE).replace("-", "_")
+
+
+def translate(message: str, **params: object) -> str:
+    """``message`` in the request's language, with ``%(name)s`` placeholders filled."""
+    return gettext(message, **params)
+
+
+def language_tag() -> str:
+    """The language being spoken, as an HTML ``lang`` value."""
+    return str(get_locale() or Locale.parse(DEFAULT_LANGUAGE)).replace("_", "-")
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(TRANSLATIONS))
+    app.jinja_env.globals["language_tag"] = language_tag
+    # For texts that are not templates (a site owner's own): Jinja's ``_`` fills
+    # ``%`` placeholders, ``translate`` without parameters leaves the text as it is.
+    app.jinja_env.globals["translate"] = translate
