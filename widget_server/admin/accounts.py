@@ -17,7 +17,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
-from widget_server.admin.views import blueprint
+from widget_server.admin.views import blueprint, select_options
 from widget_server.extensions import db
 from widget_server.models import Account, CallRequest, utcnow
 from widget_server.tenancy import allowance_within_parent, get_scoped, scoped_select
@@ -48,7 +48,8 @@ class NewAccountForm(AllowanceForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     # Any id may be posted: one outside the caller's subtree is a 404, not a form error.
     parent_id = SelectField("Under", coerce=int, validate_choice=False)
-    kind = SelectField("Kind", choices=[("client", "Client"), ("reseller", "Reseller")])
+    kind = SelectField("Kind", choices=select_options([("client", "Client"),
+                                                       ("reseller", "Reseller")]))
 
 
 def _usage(account_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -119,9 +120,9 @@ def account_new():
     if not parents:
         abort(403)
     form = NewAccountForm()
-    form.parent_id.choices = [(p.id, f"{p.name} ({p.kind})") for p in parents]
+    form.parent_id.choices = select_options((p.id, f"{p.name} ({p.kind})") for p in parents)
     if caller.kind != "operator":
-        form.kind.choices = [("client", "Client")]
+        form.kind.choices = select_options([("client", "Client")])
     if form.validate_on_submit():
         parent = get_scoped(Account, form.parent_id.data, caller)
         name = form.name.data.strip()

@@ -14,7 +14,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length
 
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
-from widget_server.admin.views import blueprint
+from widget_server.admin.views import blueprint, select_options
 from widget_server.extensions import db
 from widget_server.models import Account, ApiKey
 from widget_server.security.api_keys import issue_key, revoke
@@ -31,9 +31,9 @@ class NewKeyForm(FlaskForm):
 
 def _form() -> NewKeyForm:
     form = NewKeyForm()
-    form.account_id.choices = [
+    form.account_id.choices = select_options(
         (a.id, a.name) for a in db.session.scalars(scoped_select(Account, current_account())
-                                                   .order_by(Account.name))]
+                                                   .order_by(Account.name)))
     return form
 
 

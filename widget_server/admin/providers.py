@@ -23,7 +23,7 @@ from wtforms.validators import URL, DataRequired, Length, Optional, ValidationEr
 
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.admin.auth import CAN_ADMINISTER, current_account, require_role
-from widget_server.admin.views import blueprint
+from widget_server.admin.views import blueprint, select_options
 from widget_server.admin.widgets import widgets_using
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount, Widget
@@ -190,8 +190,9 @@ def provider_new():
     cls = PROVIDERS[kind]
     caller = current_account()
     form = add_form(cls)
-    form.account_id.choices = [(a.id, f"{a.name} ({a.kind})") for a in db.session.scalars(
-        scoped_select(Account, caller).order_by(Account.name))]
+    form.account_id.choices = select_options(
+        (a.id, f"{a.name} ({a.kind})")
+        for a in db.session.scalars(scoped_select(Account, caller).order_by(Account.name)))
     if form.validate_on_submit():
         owner = get_scoped(Account, form.account_id.data, caller)
         credentials, options = form.values("credential_"), form.values("option_")

@@ -26,7 +26,7 @@ from wtforms.validators import Optional, Regexp
 from widget_server.abuse.blocklist import is_blocked
 from widget_server.admin.auth import CAN_MANAGE, current_account
 from widget_server.admin.charts import day_chart, fill_days
-from widget_server.admin.views import blueprint
+from widget_server.admin.views import blueprint, select_options
 from widget_server.extensions import db
 from widget_server.models import CallRequest, Widget
 from widget_server.providers.base import STATES
@@ -58,7 +58,8 @@ class CallFilterForm(Form):
     widget = SelectField("Widget", validators=[Optional()], validate_choice=True)
     date_from = DateField("From (UTC)", validators=[Optional()])
     date_to = DateField("To (UTC, inclusive)", validators=[Optional()])
-    status = SelectField("Status", choices=[("", "Any status"), *[(s, s) for s in STATES]],
+    status = SelectField("Status",
+                         choices=select_options([("", "Any status"), *[(s, s) for s in STATES]]),
                          validators=[Optional()])
     country = StringField("Visitor country", validators=[
         Optional(), Regexp(r"^[A-Za-z]{2}$", message="Use a two-letter country code, like US.")])
@@ -78,7 +79,8 @@ def _filters():
     form = CallFilterForm(request.args)
     widgets = db.session.scalars(scoped_select(Widget, account).order_by(Widget.name,
                                                                           Widget.id)).all()
-    form.widget.choices = [("", "Any widget"), *[(str(w.id), w.name) for w in widgets]]
+    form.widget.choices = select_options(
+        [("", "Any widget"), *[(str(w.id), w.name) for w in widgets]])
     form.validate()
     if form.date_from.data and form.date_to.data and form.date_to.data < form.date_from.data:
         form.date_to.errors = [*form.date_to.errors, "The end date is before the start date."]

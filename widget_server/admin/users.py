@@ -27,7 +27,7 @@ from widget_server.admin.auth import (
     hash_password,
     posted_account,
 )
-from widget_server.admin.views import blueprint
+from widget_server.admin.views import blueprint, select_options
 from widget_server.extensions import db
 from widget_server.models import Account, User
 from widget_server.tenancy import get_scoped, scoped_select
@@ -52,7 +52,7 @@ class NewUserForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(), Length(max=254), _valid_email])
     # Any id may be posted: one outside the caller's subtree is a 404, not a form error.
     account_id = SelectField("Account", coerce=int, validate_choice=False)
-    role = SelectField("Role", choices=[(r, r) for r in ROLES],
+    role = SelectField("Role", choices=select_options((r, r) for r in ROLES),
                        description="Owners manage everything, users and API keys included; "
                                    "members manage widgets, domains and reports; "
                                    "read-only users only read.")
@@ -112,9 +112,9 @@ def user_new():
     posted_account()
     check_role(CAN_ADMINISTER)
     form = NewUserForm()
-    form.account_id.choices = [
+    form.account_id.choices = select_options(
         (a.id, a.name) for a in db.session.scalars(scoped_select(Account, caller)
-                                                   .order_by(Account.name))]
+                                                   .order_by(Account.name)))
     if form.validate_on_submit():
         account = get_scoped(Account, form.account_id.data, caller)
         email = form.email.data.strip()

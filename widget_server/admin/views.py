@@ -5,12 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from widget_server.admin.auth import current_account, password_matches
 from widget_server.extensions import db, limiter
 from widget_server.models import User
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def select_options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as a select field's choices (WTForms 3.3 deprecates tuples)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 # Failed sign-ins allowed per submitted email, whatever the address they come from.
 SIGN_IN_FAILURES_PER_EMAIL = "5 per 15 minutes"

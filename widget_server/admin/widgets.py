@@ -28,7 +28,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
-from widget_server.admin.views import blueprint
+from widget_server.admin.views import blueprint, select_options
 from widget_server.calls.hours import HoursError, validate_hours
 from widget_server.embed.snippet import public_base_url, snippet
 from widget_server.extensions import db
@@ -77,8 +77,8 @@ class WidgetForm(FlaskForm):
     button_label = StringField("Button label", validators=[DataRequired(), Length(max=60)])
     button_colour = ColorField("Button colour", validators=[
         DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Use a colour such as #0b6e4f.")])
-    button_position = SelectField("Button position", choices=[
-        ("bottom-right", "Bottom right"), ("bottom-left", "Bottom left")])
+    button_position = SelectField("Button position", choices=select_options([
+        ("bottom-right", "Bottom right"), ("bottom-left", "Bottom left")]))
     language = StringField("Language", validators=[DataRequired(), Regexp(
         r"^[a-z]{2}(-[A-Z]{2})?$", message="Use a language code such as en or pt-BR.")],
         description=f"The language of the form visitors see: {', '.join(LANGUAGES)} "
@@ -105,9 +105,9 @@ class WidgetForm(FlaskForm):
     hours_limited = BooleanField("Take calls only during opening hours")
     time_zone = StringField("Time zone", validators=[DataRequired()],
                             description="The opening hours' zone, such as Europe/London.")
-    outside_hours = SelectField("Outside opening hours", choices=[
+    outside_hours = SelectField("Outside opening hours", choices=select_options([
         ("hidden", "Hide the button"),
-        ("callback", "Offer a call back at a time the visitor chooses")])
+        ("callback", "Offer a call back at a time the visitor chooses")]))
     provider_account_id = SelectField("Provider account", coerce=int)
 
     def __init__(self, *args, **kwargs):
@@ -253,8 +253,8 @@ def render_widget(widget: Widget, form: WidgetForm | None = None, domain_form=No
     if form is None:
         form = WidgetForm(obj=widget)
         form.load(widget)
-    form.provider_account_id.choices = provider_choices(widget.account,
-                                                        widget.provider_account)
+    form.provider_account_id.choices = select_options(
+        provider_choices(widget.account, widget.provider_account))
     return render_template(
         "admin/widgets/edit.html", widget=widget, form=form,
         domain_form=domain_form or DomainForm(), days=DAYS,
@@ -280,8 +280,8 @@ def widget_new():
                                     home_country="US",
                                     consent_text=Widget.__table__.c.consent_text.default.arg))
     accounts = list(db.session.scalars(scoped_select(Account, caller).order_by(Account.name)))
-    form.account_id.choices = [(a.id, f"{a.name} ({a.kind})") for a in accounts]
-    form.provider_account_id.choices = provider_choices(None)
+    form.account_id.choices = select_options((a.id, f"{a.name} ({a.kind})") for a in accounts)
+    form.provider_account_id.choices = select_options(provider_choices(None))
     if form.validate_on_submit():
         owner = get_scoped(Account, form.account_id.data, caller)
         provider = provider_allowed(form, owner)
@@ -304,8 +304,8 @@ def widget_edit(widget_id: int):
         return render_widget(widget)
     require_manager()
     form = WidgetForm()
-    form.provider_account_id.choices = provider_choices(widget.account,
-                                                        widget.provider_account)
+    form.provider_account_id.choices = select_options(
+        provider_choices(widget.account, widget.provider_account))
     if form.validate_on_submit() and form.fits_allowance(widget.account):
         provider = provider_allowed(form, widget.account, widget.provider_account)
         if provider is not False:
