@@ -20,10 +20,11 @@ from widget_server.calls.service import (
     widget_for_token,
 )
 from widget_server.calls.status import public_status
+from widget_server.embed.texts import frame_texts
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter
 from widget_server.i18n import translate, use_widget_language
-from widget_server.models import CallRequest, utcnow
+from widget_server.models import CallRequest, Widget, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import frame_ancestors, origin_allowed, origin_of
 
@@ -82,7 +83,7 @@ def _embedding_origin(widget) -> str | None:
 def widget_config(token: str):
     """What the loader draws: the button's text, colour and place, and the frame's URL;
     ``hidden`` outside opening hours when the widget then offers nothing."""
-    widget = widget_for_token(token)
+    widget = widget_for_token(token, joinedload(Widget.domains))
     origin = _embedding_origin(widget)
     if origin is None:
         raise Refusal("origin_not_allowed", "This widget is not allowed on this site.",
@@ -104,7 +105,7 @@ def widget_config(token: str):
 @blueprint.get("/frame/<token>")
 @_limit("LIMIT_FRAME")
 def frame(token: str):
-    widget = widget_for_token(token)
+    widget = widget_for_token(token, joinedload(Widget.domains))
     entries = allowed_domains(widget)
     page_origin = request.args.get("origin", "")
     if not origin_allowed(page_origin, entries, allow_http=current_app.config["DEVELOPMENT"]):
@@ -113,6 +114,7 @@ def frame(token: str):
     html = render_template(
         "embed/frame.html",
         widget=widget,
+        t=frame_texts(),
         token=token,
         nonce=tokens.form_nonce(widget),
         page_origin=page_origin,

@@ -1,0 +1,54 @@
+"""The frame's own texts, translated once per language rather than on every render.
+
+``frame_texts()`` gives them in the request's language; the frame renders
+them and hands them to frame.js (``data-t``) for the messages it shows.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from flask_babel import get_locale, get_translations
+
+from widget_server.i18n import N_
+
+FRAME_TEXTS = {
+    "intro": N_("Leave your number and we will call you right away."),
+    "closed_intro": N_("We are closed right now. Leave your number and choose when we "
+                       "should call you back."),
+    "slot": N_("When should we call you?"),
+    "country": N_("Country"),
+    "phone": N_("Your phone number"),
+    "phone_hint": N_("For example 202 555 0123, or with +country code."),
+    "robot": N_("I'm not a robot"),
+    "verifying": N_("Verifying…"),
+    "verified": N_("Verified"),
+    "captcha_error": N_("The check did not work; tick the box to try again."),
+    "captcha_missing": N_("Please complete the captcha."),
+    "phone_missing": N_("Please enter your phone number."),
+    "consent_missing": N_("Please agree to be called back."),
+    "sending": N_("Sending…"),
+    "network": N_("We could not reach the server; please check your connection and try "
+                  "again."),
+    "error": N_("Something went wrong; please try again."),
+    "again": N_("Try again"),
+    "progress": N_("Your call"),
+    "s_queued": N_("Request received"),
+    "s_dialing": N_("Calling the business"),
+    "s_ringing": N_("Ringing your phone"),
+    "s_connected": N_("Connected"),
+    "s_completed": N_("Completed"),
+    "s_failed": N_("Call failed"),
+    "s_rejected": N_("Call not placed"),
+}
+
+
+def frame_texts() -> dict[str, str]:
+    """The texts in the request's language."""
+    return _translated(str(get_locale()))
+
+
+@cache
+def _translated(locale: str) -> dict[str, str]:
+    translations = get_translations()
+    return {key: translations.gettext(text) for key, text in FRAME_TEXTS.items()}
