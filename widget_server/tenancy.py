@@ -8,7 +8,7 @@ their existence does not leak.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from werkzeug.exceptions import NotFound
 
 from widget_server.extensions import db
@@ -20,6 +20,18 @@ def subtree_ids(account: Account) -> list[int]:
     tree = select(Account.id).where(Account.id == account.id).cte("tree", recursive=True)
     tree = tree.union_all(select(Account.id).join(tree, Account.parent_id == tree.c.id))
     return list(db.session.scalars(select(tree.c.id)))
+
+
+def ancestors(account: Account) -> list[Account]:
+    """The accounts above ``account``, nearest first (a recursive CTE: one query)."""
+    if account.parent_id is None:
+        return []
+    up = (select(Account.id, Account.parent_id, literal(1).label("depth"))
+          .where(Account.id == account.parent_id).cte("up", recursive=True))
+    up = up.union_all(select(Account.id, Account.parent_id, up.c.depth + 1)
+                      .join(up, Account.id == up.c.parent_id))
+    return list(db.session.scalars(select(Account).join(up, Account.id == up.c.id)
+                                   .order_by(up.c.depth)))
 
 
 def in_subtree(account: Account, candidate_account_id: int | None) -> bool:

@@ -27,7 +27,7 @@ from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
 from tests.conftest import base_config
-from tests.factories import call_body, post_call
+from tests.factories import call_body, create_widget, post_call
 from widget_server import create_app
 from widget_server.extensions import db
 from widget_server.models import Account, CallRequest, UsageCounter, Widget
@@ -263,6 +263,70 @@ def test_a_call_refused_by_the_last_cap_spends_none_of_the_earlier_ones(
     assert refused.status_code == 429 and refused.get_json()["error"] == "cap_account"
     # The number, IP and widget caps checked before the account cap were not counted.
     assert counters(capped) == spent
+
+
+# -- allowances flow down the account tree -------------------------------------------
+
+def client_widget_under_reseller(app, *, reseller_daily=None, reseller_monthly=None):
+    """A widget of a client of a reseller; the reseller's allowance as given."""
+    with app.app_context():
+        reseller = Account(name="north-resale", kind="reseller", daily_call_cap=reseller_daily,
+                           monthly_call_cap=reseller_monthly)
+        db.session.add(reseller)
+        db.session.flush()
+        widgets = []
+        for name in ("client-one", "client-two"):
+            client_account = Account(name=name, kind="client", parent_id=reseller.id)
+            db.session.add(client_account)
+            db.session.flush()
+            widgets.append(create_widget(account=client_account,
+                                         domains=["shop.example", "localhost:5000"]))
+        for made in widgets:
+            db.session.refresh(made)
+            db.session.expunge(made)
+        return reseller.id, widgets
+
+
+def test_a_resellers_daily_allowance_counts_its_clients_calls_together(capped, client):
+    reseller_id, (first, second) = client_widget_under_reseller(capped, reseller_daily=2)
+    assert post_call(client, call_body(capped, client, first,
+                                       phone=visitor_number(1))).status_code == 202
+    assert post_call(client, call_body(capped, client, second,
+                                       phone=visitor_number(2))).status_code == 202
+    body = call_body(capped, client, first, phone=visitor_number(3))
+    latest = seconds_to_utc_midnight()
+    refused = post_call(client, body)
+    assert refused.status_code == 429 and refused.get_json()["error"] == "cap_account"
+    assert 1 <= int(refused.headers["Retry-After"]) <= math.ceil(latest)
+    assert call_rows(capped) == 2
+    reseller_days = [n for (scope, key, _), n in counters(capped).items()
+                     if (scope, key) == ("account", str(reseller_id))]
+    assert reseller_days == [2]
+
+
+def test_a_monthly_allowance_refuses_until_the_first_of_next_month(capped, client):
+    _, (first, second) = client_widget_under_reseller(capped, reseller_monthly=1)
+    assert post_call(client, call_body(capped, client, first,
+                                       phone=visitor_number(1))).status_code == 202
+    body = call_body(capped, client, second, phone=visitor_number(2))
+    now = datetime.now(UTC)
+    refused = post_call(client, body)
+    assert refused.status_code == 429 and refused.get_json()["error"] == "cap_account_month"
+    next_month = (now.replace(day=28) + timedelta(days=4)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0)
+    assert int(refused.headers["Retry-After"]) <= math.ceil((next_month - now).total_seconds())
+    assert int(refused.headers["Retry-After"]) > (next_month - now).total_seconds() - 60
+
+
+def test_a_reseller_without_an_allowance_leaves_its_clients_to_their_own(capped, client):
+    _, (first, second) = client_widget_under_reseller(capped)
+    edit(capped, Account, first.account_id, daily_call_cap=1)
+    assert post_call(client, call_body(capped, client, first,
+                                       phone=visitor_number(1))).status_code == 202
+    assert post_call(client, call_body(capped, client, first,
+                                       phone=visitor_number(2))).status_code == 429
+    assert post_call(client, call_body(capped, client, second,
+                                       phone=visitor_number(3))).status_code == 202
 
 
 # -- Retry-After -------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from widget_server.errors import Refusal
 from widget_server.i18n import N_
 from widget_server.models import UsageCounter
 
+_SITE_FULL_TODAY = N_("This site has taken all the call requests it can today.")
+
 
 @dataclass(frozen=True)
 class Cap:
@@ -41,8 +43,14 @@ def _seconds_to_next_month(now: datetime) -> int:
     return max(1, math.ceil((first - now).total_seconds()))
 
 
-def caps_for_call(widget, *, visitor_number: str, client_ip: str, now: datetime) -> list[Cap]:
-    """The caps a call must fit under, cheapest to exhaust (per number per minute) first."""
+def caps_for_call(widget, *, visitor_number: str, client_ip: str, now: datetime,
+                  ancestors=()) -> list[Cap]:
+    """The caps a call must fit under, cheapest to exhaust (per number per minute) first.
+
+    ``ancestors`` are the accounts above the widget's (a client's reseller, the
+    operator): an allowance one of them has counts every call in its subtree,
+    its own widgets' and its clients', on the same counters.
+    """
     config = current_app.config
     day = now.strftime("%Y-%m-%d")
     minute_start = now.replace(second=0, microsecond=0)
@@ -62,15 +70,18 @@ def caps_for_call(widget, *, visitor_number: str, client_ip: str, now: datetime)
         Cap("ip", client_ip, day, limit(widget.cap_per_ip, "CAP_PER_IP"),
             until_tomorrow, N_("You have requested as many calls as we allow in a day.")),
         Cap("widget", widget.public_id, day, limit(widget.cap_per_widget, "CAP_PER_WIDGET"),
-            until_tomorrow, N_("This site has taken all the call requests it can today.")),
+            until_tomorrow, _SITE_FULL_TODAY),
         Cap("account", str(widget.account_id), day,
-            limit(widget.account.daily_call_cap, "CAP_PER_ACCOUNT"),
-            until_tomorrow, N_("This site has taken all the call requests it can today.")),
+            limit(widget.account.daily_call_cap, "CAP_PER_ACCOUNT"), until_tomorrow, _SITE_FULL_TODAY),
     ]
-    if widget.account.monthly_call_cap is not None:
-        caps.append(Cap("account-month", str(widget.account_id), now.strftime("%Y-%m"),
-                        widget.account.monthly_call_cap, _seconds_to_next_month(now),
-                        N_("This site has taken all the call requests it can this month.")))
+    for account in (widget.account, *ancestors):
+        if account is not widget.account and account.daily_call_cap is not None:
+            caps.append(Cap("account", str(account.id), day, account.daily_call_cap,
+                            until_tomorrow, _SITE_FULL_TODAY))
+        if account.monthly_call_cap is not None:
+            caps.append(Cap("account-month", str(account.id), now.strftime("%Y-%m"),
+                            account.monthly_call_cap, _seconds_to_next_month(now),
+                            N_("This site has taken all the call requests it can this month.")))
     return caps
 
 

@@ -22,8 +22,9 @@ from widget_server.extensions import db
 from widget_server.models import Account, CallRequest, utcnow
 from widget_server.tenancy import allowance_within_parent, get_scoped, scoped_select
 
-ALLOWANCE_HINT = ("Calls. Empty means the installation's default, allowed only when the "
-                  "account above has no limit of its own.")
+ALLOWANCE_HINT = ("Calls, counting those of every account under this one. Empty means the "
+                  "installation's default, allowed only when the account above has no "
+                  "limit of its own.")
 
 
 class AllowanceForm(FlaskForm):

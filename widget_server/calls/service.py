@@ -30,6 +30,7 @@ from widget_server.models import BlockedNumber, CallEvent, CallRequest, Widget, 
 from widget_server.security import tokens
 from widget_server.security.origins import origin_allowed
 from widget_server.security.single_use import SingleUse, consume_all
+from widget_server.tenancy import ancestors
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,8 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
         raise Refusal("widget_unconfigured", "This site has no number to connect you to yet.",
                       status=409)
     scheduled_for = when_to_call(widget, form.callback_at, utcnow())
-    caps = caps_for_call(widget, visitor_number=number.e164, client_ip=client_ip, now=utcnow())
+    caps = caps_for_call(widget, visitor_number=number.e164, client_ip=client_ip, now=utcnow(),
+                         ancestors=ancestors(widget.account))
     widget_id, account_id = widget.id, widget.account_id
     provider_kind = widget.provider_account.kind if widget.provider_account else "simulator"
     # End the read transaction before the network call and the writes: SQLite
