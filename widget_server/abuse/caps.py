@@ -72,7 +72,8 @@ def caps_for_call(widget, *, visitor_number: str, client_ip: str, now: datetime,
         Cap("widget", widget.public_id, day, limit(widget.cap_per_widget, "CAP_PER_WIDGET"),
             until_tomorrow, _SITE_FULL_TODAY),
         Cap("account", str(widget.account_id), day,
-            limit(widget.account.daily_call_cap, "CAP_PER_ACCOUNT"), until_tomorrow, _SITE_FULL_TODAY),
+            limit(widget.account.daily_call_cap, "CAP_PER_ACCOUNT"), until_tomorrow,
+            _SITE_FULL_TODAY),
     ]
     for account in (widget.account, *ancestors):
         if account is not widget.account and account.daily_call_cap is not None:

@@ -11,9 +11,10 @@ back, so nothing that was refused spends a cap, a nonce or a solution.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import exists, insert, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.orm import joinedload
 
 from widget_server.abuse.caps import caps_for_call, count_within_caps
@@ -31,6 +32,13 @@ from widget_server.security import tokens
 from widget_server.security.origins import origin_allowed
 from widget_server.security.single_use import SingleUse, consume_all
 from widget_server.tenancy import ancestors
+
+# The request path's statements, built once (see _widget_by_public_id).
+_IS_BLOCKED = select(exists().where(BlockedNumber.account_id == bindparam("account_id"),
+                                    BlockedNumber.e164 == bindparam("e164")))
+_INSERT_CALL = insert(CallRequest.__table__).returning(CallRequest.__table__.c.id,
+                                                       CallRequest.__table__.c.public_id)
+_INSERT_EVENT = insert(CallEvent.__table__)
 
 
 @dataclass(frozen=True)
@@ -65,15 +73,22 @@ class AcceptedCall:
     status: str
 
 
-def widget_for_token(token: object, *options) -> Widget:
+@cache
+def _widget_by_public_id(relationships: tuple[str, ...]):
+    """The widget query, loading ``relationships`` with it, built once: building a
+    statement costs more than running it."""
+    return select(Widget).where(Widget.public_id == bindparam("public_id")).options(
+        *(joinedload(getattr(Widget, name)) for name in relationships))
+
+
+def widget_for_token(token: object, *relationships: str) -> Widget:
     """The live widget an embed token names, or a refusal (revoked, paused, unknown).
 
-    ``options`` are loader options, to load with the widget what the caller reads.
+    ``relationships`` are loaded with the widget in the same query: what the caller reads.
     """
     public_id, version = tokens.read_embed_token(token if isinstance(token, str) else None)
-    widget = db.session.scalars(
-        select(Widget).where(Widget.public_id == public_id).options(*options)
-    ).unique().first()
+    widget = db.session.scalars(_widget_by_public_id(relationships),
+                                {"public_id": public_id}).unique().first()
     if widget is not None:
         use_widget_language(widget.language)
     if widget is None or widget.token_version != version or widget.deleted_at is not None:
@@ -119,8 +134,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     the visitor's own address for the captcha vendor, ``request_id`` follows the call
     into the worker's logs."""
     # One query for the widget and all a call request reads of it (no lazy loads).
-    widget = widget_for_token(form.token, joinedload(Widget.domains),
-                              joinedload(Widget.account), joinedload(Widget.provider_account))
+    widget = widget_for_token(form.token, "domains", "account", "provider_account")
     page_origin = check_page_origin(widget, form.page_origin, request_origin, own_origin)
     nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
                                       widget)
@@ -128,8 +142,8 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
         raise Refusal("consent_missing", "Please agree to be called back.")
     number = check_visitor_number(
         form.phone, home_country=widget.home_country, countries=widget.countries,
-        is_blocked=lambda e164: db.session.scalar(select(exists().where(
-            BlockedNumber.account_id == widget.account_id, BlockedNumber.e164 == e164))))
+        is_blocked=lambda e164: db.session.scalar(
+            _IS_BLOCKED, {"account_id": widget.account_id, "e164": e164}))
     if not widget.business_numbers:
         raise Refusal("widget_unconfigured", "This site has no number to connect you to yet.",
                       status=409)
@@ -147,24 +161,24 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
                       Refusal("nonce_used", "This form was already sent; please reload it.",
                               status=403))
     reason = "scheduled" if scheduled_for else None
-    calls, events = CallRequest.__table__, CallEvent.__table__
     # Core inserts (the ORM's unit of work costs more than the rows), and the
     # caps last: on PostgreSQL their rows are the hot ones every request for
     # the widget and account updates, so they are held only until the commit.
     with queued_writes():
         try:
             consume_all([nonce, solution])
-            call_id, public_id = db.session.execute(insert(calls).values(
-                widget_id=widget_id, account_id=account_id,
-                visitor_number=number.e164, visitor_country=number.region,
-                client_ip=client_ip, page_origin=page_origin, provider_kind=provider_kind,
-                status="queued", reason=reason, request_id=request_id,
-                scheduled_for=scheduled_for,
-            ).returning(calls.c.id, calls.c.public_id)).one()
-            db.session.execute(insert(events).values(
-                call_id=call_id, status="queued", reason=reason,
-                detail={"scheduled_for": scheduled_for.isoformat() + "Z"} if scheduled_for else {},
-            ))
+            call_id, public_id = db.session.execute(_INSERT_CALL, {
+                "widget_id": widget_id, "account_id": account_id,
+                "visitor_number": number.e164, "visitor_country": number.region,
+                "client_ip": client_ip, "page_origin": page_origin,
+                "provider_kind": provider_kind, "status": "queued", "reason": reason,
+                "request_id": request_id, "scheduled_for": scheduled_for,
+            }).one()
+            db.session.execute(_INSERT_EVENT, {
+                "call_id": call_id, "status": "queued", "reason": reason,
+                "detail": {"scheduled_for": scheduled_for.isoformat() + "Z"}
+                if scheduled_for else {},
+            })
             count_within_caps(caps)
             db.session.commit()
         except BaseException:

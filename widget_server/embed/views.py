@@ -7,7 +7,7 @@ from pathlib import Path
 
 import phonenumbers
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from widget_server.abuse.captcha import AltchaVerifier, captcha_verifier
@@ -24,7 +24,7 @@ from widget_server.embed.texts import frame_texts
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter
 from widget_server.i18n import translate, use_widget_language
-from widget_server.models import CallRequest, Widget, utcnow
+from widget_server.models import CallRequest, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import frame_ancestors, origin_allowed, origin_of
 
@@ -83,7 +83,7 @@ def _embedding_origin(widget) -> str | None:
 def widget_config(token: str):
     """What the loader draws: the button's text, colour and place, and the frame's URL;
     ``hidden`` outside opening hours when the widget then offers nothing."""
-    widget = widget_for_token(token, joinedload(Widget.domains))
+    widget = widget_for_token(token, "domains")
     origin = _embedding_origin(widget)
     if origin is None:
         raise Refusal("origin_not_allowed", "This widget is not allowed on this site.",
@@ -105,7 +105,7 @@ def widget_config(token: str):
 @blueprint.get("/frame/<token>")
 @_limit("LIMIT_FRAME")
 def frame(token: str):
-    widget = widget_for_token(token, joinedload(Widget.domains))
+    widget = widget_for_token(token, "domains")
     entries = allowed_domains(widget)
     page_origin = request.args.get("origin", "")
     if not origin_allowed(page_origin, entries, allow_http=current_app.config["DEVELOPMENT"]):
@@ -188,14 +188,18 @@ def create_call():
     return response
 
 
+# Built once: the frame polls the status every second or two.
+_CALL_WITH_WIDGET = select(CallRequest).where(
+    CallRequest.public_id == bindparam("public_id")).options(joinedload(CallRequest.widget))
+
+
 @blueprint.get("/calls/<public_id>")
 @_limit("LIMIT_CALL_STATUS")
 def call_status(public_id: str):
     """Status for the frame that placed the call: it alone holds the call token."""
     call = None
     if tokens.call_token_matches(request.headers.get("X-Call-Token"), public_id):
-        call = db.session.scalar(select(CallRequest).where(CallRequest.public_id == public_id)
-                                 .options(joinedload(CallRequest.widget)))
+        call = db.session.scalar(_CALL_WITH_WIDGET, {"public_id": public_id})
     if call is None:
         raise Refusal("call_not_found", "There is no such call.", status=404)
     use_widget_language(call.widget.language)
