@@ -216,3 +216,70 @@ def test_a_number_blocked_on_the_command_line_is_refused_by_the_widget(cli_env, 
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def read_until(stream, pattern: str, timeout: float = 60) -> list[str]:
+    """Lines of ``stream`` up to the one matching ``pattern``."""
+    lines, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        if not line:
+            break
+        lines.append(line)
+        if re.search(pattern, line):
+            return lines
+    raise AssertionError(f"no line matching {pattern!r} in {lines}")
+
+
+def get_when_up(url: str, **kwargs) -> requests.Response:
+    """GET ``url`` once the server behind it listens (the demo starts it after printing)."""
+    for _ in range(50):
+        try:
+            return requests.get(url, timeout=10, **kwargs)
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing answers at {url}")
+
+
+def run_demo(env, port: int):
+    return subprocess.Popen([str(BIN), "demo", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def admin_signs_in(port: int, email: str, password: str) -> bool:
+    with requests.Session() as browser:
+        form = browser.get(f"http://127.0.0.1:{port}/admin/sign-in", timeout=10).text
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+        browser.post(f"http://127.0.0.1:{port}/admin/sign-in", timeout=10, data={
+            "csrf_token": token, "email": email, "password": password})
+        return browser.get(f"http://127.0.0.1:{port}/admin/", timeout=10,
+                           allow_redirects=False).status_code == 200
+
+
+def test_demo_serves_the_host_page_the_widget_and_the_admin(cli_env):
+    port = free_port()
+    demo = run_demo(cli_env, port)
+    try:
+        lines = "".join(read_until(demo.stdout, r"^embed snippet:"))
+        host = re.search(r"demo host page:\s+(\S+)", lines).group(1)
+        admin = re.search(r"admin:\s+(\S+)\s+sign in as (\S+) with (\S+) \(shown once\)", lines)
+        assert admin and admin.group(1) == f"http://127.0.0.1:{port}/admin/"
+        page = get_when_up(host).text
+        token = re.search(r'data-widget="([^"]+)"', page).group(1)
+        assert f'src="http://127.0.0.1:{port}/embed/v1/loader.js"' in page
+        frame = get_when_up(f"http://127.0.0.1:{port}/embed/v1/frame/{token}",
+                            params={"origin": host.rstrip("/")})
+        assert frame.status_code == 200 and 'id="phone"' in frame.text
+        assert admin_signs_in(port, admin.group(2), admin.group(3))
+    finally:
+        demo.terminate()
+        demo.wait(timeout=30)
+    # Started again, the password is not known any more: a link to set one is printed.
+    demo = run_demo(cli_env, port)
+    try:
+        lines = "".join(read_until(demo.stdout, r"^admin:"))
+        link = re.search(r"a new password: (\S+/admin/reset/\S+)", lines).group(1)
+        assert get_when_up(link).status_code == 200
+    finally:
+        demo.terminate()
+        demo.wait(timeout=30)

@@ -58,18 +58,29 @@ def prepare_database() -> Account:
     return operator
 
 
+def create_operator_user(email: str) -> str | None:
+    """Migrate, and create an operator owner ``email`` unless one exists: its new password."""
+    operator = prepare_database()
+    if db.session.scalar(select(User).where(User.email == email)) is not None:
+        return None
+    password = secrets.token_urlsafe(12)
+    db.session.add(User(account_id=operator.id, email=email, role="owner",
+                        password_hash=generate_password_hash(password)))
+    db.session.commit()
+    return password
+
+
+FIRST_OPERATOR = "admin@localhost"
+
+
 @main.command()
-@click.option("--email", default="admin@localhost", show_default=True,
+@click.option("--email", default=FIRST_OPERATOR, show_default=True,
               help="The first operator user's sign-in.")
 @with_appcontext
 def init(email: str) -> None:
     """Prepare the database (migrations) and the first operator user."""
-    operator = prepare_database()
-    if db.session.scalar(select(User).where(User.email == email)) is None:
-        password = secrets.token_urlsafe(12)
-        db.session.add(User(account_id=operator.id, email=email, role="owner",
-                            password_hash=generate_password_hash(password)))
-        db.session.commit()
+    password = create_operator_user(email)
+    if password is not None:
         click.echo(f"Operator user {email} created; its password (shown once): {password}")
     click.echo(f"Database ready at {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
 
@@ -184,6 +195,19 @@ def widget_create(account_name, domains, numbers, provider, country, base_url) -
 DEMO_ACCOUNT = "demo"
 
 
+def _demo_admin_sign_in(app_url: str) -> str:
+    """How to sign in to the demo's admin: the operator's password when this run created
+    it, else a one-hour link to set a new one (only a digest of a password is kept)."""
+    from widget_server.admin.users import reset_token
+
+    password = create_operator_user(FIRST_OPERATOR)
+    if password is not None:
+        return f"sign in as {FIRST_OPERATOR} with {password} (shown once)"
+    user = db.session.scalar(select(User).where(User.email == FIRST_OPERATOR))
+    return (f"sign in as {FIRST_OPERATOR}; a new password: "
+            f"{app_url}/admin/reset/{reset_token(user)}")
+
+
 @main.command()
 @click.option("--port", default=8000, show_default=True, type=int,
               help="The app's port; the demo host page takes the next one.")
@@ -204,8 +228,10 @@ def demo(port: int) -> None:
                                         domains=[f"localhost:{port + 1}"],
                                         numbers=["+12025550100"])
         embed = snippet(app_url, demo_widget)
+        admin_sign_in = _demo_admin_sign_in(app_url)
     click.echo(f"widget-server:   {app_url}/healthz")
     click.echo(f"demo host page:  {host_url}/  (open this one)")
+    click.echo(f"admin:           {app_url}/admin/  {admin_sign_in}")
     click.echo("simulator: any valid US number is answered; one ending in 0002 is busy,")
     click.echo("           0003 does not answer, 0004 fails, 0005 is refused.")
     click.echo(f"embed snippet:   {embed}")
