@@ -10,6 +10,13 @@ A widget may use a provider account of its own account or of an account
 above it (a reseller's provider serves its clients' widgets), but only one
 the caller can see: a client keeps the reseller's provider it was issued
 with, and cannot pick it anew.
+
+A widget's own provider options (``Widget.provider_options``) override the
+provider account's when a call is placed. Their form is generated from the
+``option_fields`` of the provider account's kind (as admin/providers.py
+does), every field optional: empty follows the provider account. They are
+checked by the API's own ``options_problem``, and a switch to a provider of
+another kind drops the options that kind does not take.
 """
 
 from __future__ import annotations
@@ -23,18 +30,28 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, ColorField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    ColorField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
 from widget_server.admin.views import blueprint, select_options
+from widget_server.api.providers import options_problem
 from widget_server.calls.hours import HoursError, validate_hours
 from widget_server.embed.snippet import public_base_url, snippet
 from widget_server.extensions import db
 from widget_server.i18n import LANGUAGES
 from widget_server.models import Account, ProviderAccount, Widget, utcnow
-from widget_server.tenancy import get_scoped, scoped_select
+from widget_server.providers import PROVIDERS
+from widget_server.tenancy import get_scoped, in_subtree, scoped_select
 
 DAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
         ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"))
@@ -245,9 +262,148 @@ def require_manager() -> None:
         abort(403)
 
 
+# --- the widget's own provider options ---------------------------------------------
+
+# The kinds that send ``var_*`` custom fields with each call (providers/voicenter.py).
+CUSTOM_FIELD_KINDS = frozenset({"voicenter"})
+CUSTOM_PREFIX = "var_"
+OPTION_PREFIX = "option_"
+
+
+def provider_kind(provider: ProviderAccount | None) -> str:
+    """The kind whose options a widget takes: its provider account's, else the simulator's."""
+    return provider.kind if provider is not None else "simulator"
+
+
+def takes_options(kind: str) -> bool:
+    return bool(PROVIDERS[kind].option_fields) or kind in CUSTOM_FIELD_KINDS
+
+
+def known_options(kind: str, options: dict) -> tuple[dict, list[str]]:
+    """``options`` split into those provider ``kind`` takes and the names of the others."""
+    names = {spec.name for spec in PROVIDERS[kind].option_fields}
+    custom = kind in CUSTOM_FIELD_KINDS
+    kept = {name: value for name, value in options.items()
+            if name in names or (custom and name.startswith(CUSTOM_PREFIX))}
+    return kept, sorted(set(options) - set(kept))
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ProviderOptionsForm(FlaskForm):
+    """Base of the generated forms: the widget's own options, per provider kind."""
+
+    provider_kind = HiddenField()
+
+    def option_fields(self) -> list:
+        return [field for field in self if field.name.startswith(OPTION_PREFIX)]
+
+    def validate_custom(self, field):
+        field.pairs = {}
+        for line in filter(None, (line.strip() for line in (field.data or "").splitlines())):
+            name, equals, value = (part.strip() for part in line.partition("="))
+            if not equals or not value:
+                raise ValidationError(f"Write each custom field as var_name=value: {line!r}.")
+            if not name.startswith(CUSTOM_PREFIX):
+                raise ValidationError(f"Custom field names start with var_: {name!r}.")
+            if name in field.pairs:
+                raise ValidationError(f"{name} is given twice.")
+            field.pairs[name] = value
+
+    def values(self) -> dict:
+        """The non-empty options, as the widget stores them."""
+        options = {field.name.removeprefix(OPTION_PREFIX): field.data
+                   for field in self.option_fields() if field.data}
+        if "custom" in self:
+            options.update(getattr(self.custom, "pairs", {}))
+        return options
+
+    def refuse(self, problem: str) -> None:
+        """The sentence next to the option it names, else above the fields."""
+        for field in self.option_fields():
+            if problem.startswith(field.name.removeprefix(OPTION_PREFIX) + " "):
+                field.errors = [*field.errors, problem]
+                return
+        if "custom" in self and CUSTOM_PREFIX in problem:
+            self.custom.errors = [*self.custom.errors, problem]
+            return
+        self.form_errors.append(problem)
+
+
+def _account_setting(provider: ProviderAccount | None, visible: bool, name: str) -> str:
+    if provider is None or not visible:
+        return "Empty: use the provider account's setting."
+    value = (provider.options or {}).get(name)
+    if value in (None, ""):
+        return "Empty: use the provider account's setting (it sets none)."
+    return f"Empty: use the provider account's setting, {value}."
+
+
+def options_form(widget: Widget, *, posted: bool = False) -> ProviderOptionsForm:
+    """The options form of the kind of ``widget``'s provider account.
+
+    Read from the request when ``posted``, else filled with the widget's
+    options (also while another form of the page is being posted).
+
+    The hints show the provider account's options (never its credentials), and
+    only to callers who may see that provider account.
+    """
+    provider = widget.provider_account
+    kind = provider_kind(provider)
+    visible = provider is not None and in_subtree(current_account(), provider.account_id)
+    fields = {}
+    for spec in PROVIDERS[kind].option_fields:
+        fields[f"{OPTION_PREFIX}{spec.name}"] = StringField(
+            spec.label, validators=[Optional(), Length(max=500)], filters=[_strip],
+            description=_account_setting(provider, visible, spec.name))
+    if kind in CUSTOM_FIELD_KINDS:
+        inherited = ", ".join(f"{name}={value}" for name, value in sorted(
+            (provider.options or {}).items()) if name.startswith(CUSTOM_PREFIX)
+        ) if visible else ""
+        fields["custom"] = TextAreaField(
+            "Custom fields (var_*)", description="One per line as var_name=value, sent with "
+            "each call beside the provider account's (a name given here replaces its value "
+            "there). Empty: the provider account's only" + (f", {inherited}." if inherited
+                                                            else "."))
+    form_class = type("WidgetProviderOptionsForm", (ProviderOptionsForm,), fields)
+    if posted:
+        return form_class()
+    current = widget.provider_options or {}
+    return form_class(formdata=None, data={
+        "provider_kind": kind,
+        "custom": "\n".join(f"{name}={value}" for name, value in current.items()
+                            if name.startswith(CUSTOM_PREFIX)),
+        **{f"{OPTION_PREFIX}{name}": value for name, value in current.items()
+           if not name.startswith(CUSTOM_PREFIX)}})
+
+
+def options_after_switch(form: WidgetForm, widget: Widget,
+                         provider: ProviderAccount | None) -> list[str] | bool:
+    """Drop the widget's options the new provider's kind does not take; their names.
+
+    False, with the reason next to the provider field, when the options it
+    keeps fail that kind's checks (the API's): nothing is changed then.
+    """
+    kind = provider_kind(provider)
+    if kind == provider_kind(widget.provider_account) or not widget.provider_options:
+        return []
+    kept, dropped = known_options(kind, widget.provider_options)
+    problem = options_problem(kind, kept) if kept else None
+    if problem:
+        form.provider_account_id.errors = [
+            *form.provider_account_id.errors,
+            f"This widget's own provider options do not suit {kind}: {problem} Change them "
+            "under Provider options for this widget first."]
+        return False
+    widget.provider_options = kept
+    return dropped
+
+
 def render_widget(widget: Widget, form: WidgetForm | None = None, domain_form=None,
-                  status: int = 200):
-    """The widget's page: settings, preview, snippet, domains and token."""
+                  status: int = 200, provider_options_form: ProviderOptionsForm | None = None):
+    """The widget's page: settings, provider options, preview, snippet, domains and token."""
     from widget_server.admin.domains import DomainForm
 
     if form is None:
@@ -255,9 +411,14 @@ def render_widget(widget: Widget, form: WidgetForm | None = None, domain_form=No
         form.load(widget)
     form.provider_account_id.choices = select_options(
         provider_choices(widget.account, widget.provider_account))
+    kind = provider_kind(widget.provider_account)
+    if provider_options_form is None and takes_options(kind):
+        provider_options_form = options_form(widget)
     return render_template(
         "admin/widgets/edit.html", widget=widget, form=form,
         domain_form=domain_form or DomainForm(), days=DAYS,
+        options_form=provider_options_form,
+        provider_label=PROVIDERS[kind].label or kind,
         snippet=snippet(public_base_url(), widget),
         can_manage=current_user.role in CAN_MANAGE), status
 
@@ -308,13 +469,50 @@ def widget_edit(widget_id: int):
         provider_choices(widget.account, widget.provider_account))
     if form.validate_on_submit() and form.fits_allowance(widget.account):
         provider = provider_allowed(form, widget.account, widget.provider_account)
-        if provider is not False:
+        dropped = (options_after_switch(form, widget, provider) if provider is not False
+                   else False)
+        if dropped is not False:
             form.store(widget)
             widget.provider_account = provider
             db.session.commit()
             flash(f"Widget {widget.name} saved.", "success")
+            if dropped:
+                flash(f"Provider options {', '.join(dropped)} dropped: "
+                      f"{provider_kind(provider)} does not take them.", "info")
             return redirect(url_for("admin.widget_edit", widget_id=widget.id))
     return render_widget(widget, form)
+
+
+@blueprint.post("/widgets/<int(max=2147483647):widget_id>/provider-options")
+@login_required
+def widget_provider_options(widget_id: int):
+    """Store the widget's own provider options: the non-empty fields, checked as the API does."""
+    widget = live_widget(widget_id)
+    require_manager()
+    kind = provider_kind(widget.provider_account)
+    form = options_form(widget, posted=True)
+    if form.validate_on_submit():
+        if form.provider_kind.data != kind:
+            fresh = options_form(widget)
+            fresh.refuse(f"This widget's provider changed to {kind} since the page was "
+                         "loaded: check the fields below and save again.")
+            return render_widget(widget, provider_options_form=fresh)
+        options = form.values()
+        problem = options_problem(kind, options) if options else None
+        if problem is None:
+            _, dropped = known_options(kind, widget.provider_options or {})
+            widget.provider_options = options
+            db.session.commit()
+            flash(f"Provider options of {widget.name} saved." if options else
+                  f"Provider options of {widget.name} cleared: the provider account's "
+                  "settings apply.", "success")
+            if dropped:
+                flash(f"Provider options {', '.join(dropped)} dropped: {kind} does not "
+                      "take them.", "info")
+            return redirect(url_for("admin.widget_edit", widget_id=widget.id,
+                                    _anchor="provider-options"))
+        form.refuse(problem)
+    return render_widget(widget, provider_options_form=form)
 
 
 def _set_paused(widget_id: int, paused: bool):
