@@ -147,6 +147,25 @@ def test_the_admin_refuses_what_the_api_refuses_with_the_same_sentence(app):
     assert BAD_LANGUAGE in answer.get_data(as_text=True)
 
 
+def test_a_widget_overrides_one_option_and_keeps_the_accounts_required_ones(app):
+    """The account's hold file stays in force: the widget sets only its call length."""
+    tenants = make_tenants(app)
+    add_provider(app, tenants, "c2c-php", options={"holdfile": "17"})
+    response = post(as_role(app, "member"), options_path(tenants.client_widget_id),
+                    provider_kind="c2c-php", option_max_duration="90")
+    assert response.status_code == 302
+    assert stored(app, tenants.client_widget_id).provider_options == {"max_duration": "90"}
+    with app.app_context():
+        key = issue_key(db.session.get(Account, tenants.reseller_id), "crm")[1]
+        db.session.commit()
+        public_id = db.session.get(Widget, tenants.client_widget_id).public_id
+    answer = app.test_client().patch(f"/api/v1/widgets/{public_id}",
+                                     json={"provider_options": {"max_duration": "120"}},
+                                     headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["provider_options"] == {"max_duration": "120"}
+
+
 @pytest.mark.parametrize("kind", sorted(set(PROVIDERS) - {"simulator"}))
 def test_the_fields_are_those_of_the_chosen_providers_kind(app, kind):
     tenants = make_tenants(app)

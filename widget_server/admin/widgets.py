@@ -44,7 +44,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
 from widget_server.admin.views import blueprint, select_options
-from widget_server.api.providers import options_problem
+from widget_server.api.providers import widget_options_problem
 from widget_server.calls.hours import HoursError, validate_hours
 from widget_server.embed.snippet import public_base_url, snippet
 from widget_server.extensions import db
@@ -390,7 +390,7 @@ def options_after_switch(form: WidgetForm, widget: Widget,
     if kind == provider_kind(widget.provider_account) or not widget.provider_options:
         return []
     kept, dropped = known_options(kind, widget.provider_options)
-    problem = options_problem(kind, kept) if kept else None
+    problem = widget_options_problem(provider, kept) if kept else None
     if problem:
         form.provider_account_id.errors = [
             *form.provider_account_id.errors,
@@ -498,7 +498,7 @@ def widget_provider_options(widget_id: int):
                          "loaded: check the fields below and save again.")
             return render_widget(widget, provider_options_form=fresh)
         options = form.values()
-        problem = options_problem(kind, options) if options else None
+        problem = widget_options_problem(widget.provider_account, options) if options else None
         if problem is None:
             _, dropped = known_options(kind, widget.provider_options or {})
             widget.provider_options = options

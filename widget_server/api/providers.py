@@ -44,6 +44,14 @@ def options_problem(kind: str, options: dict) -> str | None:
         return str(error)
 
 
+def widget_options_problem(account: ProviderAccount | None, options: dict) -> str | None:
+    """Why a widget's own ``options`` fail once laid over its provider ``account``'s, as
+    a call uses them: a widget may override one option and leave the required rest."""
+    if account is None:
+        return options_problem("simulator", options)
+    return options_problem(account.kind, {**(account.options or {}), **options})
+
+
 def _credentials(fields: Fields, required: bool):
     value = fields.mapping("credentials", required=required)
     if value is MISSING:

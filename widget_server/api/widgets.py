@@ -23,7 +23,7 @@ from widget_server.api.inputs import (
     timestamp,
 )
 from widget_server.api.problems import CONFLICT, Problem, invalid
-from widget_server.api.providers import options_problem
+from widget_server.api.providers import widget_options_problem
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, ProviderAccount, Widget, utcnow
 from widget_server.security.origins import normalise_domain
@@ -173,8 +173,7 @@ def read_settings(fields: Fields, owner: Account, *, creating: bool) -> dict:
 def _check_provider_options(fields: Fields, widget: Widget) -> None:
     """The widget's provider options must be ones its provider declares."""
     if widget.provider_options:
-        kind = widget.provider_account.kind if widget.provider_account else "simulator"
-        problem = options_problem(kind, widget.provider_options)
+        problem = widget_options_problem(widget.provider_account, widget.provider_options)
         if problem:
             fields.error("provider_options", problem)
 
