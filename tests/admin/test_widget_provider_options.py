@@ -56,6 +56,16 @@ def page_of(client, widget_id: int) -> str:
     return html.unescape(client.get(f"/admin/widgets/{widget_id}").get_data(as_text=True))
 
 
+def patch_through_api(app, tenants, changes: dict):
+    """PATCH the client's widget with the reseller's API key, as its CRM would."""
+    with app.app_context():
+        key = issue_key(db.session.get(Account, tenants.reseller_id), "crm")[1]
+        db.session.commit()
+        public_id = db.session.get(Widget, tenants.client_widget_id).public_id
+    return app.test_client().patch(f"/api/v1/widgets/{public_id}", json=changes,
+                                   headers={"Authorization": f"Bearer {key}"})
+
+
 def api_widget(app, tenants, widget_id: int) -> dict:
     with app.app_context():
         reseller = db.session.get(Account, tenants.reseller_id)
@@ -136,13 +146,7 @@ def test_the_admin_refuses_what_the_api_refuses_with_the_same_sentence(app):
     response = post(as_role(app, "member"), options_path(tenants.client_widget_id),
                     provider_kind="voicenter", option_language="english")
     assert BAD_LANGUAGE in html.unescape(response.get_data(as_text=True))
-    with app.app_context():
-        key = issue_key(db.session.get(Account, tenants.reseller_id), "crm")[1]
-        db.session.commit()
-        public_id = db.session.get(Widget, tenants.client_widget_id).public_id
-    answer = app.test_client().patch(f"/api/v1/widgets/{public_id}",
-                                     json={"provider_options": {"language": "english"}},
-                                     headers={"Authorization": f"Bearer {key}"})
+    answer = patch_through_api(app, tenants, {"provider_options": {"language": "english"}})
     assert answer.status_code == 422
     assert BAD_LANGUAGE in answer.get_data(as_text=True)
 
@@ -155,13 +159,7 @@ def test_a_widget_overrides_one_option_and_keeps_the_accounts_required_ones(app)
                     provider_kind="c2c-php", option_max_duration="90")
     assert response.status_code == 302
     assert stored(app, tenants.client_widget_id).provider_options == {"max_duration": "90"}
-    with app.app_context():
-        key = issue_key(db.session.get(Account, tenants.reseller_id), "crm")[1]
-        db.session.commit()
-        public_id = db.session.get(Widget, tenants.client_widget_id).public_id
-    answer = app.test_client().patch(f"/api/v1/widgets/{public_id}",
-                                     json={"provider_options": {"max_duration": "120"}},
-                                     headers={"Authorization": f"Bearer {key}"})
+    answer = patch_through_api(app, tenants, {"provider_options": {"max_duration": "120"}})
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["provider_options"] == {"max_duration": "120"}
 
