@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import joinedload
 
+from widget_server.abuse.blocklist import is_blocked
 from widget_server.abuse.caps import caps_for_call, count_within_caps
 from widget_server.abuse.captcha import captcha_verifier
 from widget_server.abuse.phone import check_visitor_number
@@ -27,15 +28,13 @@ from widget_server.db_ops import queued_writes
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db
 from widget_server.i18n import use_widget_language
-from widget_server.models import BlockedNumber, CallEvent, CallRequest, Widget, utcnow
+from widget_server.models import CallEvent, CallRequest, Widget, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import origin_allowed
 from widget_server.security.single_use import SingleUse, consume_all
 from widget_server.tenancy import ancestors
 
 # The request path's statements, built once (see _widget_by_public_id).
-_IS_BLOCKED = select(exists().where(BlockedNumber.account_id == bindparam("account_id"),
-                                    BlockedNumber.e164 == bindparam("e164")))
 _INSERT_CALL = insert(CallRequest.__table__).returning(CallRequest.__table__.c.id,
                                                        CallRequest.__table__.c.public_id)
 _INSERT_EVENT = insert(CallEvent.__table__)
@@ -142,8 +141,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
         raise Refusal("consent_missing", "Please agree to be called back.")
     number = check_visitor_number(
         form.phone, home_country=widget.home_country, countries=widget.countries,
-        is_blocked=lambda e164: db.session.scalar(
-            _IS_BLOCKED, {"account_id": widget.account_id, "e164": e164}))
+        is_blocked=lambda e164: is_blocked(widget.account_id, e164))
     if not widget.business_numbers:
         raise Refusal("widget_unconfigured", "This site has no number to connect you to yet.",
                       status=409)
