@@ -18,7 +18,15 @@ def utcnow() -> datetime:
 
 
 def new_public_id() -> str:
-    return secrets.token_urlsafe(16)
+    """A random id that starts with a letter or digit.
+
+    An id starting with "-" reads as an option to the command line and as a formula to a
+    spreadsheet (the CSV export would have to quote it, changing the id).
+    """
+    while True:
+        public_id = secrets.token_urlsafe(16)
+        if public_id[0].isalnum():
+            return public_id
 
 
 class Account(db.Model):
