@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -96,17 +97,25 @@ def _handler(fake: SiteverifyServer):
     return Handler
 
 
-@pytest.fixture
-def siteverify():
-    """A running fake siteverify on 127.0.0.1 with secret ``fake-secret-…``."""
+@contextmanager
+def running_siteverify():
+    """A fake siteverify on 127.0.0.1 with secret ``fake-secret-…``, stopped on exit."""
     fake = SiteverifyServer(secret="fake-secret-" + secrets.token_hex(16))
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     server.daemon_threads = True
     fake.url = f"http://127.0.0.1:{server.server_address[1]}/siteverify"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield fake
-    fake._stopping.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    try:
+        yield fake
+    finally:
+        fake._stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def siteverify():
+    with running_siteverify() as fake:
+        yield fake
