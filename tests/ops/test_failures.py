@@ -2,8 +2,8 @@
 
 Limiter storage down: reads (frame, config, loader) still render, a call
 request is refused with 503. Queue down: the stored call is failed so no
-worker ever places it later, and the visitor gets 503. Database down: 503
-with a sentence, never a 500.
+worker ever places it later, its caps are given back, and the visitor gets
+503. Database down: 503 with a sentence, never a 500.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def test_limiter_storage_down_refuses_the_call_but_the_frame_and_loader_still_re
     assert loader.status_code == 200
 
 
-def test_queue_down_answers_503_and_the_stored_call_is_failed_never_to_be_placed(
+def test_queue_down_answers_503_the_call_is_failed_never_to_be_placed_and_caps_are_given_back(
         make_app, widget):
     app = make_app(QUEUE_URL=f"redis://127.0.0.1:{closed_port()}/0", QUEUE_IMMEDIATE=False)
     client = app.test_client()
@@ -60,6 +60,11 @@ def test_queue_down_answers_503_and_the_stored_call_is_failed_never_to_be_placed
 
     assert refused.status_code == 503 and refused.get_json() == UNAVAILABLE
     assert stored_calls(app) == [("failed", "queue_unavailable")]
+    # Told to try again, the visitor can at once: the per-minute guard on the
+    # number (one call) was not spent on the call that never rang.
+    working = make_app()
+    retried = post_call(working.test_client(), call_body(working, working.test_client(), widget))
+    assert retried.status_code == 202, retried.get_json()
 
 
 def test_database_down_answers_503_with_a_sentence_on_reads_and_on_call_requests(

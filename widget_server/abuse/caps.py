@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import tuple_, update
 
 from widget_server.db_ops import increment_below
 from widget_server.errors import Refusal
+from widget_server.extensions import db
 from widget_server.i18n import N_
 from widget_server.models import UsageCounter
 
@@ -104,3 +106,16 @@ def count_within_caps(caps: list[Cap]) -> None:
         if (cap.scope, cap.key, cap.period) not in counted:
             raise Refusal(f"cap_{cap.scope.replace('-', '_')}", cap.message,
                           status=429, retry_after=cap.retry_after)
+
+
+def give_back(caps: list[Cap]) -> None:
+    """Uncount a call that was counted but will never be placed (the queue refused it).
+
+    Otherwise a visitor who was told to try again later would find the per-minute
+    guard, or a day's cap, spent on a call that never rang.
+    """
+    db.session.execute(
+        update(UsageCounter)
+        .where(tuple_(UsageCounter.scope, UsageCounter.key, UsageCounter.period).in_(
+            [(cap.scope, cap.key, cap.period) for cap in caps]), UsageCounter.count > 0)
+        .values(count=UsageCounter.count - 1))

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import joinedload
 
 from widget_server.abuse.blocklist import is_blocked
-from widget_server.abuse.caps import caps_for_call, count_within_caps
+from widget_server.abuse.caps import caps_for_call, count_within_caps, give_back
 from widget_server.abuse.captcha import captcha_verifier
 from widget_server.abuse.phone import check_visitor_number
 from widget_server.calls.hours import when_to_call
@@ -188,7 +188,10 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     except QUEUE_ERRORS:
         # Failed, the stored call can never be claimed by a worker later; the
         # visitor is told now rather than waiting on a call that will not come.
+        # Its caps are given back in the same commit; the nonce and captcha stay
+        # spent (the frame asks for a fresh form).
         current_app.logger.exception("call %s: queue unreachable", accepted.public_id)
+        give_back(caps)
         record(accepted.id, "failed", "queue_unavailable")
         raise Refusal("service_unavailable", UNAVAILABLE, status=503) from None
     current_app.logger.info("call %s accepted", accepted.public_id,
