@@ -10,6 +10,16 @@
   const FIELDS = { phone, consent, captcha, form: null };
   const END = ['completed', 'failed', 'rejected'];
 
+  // A form renewed after its nonce was refused (see renew) comes back with what
+  // the visitor typed in the fragment, which no server sees, and is sent again.
+  const carried = new URLSearchParams(location.hash.slice(1));
+  if (carried.has('phone')) {
+    history.replaceState(null, '', location.pathname + location.search);
+    phone.value = carried.get('phone');
+    country.value = carried.get('country');
+    consent.checked = carried.get('consent') == '1';
+  }
+
   // Country names in the widget's language, where the browser knows them.
   try {
     const names = new Intl.DisplayNames([document.documentElement.lang, 'en'], { type: 'region' });
@@ -117,6 +127,8 @@
       });
       const body = await r.json().catch(() => ({}));
       if (r.status == 202) return progress(body);
+      // Expired or already spent (a 503 after it was taken): a fresh form, once.
+      if (/^nonce_/.test(body.error) && !carried.has('phone')) return renew(raw);
       if (/^captcha_/.test(body.error)) resetCaptcha();
       fail(body.error || '', body.message || T.error, true);
     } catch (err) {
@@ -165,6 +177,11 @@
   }
   // A new request needs a fresh form nonce and captcha: reload the frame.
   $('again').addEventListener('click', () => location.reload());
+  function renew(raw) {
+    location.hash = new URLSearchParams({ phone: raw, country: country.value, consent: '1' });
+    location.reload();
+  }
+  if (carried.has('phone') && altcha) form.requestSubmit();
 
   // Escape inside the frame closes the dialog the loader drew around it.
   document.addEventListener('keydown', e => {

@@ -8,6 +8,8 @@ origin that it does not.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 from flask import Flask, request
@@ -189,6 +191,51 @@ def test_a_refused_number_is_explained_next_to_the_field_and_a_busy_line_is_expl
     expect(status).to_contain_text("Call failed")
     expect(status).to_contain_text("Your line was busy. Please try again in a few minutes.")
     expect(frame.get_by_role("button", name="Try again")).to_be_visible()
+
+
+def _spoil_call_posts(page, how_many: int) -> list[str]:
+    """Send the first ``how_many`` call requests with a nonce the server cannot read."""
+    spoiled = []
+
+    def spoil(route):
+        body = route.request.post_data_json
+        if len(spoiled) < how_many:
+            spoiled.append(body["nonce"])
+            body["nonce"] = "x" + body["nonce"]
+            return route.continue_(post_data=json.dumps(body))
+        return route.continue_()
+
+    page.route("**/embed/v1/calls", spoil)
+    return spoiled
+
+
+def test_a_refused_form_nonce_renews_the_form_and_sends_what_the_visitor_typed_again(
+        page, site):
+    spoiled = _spoil_call_posts(page, 1)
+    _, frame = _open_widget(page, site)
+    frame.get_by_label("Your phone number").fill("+1 202 555 0188")
+    frame.get_by_label("I agree to be called back").check()
+    frame.get_by_role("button", name="Call me back").click()
+
+    # The frame reloads for a fresh nonce and sends the same request once more.
+    expect(frame.locator("#progress").get_by_role("status")).to_contain_text("Connected")
+    assert len(spoiled) == 1 and _calls_to(site["app"], "+12025550188") == 1
+    # What was typed travelled in the fragment and is gone from the address.
+    [widget_frame] = [f for f in page.frames if "/embed/v1/frame/" in f.url]
+    assert "#" not in widget_frame.url and "0188" not in widget_frame.url
+
+
+def test_a_form_refused_again_after_its_renewal_says_so_instead_of_reloading_forever(
+        page, site):
+    spoiled = _spoil_call_posts(page, 10)
+    _, frame = _open_widget(page, site)
+    frame.get_by_label("Your phone number").fill("+1 202 555 0189")
+    frame.get_by_label("I agree to be called back").check()
+    frame.get_by_role("button", name="Call me back").click()
+
+    expect(frame.locator("#form-err")).to_have_text("This form is not valid; please reload it.")
+    page.wait_for_timeout(1000)
+    assert len(spoiled) == 2 and _calls_to(site["app"], "+12025550189") == 0
 
 
 def test_a_page_outside_the_whitelist_cannot_show_the_frame_nor_place_a_call(page, site):
