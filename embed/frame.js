@@ -178,7 +178,9 @@
   // A new request needs a fresh form nonce and captcha: reload the frame.
   $('again').addEventListener('click', () => location.reload());
   function renew(raw) {
-    location.hash = new URLSearchParams({ phone: raw, country: country.value, consent: '1' });
+    // Replaced, not pushed: the number stays out of the frame's history.
+    history.replaceState(null, '', '#' + new URLSearchParams(
+      { phone: raw, country: country.value, consent: '1' }));
     location.reload();
   }
   if (carried.has('phone') && altcha) form.requestSubmit();
