@@ -186,6 +186,20 @@ def test_a_forged_callback_is_refused_and_the_genuine_one_still_counts(live, fak
     assert live.follow(accepted)["status"] == "completed"
 
 
+def test_a_callback_after_a_key_rotation_still_counts_and_new_calls_use_the_new_key(
+        live, fake):
+    token = widget(live, fake)
+    accepted, sent = placed_without_callback(live, fake, token)
+    # `widget-server keys rotate` adds the newest key; the app and worker restart with it.
+    live.app.config["SECRET_KEYS"] = [*live.app.config["SECRET_KEYS"], "k" * 43]
+
+    assert fake.deliver(sent, fake.callback_params(sent)).status_code == 200
+    assert live.follow(accepted)["status"] == "completed"
+    fake.dials.clear()
+    _, placed_after = placed_without_callback(live, fake, token, phone="+12025550124")
+    assert placed_after["secret"] != sent["secret"]
+
+
 def test_a_callback_about_other_numbers_is_refused(live, fake):
     accepted, sent = placed_without_callback(live, fake, widget(live, fake))
     other = fake.deliver(sent, fake.callback_params(sent, callee_phone_number="2025550199"))

@@ -72,10 +72,12 @@ class StoredCallReport:
         db.session.commit()
 
 
-def callback_secret(call: CallRequest) -> str:
-    """The 30-character secret a provider echoes in its callback; derived, never stored."""
-    key = current_app.config["SECRET_KEYS"][-1].encode()
-    return hmac.new(key, f"callback:{call.public_id}".encode(), hashlib.sha256).hexdigest()[:30]
+def callback_secrets(call: CallRequest) -> list[str]:
+    """The 30-character secret a provider echoes in its callback, under each key, newest
+    first: derived, never stored."""
+    return [hmac.new(key.encode(), f"callback:{call.public_id}".encode(),
+                     hashlib.sha256).hexdigest()[:30]
+            for key in reversed(current_app.config["SECRET_KEYS"])]
 
 
 def hook_token(call: CallRequest) -> str:
@@ -99,9 +101,11 @@ def order_for(call: CallRequest) -> CallOrder:
     public_url = current_app.config["PUBLIC_URL"].rstrip("/")
     callback_url = (f"{public_url}/hooks/{call.provider_kind}/{hook_token(call)}"
                     if public_url else "")
+    newest, *earlier = callback_secrets(call)
     return CallOrder(call_id=call.public_id, business_number=call.widget.business_numbers[0],
                      visitor_number=call.visitor_number, page=call.page_origin,
-                     callback_url=callback_url, callback_secret=callback_secret(call))
+                     callback_url=callback_url, callback_secret=newest,
+                     earlier_callback_secrets=tuple(earlier))
 
 
 def _claim(call_id: int, now: datetime) -> bool:

@@ -46,6 +46,9 @@ class CallOrder:
     callback_url: str = ""
     # A per-call secret (30 characters) that such providers echo in the callback.
     callback_secret: str = ""
+    # The same call's secret under older keys: a callback after a key rotation
+    # echoes the secret the call was placed with.
+    earlier_callback_secrets: tuple[str, ...] = ()
     # The provider's own options: the provider account's, overlaid by the widget's.
     options: dict = field(default_factory=dict)
 

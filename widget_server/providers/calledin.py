@@ -197,8 +197,8 @@ class CalledInProvider(HttpProvider):
         changes nothing (and does not use up the call's one callback).
         """
         given = str(params.get("secret", "")).encode()
-        if not order.callback_secret or not hmac.compare_digest(
-                given, order.callback_secret.encode()):
+        if not any(secret and hmac.compare_digest(given, secret.encode())
+                   for secret in (order.callback_secret, *order.earlier_callback_secrets)):
             raise CallRejected("callback_forged", CANNOT, provider=self.kind,
                                excerpt="secret does not match")
         business, visitor = split_number(order.business_number)[1], split_number(
