@@ -59,6 +59,25 @@ class TestAltcha:
         assert response.status_code == 202, response.get_json()
         assert stored_calls(app) == 1
 
+    def test_a_challenge_handed_out_before_a_key_rotation_is_still_accepted(
+            self, app, client, widget):
+        solution = solve_altcha(client)
+        app.config["SECRET_KEYS"] = [*app.config["SECRET_KEYS"], "r" * 43]
+        response = post_call(client, call_body(app, client, widget, captcha=solution))
+        assert response.status_code == 202, response.get_json()
+
+    def test_after_a_rotation_a_new_challenge_opens_with_the_new_key_alone(
+            self, app, client, widget):
+        old_keys = app.config["SECRET_KEYS"]
+        app.config["SECRET_KEYS"] = [*old_keys, "r" * 43]
+        solution = solve_altcha(client)
+        app.config["SECRET_KEYS"] = old_keys
+        assert_refused(post_call(client, call_body(app, client, widget, captcha=solution)),
+                       403, "captcha_failed")
+        app.config["SECRET_KEYS"] = ["r" * 43]
+        response = post_call(client, call_body(app, client, widget, captcha=solution))
+        assert response.status_code == 202, response.get_json()
+
     def test_a_wrong_number_is_refused_and_nothing_is_stored(self, app, client, widget):
         solution = solve_altcha(client)
         number = json.loads(base64.b64decode(solution))["number"]

@@ -52,15 +52,17 @@ class CaptchaVerifier:
 class AltchaVerifier(CaptchaVerifier):
     """ALTCHA v1 proof of work: find n with SHA-256(salt + n) == challenge.
 
-    Needs no third party and works offline. The HMAC key is derived from the
-    newest secret key, so it rotates with them.
+    Needs no third party and works offline. The HMAC keys are derived from the
+    secret keys, so they rotate with them: the newest signs, and the older ones
+    still open a challenge handed out just before a rotation.
     """
 
     kind = "altcha"
 
-    def _hmac_key(self) -> str:
-        newest = current_app.config["SECRET_KEYS"][-1]
-        return hashlib.sha256(f"altcha:{newest}".encode()).hexdigest()
+    def _hmac_keys(self) -> list[str]:
+        """One per secret key, newest first."""
+        return [hashlib.sha256(f"altcha:{key}".encode()).hexdigest()
+                for key in reversed(current_app.config["SECRET_KEYS"])]
 
     def frame_settings(self) -> dict:
         return {"kind": self.kind}
@@ -69,7 +71,7 @@ class AltchaVerifier(CaptchaVerifier):
         config = current_app.config
         expires = datetime.now(UTC) + timedelta(seconds=config["ALTCHA_MAX_AGE"])
         challenge = altcha.create_challenge_v1(
-            hmac_key=self._hmac_key(), max_number=config["ALTCHA_MAX_NUMBER"], expires=expires
+            hmac_key=self._hmac_keys()[0], max_number=config["ALTCHA_MAX_NUMBER"], expires=expires
         )
         return {
             "algorithm": challenge.algorithm,
@@ -84,7 +86,8 @@ class AltchaVerifier(CaptchaVerifier):
             raise _MISSING
         try:
             payload = json.loads(base64.b64decode(solution, validate=True))
-            ok, _ = altcha.verify_solution_v1(payload, self._hmac_key(), check_expires=True)
+            ok = any(altcha.verify_solution_v1(payload, key, check_expires=True)[0]
+                     for key in self._hmac_keys())
         except (ValueError, TypeError, AttributeError):
             ok = False
         if not ok:
