@@ -8,10 +8,12 @@ private database per test run, dropped at the end).
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 
 import psycopg
 import pytest
+import redis
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -20,6 +22,27 @@ from widget_server import create_app
 from widget_server.extensions import db
 
 PG_ADMIN_URL = os.environ.get("WIDGET_SERVER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+# The machine's Redis: tests share it under key prefixes of their own.
+SHARED_REDIS = os.environ.get("WIDGET_SERVER_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def redis_prefix():
+    """A key prefix of this test's own in the shared Redis; every key under it is removed."""
+    prefix = f"wstest{uuid.uuid4().hex[:12]}"  # huey drops dashes from names
+    yield prefix
+    client = redis.Redis.from_url(SHARED_REDIS)
+    keys = list(client.scan_iter(f"*{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -13,19 +12,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import base_config
+from tests.conftest import base_config, free_port
 from tests.factories import call_body, post_call, solve_altcha
 from widget_server import create_app
 from widget_server.extensions import db
 from widget_server.models import Widget
 
 BIN = Path(sys.executable).parent / "widget-server"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

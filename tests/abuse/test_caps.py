@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -26,7 +25,7 @@ import requests
 from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
-from tests.conftest import base_config
+from tests.conftest import base_config, free_port
 from tests.factories import call_body, create_widget, post_call
 from widget_server import create_app
 from widget_server.extensions import db
@@ -132,12 +131,6 @@ def test_concurrent_requests_from_one_address_admit_exactly_the_cap(capped, clie
 
 # -- two processes -----------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _wait_until_healthy(url: str, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -175,7 +168,7 @@ def widget_server_processes(app, database_url: str, count: int, log: list[str]):
     processes, urls = [], []
     try:
         for _ in range(count):
-            port = _free_port()
+            port = free_port()
             process = subprocess.Popen([command, "run", "--port", str(port)], env=env,
                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                        text=True)

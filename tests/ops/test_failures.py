@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.conftest import base_config
+from tests.conftest import base_config, free_port
 from tests.factories import PAGE_ORIGIN, call_body, post_call
-from tests.ops.conftest import closed_port
 from widget_server import create_app
 from widget_server.extensions import db
 from widget_server.models import CallRequest
@@ -36,7 +35,7 @@ def embed_token(app, widget) -> str:
 
 def test_limiter_storage_down_refuses_the_call_but_the_frame_and_loader_still_render(
         make_app, widget):
-    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed_port()}/0")
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")
     client = app.test_client()
     body = call_body(app, client, widget)
 
@@ -53,7 +52,7 @@ def test_limiter_storage_down_refuses_the_call_but_the_frame_and_loader_still_re
 
 def test_queue_down_answers_503_the_call_is_failed_never_to_be_placed_and_caps_are_given_back(
         make_app, widget):
-    app = make_app(QUEUE_URL=f"redis://127.0.0.1:{closed_port()}/0", QUEUE_IMMEDIATE=False)
+    app = make_app(QUEUE_URL=f"redis://127.0.0.1:{free_port()}/0", QUEUE_IMMEDIATE=False)
     client = app.test_client()
 
     refused = post_call(client, call_body(app, client, widget))
@@ -72,7 +71,7 @@ def test_database_down_answers_503_with_a_sentence_on_reads_and_on_call_requests
     app = make_app()
     client = app.test_client()
     body = call_body(app, client, widget)
-    down_url = (f"postgresql://postgres@127.0.0.1:{closed_port()}/test" if database_url
+    down_url = (f"postgresql://postgres@127.0.0.1:{free_port()}/test" if database_url
                 else f"sqlite:///{tmp_path}/no-such-folder/db.sqlite3")
     # Same instance folder, so the same keys sign and read the token.
     down = create_app(base_config(tmp_path / "instance", down_url)).test_client()

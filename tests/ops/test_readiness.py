@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.ops.conftest import closed_port
+from tests.conftest import free_port
 
 
 def test_readyz_is_ready_when_database_limiter_and_queue_answer(client):
@@ -14,7 +14,7 @@ def test_readyz_is_ready_when_database_limiter_and_queue_answer(client):
 
 
 def test_readyz_names_the_limiter_storage_when_it_is_unreachable(make_app):
-    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed_port()}/0")
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")
 
     response = app.test_client().get("/readyz")
 
@@ -24,7 +24,7 @@ def test_readyz_names_the_limiter_storage_when_it_is_unreachable(make_app):
 
 
 def test_readyz_names_the_queue_when_it_is_unreachable(make_app):
-    app = make_app(QUEUE_URL=f"redis://127.0.0.1:{closed_port()}/0", QUEUE_IMMEDIATE=False)
+    app = make_app(QUEUE_URL=f"redis://127.0.0.1:{free_port()}/0", QUEUE_IMMEDIATE=False)
 
     response = app.test_client().get("/readyz")
 
@@ -34,8 +34,8 @@ def test_readyz_names_the_queue_when_it_is_unreachable(make_app):
 
 
 def test_healthz_stays_a_liveness_check_that_touches_nothing(make_app):
-    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed_port()}/0",
-                   QUEUE_URL=f"redis://127.0.0.1:{closed_port()}/0", QUEUE_IMMEDIATE=False)
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0",
+                   QUEUE_URL=f"redis://127.0.0.1:{free_port()}/0", QUEUE_IMMEDIATE=False)
 
     response = app.test_client().get("/healthz")
 

@@ -11,8 +11,9 @@ import time
 
 from sqlalchemy import select
 
+from tests.conftest import SHARED_REDIS
 from tests.factories import PAGE_ORIGIN, call_body, post_call
-from tests.ops.conftest import REDIS_URL, redis_keys
+from tests.ops.conftest import redis_keys
 from widget_server.calls.queue import start_in_process_consumer
 from widget_server.extensions import db, limiter
 from widget_server.models import CallRequest
@@ -20,7 +21,7 @@ from widget_server.security import tokens
 
 
 def redis_app(make_app, prefix: str, **overrides):
-    return make_app(REDIS_URL=REDIS_URL, QUEUE_NAME=prefix, QUEUE_IMMEDIATE=False,
+    return make_app(REDIS_URL=SHARED_REDIS, QUEUE_NAME=prefix, QUEUE_IMMEDIATE=False,
                     RATELIMIT_STORAGE_OPTIONS={"key_prefix": prefix}, **overrides)
 
 
@@ -71,10 +72,10 @@ def test_one_redis_url_queues_the_call_in_redis_and_a_worker_places_it(
 
 
 def test_limiter_and_queue_can_each_be_set_apart_from_the_redis_url(make_app, redis_prefix):
-    app = make_app(REDIS_URL=REDIS_URL, RATELIMIT_STORAGE_URI="memory://",
+    app = make_app(REDIS_URL=SHARED_REDIS, RATELIMIT_STORAGE_URI="memory://",
                    QUEUE_URL="", QUEUE_NAME=redis_prefix, QUEUE_IMMEDIATE=False)
 
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
     assert type(app.extensions["huey"]).__name__ == "RedisHuey"
-    other = make_app(RATELIMIT_STORAGE_URI=REDIS_URL, QUEUE_IMMEDIATE=False)
+    other = make_app(RATELIMIT_STORAGE_URI=SHARED_REDIS, QUEUE_IMMEDIATE=False)
     assert type(other.extensions["huey"]).__name__ == "SqliteHuey"

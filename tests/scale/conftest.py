@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ import requests
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from tests.conftest import PG_ADMIN_URL, base_config
+from tests.conftest import PG_ADMIN_URL, base_config, free_port
 from tests.factories import call_body
 from tests.fakes.c2c_php import C2CPhpFake
 from widget_server import create_app
@@ -35,14 +34,7 @@ from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, CallRequest, ProviderAccount, Widget
 from widget_server.providers.accounts import encrypt_credentials
 
-SHARED_REDIS = "redis://127.0.0.1:6379/0"
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
@@ -64,18 +56,6 @@ def scratch_database():
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def redis_prefix():
-    """A key prefix of this test's own in the shared Redis; its keys are removed after."""
-    prefix = f"wsscale{uuid.uuid4().hex[:12]}"  # huey drops dashes from names
-    yield prefix
-    client = redis.Redis.from_url(SHARED_REDIS)
-    keys = list(client.scan_iter(f"*{prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 class PrivateRedis:

@@ -15,13 +15,8 @@ import pytest
 import requests
 
 from tests.abuse.test_caps import post_all_at_once
-from tests.scale.conftest import (
-    SHARED_REDIS,
-    cluster,
-    dials_per_call,
-    place_requests_per_call,
-    wait_for,
-)
+from tests.conftest import SHARED_REDIS
+from tests.scale.conftest import cluster, dials_per_call, place_requests_per_call, wait_for
 
 pytestmark = pytest.mark.scale
 
