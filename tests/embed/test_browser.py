@@ -209,13 +209,19 @@ def _spoil_call_posts(page, how_many: int) -> list[str]:
     return spoiled
 
 
+def _ask_for_a_call(page, site, number: str):
+    """Open the widget on the host page and send the form for ``number``; the frame."""
+    _, frame = _open_widget(page, site)
+    frame.get_by_label("Your phone number").fill(number)
+    frame.get_by_label("I agree to be called back").check()
+    frame.get_by_role("button", name="Call me back").click()
+    return frame
+
+
 def test_a_refused_form_nonce_renews_the_form_and_sends_what_the_visitor_typed_again(
         page, site):
     spoiled = _spoil_call_posts(page, 1)
-    _, frame = _open_widget(page, site)
-    frame.get_by_label("Your phone number").fill("+1 202 555 0188")
-    frame.get_by_label("I agree to be called back").check()
-    frame.get_by_role("button", name="Call me back").click()
+    frame = _ask_for_a_call(page, site, "+1 202 555 0188")
 
     # The frame reloads for a fresh nonce and sends the same request once more.
     expect(frame.locator("#progress").get_by_role("status")).to_contain_text("Connected")
@@ -228,10 +234,7 @@ def test_a_refused_form_nonce_renews_the_form_and_sends_what_the_visitor_typed_a
 def test_a_form_refused_again_after_its_renewal_says_so_instead_of_reloading_forever(
         page, site):
     spoiled = _spoil_call_posts(page, 10)
-    _, frame = _open_widget(page, site)
-    frame.get_by_label("Your phone number").fill("+1 202 555 0189")
-    frame.get_by_label("I agree to be called back").check()
-    frame.get_by_role("button", name="Call me back").click()
+    frame = _ask_for_a_call(page, site, "+1 202 555 0189")
 
     expect(frame.locator("#form-err")).to_have_text("This form is not valid; please reload it.")
     page.wait_for_timeout(1000)
