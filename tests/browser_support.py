@@ -2,7 +2,8 @@
 
 The app runs on a real server (waitress) with the queue consumed in threads of
 the test process, as `widget-server run` does; chromium is Debian's, started
-with every background network feature off so that it talks to loopback only.
+with every background network feature off and no name but localhost resolving,
+so that it talks to loopback only.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from waitress import create_server
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+                 "--disable-sync",
+                 # No name but localhost resolves: a vendor's host is answered by a
+                 # test's page.route or not at all, never looked up.
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"]
 
 
 def serve(wsgi_app, host: str = "127.0.0.1"):
