@@ -10,8 +10,8 @@
   const FIELDS = { phone, consent, captcha, form: null };
   const END = ['completed', 'failed', 'rejected'];
 
-  // A form renewed after its nonce was refused (see renew) comes back with what
-  // the visitor typed in the fragment, which no server sees, and is sent again.
+  // A reopened form (see reopen) comes back with what the visitor typed, in the
+  // fragment, which no server sees; after a refused nonce it is sent again.
   const carried = new URLSearchParams(location.hash.slice(1));
   if (carried.has('phone')) {
     history.replaceState(null, '', location.pathname + location.search);
@@ -128,7 +128,7 @@
       const body = await r.json().catch(() => ({}));
       if (r.status == 202) return progress(body);
       // Expired or already spent (a 503 after it was taken): a fresh form, once.
-      if (/^nonce_/.test(body.error) && !carried.has('phone')) return renew(raw);
+      if (/^nonce_/.test(body.error) && !carried.has('resend')) return reopen(raw, true);
       if (/^captcha_/.test(body.error)) resetCaptcha();
       fail(body.error || '', body.message || T.error, true);
     } catch (err) {
@@ -175,15 +175,17 @@
     };
     setTimeout(poll, 500);
   }
-  // A new request needs a fresh form nonce and captcha: reload the frame.
-  $('again').addEventListener('click', () => location.reload());
-  function renew(raw) {
+  // A new request needs a fresh form nonce and captcha: reload the frame, keeping
+  // the number (the visitor sends it again when ready).
+  $('again').addEventListener('click', () => reopen(phone.value.trim(), false));
+  function reopen(raw, resend) {
+    const keep = { phone: raw, country: country.value, consent: '1' };
+    if (resend) keep.resend = '1';
     // Replaced, not pushed: the number stays out of the frame's history.
-    history.replaceState(null, '', '#' + new URLSearchParams(
-      { phone: raw, country: country.value, consent: '1' }));
+    history.replaceState(null, '', '#' + new URLSearchParams(keep));
     location.reload();
   }
-  if (carried.has('phone') && altcha) form.requestSubmit();
+  if (carried.has('resend') && altcha) form.requestSubmit();
 
   // Escape inside the frame closes the dialog the loader drew around it.
   document.addEventListener('keydown', e => {

@@ -173,7 +173,7 @@ def test_a_national_number_is_sent_with_the_calling_code_of_the_chosen_country(p
             db.session.commit()
 
 
-def test_a_refused_number_is_explained_next_to_the_field_and_a_busy_line_is_explained(
+def test_a_refused_number_and_a_busy_line_are_explained_and_trying_again_keeps_the_number(
         page, site):
     _, frame = _open_widget(page, site)
     phone = frame.get_by_label("Your phone number")
@@ -190,7 +190,13 @@ def test_a_refused_number_is_explained_next_to_the_field_and_a_busy_line_is_expl
     status = frame.locator("#progress").get_by_role("status")
     expect(status).to_contain_text("Call failed")
     expect(status).to_contain_text("Your line was busy. Please try again in a few minutes.")
-    expect(frame.get_by_role("button", name="Try again")).to_be_visible()
+    # Trying again opens a fresh form with the number kept, and sends nothing by itself.
+    frame.get_by_role("button", name="Try again").click()
+    expect(frame.get_by_label("Your phone number")).to_have_value("202 555 0002")
+    expect(frame.get_by_label("I agree to be called back")).to_be_checked()
+    expect(frame.get_by_text("Verified")).to_be_visible()
+    page.wait_for_timeout(500)
+    assert _calls_to(site["app"], "+12025550002") == 1
 
 
 def _spoil_call_posts(page, how_many: int) -> list[str]:
