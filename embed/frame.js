@@ -17,7 +17,7 @@
     history.replaceState(null, '', location.pathname + location.search);
     phone.value = carried.get('phone');
     country.value = carried.get('country');
-    consent.checked = carried.get('consent') == '1';
+    consent.checked = true;  // only a form sent with consent is reopened
   }
 
   // Country names in the widget's language, where the browser knows them.
@@ -179,7 +179,7 @@
   // the number (the visitor sends it again when ready).
   $('again').addEventListener('click', () => reopen(phone.value.trim(), false));
   function reopen(raw, resend) {
-    const keep = { phone: raw, country: country.value, consent: '1' };
+    const keep = { phone: raw, country: country.value };
     if (resend) keep.resend = '1';
     // Replaced, not pushed: the number stays out of the frame's history.
     history.replaceState(null, '', '#' + new URLSearchParams(keep));

@@ -19,6 +19,7 @@ import requests
 from flask import current_app, request
 
 from widget_server.errors import Refusal
+from widget_server.security.keys import derived_secrets
 from widget_server.security.single_use import SingleUse
 
 _MISSING = Refusal("captcha_missing", "Please complete the captcha.")
@@ -60,9 +61,7 @@ class AltchaVerifier(CaptchaVerifier):
     kind = "altcha"
 
     def _hmac_keys(self) -> list[str]:
-        """One per secret key, newest first."""
-        return [hashlib.sha256(f"altcha:{key}".encode()).hexdigest()
-                for key in reversed(current_app.config["SECRET_KEYS"])]
+        return derived_secrets(current_app.config, "altcha")
 
     def frame_settings(self) -> dict:
         return {"kind": self.kind}

@@ -9,8 +9,6 @@ each report of the adapter is its own short transaction.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime
 
 from flask import current_app
@@ -23,6 +21,7 @@ from widget_server.models import CallEvent, CallRequest, utcnow
 from widget_server.providers import circuit
 from widget_server.providers.accounts import CredentialsError, adapter_for
 from widget_server.providers.base import FINAL_STATES, SORRY, CallOrder, ProviderError
+from widget_server.security.keys import derived_secrets
 
 _HOOK_SALT = "widget-server.provider-hook"
 
@@ -75,9 +74,8 @@ class StoredCallReport:
 def callback_secrets(call: CallRequest) -> list[str]:
     """The 30-character secret a provider echoes in its callback, under each key, newest
     first: derived, never stored."""
-    return [hmac.new(key.encode(), f"callback:{call.public_id}".encode(),
-                     hashlib.sha256).hexdigest()[:30]
-            for key in reversed(current_app.config["SECRET_KEYS"])]
+    return [secret[:30]
+            for secret in derived_secrets(current_app.config, f"callback:{call.public_id}")]
 
 
 def hook_token(call: CallRequest) -> str:

@@ -7,6 +7,8 @@ instance folder on first run and reused afterwards.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -87,3 +89,13 @@ def rotate_stored_keys(config: dict) -> None:
     config["SECRET_KEYS"], config["ENCRYPTION_KEYS"] = (stored["secret_keys"],
                                                         stored["encryption_keys"])
     resolve_keys(config)
+
+
+def derived_secrets(config: dict, purpose: str) -> list[str]:
+    """A hex secret for ``purpose`` under each signing key, newest first.
+
+    The newest is the one to hand out; check against all of them, so that what
+    was handed out before a key rotation still opens after it.
+    """
+    return [hmac.new(key.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+            for key in reversed(config["SECRET_KEYS"])]
