@@ -1,6 +1,9 @@
 /* widget-server frame: sends the call-back form, solves the ALTCHA proof of
  * work (or reads the vendor captcha's token) and shows the call's progress.
- * Data comes from #w's data-* attributes: the frame's CSP forbids inline script. */
+ * Data comes from #w's data-* attributes: the frame's CSP forbids inline script.
+ * It acts only on what the visitor does inside it: nothing in its URL, name or
+ * referrer fills a field, ticks a box or sends, and it works only when framed
+ * by a whitelisted page. */
 (() => {
   'use strict';
   const $ = id => document.getElementById(id), D = $('w').dataset;
@@ -10,14 +13,31 @@
   const FIELDS = { phone, consent, captcha, form: null };
   const END = ['completed', 'failed', 'rejected'];
 
-  // A reopened form (see reopen) comes back with what the visitor typed, in the
-  // fragment, which no server sees; after a refused nonce it is sent again.
-  const carried = new URLSearchParams(location.hash.slice(1));
-  if (carried.has('phone')) {
-    history.replaceState(null, '', location.pathname + location.search);
-    phone.value = carried.get('phone');
-    country.value = carried.get('country');
-    consent.checked = true;  // only a form sent with consent is reopened
+  // On the whitelist, as security/origins.py matches it: host, *.host (subdomains
+  // only), each with the scheme's default port unless the entry names one.
+  const W = JSON.parse(D.whitelist);
+  const listed = origin => {
+    let u;
+    try { u = new URL(origin); } catch (e) { return false; }
+    const scheme = u.protocol.slice(0, -1), port = p => p || (scheme == 'https' ? '443' : '80');
+    return W.schemes.includes(scheme) && W.entries.some(entry => {
+      const [host, p] = entry.split(':');
+      return port(p) == port(u.port) &&
+        (host.startsWith('*.') ? u.hostname.endsWith(host.slice(1)) : u.hostname == host);
+    });
+  };
+  // Framed by the page it was opened for, under whitelisted pages only: never
+  // top-level. Browsers without ancestorOrigins rely on the CSP's frame-ancestors.
+  const ancestors = location.ancestorOrigins;
+  if (window.top === window || ancestors &&
+      (ancestors[0] !== D.origin || !Array.from(ancestors).every(listed))) {
+    const refused = document.createElement('p');
+    refused.id = 'refused';
+    refused.className = 'intro';
+    refused.setAttribute('role', 'alert');
+    refused.textContent = T.not_framed;
+    $('w').replaceChildren(refused);
+    return;
   }
 
   // Country names in the widget's language, where the browser knows them.
@@ -104,11 +124,22 @@
   // A national number is sent as +<calling code> unless it is the home country's.
   const number = raw => raw[0] == '+' || country.value == D.home ? raw : '+' + codes[country.value] + ' ' + raw;
 
+  // The form's nonce; a fresh one comes from our own origin when it is spent or refused.
+  let nonce = D.nonce;
+  const renew = async () => {
+    const r = await fetch(D.renew, { cache: 'no-store' });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) throw { error: body.error || '', message: body.message || T.error };
+    return body.nonce;
+  };
+
   let busy = false;
   const label = send.textContent;
   form.addEventListener('submit', async e => {
     e.preventDefault();
-    if (busy) return;
+    // Only the visitor's own click on the button, or Enter in the form, sends it.
+    const gesture = !navigator.userActivation || navigator.userActivation.isActive;
+    if (busy || !e.isTrusted || e.submitter !== send || !gesture) return;
     clear();
     const raw = phone.value.trim();
     if (!raw) fail('phone_missing', T.phone_missing);
@@ -120,19 +151,33 @@
       let token;
       try { token = altcha ? await verify() : vendorToken(); } catch (err) { token = null; }
       if (!token) return fail('captcha_missing', altcha ? T.captcha_error : T.captcha_missing, true);
-      const r = await fetch(D.calls, {
-        method: 'POST', headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ token: D.token, nonce: D.nonce, phone: number(raw), captcha: token,
-          page_origin: D.origin, consent: true, callback_at: $('slot') ? $('slot').value : undefined }),
-      });
-      const body = await r.json().catch(() => ({}));
-      if (r.status == 202) return progress(body);
-      // Expired or already spent (a 503 after it was taken): a fresh form, once.
-      if (/^nonce_/.test(body.error) && !carried.has('resend')) return reopen(raw, true);
-      if (/^captcha_/.test(body.error)) resetCaptcha();
-      fail(body.error || '', body.message || T.error, true);
+      for (let renewed = false; ; renewed = true) {
+        nonce = nonce || await renew();
+        const r = await fetch(D.calls, {
+          method: 'POST', headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ token: D.token, nonce, phone: number(raw), captcha: token,
+            page_origin: D.origin, consent: true, callback_at: $('slot') ? $('slot').value : undefined }),
+        });
+        const body = await r.json().catch(() => ({}));
+        if (r.status == 202) { nonce = null; return progress(body); }
+        // Expired or already spent (a 503 after it was taken): this click's request is
+        // sent once more, on a fresh nonce and, for ALTCHA, a fresh solution.
+        if (/^nonce_/.test(body.error) && !renewed) {
+          nonce = null;
+          if (altcha) {
+            solving = null;
+            token = await verify().catch(() => null);
+            if (!token) return fail('captcha_missing', T.captcha_error, true);
+          }
+          continue;
+        }
+        if (/^captcha_/.test(body.error)) resetCaptcha();
+        return fail(body.error || '', body.message || T.error, true);
+      }
     } catch (err) {
-      fail('', T.network);
+      // A refusal of the renewal is shown as it came; anything else is the network.
+      if (err && 'error' in err) fail(err.error, err.message);
+      else fail('', T.network);
     } finally {
       busy = send.disabled = false;
       send.textContent = label;
@@ -175,17 +220,15 @@
     };
     setTimeout(poll, 500);
   }
-  // A new request needs a fresh form nonce and captcha: reload the frame, keeping
-  // the number (the visitor sends it again when ready).
-  $('again').addEventListener('click', () => reopen(phone.value.trim(), false));
-  function reopen(raw, resend) {
-    const keep = { phone: raw, country: country.value };
-    if (resend) keep.resend = '1';
-    // Replaced, not pushed: the number stays out of the frame's history.
-    history.replaceState(null, '', '#' + new URLSearchParams(keep));
-    location.reload();
-  }
-  if (carried.has('resend') && altcha) form.requestSubmit();
+  // A new request: the same form again, with what the visitor typed and ticked, a
+  // fresh captcha, and a fresh nonce when sent; nothing goes until the visitor sends it.
+  $('again').addEventListener('click', () => {
+    $('progress').hidden = $('again').hidden = true;
+    $('steps').hidden = form.hidden = false;
+    delete $('w').dataset.status;
+    resetCaptcha();
+    phone.focus();
+  });
 
   // Escape inside the frame closes the dialog the loader drew around it.
   document.addEventListener('keydown', e => {

@@ -464,6 +464,7 @@ def test_no_response_on_the_visitors_path_sets_a_cookie(app, client, widget, bod
         "loader": client.get("/embed/v1/loader.js"),
         "config": client.get(f"/embed/v1/config/{token}", headers={"Origin": PAGE_ORIGIN}),
         "frame": client.get(f"/embed/v1/frame/{token}", query_string={"origin": PAGE_ORIGIN}),
+        "nonce": client.get(f"/embed/v1/nonce/{token}", headers={"Sec-Fetch-Site": "same-origin"}),
         "challenge": client.get("/embed/v1/captcha/challenge"),
         "post": accepted,
         "status": client.get(placed["status_url"],
@@ -471,7 +472,7 @@ def test_no_response_on_the_visitors_path_sets_a_cookie(app, client, widget, bod
         "refusal": post_call(client, body),
     }
     answered = {name: r.status_code for name, r in responses.items()}
-    assert answered == {"loader": 200, "config": 200, "frame": 200, "challenge": 200,
+    assert answered == {"loader": 200, "config": 200, "frame": 200, "nonce": 200, "challenge": 200,
                         "post": 202, "status": 200, "refusal": 403}
     assert {name: r.headers.getlist("Set-Cookie") for name, r in responses.items()} == {
         name: [] for name in responses}

@@ -41,6 +41,7 @@ def site(tmp_path_factory):
         "SIMULATOR_SPEED": 0.5,
         "ALTCHA_MAX_NUMBER": 5000,
         "CAP_PER_IP": 50,
+        "LIMIT_CALL_POST": "100/minute",
     })
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
@@ -157,15 +158,13 @@ def test_a_national_number_is_sent_with_the_calling_code_of_the_chosen_country(p
         widget = db.session.get(Widget, site["widget_id"])
         widget.allowed_countries = ["US", "GB"]
         db.session.commit()
-        token = tokens.embed_token(widget)
     try:
-        page.goto(f"{site['app_url']}/embed/v1/frame/{token}?origin={site['host_url']}")
-        expect(page.get_by_text("Verified")).to_be_visible()
-        page.get_by_label("Country").select_option("GB")
-        page.get_by_label("Your phone number").fill("020 7946 0018")
-        page.get_by_label("I agree to be called back").check()
-        page.get_by_role("button", name="Call me back").click()
-        expect(page.locator("#progress")).to_be_visible()
+        _, frame = _open_widget(page, site)
+        frame.get_by_label("Country").select_option("GB")
+        frame.get_by_label("Your phone number").fill("020 7946 0018")
+        frame.get_by_label("I agree to be called back").check()
+        frame.get_by_role("button", name="Call me back").click()
+        expect(frame.locator("#progress")).to_be_visible()
         assert _calls_to(app, "+442079460018") == 1
     finally:
         with app.app_context():
@@ -224,15 +223,24 @@ def _ask_for_a_call(page, site, number: str):
     return frame
 
 
+def _requests_for(page, path: str) -> list[str]:
+    """The URLs of every request the page and its frames make under ``path``."""
+    seen = []
+    page.on("request", lambda r: seen.append(r.url) if path in r.url else None)
+    return seen
+
+
 def test_a_refused_form_nonce_renews_the_form_and_sends_what_the_visitor_typed_again(
         page, site):
     spoiled = _spoil_call_posts(page, 1)
+    frames, renewals = _requests_for(page, "/embed/v1/frame/"), _requests_for(page, "/nonce/")
     frame = _ask_for_a_call(page, site, "+1 202 555 0188")
 
-    # The frame reloads for a fresh nonce and sends the same request once more.
+    # The frame asks its own origin for a fresh nonce and sends the same request
+    # once more, without reloading: what was typed never leaves the frame's page.
     expect(frame.locator("#progress").get_by_role("status")).to_contain_text("Connected")
     assert len(spoiled) == 1 and _calls_to(site["app"], "+12025550188") == 1
-    # What was typed travelled in the fragment and is gone from the address.
+    assert len(frames) == 1 and len(renewals) == 1
     [widget_frame] = [f for f in page.frames if "/embed/v1/frame/" in f.url]
     assert "#" not in widget_frame.url and "0188" not in widget_frame.url
 
@@ -291,3 +299,144 @@ def test_a_page_outside_the_whitelist_cannot_show_the_frame_nor_place_a_call(pag
                              headers={"Origin": app_url}, timeout=10)
     assert accepted.status_code == 202, accepted.text
     assert _calls_to(app, "+12025550199") == 1
+
+
+# -- the frame acts only on what the visitor does in it, framed by a whitelisted page --
+
+REFUSED = "This form only works on the website it belongs to."
+# Every flag an outside page could hope the frame reads: number, country, consent, send.
+FLAGS = "phone=%2B12025550166&country=US&consent=1&consent_given=true&resend=1&send=1"
+
+
+def _flagged_frame_url(site) -> str:
+    """The frame's URL as the loader builds it, with the flags in query and fragment."""
+    with site["app"].app_context():
+        token = tokens.embed_token(db.session.get(Widget, site["widget_id"]))
+    return (f"{site['app_url']}/embed/v1/frame/{token}?origin={site['host_url']}&{FLAGS}"
+            f"#{FLAGS}")
+
+
+def _as_a_browser_without_its_own_checks(page, *, fetch_metadata: bool, csp: bool):
+    """Serve the frame as to a browser that sends no Fetch Metadata and (``csp=False``)
+    enforces no frame-ancestors: only frame.js's own checks are left."""
+    dropped = ("content-encoding", "content-length", "transfer-encoding") + (
+        () if csp else ("content-security-policy",))
+
+    def refetch(route):
+        headers = {name: value for name, value in route.request.headers.items()
+                   if name != "accept-encoding"
+                   and (fetch_metadata or not name.startswith("sec-fetch-"))}
+        answer = requests.get(route.request.url, headers=headers, timeout=10)
+        route.fulfill(status=answer.status_code, body=answer.content, headers={
+            name: value for name, value in answer.headers.items()
+            if name.lower() not in dropped})
+
+    page.route("**/embed/v1/frame/**", refetch)
+
+
+def _nothing_was_sent(page, site, calls: list[str]):
+    page.wait_for_timeout(1000)  # longer than an ALTCHA solve at this difficulty
+    assert calls == [] and _calls_to(site["app"], "+12025550166") == 0
+
+
+def test_a_foreign_page_that_sends_the_visitor_to_the_frame_gets_a_refusal_and_no_call(
+        page, site):
+    calls = _requests_for(page, "/embed/v1/calls")
+    page.goto(site["outside_url"])
+    with page.expect_response(lambda r: "/embed/v1/frame/" in r.url) as answered:
+        page.evaluate("url => { window.name = 'phone=+12025550166&resend=1'; "
+                      "location.href = url; }", _flagged_frame_url(site))
+    # Chromium says it is a top-level document: the server refuses, in a sentence.
+    assert answered.value.status == 403
+    expect(page.locator("#refused")).to_have_text(REFUSED)
+    expect(page.locator("form")).to_have_count(0)
+    _nothing_was_sent(page, site, calls)
+
+
+def test_a_top_level_frame_refuses_itself_where_the_browser_sends_no_fetch_metadata(
+        page, site):
+    _as_a_browser_without_its_own_checks(page, fetch_metadata=False, csp=True)
+    calls, challenges = _requests_for(page, "/embed/v1/calls"), _requests_for(page, "/challenge")
+    page.goto(site["outside_url"])
+    with page.expect_response(lambda r: "/embed/v1/frame/" in r.url) as answered:
+        page.evaluate("url => { location.href = url; }", _flagged_frame_url(site))
+    assert answered.value.status == 200  # served: frame.js sees window.top === window
+    expect(page.get_by_role("alert")).to_have_text(REFUSED)
+    expect(page.locator("form, #phone, #consent")).to_have_count(0)
+    _nothing_was_sent(page, site, calls)
+    assert challenges == []
+
+
+def _add_flagged_frame(frame, site):
+    """An iframe of the frame's URL, with the flags, in ``frame``'s page."""
+    frame.evaluate("""([url, name]) => { const f = document.createElement('iframe');
+        f.title = 'flagged'; f.name = name; f.src = url; document.body.append(f); }""",
+                   [_flagged_frame_url(site), FLAGS])
+
+
+def _widgets_nested_under_a_foreign_page(page, site):
+    """A foreign page frames the whitelisted page, where the visitor opens the widget,
+    and where the frame's URL with the flags is framed too."""
+    page.goto(f"{site['outside_url']}/framed?src={requests.utils.quote(site['host_url'])}")
+    host = page.frame_locator("#stolen")
+    host.get_by_role("button", name="Call me back").click()
+    [host_frame] = [f for f in page.frames if f.url.startswith(site["host_url"])]
+    _add_flagged_frame(host_frame, site)
+    return [host.frame_locator(f"iframe[title='{title}']")
+            for title in ("Call me back", "flagged")]
+
+
+def test_a_frame_nested_under_a_whitelisted_page_by_a_foreign_one_is_not_shown(page, site):
+    calls = _requests_for(page, "/embed/v1/calls")
+    with page.expect_console_message(lambda m: "frame-ancestors" in m.text):
+        widgets = _widgets_nested_under_a_foreign_page(page, site)
+    for widget in widgets:
+        expect(widget.locator("form")).to_have_count(0)
+    _nothing_was_sent(page, site, calls)
+
+
+def test_the_frame_checks_its_ancestors_itself_where_the_csp_is_not_enforced(page, site):
+    _as_a_browser_without_its_own_checks(page, fetch_metadata=True, csp=False)
+    calls, challenges = _requests_for(page, "/embed/v1/calls"), _requests_for(page, "/challenge")
+    # location.ancestorOrigins lists the foreign page above the whitelisted one.
+    for widget in _widgets_nested_under_a_foreign_page(page, site):
+        expect(widget.get_by_role("alert")).to_have_text(REFUSED)
+        expect(widget.locator("form, #phone, #consent")).to_have_count(0)
+    _nothing_was_sent(page, site, calls)
+    assert challenges == []
+
+
+def test_a_frame_on_the_whitelisted_page_fills_and_sends_nothing_from_its_url_or_name(
+        page, site):
+    calls = _requests_for(page, "/embed/v1/calls")
+    page.goto(site["host_url"])
+    _add_flagged_frame(page, site)
+    frame = page.frame_locator("iframe[title='flagged']")
+    expect(frame.get_by_text("Verified")).to_be_visible()
+    expect(frame.get_by_label("Your phone number")).to_have_value("")
+    expect(frame.get_by_label("I agree to be called back")).not_to_be_checked()
+    _nothing_was_sent(page, site, calls)
+
+    # The visitor's own number, tick and click: one call.
+    frame.get_by_label("Your phone number").fill("+1 202 555 0166")
+    frame.get_by_label("I agree to be called back").check()
+    frame.get_by_role("button", name="Call me back").click()
+    expect(frame.locator("#progress")).to_be_visible()
+    assert len(calls) == 1 and _calls_to(site["app"], "+12025550166") == 1
+
+
+def test_only_the_visitors_own_click_sends_the_form(page, site):
+    calls = _requests_for(page, "/embed/v1/calls")
+    _, frame = _open_widget(page, site)
+    frame.get_by_label("Your phone number").fill("+1 202 555 0167")
+    frame.get_by_label("I agree to be called back").check()
+    # A submit a script raises, or one no button made, is not the visitor's.
+    frame.locator("form").evaluate("""f => {
+        f.dispatchEvent(new SubmitEvent('submit', { cancelable: true,
+                                                    submitter: f.querySelector('#send') }));
+        f.requestSubmit(); }""")
+    page.wait_for_timeout(500)
+    assert calls == [] and _calls_to(site["app"], "+12025550167") == 0
+    frame.get_by_role("button", name="Call me back").click()
+    expect(frame.locator("#progress")).to_be_visible()
+    assert len(calls) == 1 and _calls_to(site["app"], "+12025550167") == 1

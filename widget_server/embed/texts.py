@@ -40,6 +40,7 @@ FRAME_TEXTS = {
     "s_completed": N_("Completed"),
     "s_failed": N_("Call failed"),
     "s_rejected": N_("Call not placed"),
+    "not_framed": N_("This form only works on the website it belongs to."),
 }
 
 

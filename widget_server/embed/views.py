@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from widget_server import metrics
 from widget_server.abuse.captcha import AltchaVerifier, captcha_verifier
 from widget_server.abuse.client_ip import client_ip_key
 from widget_server.calls.hours import callback_slots, is_open, slot_label
@@ -20,7 +21,7 @@ from widget_server.calls.service import (
     widget_for_token,
 )
 from widget_server.calls.status import public_status
-from widget_server.embed.texts import frame_texts
+from widget_server.embed.texts import FRAME_TEXTS, frame_texts
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter
 from widget_server.i18n import translate, use_widget_language
@@ -102,10 +103,32 @@ def widget_config(token: str):
     return response
 
 
+def _refused_top_level(code: str) -> Response:
+    """The page a visitor sees when the frame is opened outside a site: one sentence."""
+    metrics.REFUSALS.labels(code).inc()
+    html = render_template("embed/refused.html", code=code, sentence=frame_texts()["not_framed"])
+    response = Response(html, status=403, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @blueprint.get("/frame/<token>")
 @_limit("LIMIT_FRAME")
 def frame(token: str):
+    """The call-back form, for an iframe on a whitelisted page only.
+
+    A browser that sends Fetch Metadata says what loads the frame: anything but an
+    iframe (a link or a script on some other site opening it top-level) is refused
+    here; frame.js refuses the rest (a top-level load in a browser without the
+    header, an ancestor that is not whitelisted).
+    """
     widget = widget_for_token(token, "domains")
+    if request.headers.get("Sec-Fetch-Dest", "iframe") != "iframe":
+        return _refused_top_level("frame_not_embedded")
     entries = allowed_domains(widget)
     page_origin = request.args.get("origin", "")
     if not origin_allowed(page_origin, entries, allow_http=current_app.config["DEVELOPMENT"]):
@@ -118,6 +141,9 @@ def frame(token: str):
         token=token,
         nonce=tokens.form_nonce(widget),
         page_origin=page_origin,
+        # frame.js checks every ancestor of the frame against these, as the CSP does.
+        whitelist={"schemes": ["https", "http"] if current_app.config["DEVELOPMENT"]
+                   else ["https"], "entries": entries},
         # Closed, with call-backs offered: the times the visitor may choose.
         slots=[] if widget.outside_hours != "callback" or is_open(widget, utcnow()) else [
             (slot.isoformat().replace("+00:00", "Z"), slot_label(widget, slot))
@@ -142,6 +168,19 @@ def frame(token: str):
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blueprint.get("/nonce/<token>")
+@_limit("LIMIT_FRAME")
+def fresh_nonce(token: str):
+    """A new form nonce for the frame, which asks for it itself (Sec-Fetch-Site:
+    same-origin) when its own is refused or spent, and keeps what the visitor typed."""
+    widget = widget_for_token(token)
+    if request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
+        raise Refusal("not_same_origin", FRAME_TEXTS["not_framed"], status=403)
+    response = jsonify(nonce=tokens.form_nonce(widget))
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
