@@ -47,6 +47,10 @@ class Defaults:
     LIMIT_LOADER: str = "300/minute"
     LIMIT_HOOKS: str = "600/minute"
     LIMIT_API: str = "300/minute"
+    # Failed admin sign-ins: per email from one client address (locks out that
+    # address only), and per email from every address together (slower).
+    LIMIT_SIGN_IN_FAILURES_PER_ADDRESS: str = "5 per 15 minutes"
+    LIMIT_SIGN_IN_FAILURES_PER_EMAIL: str = "50 per hour"
 
     # Daily caps used when a widget or account does not set its own.
     CAP_PER_IP: int = 5
