@@ -38,6 +38,12 @@ class Defaults:
     DEVELOPMENT: bool = False
     # Public base URL of this server, for snippets; empty: taken from the request.
     PUBLIC_URL: str = ""
+    # `widget-server run`: seconds a connection has to send a whole request (from its
+    # opening or its last answer), connections at once, and per client address (IPv6
+    # per /64; not applied behind a trusted proxy, whose own limit_conn counts).
+    RUN_READ_TIMEOUT: float = 10.0
+    RUN_CONNECTION_LIMIT: int = 500
+    RUN_CONNECTIONS_PER_ADDRESS: int = 20
 
     # Burst limits (Flask-Limiter syntax) on the public endpoints.
     LIMIT_FRAME: str = "60/minute"
