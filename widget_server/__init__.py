@@ -19,6 +19,7 @@ from widget_server.config import settings_from_env
 from widget_server.embed import blueprint as embed_blueprint
 from widget_server.extensions import compress, csrf, db, limiter, login_manager, migrate
 from widget_server.hooks import blueprint as hooks_blueprint
+from widget_server.security import headers
 from widget_server.security.keys import resolve_keys
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +97,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     compress.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     i18n.init_app(app)
     ops.init_app(app)
     queue.init_app(app)

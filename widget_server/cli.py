@@ -17,7 +17,6 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
-from waitress import serve
 from werkzeug.security import generate_password_hash
 
 from widget_server import create_app
@@ -37,6 +36,7 @@ from widget_server.providers.accounts import (
 from widget_server.providers.base import ProviderError
 from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
 from widget_server.security.origins import DomainError, normalise_domain
+from widget_server.serving import make_server
 
 OPERATOR_ACCOUNT = "operator"
 
@@ -89,7 +89,7 @@ def serve_with_queue(app, host: str, port: int) -> None:
     """Serve the app with waitress and consume the queue in threads of this process."""
     consumer = start_in_process_consumer(app)
     try:
-        serve(app, host=host, port=port, threads=8, ident="widget-server")
+        make_server(app, host, port).run()
     finally:
         consumer.stop(graceful=True)
 

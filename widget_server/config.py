@@ -38,6 +38,12 @@ class Defaults:
     DEVELOPMENT: bool = False
     # Public base URL of this server, for snippets; empty: taken from the request.
     PUBLIC_URL: str = ""
+    # `widget-server run`: seconds a connection has to send a whole request (from its
+    # opening or its last answer), connections at once, and per client address (IPv6
+    # per /64; not applied behind a trusted proxy, whose own limit_conn counts).
+    RUN_READ_TIMEOUT: float = 10.0
+    RUN_CONNECTION_LIMIT: int = 500
+    RUN_CONNECTIONS_PER_ADDRESS: int = 20
 
     # Burst limits (Flask-Limiter syntax) on the public endpoints.
     LIMIT_FRAME: str = "60/minute"
@@ -47,6 +53,10 @@ class Defaults:
     LIMIT_LOADER: str = "300/minute"
     LIMIT_HOOKS: str = "600/minute"
     LIMIT_API: str = "300/minute"
+    # Failed admin sign-ins: per email from one client address (locks out that
+    # address only), and per email from every address together (slower).
+    LIMIT_SIGN_IN_FAILURES_PER_ADDRESS: str = "5 per 15 minutes"
+    LIMIT_SIGN_IN_FAILURES_PER_EMAIL: str = "50 per hour"
 
     # Daily caps used when a widget or account does not set its own.
     CAP_PER_IP: int = 5

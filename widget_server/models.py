@@ -53,9 +53,16 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="owner")
+    # Part of the id a session carries: bumped at sign-out and at every password
+    # change, it ends every session (a copied cookie too) issued before.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship()
+
+    def get_id(self) -> str:
+        """What the session stores: the user's id and the session generation."""
+        return f"{self.id}:{self.session_generation}"
 
 
 class ApiKey(db.Model):

@@ -48,11 +48,17 @@ def user_id(app, email: str) -> int:
         return db.session.query(User.id).filter(User.email == email).scalar()
 
 
+def session_id(app, email: str) -> str:
+    """What a session of ``email``'s carries: the user's id and session generation."""
+    with app.app_context():
+        return db.session.get(User, user_id(app, email)).get_id()
+
+
 def signed_in(app, email: str):
     """A test client with ``email``'s session, as after signing in."""
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id(app, email))
+        session["_user_id"] = session_id(app, email)
         session["_fresh"] = True
     return client
 

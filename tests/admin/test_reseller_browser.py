@@ -73,6 +73,10 @@ def servers(tmp_path_factory):
 def test_a_reseller_issues_a_widget_to_a_new_client_whose_site_places_a_call_seen_in_the_reports(
         page, servers):
     admin = servers["app_url"] + "/admin"
+    # The admin's Content-Security-Policy must not break its own pages.
+    refused = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
 
     page.goto(f"{admin}/sign-in")
     page.get_by_label("Email").fill(EMAIL)
@@ -133,8 +137,10 @@ def test_a_reseller_issues_a_widget_to_a_new_client_whose_site_places_a_call_see
     row = page.get_by_role("row", name="+12025550123")
     expect(row).to_contain_text("bright-dental")
     expect(row).to_contain_text("completed")
+    expect(page.locator(".report-chart .legend .swatch").first).to_be_visible()
 
     # And in the reseller's usage: one call today for that client.
     page.goto(f"{admin}/reports/usage")
     client_row = page.get_by_role("row", name="bright-dental")
     expect(client_row.get_by_role("cell").nth(0)).to_have_text("1")
+    assert refused == [], refused

@@ -76,10 +76,10 @@ def make_tenants(app) -> Tenants:
 def signed_in(app, email: str):
     """A test client with ``email``'s session; ``client.csrf`` holds its CSRF token."""
     with app.app_context():
-        user_id = db.session.scalar(select(User.id).where(User.email == email))
+        session_id = db.session.scalar(select(User).where(User.email == email)).get_id()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
     page = client.get("/admin/sign-in").get_data(as_text=True)
     client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

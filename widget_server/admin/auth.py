@@ -6,7 +6,8 @@ widgets, domains and reports, not users or keys), ``read-only`` (reads).
 
 from __future__ import annotations
 
-from functools import wraps
+import secrets
+from functools import cache, wraps
 
 from flask import abort, request
 from flask_login import current_user, login_required
@@ -23,15 +24,51 @@ CAN_ADMINISTER = {"owner"}
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The session's user, unless its session generation has moved on since it signed in.
+
+    Runs on every request: a session from before a sign-out or a password
+    change (or one without a generation) is anonymous from then on.
+    """
+    user_id, _, generation = session_id.partition(":")
+    if not (user_id.isdigit() and generation.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_generation != int(generation):
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Sign ``user`` out everywhere: every session issued so far stops working."""
+    user.session_generation += 1
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password ends every session signed in with the old one."""
+    user.password_hash = hash_password(password)
+    end_sessions(user)
 
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
-def password_matches(user: User, password: str) -> bool:
+@cache
+def _unknown_user_hash() -> str:
+    """A hash made as users' are, of a password nobody knows, made once per process."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Whether ``password`` is ``user``'s; for no user, False after the same work.
+
+    Checking against a dummy hash when the email is unknown makes both answers
+    take as long, so sign-in timing does not tell which emails have accounts.
+    """
+    if user is None:
+        check_password_hash(_unknown_user_hash(), password)
+        return False
     return check_password_hash(user.password_hash, password)
 
 

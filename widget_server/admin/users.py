@@ -26,6 +26,7 @@ from widget_server.admin.auth import (
     current_account,
     hash_password,
     posted_account,
+    set_password,
 )
 from widget_server.admin.views import blueprint, select_options
 from widget_server.extensions import db
@@ -149,7 +150,7 @@ def password_reset(token: str):
         return render_template("admin/accounts/reset_expired.html"), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
-        user.password_hash = hash_password(form.password.data)
+        set_password(user, form.password.data)
         db.session.commit()
         flash("Your password is set; sign in with it.", "success")
         return redirect(url_for("admin.sign_in"))

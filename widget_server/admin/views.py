@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from widget_server.admin.auth import current_account, password_matches
+from widget_server.abuse.client_ip import client_ip_key
+from widget_server.admin.auth import current_account, end_sessions, password_matches
 from widget_server.extensions import db, limiter
 from widget_server.models import User
 
@@ -18,23 +19,37 @@ def select_options(pairs) -> list[SelectChoice]:
     """(value, label) pairs as a select field's choices (WTForms 3.3 deprecates tuples)."""
     return [SelectChoice(value, label) for value, label in pairs]
 
-# Failed sign-ins allowed per submitted email, whatever the address they come from.
-SIGN_IN_FAILURES_PER_EMAIL = "5 per 15 minutes"
-
 
 def _submitted_email() -> str:
-    return "sign-in-email:" + (request.form.get("email") or "").strip().lower()
+    return (request.form.get("email") or "").strip().lower()
 
 
+def _email_key() -> str:
+    return "sign-in-email:" + _submitted_email()
+
+
+def _email_and_address_key() -> str:
+    return f"sign-in-email-address:{_submitted_email()}|{client_ip_key()}"
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
+# Failures are counted per email and address: guessing from one address locks that
+# address out of that account, not the account's owner signing in from elsewhere.
+# A slower count per email, whatever the address, bounds guessing from many addresses.
 @blueprint.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit("10/minute", methods=["POST"])
-@limiter.limit(SIGN_IN_FAILURES_PER_EMAIL, methods=["POST"], key_func=_submitted_email,
-               deduct_when=lambda response: response.status_code != 302)
+@limiter.limit(lambda: current_app.config["LIMIT_SIGN_IN_FAILURES_PER_ADDRESS"],
+               methods=["POST"], key_func=_email_and_address_key, deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LIMIT_SIGN_IN_FAILURES_PER_EMAIL"],
+               methods=["POST"], key_func=_email_key, deduct_when=_failed)
 def sign_in():
     if request.method == "POST":
-        email = (request.form.get("email") or "").strip().lower()
-        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-        if user is not None and password_matches(user, request.form.get("password") or ""):
+        user = db.session.scalar(select(User).where(func.lower(User.email) == _submitted_email()))
+        # Unknown emails are checked too (against a dummy hash): as slow as a known one.
+        if password_matches(user, request.form.get("password") or ""):
             login_user(user)
             return redirect(url_for("admin.dashboard"))
         flash("That email and password do not match an account.", "error")
@@ -44,6 +59,9 @@ def sign_in():
 @blueprint.post("/sign-out")
 @login_required
 def sign_out():
+    """Sign out everywhere: every session of this user ends, copies of the cookie too."""
+    end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     return redirect(url_for("admin.sign_in"))
 
