@@ -38,6 +38,9 @@ class Defaults:
     DEVELOPMENT: bool = False
     # Public base URL of this server, for snippets; empty: taken from the request.
     PUBLIC_URL: str = ""
+    # Provider base URLs reach public addresses only; these may be private anyway:
+    # host names, host:port or CIDR networks (an on-premises PBX), comma-separated.
+    PROVIDER_PRIVATE_HOSTS: list[str] = []
 
     # Burst limits (Flask-Limiter syntax) on the public endpoints.
     LIMIT_FRAME: str = "60/minute"

@@ -94,7 +94,7 @@ def test_widget_options_set_hold_file_duration_in_seconds_and_number_format_unde
 ])
 def test_a_refusal_ends_the_call_rejected_untried_again_and_keeps_the_providers_words(
         live, fake, change, answer):
-    shown = live.place_call(c2c_widget(live, fake, **change), "+12025550126")
+    shown = live.place_call(c2c_widget(live, fake, **change, owner_kind="operator"), "+12025550126")
 
     assert (shown["status"], shown["reason"], shown["message"]) == (
         "rejected", "provider_refused", CANNOT_CALL)
