@@ -81,9 +81,11 @@ def address_class(address: Address) -> str | None:
         return "a multicast address"
     if address in _CGNAT:
         return "a shared (CGNAT) address"
+    if address.is_reserved:
+        return "an address reserved for special use"
     if address.is_private:
         return "a private address"
-    if address.is_reserved or not address.is_global:
+    if not address.is_global:
         return "an address reserved for special use"
     return None
 
