@@ -57,6 +57,11 @@ def postgres_url():
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# What the project's tests let provider base URLs reach (WIDGET_SERVER_PROVIDER_PRIVATE_HOSTS).
+LOOPBACK_FAKES = ["127.0.0.0/8", "::1", "localhost", "voice.example", "other.example",
+                  "x.example"]
+
+
 def base_config(instance_path, database_url: str = "") -> dict:
     return {
         "INSTANCE_PATH": str(instance_path),
@@ -70,6 +75,8 @@ def base_config(instance_path, database_url: str = "") -> dict:
         "LIMIT_CHALLENGE": "1000/minute",
         "LIMIT_API": "10000/minute",
         "ALTCHA_MAX_NUMBER": 2000,
+        # Provider fakes listen on loopback; the admin and API tests save these names.
+        "PROVIDER_PRIVATE_HOSTS": LOOPBACK_FAKES,
     }
 
 

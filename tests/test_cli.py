@@ -276,3 +276,35 @@ def test_demo_serves_the_host_page_the_widget_and_the_admin(cli_env):
     finally:
         demo.terminate()
         demo.wait(timeout=30)
+
+
+def test_provider_add_refuses_every_private_address_and_spelling(make_app, monkeypatch):
+    """In process (CliRunner), so a name can resolve through the rule's seam."""
+    import ipaddress
+
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from tests.security.test_outbound import PUBLIC, REFUSED_ADDRESSES, REFUSED_SHAPES
+    from widget_server.cli import main
+    from widget_server.models import ProviderAccount
+    from widget_server.security import outbound
+
+    app = make_app(PROVIDER_PRIVATE_HOSTS=[], DEVELOPMENT=False)
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: [ipaddress.ip_address(
+        "10.9.8.7" if host == "lan.example.com" else PUBLIC)])
+
+    def add(base_url: str, name: str = "pbx"):
+        return CliRunner().invoke(main, [
+            "provider", "add", "--account", "operator", "--kind", "c2c-php", "--name", name,
+            "--base-url", base_url, "--option", "holdfile=17"],
+            input='{"uid": "u-1", "pin": "pin-12345678"}', obj=ScriptInfo(create_app=lambda: app))
+
+    refused = {**REFUSED_ADDRESSES, **REFUSED_SHAPES,
+               "https://lan.example.com/": "resolves to 10.9.8.7, which is a private"}
+    for url, why in refused.items():
+        result = add(url)
+        assert result.exit_code != 0 and why in result.output, (url, result.output)
+    assert add("https://voice.example.com/", name="public").exit_code == 0
+    with app.app_context():
+        assert [p.name for p in db.session.scalars(db.select(ProviderAccount))] == ["public"]

@@ -20,6 +20,7 @@ from widget_server.embed import blueprint as embed_blueprint
 from widget_server.extensions import compress, csrf, db, limiter, login_manager, migrate
 from widget_server.hooks import blueprint as hooks_blueprint
 from widget_server.security import headers
+from widget_server.security import outbound
 from widget_server.security.keys import resolve_keys
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(settings, INSTANCE_PATH=app.instance_path)
     resolve_keys(app.config)
+    outbound.policy(app.config)  # a malformed PROVIDER_PRIVATE_HOSTS stops the start
     redis_url = app.config["REDIS_URL"]
     limiter_uri = app.config["RATELIMIT_STORAGE_URI"] or redis_url or "memory://"
     # A Redis that does not answer fails a request within a second, not a minute.

@@ -30,10 +30,11 @@ from widget_server.providers import PROVIDERS
 from widget_server.providers.accounts import (
     CredentialsError,
     adapter_for,
+    base_url_problem,
     encrypt_credentials,
     validate,
 )
-from widget_server.providers.base import ProviderError
+from widget_server.providers.base import ProviderError, exchange_line
 from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
 from widget_server.security.origins import DomainError, normalise_domain
 from widget_server.serving import make_server
@@ -294,11 +295,9 @@ def provider_add(account_name, kind, name, base_url, options) -> None:
         validate(kind, credentials, parsed)
     except CredentialsError as error:
         raise click.ClickException(str(error)) from None
-    if base_url and not base_url.startswith(("http://", "https://")):
-        raise click.ClickException("--base-url must start with http:// or https://.")
-    if not base_url and not PROVIDERS[kind].default_base_url:
-        raise click.ClickException(f"{kind} has no public address: give --base-url "
-                                   "(the reseller's own domain, e.g. https://voice.example).")
+    problem = base_url_problem(kind, base_url)
+    if problem:
+        raise click.ClickException(f"--base-url: {problem}")
     exists = db.session.scalar(select(ProviderAccount).where(
         ProviderAccount.account_id == owner.id, ProviderAccount.name == name))
     if exists is not None:
@@ -317,9 +316,7 @@ class ConsoleReport:
         click.echo(f"  {status}" + (f" ({reason})" if reason else ""))
 
     def exchange(self, **evidence):
-        answer = evidence.get("answer", evidence.get("error", ""))
-        click.echo(f"  {evidence.get('method')} {evidence.get('url')} -> "
-                   f"{evidence.get('status', '')} {str(answer)[:200]}")
+        click.echo(f"  {exchange_line(evidence)}")
 
     def provider_call_id(self, value):
         click.echo(f"  provider call id {value}")

@@ -44,6 +44,9 @@ class Defaults:
     RUN_READ_TIMEOUT: float = 10.0
     RUN_CONNECTION_LIMIT: int = 500
     RUN_CONNECTIONS_PER_ADDRESS: int = 20
+    # Provider base URLs reach public addresses only; these may be private anyway:
+    # host names, host:port or CIDR networks (an on-premises PBX), comma-separated.
+    PROVIDER_PRIVATE_HOSTS: list[str] = []
 
     # Burst limits (Flask-Limiter syntax) on the public endpoints.
     LIMIT_FRAME: str = "60/minute"

@@ -18,7 +18,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select, text
 from werkzeug.serving import make_server
 
-from tests.conftest import base_config
+from tests.conftest import LOOPBACK_FAKES, base_config
 from tests.factories import solve_altcha
 from widget_server import create_app
 from widget_server.calls.queue import start_in_process_consumer
@@ -36,6 +36,8 @@ from widget_server.providers.accounts import encrypt_credentials
 from widget_server.security import tokens
 
 PAGE_ORIGIN = "https://shop.example"
+# Settings for an adapter built by hand: what base_config lets the loopback fakes be.
+FAKE_SETTINGS = {"DEVELOPMENT": True, "PROVIDER_PRIVATE_HOSTS": LOOPBACK_FAKES}
 
 
 @dataclass
@@ -46,10 +48,14 @@ class LiveApp:
     def provider_widget(self, *, kind: str, base_url: str, credentials: dict,
                         options: dict | None = None, widget_options: dict | None = None,
                         numbers=("+12025550100",), home_country: str = "US",
-                        countries: list[str] | None = None) -> str:
-        """A widget calling through a new provider account; its embed token."""
+                        countries: list[str] | None = None, owner_kind: str = "client") -> str:
+        """A widget calling through a new provider account; its embed token.
+
+        ``owner_kind="operator"``: an account only the operator edits, whose
+        exchanges keep the provider's words (a tenant's keep status and size).
+        """
         with self.app.app_context():
-            owner = Account(name=f"acct-{time.monotonic_ns()}", kind="client")
+            owner = Account(name=f"acct-{time.monotonic_ns()}", kind=owner_kind)
             db.session.add(owner)
             db.session.flush()
             account = ProviderAccount(account_id=owner.id, name="main", kind=kind,

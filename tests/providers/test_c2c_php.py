@@ -94,7 +94,7 @@ def test_widget_options_set_hold_file_duration_in_seconds_and_number_format_unde
 ])
 def test_a_refusal_ends_the_call_rejected_untried_again_and_keeps_the_providers_words(
         live, fake, change, answer):
-    shown = live.place_call(c2c_widget(live, fake, **change), "+12025550126")
+    shown = live.place_call(c2c_widget(live, fake, **change, owner_kind="operator"), "+12025550126")
 
     assert (shown["status"], shown["reason"], shown["message"]) == (
         "rejected", "provider_refused", CANNOT_CALL)
@@ -219,3 +219,18 @@ def test_provider_check_names_a_missing_base_url_and_places_a_test_call_otherwis
     assert "The test call was accepted by the provider." in placed.output
     assert fake.pin not in placed.output
     assert [(d.number1, d.number2) for d in fake.dials] == [("12025550100", "12025550137")]
+
+
+def test_a_tenants_account_keeps_the_status_and_size_never_the_providers_words(live, fake):
+    """Its base URL is the tenant's to aim: what answers there is not read back."""
+    inside = "Error,ami-0abc internal metadata token AKIA-INSIDE"
+    fake.place_script.append(("body", inside))
+    shown = live.place_call(c2c_widget(live, fake), "+12025550138")
+
+    assert (shown["status"], shown["reason"]) == ("rejected", "provider_refused")
+    [exchange] = live.exchanges(shown["call_id"])
+    assert (exchange["status"], exchange["answer_bytes"]) == (200, len(inside))
+    assert "answer" not in exchange
+    stored = json.dumps([e.detail for e in live.events(shown["call_id"])])
+    for seen in (stored, json.dumps(shown)):
+        assert "AKIA-INSIDE" not in seen and "metadata" not in seen

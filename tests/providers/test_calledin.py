@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tests.fakes.calledin import API_PATH, FakeCalledIn
+from tests.providers.conftest import FAKE_SETTINGS
 from widget_server.providers.base import SORRY, CallOrder, CallRejected
 from widget_server.providers.calledin import CalledInProvider, split_number
 
@@ -136,7 +137,8 @@ def refuse_key(fake):
 def test_each_refusal_code_rejects_the_call_with_its_reason_and_sentence(
         live, fake, arrange, phone, code, reason, sentence):
     arrange(fake)
-    shown = live.place_call(widget(live, fake, countries=["US", "GB"]), phone)
+    shown = live.place_call(widget(live, fake, countries=["US", "GB"], owner_kind="operator"),
+                            phone)
     assert (shown["status"], shown["reason"], shown["message"]) == ("rejected", reason,
                                                                     sentence)
     assert live.exchanges(shown["call_id"])[-1]["answer"] == code
@@ -315,7 +317,7 @@ class Recorded:
 
 def test_a_callback_secret_longer_than_30_characters_is_never_sent(fake):
     adapter = CalledInProvider(base_url=fake.url, credentials={"api_key": API_KEY},
-                               options={}, settings={})
+                               options={}, settings=FAKE_SETTINGS)
     order = CallOrder(call_id="c1", business_number="+12025550100", visitor_number=VISITOR,
                       callback_url="http://127.0.0.1:9/hooks/calledin/t",
                       callback_secret="s" * 31)

@@ -82,7 +82,8 @@ def test_refused_credentials_fail_the_call_and_keep_the_answer_as_evidence(live)
     with FakeDialogTech() as fake:
         token = live.provider_widget(kind="dialogtech", base_url=fake.url,
                                      credentials={"access_key": "wrong",
-                                                  "secret_access_key": "also-wrong"})
+                                                  "secret_access_key": "also-wrong"},
+                                     owner_kind="operator")
         shown = live.place_call(token)
     assert (shown["status"], shown["reason"]) == ("failed", "provider_answer_unexpected")
     assert live.exchanges(shown["call_id"])[-1]["answer"] == "Invalid access key"

@@ -8,6 +8,7 @@ import requests
 
 from tests.fakes.http import FakeHttpServer
 from tests.fakes.voice1 import FakeVoice1
+from tests.providers.conftest import FAKE_SETTINGS
 from widget_server.providers.voice1 import (
     MISCONFIGURED,
     OUTCOME_UNKNOWN,
@@ -27,9 +28,10 @@ def fake():
         yield server
 
 
-def widget(live, fake, *, widget_options=None, **options):
+def widget(live, fake, *, widget_options=None, owner_kind="client", **options):
     return live.provider_widget(kind="voice1", base_url=fake.url, credentials=CREDENTIALS,
-                                options=options, widget_options=widget_options)
+                                options=options, widget_options=widget_options,
+                                owner_kind=owner_kind)
 
 
 def test_accepted_call_rings_then_ends_with_an_honest_unknown_outcome(live, fake):
@@ -104,7 +106,7 @@ def test_an_option_voice1_would_not_understand_fails_before_any_request(live, fa
 def test_pbx_error_in_the_documents_invalid_json_shape_rejects_the_call(live, fake):
     fake.outcome = "fail"
     fake.pbx_message = 'Dial plan: no route for "12025550123", try 9,]'
-    shown = live.place_call(widget(live, fake))
+    shown = live.place_call(widget(live, fake, owner_kind="operator"))
     assert (shown["status"], shown["reason"], shown["message"]) == (
         "rejected", "pbx_error", PBX_ERROR)
     assert len(fake.dials) == 1, "a refused call is not placed again"
@@ -211,7 +213,7 @@ def test_no_credential_appears_in_events_reports_answers_or_the_frame(live, fake
 
 def test_check_says_plainly_that_voice1_cannot_validate_a_key_without_a_call(fake):
     adapter = Voice1Provider(base_url=fake.url, credentials=CREDENTIALS, options={},
-                             settings={})
+                             settings=FAKE_SETTINGS)
     sentence = adapter.check(Collected())
     assert "no way to check an API key without placing a call" in sentence
     assert fake.server.requests == []
@@ -219,7 +221,7 @@ def test_check_says_plainly_that_voice1_cannot_validate_a_key_without_a_call(fak
 
 def test_check_with_numbers_places_a_test_call_and_says_what_it_proves(fake):
     adapter = Voice1Provider(base_url=fake.url, credentials=CREDENTIALS, options={},
-                             settings={})
+                             settings=FAKE_SETTINGS)
     seen = Collected()
     sentence = adapter.check(seen, test_from="+12025550100", test_to="+12025550123")
     assert "not that the phones rang" in sentence

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.fakes.voicenter import CODE, VoicenterFake, xml_answer
-from tests.providers.conftest import PAGE_ORIGIN
+from tests.providers.conftest import FAKE_SETTINGS, PAGE_ORIGIN
 from widget_server.providers.accounts import CredentialsError, validate
 from widget_server.providers.base import CallOrder, CallRejected, MalformedAnswer, ProviderError
 from widget_server.providers.voicenter import ERRORS, ON_ITS_WAY, PATH, VoicenterProvider
@@ -183,7 +183,7 @@ def test_after_repeated_failures_the_circuit_opens_and_a_call_fails_at_once(live
 @pytest.mark.parametrize("code", [CODE, "wrong+Code/42&x"])
 def test_the_code_appears_in_no_event_response_page_or_log(live, voicenter, caplog, code):
     caplog.set_level(logging.DEBUG)
-    token = widget(live, voicenter, code=code)
+    token = widget(live, voicenter, code=code, owner_kind="operator")
     accepted = live.request_call(token)
     shown = live.follow(accepted.json())
     # A wrong code: the fake's sentence echoes it, and the answer is still redacted.
@@ -264,7 +264,7 @@ class Notes:
 
 def adapter(fake: VoicenterFake, **options) -> VoicenterProvider:
     return VoicenterProvider(base_url=fake.url, credentials={"code": CODE}, options=options,
-                             settings={})
+                             settings=FAKE_SETTINGS)
 
 
 def test_a_message_rings_a_number_and_plays_the_named_recordings_and_digits(voicenter):

@@ -31,10 +31,11 @@ from widget_server.providers import PROVIDERS
 from widget_server.providers.accounts import (
     CredentialsError,
     adapter_for,
+    base_url_problem,
     encrypt_credentials,
     validate,
 )
-from widget_server.providers.base import ProviderError
+from widget_server.providers.base import ProviderError, exchange_line
 from widget_server.tenancy import get_scoped, scoped_select
 
 
@@ -140,9 +141,7 @@ class CheckReport:
         self.lines.append(status + (f" ({reason})" if reason else ""))
 
     def exchange(self, **evidence):
-        answer = evidence.get("answer", evidence.get("error", ""))
-        self.lines.append(f"{evidence.get('method')} {evidence.get('url')} -> "
-                          f"{evidence.get('status', '')} {str(answer)[:200]}")
+        self.lines.append(exchange_line(evidence))
 
     def provider_call_id(self, value):
         self.lines.append(f"provider call id {value}")
@@ -201,10 +200,13 @@ def provider_new():
             validate(kind, credentials, options)
         except CredentialsError as error:
             form.refuse(str(error))
+        problem = base_url_problem(kind, form.base_url.data)
+        if problem:
+            form.base_url.errors = [problem]
         if db.session.scalar(select(ProviderAccount.id).where(
                 ProviderAccount.account_id == owner.id, ProviderAccount.name == name)):
             form.name.errors = [f"{owner.name} already has a provider account named {name}."]
-        elif not form.form_errors:
+        elif not form.form_errors and not problem:
             created = ProviderAccount(account_id=owner.id, kind=kind, name=name,
                                       base_url=form.base_url.data or None, options=options,
                                       credentials_encrypted=encrypt_credentials(credentials))
@@ -226,14 +228,18 @@ def provider_detail(provider_id: int):
     form = settings_form(cls)
     if form.validate_on_submit():
         options = form.values("option_")
+        address_problem = base_url_problem(provider.kind, form.base_url.data)
+        if address_problem:
+            form.base_url.errors = [address_problem]
         problem = cls.option_problem(options)
-        if problem is None:
+        if problem is None and address_problem is None:
             provider.base_url = form.base_url.data or None
             provider.options = options
             db.session.commit()
             flash(f"Settings of {provider.name} saved.", "success")
             return redirect(url_for("admin.provider_detail", provider_id=provider.id))
-        form.refuse(problem)
+        if problem:
+            form.refuse(problem)
     return _render(provider, settings=form)
 
 

@@ -96,6 +96,7 @@ PROVIDER = _obj({"id": ID, "account_id": ID, "name": _text(120),
                  "has_credentials", "created_at"])
 CREDENTIALS = {"type": "object", "additionalProperties": {"type": "string", "maxLength": 500},
                "description": "Write-only: the provider's credential fields; never returned."}
+# https (http in development) to a public host: the server checks the rest (422).
 BASE_URL = _null({"type": "string", "maxLength": 500, "pattern": "^https?://"})
 
 CALL_FIELDS = {

@@ -14,6 +14,7 @@ from widget_server.providers import PROVIDERS, provider_class
 from widget_server.providers.accounts import (
     CredentialsError,
     _check_fields,
+    base_url_problem,
     encrypt_credentials,
     validate,
 )
@@ -63,14 +64,6 @@ def _credentials(fields: Fields, required: bool):
     return value
 
 
-def _base_url(fields: Fields):
-    value = fields.text("base_url", max_length=500, nullable=True)
-    if isinstance(value, str) and not value.startswith(("http://", "https://")):
-        fields.error("base_url", "Start the address with http:// or https://.")
-        return MISSING
-    return value
-
-
 def _name_taken(owner_id: int, name: str, but: ProviderAccount | None = None) -> bool:
     found = db.session.scalar(select(ProviderAccount).where(
         ProviderAccount.account_id == owner_id, ProviderAccount.name == name))
@@ -97,7 +90,7 @@ def create_provider_account():
     account_id = fields.integer("account_id", nullable=False)
     name = fields.text("name", max_length=120, required=True)
     kind = fields.choice("kind", KINDS, required=True)
-    base_url = _base_url(fields)
+    base_url = fields.text("base_url", max_length=500, nullable=True)
     credentials = _credentials(fields, required=True)
     options = fields.mapping("options")
     owner = caller()
@@ -115,9 +108,9 @@ def create_provider_account():
         validate(kind, credentials, options)
     except CredentialsError as error:
         raise invalid({"credentials": str(error)}) from None
-    if base_url in (MISSING, None) and not PROVIDERS[kind].default_base_url:
-        raise invalid({"base_url": f"{kind} has no public address: give the reseller's own, "
-                                   "e.g. https://voice.example."})
+    problem = base_url_problem(kind, None if base_url is MISSING else base_url)
+    if problem:
+        raise invalid({"base_url": problem})
     if _name_taken(owner.id, name):
         raise Problem(409, "This account has a provider account of that name already.",
                       type_=CONFLICT)
@@ -141,7 +134,7 @@ def update_provider_account(provider_account_id: int):
     account = get_scoped(ProviderAccount, provider_account_id, caller())
     fields = Fields(json_body(), {"name", "base_url", "credentials", "options"})
     name = fields.text("name", max_length=120)
-    base_url = _base_url(fields)
+    base_url = fields.text("base_url", max_length=500, nullable=True)
     credentials = _credentials(fields, required=False)
     options = fields.mapping("options")
     fields.done()
@@ -157,8 +150,9 @@ def update_provider_account(provider_account_id: int):
             raise invalid({"credentials": str(error)}) from None
         account.credentials_encrypted = encrypt_credentials(credentials)
     if base_url is not MISSING:
-        if base_url is None and not PROVIDERS[account.kind].default_base_url:
-            raise invalid({"base_url": f"{account.kind} needs the reseller's own address."})
+        problem = base_url_problem(account.kind, base_url)
+        if problem:
+            raise invalid({"base_url": problem})
         account.base_url = base_url
     if name is not MISSING:
         if _name_taken(account.account_id, name, but=account):

@@ -1,4 +1,4 @@
-"""Provider accounts: credentials encrypted at rest, and the adapter built for a call.
+"""Provider accounts: credentials encrypted at rest, base URLs checked, and the adapter.
 
 Credentials are a JSON object encrypted with ``MultiFernet`` (the first
 configured key encrypts, any decrypts). They are decrypted only here, in the
@@ -15,6 +15,7 @@ from flask import current_app
 from widget_server.models import ProviderAccount, Widget
 from widget_server.providers import provider_class
 from widget_server.providers.base import Field, Provider
+from widget_server.security import outbound
 from widget_server.security.keys import fernet
 
 
@@ -47,6 +48,36 @@ def validate(kind: str, credentials: dict, options: dict) -> None:
         raise CredentialsError(problem)
 
 
+def base_url_problem(kind: str, base_url: str | None) -> str | None:
+    """Why ``base_url`` cannot be saved for a ``kind`` account, as a sentence, or None.
+
+    The one check the admin, the API and the command line run on saving: the
+    outbound rule (https, public addresses, the operator's private hosts), and
+    an address for white-label kinds, which have no default.
+    """
+    if not base_url:
+        if provider_class(kind).default_base_url:
+            return None
+        return (f"{kind} has no public address: give the reseller's own, "
+                "e.g. https://voice.example.")
+    if len(base_url) > 500:
+        return "Give an address of at most 500 characters."
+    try:
+        outbound.policy(current_app.config).check_url(base_url)
+    except outbound.RefusedURL as error:
+        return str(error)
+    return None
+
+
+def tenant_sets_address(account: ProviderAccount) -> bool:
+    """Whether a tenant (a reseller or client, not the operator) edits this account.
+
+    Its exchanges then keep no text of the provider's: a base URL aimed at
+    some other server must not read that server's answers back.
+    """
+    return account.account.kind != "operator"
+
+
 def encrypt_credentials(credentials: dict) -> str:
     return fernet(current_app.config).encrypt(json.dumps(credentials).encode()).decode()
 
@@ -72,4 +103,5 @@ def adapter_for(account: ProviderAccount | None, widget: Widget | None = None) -
                                            options=widget_options, settings=settings)
     return provider_class(account.kind)(
         base_url=account.base_url, credentials=decrypt_credentials(account),
-        options={**(account.options or {}), **widget_options}, settings=settings)
+        options={**(account.options or {}), **widget_options}, settings=settings,
+        shows_answers=not tenant_sets_address(account))

@@ -6,9 +6,15 @@ state changes, each raw provider exchange (already redacted), the provider's
 own call id, and whether to poll again later. It raises a ``ProviderError``
 chosen by what the worker should do next, never a bare exception.
 
-``HttpProvider.send`` is the one place that talks HTTP: one session,
+``HttpProvider.send`` is the one place that talks HTTP: a session whose
+connections go only to checked, public addresses (security/outbound.py),
 connect and read timeouts, a size cap on answers, strict UTF-8, credential
-redaction, and the mapping of transport failures onto those errors.
+redaction (redaction.py), and the mapping of transport failures onto those
+errors.
+
+An account whose base URL a tenant sets (``shows_answers`` false) keeps no
+text of the provider's: its exchanges and errors tell the status, size and
+our reason, so a base URL aimed at some other server cannot read its answer.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
-from urllib.parse import quote, quote_plus
 
 import requests
 from urllib3.exceptions import NewConnectionError
 
 from widget_server.i18n import N_
+from widget_server.providers.redaction import Redactor
+from widget_server.security import outbound
 
 # The states a call request moves through; completed, failed and rejected end it.
 STATES = ("queued", "dialing", "ringing", "connected", "completed", "failed", "rejected")
@@ -29,7 +36,8 @@ FINAL_STATES = frozenset({"completed", "failed", "rejected"})
 
 # Answers larger than this are not read further: no provider documents one.
 MAX_ANSWER_BYTES = 64 * 1024
-REDACTED = "[redacted]"
+# Stands for the provider's words where the account's address is a tenant's.
+WITHHELD = "[answer withheld: the provider address is set by a tenant]"
 
 
 @dataclass(frozen=True)
@@ -149,11 +157,13 @@ class Provider:
     polls: ClassVar[bool] = False
 
     def __init__(self, *, base_url: str | None, credentials: dict, options: dict,
-                 settings: dict):
+                 settings: dict, shows_answers: bool = True):
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.credentials = credentials
         self.options = options
         self.settings = settings
+        # False where a tenant sets the base URL: the provider's text is never kept.
+        self.shows_answers = shows_answers
 
     @classmethod
     def option_problem(cls, options: dict) -> str | None:
@@ -193,31 +203,30 @@ class HttpProvider(Provider):
 
     # (connect, read) seconds; an adapter whose answer waits for a leg raises read.
     timeouts: ClassVar[tuple[float, float]] = (3.05, 15.0)
-    _session: ClassVar[requests.Session | None] = None
 
-    @classmethod
-    def session(cls) -> requests.Session:
-        if HttpProvider._session is None:
-            HttpProvider._session = requests.Session()
-        return HttpProvider._session
+    def session(self) -> requests.Session:
+        """The keep-alive session of this installation's address rule."""
+        return outbound.session_for(outbound.policy(self.settings))
 
     def secrets(self) -> list[str]:
-        """The values that must never be stored or shown: every secret credential."""
-        names = {f.name for f in self.credential_fields if f.secret}
-        return [str(v) for k, v in self.credentials.items() if k in names and v]
+        """Values never stored or shown: every credential, secret or not (a uid too)."""
+        return [str(v) for v in self.credentials.values() if v]
+
+    @property
+    def redactor(self) -> Redactor:
+        return Redactor([f.name for f in self.credential_fields], self.secrets())
 
     def redact(self, text: str) -> str:
-        for secret in self.secrets():
-            for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
-                text = text.replace(form, REDACTED)
-        return text
+        """Free text of ours (a URL path, a sentence): long credential values masked."""
+        return self.redactor.text(text)
+
+    def remote(self, text: str) -> str:
+        """The provider's own words for an excerpt: redacted, or withheld (``shows_answers``)."""
+        return self.redactor.answer(text) if self.shows_answers else WITHHELD
 
     def _redact_params(self, params: dict | None) -> dict | None:
-        if params is None:
-            return None
-        secret_names = {f.name for f in self.credential_fields if f.secret}
-        return {k: (REDACTED if k in secret_names else self.redact(str(v)))
-                for k, v in params.items()}
+        return None if params is None else self.redactor.value(
+            {k: str(v) for k, v in params.items()})
 
     def send(self, method: str, path: str, report: CallReport, *, params: dict | None = None,
              data: dict | None = None, headers: dict | None = None,
@@ -225,9 +234,11 @@ class HttpProvider(Provider):
         """One HTTP exchange, recorded (redacted) as evidence, or a ``ProviderError``."""
         target = url or f"{self.base_url}{path}"
         timeout = (self.timeouts[0], read_timeout or self.timeouts[1])
-        evidence: dict = {"method": method, "url": self.redact(target.split("?")[0]),
+        evidence: dict = {"method": method, "url": self.redactor.url(target),
                           "params": self._redact_params(params),
                           "form": self._redact_params(data)}
+        if headers:
+            evidence["headers"] = self._redact_params(headers)
         started = time.monotonic()
         try:
             with self.session().request(method, target, params=params, data=data,
@@ -236,6 +247,11 @@ class HttpProvider(Provider):
                 body = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
                 status, content_type = response.status_code, response.headers.get(
                     "Content-Type", "")
+        except outbound.AddressRefused as error:
+            evidence["error"] = f"address refused: {error}"
+            report.exchange(**evidence, elapsed_ms=_ms(started))
+            raise CallRejected("provider_address_refused", SORRY, provider=self.kind,
+                               excerpt=str(error)) from None
         except requests.ConnectionError as error:
             evidence["error"] = type(error).__name__
             report.exchange(**evidence, elapsed_ms=_ms(started))
@@ -258,9 +274,10 @@ class HttpProvider(Provider):
                                       excerpt=type(error).__name__) from error
         too_large = len(body) > MAX_ANSWER_BYTES
         text = body[:MAX_ANSWER_BYTES].decode("utf-8", errors="replace")
+        if self.shows_answers:
+            evidence["answer"] = self.redactor.answer(text[:2000])
         report.exchange(**evidence, status=status, content_type=content_type,
-                        answer=self.redact(text[:2000]), answer_bytes=len(body),
-                        elapsed_ms=_ms(started))
+                        answer_bytes=len(body), elapsed_ms=_ms(started))
         if status >= 500:
             raise ProviderNoAnswer("provider_server_error", SORRY, provider=self.kind,
                                    excerpt=f"HTTP {status}", retry_safe=self.dedupes_requests)
@@ -271,13 +288,26 @@ class HttpProvider(Provider):
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise MalformedAnswer("provider_answer_not_utf8", SORRY, provider=self.kind,
-                                  excerpt=self.redact(text[:200])) from None
+                                  excerpt=self.remote(text[:200])) from None
         return Answer(status=status, text=text, content_type=content_type)
 
     def malformed(self, answer: Answer | str) -> MalformedAnswer:
-        text = answer.text if isinstance(answer, Answer) else answer
+        """The error for an answer its documents do not describe; ``answer`` is the provider's."""
+        if isinstance(answer, Answer):
+            excerpt = f"HTTP {answer.status}, {len(answer.text.encode())} bytes: " + self.remote(
+                answer.text[:200])
+        else:
+            excerpt = self.remote(answer[:200])
         return MalformedAnswer("provider_answer_unexpected", SORRY, provider=self.kind,
-                               excerpt=self.redact(text[:200]))
+                               excerpt=excerpt)
+
+
+def exchange_line(evidence: dict) -> str:
+    """One exchange as a line for a check's output: status and size, the answer if kept."""
+    size = evidence.get("answer_bytes")
+    told = evidence.get("answer", evidence.get("error", ""))
+    return (f"{evidence.get('method')} {evidence.get('url')} -> {evidence.get('status', '')}"
+            + (f" ({size} bytes)" if size is not None else "") + f" {str(told)[:200]}").rstrip()
 
 
 def _ms(started: float) -> int:

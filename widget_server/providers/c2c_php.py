@@ -130,7 +130,7 @@ class C2CPhpProvider(HttpProvider):
         answer = self.send("POST", REPORT_PATH, report,
                            data={**self._auth(), "uniqueid": order.call_id})
         if answer.status != 200:
-            raise self.malformed(f"HTTP {answer.status}")
+            raise self.malformed(answer)
         lines = [line for line in answer.text.splitlines() if line.strip()]
         if not lines:
             return False  # no report line yet: the call is still going on
@@ -184,16 +184,15 @@ class C2CPhpProvider(HttpProvider):
         if answer.status == 200 and _NUMBER.fullmatch(fields[0]) and not any(fields[1:]):
             return fields[0]
         if answer.status != 200:
-            shape, excerpt = "http_status", f"HTTP {answer.status}: {text[:150]}"
+            shape, excerpt = "http_status", f"HTTP {answer.status}: {self.remote(text[:150])}"
         elif not text:
             shape, excerpt = "empty", "empty answer"
         elif text.startswith("<"):
-            shape, excerpt = "markup", text
+            shape, excerpt = "markup", self.remote(text[:200])
         else:
-            shape, excerpt = "refused", text
+            shape, excerpt = "refused", self.remote(text[:200])
         reason, error, sentence, retried = PLACE_FAILURES[shape]
-        raise error(reason, sentence, provider=self.kind, excerpt=self.redact(excerpt[:200]),
-                    retry_safe=retried)
+        raise error(reason, sentence, provider=self.kind, excerpt=excerpt, retry_safe=retried)
 
     def _report_line(self, line: str, order: CallOrder) -> tuple[int, int, str]:
         """``Your_Unique_ID,dur1,dur2,credit`` for our call; credit kept as the text given."""

@@ -34,7 +34,6 @@ import phonenumbers
 
 from widget_server.i18n import N_
 from widget_server.providers.base import (
-    REDACTED,
     CallOrder,
     CallRejected,
     CallReport,
@@ -210,8 +209,8 @@ class CalledInProvider(HttpProvider):
         answered, reason = params.get("answered"), str(params.get("reason", ""))
         minutes = _minutes(str(params.get("minutes", "")))
         report.exchange(direction="callback",
-                        params={k: (REDACTED if k == "secret" else str(v)[:100])
-                                for k, v in params.items()})
+                        params=self.redactor.value({k: str(v)[:100]
+                                                    for k, v in params.items()}))
         report.provider_report(minutes=minutes, answered=answered == "1")
         if answered == "1":
             report.progress("completed", None, minutes=minutes)

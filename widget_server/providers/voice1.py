@@ -131,8 +131,8 @@ class Voice1Provider(HttpProvider):
         if request_id:
             report.provider_call_id(request_id)
         errors = _errors(response.get("errors"))
-        if errors:
-            report.provider_report(errors=self._scrub(errors))
+        if errors and self.shows_answers:
+            report.provider_report(errors=self.redactor.value(errors))
         if error_class is None:
             report.progress("ringing", reason, message=sentence, request_id=request_id)
             return
@@ -143,7 +143,7 @@ class Voice1Provider(HttpProvider):
             except ProviderError:
                 pass  # The log is evidence only; the PBX's refusal stands without it.
         excerpt = "; ".join(e["message"] for e in errors if e.get("message")) or status
-        raise error_class(reason, sentence, provider=self.kind, excerpt=self.redact(excerpt),
+        raise error_class(reason, sentence, provider=self.kind, excerpt=self.remote(excerpt),
                           retry_safe=retry_safe)
 
     def poll(self, order: CallOrder, provider_call_id: str, report: CallReport) -> bool:
@@ -218,7 +218,7 @@ class Voice1Provider(HttpProvider):
         sections = {name: log[name] for name in ("request", "pbx_request", "response")
                     if isinstance(log.get(name), dict)}
         if sections:
-            report.provider_report(**self._scrub(sections))
+            report.provider_report(**self.redactor.value(sections))
         return sections
 
     def _json(self, answer: Answer, *, unclosed: bool = False) -> dict:
@@ -229,15 +229,6 @@ class Voice1Provider(HttpProvider):
         if not isinstance(value, dict):
             raise self.malformed(answer)
         return value
-
-    def _scrub(self, value: object) -> object:
-        """The PBX log echoes our request: drop the key wherever it appears."""
-        if isinstance(value, dict):
-            return {k: ("[redacted]" if k == "api_key" else self._scrub(v))
-                    for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._scrub(v) for v in value]
-        return self.redact(value) if isinstance(value, str) else value
 
 
 def _dial_string(e164: str, number_format: str) -> str:

@@ -265,7 +265,7 @@ class VoicenterProvider(HttpProvider):
         if result.code in ERRORS:
             reason, error, sentence = ERRORS[result.code]
             raise error(reason, sentence, provider=self.kind,
-                        excerpt=self.redact(f"ERRORCODE {result.code}: {result.message}"))
+                        excerpt=f"ERRORCODE {result.code}: {self.remote(result.message)}")
         if result.code != 0:
             raise self.malformed(answer)
         if call_id_expected and not _CALL_ID.fullmatch(result.call_id):
