@@ -55,6 +55,8 @@ BENCH_SETTINGS = {
     "LIMIT_FRAME": f"{HIGH}/second",
     "LIMIT_LOADER": f"{HIGH}/second",
     "LIMIT_CALL_STATUS": f"{HIGH}/second",
+    "CEILING_PER_IP": str(HIGH),
+    "CEILING_PER_NUMBER": str(HIGH),
     "CAP_PER_IP": str(HIGH),
     "CAP_PER_NUMBER": str(HIGH),
     "CAP_PER_WIDGET": str(HIGH),

@@ -61,13 +61,24 @@ class Defaults:
     LIMIT_SIGN_IN_FAILURES_PER_ADDRESS: str = "5 per 15 minutes"
     LIMIT_SIGN_IN_FAILURES_PER_EMAIL: str = "50 per hour"
 
-    # Daily caps used when a widget or account does not set its own.
+    # Installation-wide daily ceilings, counted across every widget of every tenant:
+    # calls to one number (they protect the people who are called) and calls from
+    # one client address. No widget may set its own per-number or per-visitor
+    # cap above them.
+    CEILING_PER_NUMBER: int = 5
+    CEILING_PER_IP: int = 20
+    # Daily caps used when a widget or account does not set its own; a widget's
+    # per-visitor and per-number caps count on that widget alone.
     CAP_PER_IP: int = 5
     CAP_PER_NUMBER: int = 3
     CAP_PER_WIDGET: int = 200
     CAP_PER_ACCOUNT: int = 1000
     # Calls to one destination number per minute (flood guard).
     CAP_PER_NUMBER_PER_MINUTE: int = 1
+    # Harassment guard: a number whose call-backs went unanswered (busy, no answer,
+    # not reached) this many times within a day, across the installation, is not
+    # called for a day. 0 turns the guard off.
+    UNANSWERED_BEFORE_COOLDOWN: int = 3
 
     FORM_NONCE_MAX_AGE: int = 15 * 60
     MAX_CONTENT_LENGTH: int = 16 * 1024

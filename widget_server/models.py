@@ -233,6 +233,21 @@ class UsageCounter(db.Model):
     count: Mapped[int] = mapped_column(default=0)
 
 
+class UnansweredNumber(db.Model):
+    """A number whose call-backs went unanswered, across the installation (harassment guard).
+
+    ``count`` unanswered calls since ``since``; a day after ``since`` the count
+    starts again. The call that brings it to the setting's N cools the number
+    down: nobody calls it before ``cooled_until``.
+    """
+
+    __tablename__ = "unanswered_numbers"
+    e164: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    since: Mapped[datetime]
+    cooled_until: Mapped[datetime | None]
+
+
 class UsedToken(db.Model):
     """A single-use id (nonce, captcha solution) kept until it would expire anyway."""
 

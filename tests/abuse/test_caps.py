@@ -230,8 +230,10 @@ def test_an_admitted_call_counts_once_against_each_cap(capped, client, widget):
     counted = {scope: (key, count) for (scope, key, _), count in counters(capped).items()}
     assert counted == {
         "number-min": (body["phone"], 1),
-        "number": (body["phone"], 1),
-        "ip": ("127.0.0.1", 1),
+        "ceiling-number": (body["phone"], 1),
+        "number": (f"{widget.public_id}/{body['phone']}", 1),
+        "ceiling-ip": ("127.0.0.1", 1),
+        "ip": (f"{widget.public_id}/127.0.0.1", 1),
         "widget": (widget.public_id, 1),
         "account": (str(widget.account_id), 1),
     }
@@ -359,3 +361,82 @@ def test_the_per_minute_flood_guard_says_to_retry_within_a_minute(capped, client
     retry_after = int(response.headers["Retry-After"])
     assert 1 <= retry_after <= 60
     assert earliest <= retry_after <= math.ceil(latest)
+
+
+# -- two layers: the installation's ceilings over each widget's own caps -------------------
+
+def widgets_of_two_tenants(app, **fields) -> tuple[Widget, Widget]:
+    """A widget each for two unrelated tenants, with the same own caps ``fields``."""
+    with app.app_context():
+        made = []
+        for name in ("first-shop", "second-shop"):
+            owner = Account(name=name, kind="client")
+            db.session.add(owner)
+            db.session.flush()
+            made.append(create_widget(account=owner, domains=["shop.example"], **fields))
+        for widget in made:
+            db.session.expunge(widget)
+        return made[0], made[1]
+
+
+def post_from(client, body, address: str):
+    return post_call(client, body, environ_base={"REMOTE_ADDR": address})
+
+
+def test_two_widgets_of_two_tenants_behind_one_address_each_get_their_own_per_visitor_cap(
+        app, client):
+    app.config.update(CEILING_PER_IP=100)
+    first, second = widgets_of_two_tenants(app, cap_per_ip=2)
+    office = "198.51.100.7"
+    for n, widget in enumerate([first, first, second, second]):
+        response = post_from(client, call_body(app, client, widget, phone=visitor_number(n)),
+                             office)
+        assert response.status_code == 202, response.get_json()
+    for widget in (first, second):
+        refused = post_from(client, call_body(app, client, widget, phone=visitor_number(9)),
+                            office)
+        assert refused.status_code == 429 and refused.get_json()["error"] == "cap_ip"
+    # Another address on the same widgets is counted apart.
+    assert post_from(client, call_body(app, client, first, phone=visitor_number(8)),
+                     "203.0.113.9").status_code == 202
+    assert call_rows(app) == 5
+
+
+def test_the_installation_ceiling_per_address_holds_across_every_tenants_widgets(app, client):
+    app.config.update(CEILING_PER_IP=3)
+    first, second = widgets_of_two_tenants(app, cap_per_ip=2)
+    office = "198.51.100.7"
+    for n, widget in enumerate([first, first, second]):
+        assert post_from(client, call_body(app, client, widget, phone=visitor_number(n)),
+                         office).status_code == 202
+    latest = seconds_to_utc_midnight()
+    refused = post_from(client, call_body(app, client, second, phone=visitor_number(3)),
+                        office)
+    assert refused.status_code == 429
+    assert refused.get_json() == {
+        "error": "cap_ceiling_ip",
+        "message": "You have requested as many calls as we allow in a day."}
+    assert 1 <= int(refused.headers["Retry-After"]) <= math.ceil(latest)
+    assert call_rows(app) == 3
+    ceiling = [n for (scope, key, _), n in counters(app).items()
+               if (scope, key) == ("ceiling-ip", office)]
+    assert ceiling == [3]
+
+
+def test_the_installation_ceiling_per_number_holds_across_every_tenants_widgets(app, client):
+    app.config.update(CEILING_PER_NUMBER=3, CAP_PER_NUMBER_PER_MINUTE=1000)
+    first, second = widgets_of_two_tenants(app, cap_per_number=2)
+    number = visitor_number(1)
+    # Each widget counts the number on its own: the first refuses its third call ...
+    for widget in (first, first):
+        assert post_call(client, call_body(app, client, widget, phone=number)).status_code == 202
+    refused = post_call(client, call_body(app, client, first, phone=number))
+    assert refused.status_code == 429 and refused.get_json()["error"] == "cap_number"
+    # ... the second still takes one, then the installation's ceiling says no.
+    assert post_call(client, call_body(app, client, second, phone=number)).status_code == 202
+    refused = post_call(client, call_body(app, client, second, phone=number))
+    assert refused.status_code == 429
+    assert refused.get_json() == {
+        "error": "cap_ceiling_number",
+        "message": "This number has had as many call-backs as we allow today."}
+    assert call_rows(app) == 3

@@ -239,3 +239,18 @@ def test_the_list_is_paged(app):
     numbers = re.compile(r"<code>(\+\d+)</code>")
     assert len(numbers.findall(first)) == 100 and len(numbers.findall(second)) == 5
     assert "105 numbers" in first and 'rel="next"' in first and 'rel="prev"' in second
+
+
+def test_a_number_on_a_resellers_list_is_refused_by_every_client_widget_under_it(app):
+    tenants = make_tenants(app)
+    owner = as_role(app, "owner")
+    page = f"/admin/accounts/{tenants.reseller_id}/blocked-numbers"
+    assert "and those of every account" in text_of(owner.get(page))
+    assert post(owner, page, number=BLOCKED, country="US").status_code == 302
+    assert blocked(app, tenants.client_id) == []
+    assert_blocked(visitor_call(app, tenants.client_widget_id, BLOCKED))
+    # An account outside the reseller's subtree is not bound by its list.
+    client = app.test_client()
+    rival = call_body(app, client, widget_row(app, tenants.rival_widget_id), phone=BLOCKED,
+                      page_origin="https://rival.example")
+    assert post_call(client, rival).status_code == 202

@@ -109,7 +109,7 @@ def test_a_bad_setting_is_explained_next_to_its_field_and_nothing_is_stored(
     response = post(as_role(app, "owner"), f"/admin/widgets/{tenants.client_widget_id}",
                     **settings(**{field: value}))
     page = html.unescape(response.get_data(as_text=True))
-    assert response.status_code == 200
+    assert response.status_code == 422
     error = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', page)
     assert error and sentence in error.group(1)
     assert f'aria-describedby="{field}-hint {field}-error"' in page or \
@@ -133,6 +133,34 @@ def test_caps_above_the_accounts_daily_allowance_are_refused(app):
                     **settings(cap_per_widget="20"))
     assert response.status_code == 302
     assert stored(app, tenants.client_widget_id).cap_per_widget == 20
+
+
+@pytest.mark.parametrize("field, ceiling, what", [
+    ("cap_per_number", "CEILING_PER_NUMBER", "calls a day to one number"),
+    ("cap_per_ip", "CEILING_PER_IP", "calls a day from one visitor address"),
+])
+def test_caps_above_the_installations_ceiling_are_refused(app, field, ceiling, what):
+    app.config[ceiling] = 4
+    tenants = make_tenants(app)
+    member = as_role(app, "member")
+    page = f"/admin/widgets/{tenants.client_widget_id}"
+    response = post(member, page, **settings(**{field: "1000000"}))
+    assert response.status_code == 422
+    error = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>',
+                      html.unescape(response.get_data(as_text=True)))
+    assert error and error.group(1).strip() == (
+        f"This installation allows at most 4 {what} on any widget; use 4 or less.")
+    assert getattr(stored(app, tenants.client_widget_id), field) is None
+    # A new widget is held to the same ceiling.
+    created = post(member, "/admin/widgets/new", account_id=tenants.client_id,
+                   **settings(**{field: "5"}))
+    assert created.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(db.select(Widget).where(Widget.name == "Main shop")) is None
+    assert post(member, page, **settings(**{field: "4"})).status_code == 302
+    assert getattr(stored(app, tenants.client_widget_id), field) == 4
+    # The form says what the ceiling is before anyone trips over it.
+    assert "at most 4." in html.unescape(member.get(page).get_data(as_text=True))
 
 
 def test_opening_hours_are_stored_per_weekday_with_their_time_zone(app):

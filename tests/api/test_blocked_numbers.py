@@ -121,3 +121,14 @@ def test_another_tenants_list_is_not_found(api, tenants):
             assert response.content_type == PROBLEM
     listed = api("GET", path(tenants, "client_b"), key="reseller").get_json()
     assert [i["e164"] for i in listed["items"]] == ["+12025550123"]
+
+
+def test_a_resellers_list_applies_to_all_its_clients_widgets(app, client, api, tenants):
+    widgets = [make_widget(api, name) for name in ("client_a", "client_b", "other_client")]
+    added = api("POST", path(tenants, "reseller"), key="reseller",
+                json={"number": "+12025550123"})
+    assert added.status_code == 201
+    for widget in widgets[:2]:
+        refused = visitor_call(app, client, widget, "+12025550123")
+        assert refused.status_code == 403 and refused.get_json()["error"] == "phone_blocked"
+    assert visitor_call(app, client, widgets[2], "+12025550123").status_code == 202

@@ -79,3 +79,27 @@ def test_a_widget_uses_a_provider_account_of_its_account_or_above_only(api, tena
                   json={"provider_account_id": sibling_provider["id"]})
     assert refused.status_code == 422
     assert "provider_account_id" in refused.get_json()["errors"]
+
+
+def test_a_tenant_cannot_set_a_widgets_caps_above_the_installations_ceilings(app, api):
+    app.config.update(CEILING_PER_NUMBER=5, CEILING_PER_IP=20)
+    refused = api("POST", "/widgets", key="client_a", json={
+        "business_numbers": ["+12025550100"], "cap_per_number": 1_000_000,
+        "cap_per_ip": 21})
+    assert refused.status_code == 422
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    errors = refused.get_json()["errors"]
+    assert errors == {
+        "cap_per_number": "This installation allows at most 5 calls a day to one number on "
+                          "any widget; use 5 or less.",
+        "cap_per_ip": "This installation allows at most 20 calls a day from one visitor "
+                      "address on any widget; use 20 or less."}
+    widget = make_widget(api, "client_a", cap_per_number=5, cap_per_ip=20)
+    path = f"/widgets/{widget['id']}"
+    refused = api("PATCH", path, key="client_a", json={"cap_per_number": 6})
+    assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {
+        "cap_per_number"}
+    assert api("GET", path, key="client_a").get_json()["cap_per_number"] == 5
+    lowered = api("PATCH", path, key="client_a", json={"cap_per_number": 2, "cap_per_ip": None})
+    assert lowered.status_code == 200
+    assert (lowered.get_json()["cap_per_number"], lowered.get_json()["cap_per_ip"]) == (2, None)

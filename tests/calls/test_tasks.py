@@ -1,11 +1,19 @@
-"""Placing a call in the worker: outcomes, never dialling twice, unusable credentials."""
+"""Placing a call in the worker: outcomes, never dialling twice, unusable credentials, and
+a booked call whose number was blocked or cooled down before it fell due."""
 
 import json
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
+from tests.admin.widget_tenants import as_role, make_tenants, post
 from tests.factories import call_body, post_call
+from widget_server.abuse.blocklist import block
+from widget_server.abuse.cooldown import note_unanswered
+from widget_server.calls.queue import start_in_process_consumer
 from widget_server.calls.tasks import place_call
 from widget_server.extensions import db
 from widget_server.models import CallRequest, ProviderAccount, Widget
@@ -101,3 +109,111 @@ def test_business_is_rung_before_the_visitor(app, client, widget):
         legs = [event.detail.get("leg") for event in call.events if event.detail]
     assert legs[0] == "business" and set(legs[1:]) == {"visitor"}
     assert shown["status"] == "completed"
+
+
+# -- a call booked for later is looked at again when it falls due -------------------------
+
+BOOKED = "+12025550177"
+
+
+def book_for_later(app, widget_id: int, phone: str = BOOKED, *, in_seconds: int = 3600):
+    """A visitor books a call-back on an always-open call-back widget; (call id, due, answer)."""
+    with app.app_context():
+        row = db.session.get(Widget, widget_id)
+        row.outside_hours = "callback"
+        db.session.commit()
+        db.session.expunge(row)
+    client = app.test_client()
+    due = (datetime.now(UTC) + timedelta(seconds=in_seconds)).replace(microsecond=0)
+    response = post_call(client, call_body(app, client, row, phone=phone,
+                                           callback_at=due.isoformat()))
+    assert response.status_code == 202, response.get_json()
+    with app.app_context():
+        call = db.session.scalar(select(CallRequest).where(
+            CallRequest.public_id == response.get_json()["call_id"]))
+        assert (call.status, call.reason) == ("queued", "scheduled")
+        return call.id, due.replace(tzinfo=None), response.get_json()
+
+
+def assert_cancelled_not_dialled(app, call_id: int, reason: str) -> None:
+    with app.app_context():
+        call = db.session.get(CallRequest, call_id)
+        assert (call.status, call.reason) == ("rejected", reason)
+        assert [event.status for event in call.events] == ["queued", "rejected"]
+
+
+def visitor_sees(client, accepted: dict) -> dict:
+    return client.get(accepted["status_url"],
+                      headers={"X-Call-Token": accepted["call_token"]}).get_json()
+
+
+def test_a_booked_call_to_a_number_blocked_from_its_call_page_is_cancelled_not_dialled(app):
+    tenants = make_tenants(app)
+    call_id, due, accepted = book_for_later(app, tenants.client_widget_id)
+    member = as_role(app, "member")
+    blocked = post(member, f"/admin/reports/calls/{accepted['call_id']}/block")
+    assert blocked.status_code == 302
+    with app.app_context():
+        assert place_call(call_id, now=due) == "done"
+    assert_cancelled_not_dialled(app, call_id, "phone_blocked")
+    shown = visitor_sees(app.test_client(), accepted)
+    assert (shown["status"], shown["reason"]) == ("rejected", "phone_blocked")
+    assert shown["message"] == ("This number cannot be called from this site, so the "
+                                "call-back you booked was cancelled.")
+
+
+def test_a_booked_call_to_a_number_the_reseller_blocked_later_is_cancelled(app):
+    tenants = make_tenants(app)
+    call_id, due, _ = book_for_later(app, tenants.client_widget_id)
+    added = post(as_role(app, "owner"), f"/admin/accounts/{tenants.reseller_id}/blocked-numbers",
+                 number=BOOKED, country="")
+    assert added.status_code == 302
+    with app.app_context():
+        assert place_call(call_id, now=due - timedelta(seconds=1)) == "wait"
+        assert db.session.get(CallRequest, call_id).status == "queued"
+        assert place_call(call_id, now=due) == "done"
+    assert_cancelled_not_dialled(app, call_id, "phone_blocked")
+
+
+def test_a_booked_call_to_a_number_cooled_down_meanwhile_is_cancelled(app):
+    tenants = make_tenants(app)
+    call_id, due, accepted = book_for_later(app, tenants.client_widget_id)
+    with app.app_context():
+        for _ in range(app.config["UNANSWERED_BEFORE_COOLDOWN"]):
+            note_unanswered(BOOKED, due - timedelta(hours=1))
+        db.session.commit()
+        assert place_call(call_id, now=due) == "done"
+    assert_cancelled_not_dialled(app, call_id, "number_cooling_down")
+    assert "booked was cancelled" in visitor_sees(app.test_client(), accepted)["message"]
+
+
+def test_a_booked_call_blocked_only_by_an_unrelated_tenant_is_placed(app):
+    tenants = make_tenants(app)
+    call_id, due, _ = book_for_later(app, tenants.client_widget_id)
+    with app.app_context():
+        block(db.session.get(Widget, tenants.rival_widget_id).account_id, BOOKED)
+        db.session.commit()
+        assert place_call(call_id, now=due) == "done"
+        assert db.session.get(CallRequest, call_id).status == "completed"
+
+
+def test_a_real_consumer_cancels_a_booked_call_blocked_before_its_time(make_app):
+    app = make_app(QUEUE_IMMEDIATE=False)
+    tenants = make_tenants(app)
+    consumer = start_in_process_consumer(app)
+    try:
+        call_id, due, _ = book_for_later(app, tenants.client_widget_id, in_seconds=2)
+        assert post(as_role(app, "member"), f"/admin/accounts/{tenants.client_id}/blocked-numbers",
+                    number=BOOKED, country="").status_code == 302
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with app.app_context():
+                status = db.session.get(CallRequest, call_id).status
+                db.session.remove()
+            if status != "queued":
+                break
+            time.sleep(0.1)
+    finally:
+        consumer.stop(graceful=False)
+    assert datetime.now(UTC).replace(tzinfo=None) >= due
+    assert_cancelled_not_dialled(app, call_id, "phone_blocked")

@@ -1,7 +1,11 @@
 """An account's block list: numbers its widgets never call back.
 
-The call request looks the visitor's E.164 number up in its widget's account
-list (calls/service.py, ``phone_blocked``). The admin, the management API and
+The call request looks the visitor's E.164 number up in the lists of its
+widget's account and of every account above it (calls/service.py,
+``phone_blocked``): a reseller's list applies to all its clients' widgets, the
+operator's to every widget. The worker looks again when a call falls due
+(calls/tasks.py), so a number blocked after a call was booked is not dialled.
+The admin, the management API and
 the command line change the list through the functions here, so a number is
 read the same way everywhere: any valid number of any country, parsed with
 ``phonenumbers`` (a national form needs its country) and stored as E.164.
@@ -79,6 +83,17 @@ _IS_BLOCKED = select(exists().where(BlockedNumber.account_id == bindparam("accou
 
 def is_blocked(account_id: int, e164: str) -> bool:
     return bool(db.session.scalar(_IS_BLOCKED, {"account_id": account_id, "e164": e164}))
+
+
+_IS_BLOCKED_FOR_ANY = select(exists().where(
+    BlockedNumber.account_id.in_(bindparam("account_ids", expanding=True)),
+    BlockedNumber.e164 == bindparam("e164")))
+
+
+def blocked_for(account_ids: list[int], e164: str) -> bool:
+    """Whether any of ``account_ids`` (a widget's account and those above it) blocks ``e164``."""
+    return bool(db.session.scalar(_IS_BLOCKED_FOR_ANY, {"account_ids": list(account_ids),
+                                                        "e164": e164}))
 
 
 def block(account_id: int, e164: str) -> tuple[BlockedNumber, bool]:

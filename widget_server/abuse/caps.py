@@ -4,6 +4,14 @@ The captcha is a speed bump; these caps are the control. Each is checked and
 counted in one atomic statement inside the transaction that records the call,
 so concurrent requests and several processes can never admit more than the
 cap, and a restart loses nothing (the counts are rows in the database).
+
+Per number and per client address the caps come in two layers. The operator's
+ceilings (``CEILING_PER_NUMBER``, ``CEILING_PER_IP``) count across every widget
+of every tenant: they protect the people who are called, and stop one address
+working through many sites. Each widget's own caps (``cap_per_number``,
+``cap_per_ip``) count on that widget alone, so one office behind one address
+does not spend every other site's allowance; a widget may not set them above
+the ceilings (``cap_above_ceiling``).
 """
 
 from __future__ import annotations
@@ -22,6 +30,10 @@ from widget_server.i18n import N_
 from widget_server.models import UsageCounter
 
 _SITE_FULL_TODAY = N_("This site has taken all the call requests it can today.")
+_NUMBER_FULL_TODAY = N_("This number has had as many call-backs as we allow today.")
+_ADDRESS_FULL_TODAY = N_("You have requested as many calls as we allow in a day.")
+# A widget's own cap, and the installation's ceiling it must stay within.
+CEILINGS = {"cap_per_number": "CEILING_PER_NUMBER", "cap_per_ip": "CEILING_PER_IP"}
 
 
 @dataclass(frozen=True)
@@ -63,14 +75,20 @@ def caps_for_call(widget, *, visitor_number: str, client_ip: str, now: datetime,
     def limit(own: int | None, default_key: str) -> int:
         return own if own is not None else config[default_key]
 
+    # The widget's own per-number and per-visitor caps are keyed on the widget too.
+    on_widget = f"{widget.public_id}/"
     caps = [
         Cap("number-min", visitor_number, now.strftime("%Y-%m-%dT%H:%M"),
             config["CAP_PER_NUMBER_PER_MINUTE"], until_next_minute,
             N_("A call to this number was just requested; please wait a minute.")),
-        Cap("number", visitor_number, day, limit(widget.cap_per_number, "CAP_PER_NUMBER"),
-            until_tomorrow, N_("This number has had as many call-backs as we allow today.")),
-        Cap("ip", client_ip, day, limit(widget.cap_per_ip, "CAP_PER_IP"),
-            until_tomorrow, N_("You have requested as many calls as we allow in a day.")),
+        Cap("ceiling-number", visitor_number, day, config["CEILING_PER_NUMBER"],
+            until_tomorrow, _NUMBER_FULL_TODAY),
+        Cap("number", on_widget + visitor_number, day,
+            limit(widget.cap_per_number, "CAP_PER_NUMBER"), until_tomorrow, _NUMBER_FULL_TODAY),
+        Cap("ceiling-ip", client_ip, day, config["CEILING_PER_IP"], until_tomorrow,
+            _ADDRESS_FULL_TODAY),
+        Cap("ip", on_widget + client_ip, day, limit(widget.cap_per_ip, "CAP_PER_IP"),
+            until_tomorrow, _ADDRESS_FULL_TODAY),
         Cap("widget", widget.public_id, day, limit(widget.cap_per_widget, "CAP_PER_WIDGET"),
             until_tomorrow, _SITE_FULL_TODAY),
         Cap("account", str(widget.account_id), day,
@@ -86,6 +104,24 @@ def caps_for_call(widget, *, visitor_number: str, client_ip: str, now: datetime,
                             account.monthly_call_cap, _seconds_to_next_month(now),
                             N_("This site has taken all the call requests it can this month.")))
     return caps
+
+
+def cap_above_ceiling(name: str, value: int | None) -> str | None:
+    """Why a widget's own cap ``name`` may not be ``value``, or None when it may.
+
+    The admin, the management API and anything else that sets a widget's caps
+    ask here, so the rule is the same everywhere.
+    """
+    setting = CEILINGS.get(name)
+    if setting is None or value is None:
+        return None
+    ceiling = current_app.config[setting]
+    if value > ceiling:
+        what = "calls a day to one number" if name == "cap_per_number" else \
+            "calls a day from one visitor address"
+        return (f"This installation allows at most {ceiling} {what} on any widget; "
+                f"use {ceiling} or less.")
+    return None
 
 
 def count_within_caps(caps: list[Cap]) -> None:

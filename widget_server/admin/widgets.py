@@ -26,7 +26,7 @@ import zoneinfo
 from functools import cache
 
 import phonenumbers
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -41,6 +41,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from widget_server.abuse.caps import CEILINGS, cap_above_ceiling
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
 from widget_server.admin.views import blueprint, select_options
@@ -130,6 +131,12 @@ class WidgetForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.day_fields = [getattr(self, f"hours_{day}") for day, _ in DAYS]
+        config = current_app.config
+        for field, default in ((self.cap_per_ip, "CAP_PER_IP"),
+                               (self.cap_per_number, "CAP_PER_NUMBER")):
+            field.description = (
+                f"Counted on this widget alone. Empty: the installation's default "
+                f"({config[default]}); at most {config[CEILINGS[field.name]]}.")
 
     def validate_business_numbers(self, field):
         lines = [line.strip() for line in field.data.splitlines() if line.strip()]
@@ -150,6 +157,18 @@ class WidgetForm(FlaskForm):
                    if c not in phonenumbers.SUPPORTED_REGIONS]
         if unknown:
             raise ValidationError(f"Not country codes: {', '.join(unknown)}.")
+
+    def validate_cap_per_ip(self, field):
+        self._within_ceiling(field)
+
+    def validate_cap_per_number(self, field):
+        self._within_ceiling(field)
+
+    @staticmethod
+    def _within_ceiling(field):
+        problem = cap_above_ceiling(field.name, field.data)
+        if problem:
+            raise ValidationError(problem)
 
     def validate_time_zone(self, field):
         field.data = field.data.strip()
@@ -454,7 +473,8 @@ def widget_new():
             flash(f"Widget {widget.name} created for {owner.name}. Add the domains it may "
                   "be embedded on, then copy the snippet.", "success")
             return redirect(url_for("admin.widget_edit", widget_id=widget.id))
-    return render_template("admin/widgets/new.html", form=form, days=DAYS)
+    return render_template("admin/widgets/new.html", form=form, days=DAYS), (
+        422 if request.method == "POST" else 200)
 
 
 @blueprint.route("/widgets/<int(max=2147483647):widget_id>", methods=["GET", "POST"])
@@ -480,7 +500,7 @@ def widget_edit(widget_id: int):
                 flash(f"Provider options {', '.join(dropped)} dropped: "
                       f"{provider_kind(provider)} does not take them.", "info")
             return redirect(url_for("admin.widget_edit", widget_id=widget.id))
-    return render_widget(widget, form)
+    return render_widget(widget, form, status=422)
 
 
 @blueprint.post("/widgets/<int(max=2147483647):widget_id>/provider-options")

@@ -76,7 +76,13 @@ WIDGET_SETTINGS = {
     "time_zone": {**_text(64), "description": "IANA, e.g. Europe/London."},
     "opening_hours": OPENING_HOURS,
     "outside_hours": {"enum": list(OUTSIDE_HOURS)},
-    "cap_per_ip": CAP, "cap_per_number": CAP, "cap_per_widget": CAP,
+    "cap_per_ip": {**CAP, "description": "Calls a day from one visitor address, counted on "
+                   "this widget; null: the installation's default. Above the installation's "
+                   "ceiling (CEILING_PER_IP): 422."},
+    "cap_per_number": {**CAP, "description": "Calls a day to one number, counted on this "
+                       "widget; null: the installation's default. Above the installation's "
+                       "ceiling (CEILING_PER_NUMBER): 422."},
+    "cap_per_widget": CAP,
     "provider_account_id": _null(ID),
     "provider_options": OPTIONS,
 }

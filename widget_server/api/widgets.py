@@ -10,6 +10,7 @@ import phonenumbers
 from flask import current_app, request
 from sqlalchemy import select
 
+from widget_server.abuse.caps import cap_above_ceiling
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.api import blueprint
 from widget_server.api.auth import caller
@@ -138,6 +139,10 @@ def read_settings(fields: Fields, owner: Account, *, creating: bool) -> dict:
         "opening_hours": fields.mapping("opening_hours"),
         "provider_options": fields.mapping("provider_options"),
     }
+    for name in ("cap_per_ip", "cap_per_number"):
+        problem = values[name] is not MISSING and cap_above_ceiling(name, values[name])
+        if problem:
+            fields.error(name, problem)
     numbers = fields.text_list("business_numbers", max_items=10, max_length=32,
                                required=creating)
     if numbers is not MISSING:

@@ -17,9 +17,10 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import joinedload
 
-from widget_server.abuse.blocklist import is_blocked
+from widget_server.abuse.blocklist import blocked_for
 from widget_server.abuse.caps import caps_for_call, count_within_caps, give_back
 from widget_server.abuse.captcha import captcha_verifier
+from widget_server.abuse.cooldown import check_not_cooled_down
 from widget_server.abuse.phone import check_visitor_number
 from widget_server.calls.hours import when_to_call
 from widget_server.calls.queue import QUEUE_ERRORS, enqueue_call
@@ -139,15 +140,19 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
                                       widget)
     if form.consent is not True:
         raise Refusal("consent_missing", "Please agree to be called back.")
+    above = ancestors(widget.account)
+    # A reseller's block list (and the operator's) applies to every widget under it.
+    account_ids = [widget.account_id, *(account.id for account in above)]
     number = check_visitor_number(
         form.phone, home_country=widget.home_country, countries=widget.countries,
-        is_blocked=lambda e164: is_blocked(widget.account_id, e164))
+        is_blocked=lambda e164: blocked_for(account_ids, e164))
+    check_not_cooled_down(number.e164, utcnow())
     if not widget.business_numbers:
         raise Refusal("widget_unconfigured", "This site has no number to connect you to yet.",
                       status=409)
     scheduled_for = when_to_call(widget, form.callback_at, utcnow())
     caps = caps_for_call(widget, visitor_number=number.e164, client_ip=client_ip, now=utcnow(),
-                         ancestors=ancestors(widget.account))
+                         ancestors=above)
     widget_id, account_id = widget.id, widget.account_id
     provider_kind = widget.provider_account.kind if widget.provider_account else "simulator"
     # End the read transaction before the network call and the writes: SQLite

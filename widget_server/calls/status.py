@@ -54,6 +54,11 @@ _REASON_SENTENCES = {
     "provider_accepted": N_("The call is on its way: the business is rung first, then your "
                          "phone."),
     "cancelled": N_("The call was cancelled."),
+    # A booked call whose number was blocked or cooled down before it fell due.
+    "phone_blocked": N_("This number cannot be called from this site, so the call-back you "
+                        "booked was cancelled."),
+    "number_cooling_down": N_("This number did not answer several recent call-backs, so the "
+                              "call-back you booked was cancelled. Please try again later."),
     # voice1 (seed 001): its PBX accepts a call but never says whether anyone answered.
     "pbx_accepted": N_("The business's phone system is calling: it rings the business first, "
                     "then your phone. We cannot see whether the call is answered."),

@@ -16,12 +16,15 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select, update
 
 from widget_server import metrics
+from widget_server.abuse.blocklist import blocked_for
+from widget_server.abuse.cooldown import UNANSWERED, cooled_until, note_unanswered
 from widget_server.extensions import db
-from widget_server.models import CallEvent, CallRequest, utcnow
+from widget_server.models import Account, CallEvent, CallRequest, utcnow
 from widget_server.providers import circuit
 from widget_server.providers.accounts import CredentialsError, adapter_for
 from widget_server.providers.base import FINAL_STATES, SORRY, CallOrder, ProviderError
 from widget_server.security.keys import derived_secrets
+from widget_server.tenancy import ancestors
 
 _HOOK_SALT = "widget-server.provider-hook"
 
@@ -35,8 +38,14 @@ def record(call_id: int, status: str, reason: str | None = None, **detail: objec
     call.status, call.reason = status, reason or (call.reason if status == call.status
                                                   else None)
     db.session.add(CallEvent(call_id=call_id, status=status, reason=reason, detail=detail))
+    if status in FINAL_STATES and reason in UNANSWERED:
+        note_unanswered(call.visitor_number, utcnow())
     public_id, provider_kind = call.public_id, call.provider_kind
     db.session.commit()
+    _logged(public_id, provider_kind, status, reason)
+
+
+def _logged(public_id: str, provider_kind: str, status: str, reason: str | None) -> None:
     current_app.logger.info("call %s: %s", public_id, status,
                             extra={"call": public_id, "status": status, "reason": reason})
     if status in FINAL_STATES:
@@ -106,12 +115,53 @@ def order_for(call: CallRequest) -> CallOrder:
                      earlier_callback_secrets=tuple(earlier))
 
 
+def _due(call_id: int, now: datetime):
+    """The guard for acting on a call: still queued, and not scheduled for later."""
+    return (CallRequest.id == call_id, CallRequest.status == "queued",
+            or_(CallRequest.scheduled_for.is_(None), CallRequest.scheduled_for <= now))
+
+
+def _reason_not_to_dial(call_id: int, now: datetime) -> str | None:
+    """Why a due call's number may no longer be rung, asked again when it is placed.
+
+    A call booked for later (outside opening hours) may fall due after its
+    number was blocked, by its account or one above it, or cooled down.
+    """
+    reason = None
+    due = db.session.execute(select(CallRequest.account_id, CallRequest.visitor_number)
+                             .where(*_due(call_id, now))).first()
+    if due is not None:
+        account = db.session.get(Account, due.account_id)
+        account_ids = [account.id, *(above.id for above in ancestors(account))]
+        if blocked_for(account_ids, due.visitor_number):
+            reason = "phone_blocked"
+        elif cooled_until(due.visitor_number, now) is not None:
+            reason = "number_cooling_down"
+    db.session.rollback()  # end the read: the claim or the cancel that follows writes
+    return reason
+
+
+def _cancel(call_id: int, now: datetime, reason: str) -> bool:
+    """End a due call as rejected for ``reason`` without dialling; False if another
+    worker took it first."""
+    cancelled = db.session.execute(
+        update(CallRequest).where(*_due(call_id, now))
+        .values(status="rejected", reason=reason, updated_at=utcnow())
+    ).rowcount == 1
+    if cancelled:
+        db.session.add(CallEvent(call_id=call_id, status="rejected", reason=reason))
+        call = db.session.get(CallRequest, call_id)
+        public_id, provider_kind = call.public_id, call.provider_kind
+    db.session.commit()
+    if cancelled:
+        _logged(public_id, provider_kind, "rejected", reason)
+    return cancelled
+
+
 def _claim(call_id: int, now: datetime) -> bool:
     # A call scheduled for later is not claimed before its time, whoever runs the task.
     claimed = db.session.execute(
-        update(CallRequest)
-        .where(CallRequest.id == call_id, CallRequest.status == "queued",
-               or_(CallRequest.scheduled_for.is_(None), CallRequest.scheduled_for <= now))
+        update(CallRequest).where(*_due(call_id, now))
         .values(status="dialing", reason=None, updated_at=utcnow())
     ).rowcount == 1
     if claimed:
@@ -140,6 +190,9 @@ def place_call(call_id: int, *, retries_left: int = 0, now: datetime | None = No
     """Place the call; returns what the queue should do next: "done", "poll", "retry",
     or "wait" while the call is scheduled for later than ``now`` (naive UTC)."""
     now = now or utcnow()
+    reason = _reason_not_to_dial(call_id, now)
+    if reason is not None and _cancel(call_id, now, reason):
+        return "done"
     if not _claim(call_id, now):
         due = scheduled_for(call_id)
         return "wait" if due is not None and due > now else "done"
