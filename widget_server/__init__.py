@@ -19,8 +19,7 @@ from widget_server.config import settings_from_env
 from widget_server.embed import blueprint as embed_blueprint
 from widget_server.extensions import compress, csrf, db, limiter, login_manager, migrate
 from widget_server.hooks import blueprint as hooks_blueprint
-from widget_server.security import headers
-from widget_server.security import outbound
+from widget_server.security import headers, outbound
 from widget_server.security.keys import resolve_keys
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
