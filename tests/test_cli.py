@@ -92,6 +92,8 @@ def test_widget_create_refuses_bad_input_with_a_sentence(cli_env):
          "No account named 'nobody'"),
         (["--account", "shop", "--domain", "bad domain", "--number", "+12025550100"],
          "is not a valid domain name"),
+        (["--account", "shop", "--domain", "*.co.uk", "--number", "+12025550100"],
+         "co.uk is a public suffix"),
         (["--account", "shop", "--domain", "a.example", "--number", "12"],
          "is not a phone number"),
     ]
