@@ -109,6 +109,28 @@ def test_account_under_a_client_is_refused(cli_env):
     assert result.returncode != 0 and "cannot have accounts under it" in result.stderr
 
 
+def test_a_name_used_under_two_resellers_is_named_by_its_path_or_id(cli_env):
+    for reseller in ("north", "south"):
+        widget_server(cli_env, "account", "create", reseller, "--kind", "reseller")
+        widget_server(cli_env, "account", "create", "acme", "--parent", reseller)
+    again = widget_server(cli_env, "account", "create", "ACME", "--parent", "north",
+                          check=False)
+    assert again.returncode != 0 and "north has an account named 'ACME'" in again.stderr
+
+    def add_key(account):
+        return widget_server(cli_env, "apikey", "create", "--account", account,
+                             "--name", "k", check=False)
+
+    ambiguous = add_key("acme")
+    assert ambiguous.returncode != 0
+    paths = re.findall(r"(north/acme|south/acme) \(#(\d+)\)", ambiguous.stderr)
+    assert [path for path, _ in paths] == ["north/acme", "south/acme"]
+    assert "Name one by its path or its id." in ambiguous.stderr
+    assert add_key("South/ACME").returncode == 0
+    assert add_key(f"#{paths[0][1]}").returncode == 0
+    assert add_key("east/acme").stderr.strip().endswith("No account named 'east/acme'.")
+
+
 def test_run_serves_the_app_and_places_calls_in_process(cli_env):
     _, token = make_widget(cli_env)
     port = free_port()
