@@ -146,7 +146,8 @@ def account_new():
     return render_template("admin/accounts/new.html", form=form)
 
 
-@blueprint.route("/accounts/<int:account_id>/allowance", methods=["GET", "POST"])
+@blueprint.route("/accounts/<int(max=2147483647):account_id>/allowance",
+                 methods=["GET", "POST"])
 @login_required
 def account_allowance(account_id: int):
     account = _editable(get_scoped(Account, account_id, current_account()))
