@@ -74,7 +74,9 @@ class CallFilterForm(Form):
         """The filters, or None while a field has an error (shown next to it)."""
         if any(field.errors for field in self):
             return None
-        return CallFilter(widget_id=int(self.widget.data) if self.widget.data else None,
+        # Optional() lets a blank (" ") through unchecked: it means any widget.
+        widget = (self.widget.data or "").strip()
+        return CallFilter(widget_id=int(widget) if widget else None,
                           date_from=self.date_from.data, date_to=self.date_to.data,
                           status=self.status.data or None,
                           country=(self.country.data or "").upper() or None)
