@@ -92,6 +92,8 @@ def test_widget_create_refuses_bad_input_with_a_sentence(cli_env):
          "No account named 'nobody'"),
         (["--account", "shop", "--domain", "bad domain", "--number", "+12025550100"],
          "is not a valid domain name"),
+        (["--account", "shop", "--domain", "*.co.uk", "--number", "+12025550100"],
+         "co.uk is a public suffix"),
         (["--account", "shop", "--domain", "a.example", "--number", "12"],
          "is not a phone number"),
     ]
@@ -105,6 +107,28 @@ def test_account_under_a_client_is_refused(cli_env):
     widget_server(cli_env, "account", "create", "shop")
     result = widget_server(cli_env, "account", "create", "sub", "--parent", "shop", check=False)
     assert result.returncode != 0 and "cannot have accounts under it" in result.stderr
+
+
+def test_a_name_used_under_two_resellers_is_named_by_its_path_or_id(cli_env):
+    for reseller in ("north", "south"):
+        widget_server(cli_env, "account", "create", reseller, "--kind", "reseller")
+        widget_server(cli_env, "account", "create", "acme", "--parent", reseller)
+    again = widget_server(cli_env, "account", "create", "ACME", "--parent", "north",
+                          check=False)
+    assert again.returncode != 0 and "north has an account named 'ACME'" in again.stderr
+
+    def add_key(account):
+        return widget_server(cli_env, "apikey", "create", "--account", account,
+                             "--name", "k", check=False)
+
+    ambiguous = add_key("acme")
+    assert ambiguous.returncode != 0
+    paths = re.findall(r"(north/acme|south/acme) \(#(\d+)\)", ambiguous.stderr)
+    assert [path for path, _ in paths] == ["north/acme", "south/acme"]
+    assert "Name one by its path or its id." in ambiguous.stderr
+    assert add_key("South/ACME").returncode == 0
+    assert add_key(f"#{paths[0][1]}").returncode == 0
+    assert add_key("east/acme").stderr.strip().endswith("No account named 'east/acme'.")
 
 
 def test_run_serves_the_app_and_places_calls_in_process(cli_env):

@@ -38,8 +38,11 @@ from widget_server.providers.base import ProviderError, exchange_line
 from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
 from widget_server.security.origins import DomainError, normalise_domain
 from widget_server.serving import make_server
+from widget_server.tenancy import account_path, accounts_by_reference, sibling_named
 
 OPERATOR_ACCOUNT = "operator"
+ACCOUNT_HELP = ("The account's name; where names repeat under different parents, its path "
+                "such as reseller/client, or its id such as #12.")
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
@@ -51,7 +54,8 @@ def main() -> None:
 def prepare_database() -> Account:
     """Apply migrations and make sure the operator account exists."""
     upgrade(directory=current_app.extensions["migrate"].directory)
-    operator = db.session.scalar(select(Account).where(Account.name == OPERATOR_ACCOUNT))
+    operator = db.session.scalar(select(Account).where(Account.kind == "operator",
+                                                       Account.parent_id.is_(None)))
     if operator is None:
         operator = Account(name=OPERATOR_ACCOUNT, kind="operator")
         db.session.add(operator)
@@ -120,21 +124,20 @@ def account() -> None:
 
 @account.command("create")
 @click.argument("name")
-@click.option("--parent", default=OPERATOR_ACCOUNT, show_default=True)
+@click.option("--parent", default=OPERATOR_ACCOUNT, show_default=True,
+              help="A name, a path such as reseller/client, or an id such as #12.")
 @click.option("--kind", type=click.Choice(["reseller", "client"]), default="client",
               show_default=True)
 @with_appcontext
 def account_create(name: str, parent: str, kind: str) -> None:
     """Create an account under PARENT."""
     operator = prepare_database()
-    parent_account = operator if parent == OPERATOR_ACCOUNT else db.session.scalar(
-        select(Account).where(Account.name == parent))
-    if parent_account is None:
-        raise click.ClickException(f"No account named {parent!r}.")
+    parent_account = operator if parent == OPERATOR_ACCOUNT else _account_named(parent)
     if parent_account.kind == "client":
         raise click.ClickException("A client account cannot have accounts under it.")
-    if db.session.scalar(select(Account).where(Account.name == name)) is not None:
-        raise click.ClickException(f"An account named {name!r} exists already.")
+    if sibling_named(parent_account.id, name) is not None:
+        raise click.ClickException(
+            f"{parent_account.name} has an account named {name!r} already.")
     created = Account(name=name, kind=kind, parent_id=parent_account.id)
     db.session.add(created)
     db.session.commit()
@@ -144,9 +147,7 @@ def account_create(name: str, parent: str, kind: str) -> None:
 def create_widget(*, account_name: str, domains: list[str], numbers: list[str],
                   provider: str | None = None, **settings) -> Widget:
     """Create a widget; ``ClickException`` with a plain sentence for bad input."""
-    owner = db.session.scalar(select(Account).where(Account.name == account_name))
-    if owner is None:
-        raise click.ClickException(f"No account named {account_name!r}.")
+    owner = _account_named(account_name)
     try:
         patterns = sorted({normalise_domain(domain) for domain in domains})
         business_numbers = [normalise_business_number(number) for number in numbers]
@@ -172,7 +173,7 @@ def widget() -> None:
 
 
 @widget.command("create")
-@click.option("--account", "account_name", required=True)
+@click.option("--account", "account_name", required=True, help=ACCOUNT_HELP)
 @click.option("--domain", "domains", multiple=True, required=True,
               help="A host allowed to embed the widget: example.com or *.example.com.")
 @click.option("--number", "numbers", multiple=True, required=True,
@@ -217,15 +218,16 @@ def demo(port: int) -> None:
     app = create_app({"DEVELOPMENT": True})
     app_url, host_url = f"http://127.0.0.1:{port}", f"http://localhost:{port + 1}"
     with app.app_context():
-        prepare_database()
-        if db.session.scalar(select(Account).where(Account.name == DEMO_ACCOUNT)) is None:
-            db.session.add(Account(name=DEMO_ACCOUNT, kind="client",
-                                   parent_id=prepare_database().id))
+        operator = prepare_database()
+        demo_account = sibling_named(operator.id, DEMO_ACCOUNT)
+        if demo_account is None:
+            demo_account = Account(name=DEMO_ACCOUNT, kind="client", parent_id=operator.id)
+            db.session.add(demo_account)
             db.session.commit()
-        demo_widget = db.session.scalar(select(Widget).join(Account).where(
-            Account.name == DEMO_ACCOUNT))
+        demo_widget = db.session.scalar(select(Widget).where(
+            Widget.account_id == demo_account.id))
         if demo_widget is None:
-            demo_widget = create_widget(account_name=DEMO_ACCOUNT,
+            demo_widget = create_widget(account_name=f"#{demo_account.id}",
                                         domains=[f"localhost:{port + 1}"],
                                         numbers=["+12025550100"])
         embed = snippet(app_url, demo_widget)
@@ -269,7 +271,7 @@ def _parse_options(pairs: tuple[str, ...]) -> dict:
 
 
 @provider.command("add")
-@click.option("--account", "account_name", required=True)
+@click.option("--account", "account_name", required=True, help=ACCOUNT_HELP)
 @click.option("--kind", required=True, type=click.Choice(sorted(PROVIDERS)))
 @click.option("--name", required=True, help="A name for this provider account.")
 @click.option("--base-url", default=None,
@@ -279,9 +281,7 @@ def _parse_options(pairs: tuple[str, ...]) -> dict:
 def provider_add(account_name, kind, name, base_url, options) -> None:
     """Add a provider account; its credentials are read as a JSON object on standard input."""
     prepare_database()
-    owner = db.session.scalar(select(Account).where(Account.name == account_name))
-    if owner is None:
-        raise click.ClickException(f"No account named {account_name!r}.")
+    owner = _account_named(account_name)
     stdin = click.get_text_stream("stdin")
     raw = "" if stdin.isatty() else stdin.read()
     try:
@@ -326,15 +326,16 @@ class ConsoleReport:
 
 
 @provider.command("check")
-@click.option("--account", "account_name", required=True)
+@click.option("--account", "account_name", required=True, help=ACCOUNT_HELP)
 @click.option("--name", required=True)
 @click.option("--from", "test_from", default=None, help="Test call: the number rung first.")
 @click.option("--to", "test_to", default=None, help="Test call: the number rung second.")
 @with_appcontext
 def provider_check(account_name, name, test_from, test_to) -> None:
     """Check a provider account's credentials, or place a test call, and say what is wrong."""
-    found = db.session.scalar(select(ProviderAccount).join(Account).where(
-        Account.name == account_name, ProviderAccount.name == name))
+    found = db.session.scalar(select(ProviderAccount).where(
+        ProviderAccount.account_id == _account_named(account_name).id,
+        ProviderAccount.name == name))
     if found is None:
         raise click.ClickException(f"Account {account_name} has no provider {name!r}.")
     try:
@@ -369,11 +370,21 @@ def keys_rotate() -> None:
                "tokens signed with older keys stay valid.")
 
 
-def _account_named(name: str) -> Account:
-    found = db.session.scalar(select(Account).where(Account.name == name))
-    if found is None:
-        raise click.ClickException(f"No account named {name!r}.")
-    return found
+def _account_named(reference: str) -> Account:
+    """The one account ``reference`` (a name, a path ``reseller/client`` or ``#id``) means.
+
+    Names are unique among siblings only, so a name may be ambiguous: then the
+    command stops and lists the paths to choose from.
+    """
+    found = accounts_by_reference(reference)
+    if not found:
+        raise click.ClickException(f"No account named {reference!r}.")
+    if len(found) > 1:
+        choices = ", ".join(f"{account_path(a)} (#{a.id})" for a in found)
+        raise click.ClickException(
+            f"{len(found)} accounts are named {reference!r}: {choices}. Name one by its path "
+            "or its id.")
+    return found[0]
 
 
 @main.group()
@@ -382,7 +393,7 @@ def user() -> None:
 
 
 @user.command("create")
-@click.option("--account", "account_name", required=True)
+@click.option("--account", "account_name", required=True, help=ACCOUNT_HELP)
 @click.option("--email", required=True)
 @click.option("--role", type=click.Choice(["owner", "member", "read-only"]), default="owner",
               show_default=True)
@@ -426,7 +437,7 @@ def apikey() -> None:
 
 
 @apikey.command("create")
-@click.option("--account", "account_name", required=True)
+@click.option("--account", "account_name", required=True, help=ACCOUNT_HELP)
 @click.option("--name", default="", help="What the key is for.")
 @with_appcontext
 def apikey_create(account_name: str, name: str) -> None:
@@ -472,7 +483,7 @@ COUNTRY_HELP = "Where a number written without +country is read, e.g. US."
 
 
 @block_group.command("add")
-@click.option("--account", "account_name", required=True)
+@click.option("--account", "account_name", required=True, help=ACCOUNT_HELP)
 @click.option("--country", default=None, help=COUNTRY_HELP)
 @click.argument("number")
 @with_appcontext
@@ -490,7 +501,7 @@ def block_add(account_name: str, country: str | None, number: str) -> None:
 
 
 @block_group.command("remove")
-@click.option("--account", "account_name", required=True)
+@click.option("--account", "account_name", required=True, help=ACCOUNT_HELP)
 @click.option("--country", default=None, help=COUNTRY_HELP)
 @click.argument("number")
 @with_appcontext
@@ -509,7 +520,7 @@ def block_remove(account_name: str, country: str | None, number: str) -> None:
 
 
 @block_group.command("list")
-@click.option("--account", "account_name", required=True)
+@click.option("--account", "account_name", required=True, help=ACCOUNT_HELP)
 @with_appcontext
 def block_list(account_name: str) -> None:
     """Print ACCOUNT's blocked numbers, newest first: E.164 and when added (UTC)."""

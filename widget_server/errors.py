@@ -10,6 +10,7 @@ variable parts is a ``%(name)s`` template and its ``params``.
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -65,7 +66,42 @@ def _admin_page(error: HTTPException):
     return render_template("admin/error.html", error=error), error.code or 400
 
 
+# No request body of ours nests deeper than a few levels (a widget's opening hours: 4).
+MAX_JSON_DEPTH = 32
+
+
+def _depth(value) -> int:
+    """How deeply ``value`` nests lists and objects, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1)
+                         for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Request bodies nested past ``MAX_JSON_DEPTH`` read as invalid JSON (a 400), never a 500.
+
+    The parser itself gives up on a few thousand levels with a RecursionError, which
+    is no ValueError, so ``request.get_json`` would let it through as a 500.
+    """
+
+    def loads(self, s, **kwargs):
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        if _depth(value) > MAX_JSON_DEPTH:
+            raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        return value
+
+
 def init_app(app: Flask) -> None:
+    app.json = BoundedJSONProvider(app)
+
     @app.errorhandler(Refusal)
     def refusal(error: Refusal):
         g.refusal_retry_after = error.retry_after

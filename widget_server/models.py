@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from widget_server.extensions import db
@@ -34,7 +34,9 @@ class Account(db.Model):
 
     __tablename__ = "accounts"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # Unique among siblings, case-insensitively (index below); the CLI's names for
+    # accounts are paths when a name alone is ambiguous (cli.account_by_reference).
+    name: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(16), default="client")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     # None: the installation's default. A parent sets its children's, within its own.
@@ -44,6 +46,11 @@ class Account(db.Model):
 
     parent: Mapped[Account | None] = relationship(remote_side=[id])
     widgets: Mapped[list[Widget]] = relationship(back_populates="account")
+
+
+# Roots (no parent) count as siblings of each other: NULLs are distinct in an index.
+Index("uq_accounts_sibling_name", func.coalesce(Account.parent_id, 0), func.lower(Account.name),
+      unique=True)
 
 
 class User(UserMixin, db.Model):

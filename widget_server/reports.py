@@ -28,6 +28,18 @@ from widget_server.models import Account, CallRequest
 from widget_server.tenancy import subtree_ids
 
 OUTCOMES = ("answered", "unknown", "failed", "rejected", "pending")
+# Report days the filters take: no call predates the product, and the last day
+# leaves room for the day after it (date.max + 1 day is an OverflowError).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+DAY_RANGE = f"Use a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}."
+
+
+def day_problem(day: date | datetime | None) -> str | None:
+    """Why a report filter's day cannot be used (a sentence), or None."""
+    if day is None:
+        return None
+    day = day.date() if isinstance(day, datetime) else day
+    return None if FIRST_DAY <= day <= LAST_DAY else DAY_RANGE
 
 
 def outcome_of(status: str, reason: str | None) -> str:

@@ -4,11 +4,16 @@ The account tree is operator > resellers > clients. An account sees itself
 and its descendants, never a sibling or an ancestor's other children. Objects
 outside the subtree are reported as not found (404), never as forbidden, so
 their existence does not leak.
+
+Account names are unique among siblings (one parent), case-insensitively, so
+"name taken" only ever speaks of accounts under a parent the caller sees.
+Where a name alone is ambiguous (the command line), an account is named by
+its path from the top, ``north/acme``, or by its id, ``#12``.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, literal, select
+from sqlalchemy import bindparam, func, literal, select
 from werkzeug.exceptions import NotFound
 
 from widget_server.extensions import db
@@ -75,3 +80,39 @@ def allowance_within_parent(parent: Account, daily: int | None,
         return (f"The monthly allowance cannot exceed {parent.name}'s own "
                 f"({parent.monthly_call_cap}).")
     return None
+
+
+def sibling_named(parent_id: int | None, name: str, *, but: Account | None = None
+                  ) -> Account | None:
+    """The account under ``parent_id`` called ``name`` in any case, other than ``but``."""
+    statement = select(Account).where(Account.parent_id.is_(None) if parent_id is None
+                                      else Account.parent_id == parent_id,
+                                      func.lower(Account.name) == name.lower())
+    if but is not None:
+        statement = statement.where(Account.id != but.id)
+    return db.session.scalar(statement)
+
+
+def account_path(account: Account) -> str:
+    """``reseller/client``: the names from below the operator down to ``account``."""
+    chain = [account, *ancestors(account)]
+    return "/".join(a.name for a in reversed(chain) if a.kind != "operator" or a is account)
+
+
+def accounts_by_reference(reference: str) -> list[Account]:
+    """The accounts ``reference`` may mean: ``#id``, a name, or a path of names.
+
+    A whole name is tried first (a name may hold a "/"); a path ``a/b`` is an
+    account named b under one named a, the top of the path anywhere above.
+    """
+    if reference.startswith("#") and reference[1:].isascii() and reference[1:].isdigit():
+        found = db.session.get(Account, int(reference[1:])) if len(reference) < 12 else None
+        return [found] if found else []
+    named = select(Account).where(func.lower(Account.name) == reference.lower())
+    matches = list(db.session.scalars(named.order_by(Account.id)))
+    if matches or "/" not in reference:
+        return matches
+    *above, last = [part.lower() for part in reference.split("/")]
+    return [account for account in db.session.scalars(
+                select(Account).where(func.lower(Account.name) == last).order_by(Account.id))
+            if [a.name.lower() for a in ancestors(account)][:len(above)] == above[::-1]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.admin.tenants import build_tree, csrf_token, signed_in
 from tests.factories import create_widget
@@ -76,7 +76,18 @@ def test_a_duplicate_name_is_refused(app):
     ids = build_tree(app)
     response = new_account(signed_in(app, "owner@north.example"), name="North-B",
                            parent_id=ids["north"], daily_call_cap="1", monthly_call_cap="1")
-    assert "exists already" in response.get_data(as_text=True)
+    assert "north has an account with this name already." in response.get_data(as_text=True)
+
+
+def test_another_resellers_client_name_is_free_and_not_revealed(app):
+    ids = build_tree(app)
+    response = new_account(signed_in(app, "owner@north.example"), name="South-A",
+                           parent_id=ids["north"], daily_call_cap="1", monthly_call_cap="1")
+    assert response.status_code == 302
+    with app.app_context():
+        parents = sorted(db.session.scalars(select(Account.parent_id).where(
+            func.lower(Account.name) == "south-a")))
+    assert parents == sorted([ids["north"], ids["south"]])
 
 
 def test_reseller_lowers_a_clients_allowance_but_not_above_its_own(app):

@@ -41,7 +41,12 @@ def test_added_domain_is_normalised_and_lets_the_widget_show_there(app):
 
 
 @pytest.mark.parametrize("entry, sentence", [
-    ("*.com", "A wildcard must sit under a registrable domain, like *.example.com."),
+    ("*.com", "A wildcard must sit under a registrable domain, like *.example.com: com is a "
+              "public suffix, shared by unrelated sites."),
+    ("*.co.uk", "A wildcard must sit under a registrable domain, like *.example.com: co.uk is "
+                "a public suffix, shared by unrelated sites."),
+    ("co.uk", "'co.uk' is a public suffix, not a site: enter a domain under it, like "
+              "shop.example.com."),
     ("shop.*.example", "Only a leading '*.' wildcard is allowed."),
     ("localhost:99999", "'99999' is not a port number."),
     ("", "Enter a domain such as example.com or *.example.com."),

@@ -33,8 +33,26 @@ def test_an_allowance_above_the_parents_own_is_refused(api, tenants):
 
 def test_a_client_key_creates_no_accounts_and_a_taken_name_conflicts(api):
     assert api("POST", "/clients", key="client_a", json={"name": "sub"}).status_code == 403
-    assert api("POST", "/clients", json={"name": "other-client", "daily_call_cap": 1,
-                                         "monthly_call_cap": 1}).status_code == 409
+    taken = api("POST", "/clients", json={"name": "CLIENT-A", "daily_call_cap": 1,
+                                          "monthly_call_cap": 1})
+    assert taken.status_code == 409
+    assert taken.get_json()["detail"] == "reseller has an account with this name already."
+
+
+def test_names_are_unique_among_siblings_so_a_conflict_tells_nothing_of_other_tenants(
+        api, tenants):
+    """Another reseller's client name is free here: a 409 would have revealed it."""
+    created = api("POST", "/clients", json={"name": "Other-Client", "daily_call_cap": 1,
+                                            "monthly_call_cap": 1})
+    assert created.status_code == 201
+    renamed = api("PATCH", f"/clients/{tenants.ids['client_b']}", json={"name": "client-A"})
+    assert renamed.status_code == 409
+    # A client renaming itself would probe its siblings, other tenants of its reseller.
+    own = api("PATCH", f"/clients/{tenants.ids['client_a']}", key="client_a",
+              json={"name": "client-b"})
+    assert own.status_code == 403
+    assert api("GET", f"/clients/{tenants.ids['client_a']}", key="client_a").get_json()[
+        "name"] == "client-a"
 
 
 def test_only_the_operator_creates_resellers(api):

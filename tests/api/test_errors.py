@@ -76,3 +76,21 @@ def test_a_burst_over_the_api_limit_is_a_problem_429_with_retry_after(app, api):
     assert [a.status_code for a in answers[:3]] == [200, 200, 200]
     _is_problem(answers[3], 429)
     assert int(answers[3].headers["Retry-After"]) > 0
+
+
+def test_out_of_range_filters_are_422_problems_naming_the_field(api):
+    for path, field in (("/calls?until=9999-12-31", "until"), ("/calls?since=0001-01-01", "since"),
+                        ("/reports/usage?since=0001-01-01T00:00:00%2B01:00", "since"),
+                        ("/reports/usage?since=9999-12-31T23:59:59-01:00", "since"),
+                        ("/calls?page=" + "9" * 20, "page")):
+        body = _is_problem(api("GET", path), 422)
+        assert body["errors"][field].startswith("Use a"), path
+    body = _is_problem(api("GET", "/calls?until=9999-12-31"), 422)
+    assert body["errors"]["until"] == "Use a date from 2000-01-01 to 2999-12-31."
+
+
+def test_a_deeply_nested_body_is_a_400_problem(api):
+    for body in ("[" * 8000 + "]" * 8000, '{"name":' + "[" * 40 + "]" * 40 + "}"):
+        problem = _is_problem(api("POST", "/widgets", data=body,
+                                  content_type="application/json"), 400)
+        assert "nested more than 32 levels" in problem["detail"]

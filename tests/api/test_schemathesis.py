@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
@@ -52,3 +53,21 @@ def test_the_api_answers_as_its_document_says(app, seeded):
             case.call_and_validate(headers=headers, checks=checks)
 
         answers_as_documented()
+
+
+def test_query_values_outside_the_document_are_refused_not_failed(app, seeded):
+    """Negative mode: each GET's query parameters get values the document rules out."""
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    headers = {"Authorization": f"Bearer {seeded}", "Accept-Encoding": "identity"}
+    operations = [result.ok() for result in schema.get_all_operations()]
+    with_query = [op for op in operations if op.method.upper() == "GET" and op.query]
+    assert len(with_query) == 7
+
+    for operation in with_query:
+        @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+        @settings(max_examples=EXAMPLES, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def refused_not_failed(case):
+            case.call_and_validate(headers=headers, checks=[not_a_server_error])
+
+        refused_not_failed()

@@ -62,8 +62,9 @@ def test_domains_are_added_normalised_refused_when_invalid_and_removed(api):
     assert added.get_json()["pattern"] == "xn--bcher-kva.example"
     assert api("POST", path, key="client_a",
                json={"pattern": "bücher.example"}).status_code == 409
-    bad = api("POST", path, key="client_a", json={"pattern": "*.com"})
-    assert bad.status_code == 422 and "pattern" in bad.get_json()["errors"]
+    for pattern in ("*.com", "*.co.uk", "*.github.io", "co.uk"):
+        bad = api("POST", path, key="client_a", json={"pattern": pattern})
+        assert bad.status_code == 422 and "public suffix" in bad.get_json()["errors"]["pattern"]
     domain_id = added.get_json()["id"]
     assert api("DELETE", f"{path}/{domain_id}", key="client_a").status_code == 204
     assert api("GET", path, key="client_a").get_json()["items"] == []

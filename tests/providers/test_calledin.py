@@ -12,6 +12,7 @@ import requests
 
 from tests.fakes.calledin import API_PATH, FakeCalledIn
 from tests.providers.conftest import FAKE_SETTINGS
+from widget_server.calls.recovery import recover_stalled_calls
 from widget_server.providers.base import SORRY, CallOrder, CallRejected
 from widget_server.providers.calledin import CalledInProvider, split_number
 
@@ -224,6 +225,25 @@ def test_a_replayed_callback_is_refused_and_changes_nothing(live, fake):
     assert (call.status, call.reason, call.provider_report) == (
         "failed", "line_busy", {"minutes": 0, "answered": False})
     assert len(live.events(shown["call_id"])) == events
+
+
+def test_a_callback_for_a_call_that_has_ended_is_refused_and_its_report_stands(live, fake):
+    """Recovery closed the call after waiting too long; a late callback changes nothing."""
+    accepted, sent = placed_without_callback(live, fake, widget(live, fake))
+    live.app.config.update(STALL_SECONDS=0, CALLBACK_WAIT_SECONDS=0)
+    with live.app.app_context():
+        recover_stalled_calls()
+    ended = live.call(accepted["call_id"])
+    assert (ended.status, ended.reason) == ("completed", "outcome_unknown")
+    events = len(live.events(accepted["call_id"]))
+
+    fake.outcome = {"answered": "0", "reason": "5", "minutes": "0"}
+    late = fake.deliver(sent, fake.callback_params(sent))
+    assert (late.status_code, late.json()["error"]) == (409, "hook_call_ended")
+    call = live.call(accepted["call_id"])
+    assert (call.status, call.reason, call.provider_report) == (
+        "completed", "outcome_unknown", None)
+    assert len(live.events(accepted["call_id"])) == events
 
 
 @pytest.mark.parametrize("status, raw, reason", [

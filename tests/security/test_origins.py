@@ -59,6 +59,13 @@ def test_an_entry_is_normalised_to_what_a_browser_sends(raw, expected):
     ("<script>.example", "not a valid domain"),
     ("shop.example;script-src", "not a valid domain"),
     ("shop.example data:", "not a valid domain"),
+    # The Public Suffix List decides what one party controls, private section included.
+    ("*.co.uk", "wildcard must sit under a registrable domain"),
+    ("*.github.io", "wildcard must sit under a registrable domain"),
+    ("*.xn--p1ai", "wildcard must sit under a registrable domain"),
+    ("*.0.0.1", "wildcard must sit under a registrable domain"),
+    ("co.uk", "public suffix"),
+    ("github.io", "public suffix"),
 ])
 def test_an_unusable_entry_raises_with_a_sentence(raw, says):
     with pytest.raises(DomainError) as caught:
@@ -108,6 +115,19 @@ def test_an_allowed_origin_is_accepted(origin):
 ])
 def test_anything_else_is_refused(origin):
     assert not origin_allowed(origin, ENTRIES, allow_http=True)
+
+
+@pytest.mark.parametrize("raw", ["evil.co.uk", "*.shop.co.uk", "me.github.io",
+                                 "*.me.github.io", "localhost", "localhost:8000"])
+def test_a_registrable_domain_under_a_public_suffix_is_accepted(raw):
+    assert normalise_domain(raw) == raw
+
+
+def test_a_stored_wildcard_under_a_public_suffix_matches_nothing():
+    """An entry saved before the rule does not let every site under the suffix embed."""
+    assert not origin_allowed("https://evil.co.uk", ["*.co.uk"], allow_http=False)
+    assert frame_ancestors(["*.co.uk", "shop.example"], allow_http=False) == (
+        "frame-ancestors https://shop.example")
 
 
 def test_plain_http_is_refused_unless_allowed():

@@ -20,7 +20,12 @@ from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account
 from widget_server.admin.views import blueprint, select_options
 from widget_server.extensions import db
 from widget_server.models import Account, CallRequest, utcnow
-from widget_server.tenancy import allowance_within_parent, get_scoped, scoped_select
+from widget_server.tenancy import (
+    allowance_within_parent,
+    get_scoped,
+    scoped_select,
+    sibling_named,
+)
 
 ALLOWANCE_HINT = ("Calls, counting those of every account under this one. Empty means the "
                   "installation's default, allowed only when the account above has no "
@@ -127,10 +132,9 @@ def account_new():
     if form.validate_on_submit():
         parent = get_scoped(Account, form.parent_id.data, caller)
         name = form.name.data.strip()
-        taken = db.session.scalar(select(Account.id).where(func.lower(Account.name)
-                                                           == name.lower()))
-        if taken is not None:
-            form.name.errors = [*form.name.errors, "An account with this name exists already."]
+        if sibling_named(parent.id, name) is not None:
+            form.name.errors = [*form.name.errors,
+                                f"{parent.name} has an account with this name already."]
         elif form.fits_within(parent):
             created = Account(name=name, kind=form.kind.data, parent_id=parent.id,
                               daily_call_cap=form.daily_call_cap.data,
@@ -142,7 +146,8 @@ def account_new():
     return render_template("admin/accounts/new.html", form=form)
 
 
-@blueprint.route("/accounts/<int:account_id>/allowance", methods=["GET", "POST"])
+@blueprint.route("/accounts/<int(max=2147483647):account_id>/allowance",
+                 methods=["GET", "POST"])
 @login_required
 def account_allowance(account_id: int):
     account = _editable(get_scoped(Account, account_id, current_account()))

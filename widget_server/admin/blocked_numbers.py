@@ -10,7 +10,7 @@ a 404 for every role, so it is looked up before the role is checked.
 from __future__ import annotations
 
 import phonenumbers
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -25,7 +25,7 @@ from widget_server.abuse.blocklist import (
     normalise_blocked_number,
 )
 from widget_server.admin.auth import CAN_MANAGE, check_role, current_account
-from widget_server.admin.views import blueprint
+from widget_server.admin.views import blueprint, page_number
 from widget_server.extensions import db
 from widget_server.models import Account, BlockedNumber, CallRequest, Widget
 from widget_server.reports import CallFilter, calls_select
@@ -69,7 +69,7 @@ def _home_country(account: Account) -> str:
 def _page(account: Account, form: BlockNumberForm | None = None, status: int = 200):
     if form is None:
         form = BlockNumberForm(country=_home_country(account))
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     total = db.session.scalar(select(func.count()).select_from(BlockedNumber).where(
         BlockedNumber.account_id == account.id))
     entries = db.session.scalars(blocked_select(account.id).limit(PAGE_SIZE)

@@ -21,12 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 from wtforms import DateField, Form, SelectField, StringField
-from wtforms.validators import Optional, Regexp
+from wtforms.validators import Optional, Regexp, ValidationError
 
 from widget_server.abuse.blocklist import is_blocked
 from widget_server.admin.auth import CAN_MANAGE, current_account
 from widget_server.admin.charts import day_chart, fill_days
-from widget_server.admin.views import blueprint, select_options
+from widget_server.admin.views import blueprint, page_number, select_options
 from widget_server.extensions import db
 from widget_server.models import CallRequest, Widget
 from widget_server.providers.base import STATES
@@ -36,6 +36,7 @@ from widget_server.reports import (
     answer_rate,
     calls_per_day,
     calls_select,
+    day_problem,
     outcome_of,
     usage_by_account,
 )
@@ -52,12 +53,17 @@ CSV_COLUMNS = ("call_id", "created_at_utc", "scheduled_for_utc", "widget", "acco
                "business_seconds", "visitor_seconds", "minutes", "credit")
 
 
+def in_report_range(_form, field) -> None:
+    if problem := day_problem(field.data):
+        raise ValidationError(problem)
+
+
 class CallFilterForm(Form):
     """The report filters, read from the query string (a GET form: no CSRF needed)."""
 
     widget = SelectField("Widget", validators=[Optional()], validate_choice=True)
-    date_from = DateField("From (UTC)", validators=[Optional()])
-    date_to = DateField("To (UTC, inclusive)", validators=[Optional()])
+    date_from = DateField("From (UTC)", validators=[Optional(), in_report_range])
+    date_to = DateField("To (UTC, inclusive)", validators=[Optional(), in_report_range])
     status = SelectField("Status",
                          choices=select_options([("", "Any status"), *[(s, s) for s in STATES]]),
                          validators=[Optional()])
@@ -68,7 +74,9 @@ class CallFilterForm(Form):
         """The filters, or None while a field has an error (shown next to it)."""
         if any(field.errors for field in self):
             return None
-        return CallFilter(widget_id=int(self.widget.data) if self.widget.data else None,
+        # Optional() lets a blank (" ") through unchecked: it means any widget.
+        widget = (self.widget.data or "").strip()
+        return CallFilter(widget_id=int(widget) if widget else None,
                           date_from=self.date_from.data, date_to=self.date_to.data,
                           status=self.status.data or None,
                           country=(self.country.data or "").upper() or None)
@@ -100,7 +108,7 @@ def report_calls():
     account, form, criteria = _filters()
     if criteria is None:
         return render_template("admin/reports/calls.html", form=form, invalid=True), 400
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     query = calls_select(account, criteria)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     calls = db.session.scalars(query.options(WITH_WIDGET).limit(PAGE_SIZE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
@@ -18,6 +18,17 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 def select_options(pairs) -> list[SelectChoice]:
     """(value, label) pairs as a select field's choices (WTForms 3.3 deprecates tuples)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+MAX_PAGE = 100_000
+
+
+def page_number() -> int:
+    """``?page=`` of a list: 1 when absent, else a whole number up to ``MAX_PAGE`` (or 400)."""
+    raw = request.args.get("page", "") or "1"
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= MAX_PAGE):
+        abort(400, description=f"The page number must be a whole number from 1 to {MAX_PAGE}.")
+    return int(raw)
 
 
 def _submitted_email() -> str:

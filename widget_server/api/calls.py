@@ -12,7 +12,7 @@ from widget_server.api.problems import Problem
 from widget_server.extensions import db
 from widget_server.models import CallRequest, Widget
 from widget_server.providers.base import STATES
-from widget_server.reports import CallFilter, calls_select
+from widget_server.reports import CallFilter, calls_select, day_problem
 from widget_server.tenancy import scoped_select
 
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
@@ -39,10 +39,14 @@ def event_json(event) -> dict:
 def _day(query: Query, name: str) -> date | None:
     value = query.text(name, _DATE)
     try:
-        return None if value is None else date.fromisoformat(value)
+        day = None if value is None else date.fromisoformat(value)
     except ValueError:
         query.errors[name] = "Use a date such as 2025-01-31."
         return None
+    if problem := day_problem(day):
+        query.errors[name] = problem
+        return None
+    return day
 
 
 @blueprint.get("/calls")

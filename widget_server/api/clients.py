@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from widget_server.api import blueprint
@@ -11,7 +10,12 @@ from widget_server.api.inputs import MISSING, Fields, Query, json_body, paginate
 from widget_server.api.problems import CONFLICT, Problem, invalid
 from widget_server.extensions import db
 from widget_server.models import Account
-from widget_server.tenancy import allowance_within_parent, get_scoped, scoped_select
+from widget_server.tenancy import (
+    allowance_within_parent,
+    get_scoped,
+    scoped_select,
+    sibling_named,
+)
 
 ID = "<int(max=2147483647):client_id>"
 KINDS = ("reseller", "client")
@@ -22,11 +26,6 @@ def client_json(account: Account) -> dict:
             "parent_id": account.parent_id, "daily_call_cap": account.daily_call_cap,
             "monthly_call_cap": account.monthly_call_cap,
             "created_at": timestamp(account.created_at)}
-
-
-def _name_taken(name: str, but: Account | None = None) -> bool:
-    found = db.session.scalar(select(Account).where(Account.name == name))
-    return found is not None and found is not but
 
 
 @blueprint.get("/clients")
@@ -63,8 +62,9 @@ def create_client():
     problem = allowance_within_parent(parent, daily, monthly)
     if problem:
         raise invalid({"daily_call_cap" if "daily" in problem else "monthly_call_cap": problem})
-    if _name_taken(name):
-        raise Problem(409, "An account with this name exists already.", type_=CONFLICT)
+    if sibling_named(parent.id, name) is not None:
+        raise Problem(409, f"{parent.name} has an account with this name already.",
+                      type_=CONFLICT)
     account = Account(name=name, kind=kind, parent_id=parent.id, daily_call_cap=daily,
                       monthly_call_cap=monthly)
     db.session.add(account)
@@ -103,8 +103,13 @@ def update_client(client_id: int):
                            problem})
         account.daily_call_cap, account.monthly_call_cap = daily, monthly
     if name is not MISSING:
-        if _name_taken(name, but=account):
-            raise Problem(409, "An account with this name exists already.", type_=CONFLICT)
+        # Its siblings may be other tenants': whether a name is taken among them is
+        # for the parent to learn, as is its allowance.
+        if account.id == caller().id:
+            raise Problem(403, "An account's name is set by its parent, not by itself.")
+        if sibling_named(account.parent_id, name, but=account) is not None:
+            raise Problem(409, f"{account.parent.name} has an account with this name already.",
+                          type_=CONFLICT)
         account.name = name
     db.session.commit()
     return client_json(account)

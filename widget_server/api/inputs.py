@@ -14,7 +14,9 @@ from flask import jsonify, request, url_for
 from sqlalchemy import func, select
 
 from widget_server.api.problems import Problem, invalid
+from widget_server.errors import MAX_JSON_DEPTH
 from widget_server.extensions import db
+from widget_server.reports import day_problem
 
 MISSING = object()
 INT_MAX = 2**31 - 1
@@ -28,7 +30,8 @@ def json_body() -> dict:
         raise Problem(415)
     data = request.get_json(silent=True)
     if data is None:
-        raise Problem(400, "The request body is not valid JSON.")
+        raise Problem(400, "The request body is not valid JSON, or is nested more than "
+                           f"{MAX_JSON_DEPTH} levels deep.")
     if not isinstance(data, dict):
         raise invalid({"body": "Send a JSON object."})
     return data
@@ -174,13 +177,19 @@ class Query:
             return None
         try:
             if len(value) == 10:
-                return datetime.combine(date.fromisoformat(value), datetime.min.time())
-            moment = datetime.fromisoformat(value)
+                moment = datetime.combine(date.fromisoformat(value), datetime.min.time())
+            else:
+                moment = datetime.fromisoformat(value)
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(UTC).replace(tzinfo=None)
         except ValueError:
             self.errors[name] = "Use a date (2025-01-31) or a date-time (2025-01-31T09:00:00Z)."
             return None
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+            moment = datetime.min
+        if problem := day_problem(moment):
+            self.errors[name] = problem
+            return None
         return moment
 
     def page(self) -> tuple[int, int]:

@@ -219,7 +219,9 @@ def _path(name: str, schema: dict) -> dict:
 PAGING = [_query("page", {"type": "integer", "minimum": 1, "maximum": 100_000}),
           _query("per_page", {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX})]
 LINK = {"Link": {"schema": {"type": "string"}, "description": 'rel="next" when more follow'}}
-DAY = {"type": "string", "format": "date"}
+# Report days are bounded (reports.FIRST_DAY..LAST_DAY): declared, so generated
+# values stay inside and a value outside is a documented 422.
+DAY = {"type": "string", "format": "date", "pattern": "^2[0-9]{3}-"}
 
 
 def _op(summary: str, ok: dict, *errors: str, body: str | None = None,
@@ -317,8 +319,8 @@ PATHS = {
         "get": _list("Calls, newest first", "CallPage", [
             _query("widget_id", PUBLIC_ID), _query("status", {"enum": list(STATES)}),
             _query("country", {"type": "string", "pattern": "^[A-Za-z]{2}$"}),
-            _query("since", DAY, "First UTC day, included."),
-            _query("until", DAY, "Last UTC day, included.")]),
+            _query("since", DAY, "First UTC day, included (from 2000-01-01)."),
+            _query("until", DAY, "Last UTC day, included (up to 2999-12-31).")]),
     },
     "/calls/{call_id}": {
         "parameters": [_path("call_id", PUBLIC_ID)],
@@ -327,8 +329,9 @@ PATHS = {
     "/reports/usage": {
         "get": _op("Calls per account of the subtree since a moment",
                    {"200": _json("Usage", "Usage.")},
-                   params=[_query("since", {"type": "string", "format": "date-time"},
-                                  "Default: 30 days ago.")]),
+                   params=[_query("since", {"type": "string", "format": "date-time",
+                                            "pattern": "^2[0-9]{3}-"},
+                                  "From 2000-01-01 to 2999-12-31. Default: 30 days ago.")]),
     },
     "/openapi.json": {
         "get": {"summary": "This document", "security": [], "responses": {

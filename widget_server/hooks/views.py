@@ -2,7 +2,9 @@
 
 The URL carries a signed call token, so a forged URL finds nothing; the
 adapter checks the provider's own proof (002's ``secret``); and each call
-takes one callback, so a replayed one is refused.
+takes one callback, so a replayed one is refused. A call that has already
+ended (a final state, e.g. closed as ``outcome_unknown`` after waiting too
+long for its callback) keeps its report: a late callback is refused, 409.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 from widget_server.calls.tasks import call_for_hook_token, take_callback
 from widget_server.errors import Refusal
 from widget_server.extensions import db, limiter
-from widget_server.providers.base import ProviderError
+from widget_server.providers.base import FINAL_STATES, ProviderError
 from widget_server.security.single_use import SingleUse
 
 blueprint = Blueprint("hooks", __name__, url_prefix="/hooks")
@@ -30,6 +32,9 @@ def provider_callback(kind: str, token: str):
         SingleUse("callback", call.public_id, CALLBACK_TTL,
                   Refusal("hook_replayed", "This call was already reported.",
                           status=409)).consume()
+        if call.status in FINAL_STATES:
+            raise Refusal("hook_call_ended", "This call has ended; its report stands.",
+                          status=409)
         take_callback(call, params)
     except ProviderError as error:
         db.session.rollback()

@@ -5,6 +5,13 @@ subdomain, not the apex) and, for development, ``host:port``. Hosts are
 compared lower-cased and IDNA-encoded, so ``BÜCHER.example`` and
 ``xn--bcher-kva.example`` are one entry. Without a port an entry matches the
 scheme's default port only, as a CSP host-source does.
+
+Which names one party controls is the Public Suffix List's to say (the
+``publicsuffixlist`` package bundles a snapshot and never fetches; both its
+ICANN and private sections count, so ``*.github.io`` is refused like
+``*.co.uk``): a wildcard must sit under a registrable domain, and a bare
+public suffix is no site of its own. An entry stored before this rule that
+breaks it matches nothing. ``localhost`` stays usable for development.
 """
 
 from __future__ import annotations
@@ -13,9 +20,12 @@ import re
 from urllib.parse import urlsplit
 
 import idna
+from publicsuffixlist import PublicSuffixList
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Parsed once (about 10,000 rules, a few milliseconds); read-only afterwards.
+_SUFFIXES = PublicSuffixList()
 
 
 class DomainError(ValueError):
@@ -57,9 +67,20 @@ def normalise_domain(raw: str) -> str:
     if "*" in host:
         raise DomainError("Only a leading '*.' wildcard is allowed.")
     host = _idna_host(host)
-    if wildcard and host.count(".") < 1:
-        raise DomainError("A wildcard must sit under a registrable domain, like *.example.com.")
+    if wildcard and not _wildcard_base_ok(host):
+        raise DomainError("A wildcard must sit under a registrable domain, like "
+                          f"*.example.com: {host} is a public suffix, shared by unrelated "
+                          "sites.")
+    if not wildcard and host != "localhost" and _SUFFIXES.is_public(host):
+        raise DomainError(f"'{host}' is a public suffix, not a site: enter a domain under "
+                          "it, like shop.example.com.")
     return ("*." if wildcard else "") + host + (f":{int(port)}" if port else "")
+
+
+def _wildcard_base_ok(host: str) -> bool:
+    """Whether ``*.host`` stays within one registrable domain (and ``host`` is a name)."""
+    return (not host.rsplit(".", 1)[-1].isdigit()
+            and _SUFFIXES.privatesuffix(host) is not None)
 
 
 def _split_origin(origin: str) -> tuple[str, str, int] | None:
@@ -82,7 +103,7 @@ def _entry_matches(entry: str, scheme: str, host: str, port: int) -> bool:
     if int(entry_port or _DEFAULT_PORTS[scheme]) != port:
         return False
     if pattern.startswith("*."):
-        return host.endswith(pattern[1:])
+        return _wildcard_base_ok(pattern[2:]) and host.endswith(pattern[1:])
     return host == pattern
 
 
@@ -100,7 +121,8 @@ def origin_allowed(origin: str | None, entries: list[str], *, allow_http: bool) 
 def frame_ancestors(entries: list[str], *, allow_http: bool) -> str:
     """The CSP ``frame-ancestors`` value: exactly the whitelisted origins."""
     schemes = ("https", "http") if allow_http else ("https",)
-    sources = [f"{scheme}://{entry}" for entry in entries for scheme in schemes]
+    sources = [f"{scheme}://{entry}" for entry in entries for scheme in schemes
+               if not entry.startswith("*.") or _wildcard_base_ok(entry[2:].partition(":")[0])]
     return "frame-ancestors " + (" ".join(sources) if sources else "'none'")
 
 
