@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 import threading
 
 import click
@@ -282,8 +283,7 @@ def provider_add(account_name, kind, name, base_url, options) -> None:
     """Add a provider account; its credentials are read as a JSON object on standard input."""
     prepare_database()
     owner = _account_named(account_name)
-    stdin = click.get_text_stream("stdin")
-    raw = "" if stdin.isatty() else stdin.read()
+    raw = "" if sys.stdin.isatty() else sys.stdin.read()
     try:
         credentials = json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError:
