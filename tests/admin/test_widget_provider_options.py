@@ -229,7 +229,7 @@ def test_a_switch_whose_kept_options_fail_the_new_kinds_check_is_refused(app):
     response = post(as_role(app, "owner"), f"/admin/widgets/{tenants.client_widget_id}",
                     **settings(provider_account_id=str(c2c)))
     page = html.unescape(response.get_data(as_text=True))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "This widget's own provider options do not suit c2c-php: Missing options: holdfile." \
         in page
     after = stored(app, tenants.client_widget_id)

@@ -26,7 +26,7 @@ import requests
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from tests.conftest import PG_ADMIN_URL, base_config, free_port
+from tests.conftest import LOOPBACK_FAKES, PG_ADMIN_URL, base_config, free_port
 from tests.factories import call_body
 from tests.fakes.c2c_php import C2CPhpFake
 from widget_server import create_app
@@ -103,6 +103,15 @@ def provider_fake():
         yield fake
 
 
+def env_value(value) -> str:
+    """A setting as its WIDGET_SERVER_* variable spells it (lists comma-separated)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ",".join(value)
+    return str(value)
+
+
 class Cluster:
     """App instances and workers of one installation, plus an in-process app for set-up."""
 
@@ -120,6 +129,10 @@ class Cluster:
             "LIMIT_CALL_STATUS": "100000/minute", "LIMIT_CHALLENGE": "100000/minute",
             "CAP_PER_IP": 100000, "CAP_PER_NUMBER": 100000, "CAP_PER_WIDGET": 100000,
             "CAP_PER_ACCOUNT": 100000, "CAP_PER_NUMBER_PER_MINUTE": 100000,
+            "CEILING_PER_IP": 100000, "CEILING_PER_NUMBER": 100000,
+            # The provider fake listens on loopback, which provider URLs may not reach
+            # unless listed.
+            "PROVIDER_PRIVATE_HOSTS": LOOPBACK_FAKES,
         } | settings
         self.prefix = prefix
         self.app = create_app(base_config(self.instance, database_url) | config
@@ -127,8 +140,7 @@ class Cluster:
         with self.app.app_context():
             upgrade(directory=self.app.extensions["migrate"].directory)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("WIDGET_SERVER_")}
-        self.env.update({f"WIDGET_SERVER_{key}": (str(value).lower()
-                                                  if isinstance(value, bool) else str(value))
+        self.env.update({f"WIDGET_SERVER_{key}": env_value(value)
                          for key, value in config.items()})
         self.processes: list[tuple[str, subprocess.Popen]] = []
 
