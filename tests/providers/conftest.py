@@ -94,7 +94,7 @@ class LiveApp:
         """Poll the status as the frame does until it reaches one of ``until``."""
         deadline = time.monotonic() + timeout
         while True:
-            status = requests.get(self.url + accepted["status_url"], timeout=5,
+            status = requests.get(self.url + accepted["status_url"], timeout=30,
                                   headers={"X-Call-Token": accepted["call_token"]}).json()
             if status["status"] in until or time.monotonic() > deadline:
                 return status

@@ -50,8 +50,11 @@ def placed_without_callback(live, fake, token, phone=VISITOR):
     fake.auto_callback = False
     response = live.request_call(token, phone)
     assert response.status_code == 202, response.text
-    wait_for(lambda: fake.dials)
-    return response.json(), fake.dials[0]
+    shown = response.json()
+    # Dialled, and the worker recorded the placement (its second "dialing" event), so
+    # recovery sees a placed call, never one whose worker was lost while placing it.
+    wait_for(lambda: sum(e.status == "dialing" for e in live.events(shown["call_id"])) >= 2)
+    return shown, fake.dials[0]
 
 
 def test_call_rings_the_business_first_and_completes_when_called_in_calls_back(live, fake):
