@@ -8,7 +8,7 @@ is a 422 with a sentence per field, never a database error.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 from flask import jsonify, request, url_for
 from sqlalchemy import func, select
@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from widget_server.api.problems import Problem, invalid
 from widget_server.errors import MAX_JSON_DEPTH
 from widget_server.extensions import db
-from widget_server.reports import day_problem
 
 MISSING = object()
 INT_MAX = 2**31 - 1
@@ -146,13 +145,6 @@ class Query:
             return None
         return value
 
-    def text(self, name: str, pattern: re.Pattern | None = None) -> str | None:
-        value = self._raw(name)
-        if value is not None and pattern is not None and not pattern.fullmatch(value):
-            self.errors[name] = "This value is not valid."
-            return None
-        return value
-
     def choice(self, name: str, choices) -> str | None:
         value = self._raw(name)
         if value is not None and value not in choices:
@@ -169,28 +161,6 @@ class Query:
             self.errors[name] = f"Use a whole number from {minimum} to {maximum}."
             return default
         return int(value)
-
-    def moment(self, name: str) -> datetime | None:
-        """A date (midnight UTC) or an ISO 8601 date-time, kept naive in UTC."""
-        value = self._raw(name)
-        if value is None:
-            return None
-        try:
-            if len(value) == 10:
-                moment = datetime.combine(date.fromisoformat(value), datetime.min.time())
-            else:
-                moment = datetime.fromisoformat(value)
-            if moment.tzinfo is not None:
-                moment = moment.astimezone(UTC).replace(tzinfo=None)
-        except ValueError:
-            self.errors[name] = "Use a date (2025-01-31) or a date-time (2025-01-31T09:00:00Z)."
-            return None
-        except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
-            moment = datetime.min
-        if problem := day_problem(moment):
-            self.errors[name] = problem
-            return None
-        return moment
 
     def page(self) -> tuple[int, int]:
         return (self.integer("page", default=1, minimum=1, maximum=100_000),
