@@ -6,7 +6,6 @@ Each resource's block goes as the resource moves to ``api/schemas/``;
 
 from __future__ import annotations
 
-from widget_server.api.clients import KINDS as CLIENT_KINDS
 from widget_server.api.providers import KINDS as PROVIDER_KINDS
 from widget_server.api.schemas.common import INT_MAX, PER_PAGE_MAX
 from widget_server.api.widgets import DAYS, OUTSIDE_HOURS, POSITIONS
@@ -100,36 +99,6 @@ def _list(summary: str, page: str, params: list) -> dict:
 
 SCHEMAS: dict[str, dict] = {}
 PATHS: dict[str, dict] = {}
-
-# Clients.
-CLIENT = _obj({"id": ID, "name": _text(120), "kind": {"type": "string"},
-               "parent_id": _null(ID), "daily_call_cap": CAP, "monthly_call_cap": CAP,
-               "created_at": TIME},
-              ["id", "name", "kind", "parent_id", "daily_call_cap", "monthly_call_cap",
-               "created_at"])
-CLIENT_WRITE = {"name": _text(120), "daily_call_cap": CAP, "monthly_call_cap": CAP}
-CLIENT_ID = _path("client_id", ID)
-SCHEMAS |= {
-    "Client": CLIENT, "ClientPage": _page_of("Client"),
-    "ClientCreate": _obj(CLIENT_WRITE | {"kind": {"enum": list(CLIENT_KINDS)},
-                                         "parent_id": ID}, ["name"]),
-    "ClientUpdate": _obj(CLIENT_WRITE),
-}
-PATHS |= {
-    "/clients": {
-        "get": _list("Accounts under the key's account", "ClientPage", [
-            _query("kind", {"enum": list(CLIENT_KINDS)}), _query("parent_id", ID)]),
-        "post": _op("Create a client under the key's account (or parent_id)",
-                    {"201": _json("Client", "Created.")}, "403", "409", body="ClientCreate"),
-    },
-    "/clients/{client_id}": {
-        "parameters": [CLIENT_ID],
-        "get": _op("One account", {"200": _json("Client", "The account.")}, "404"),
-        "patch": _op("Rename, or set the allowance within the parent's",
-                     {"200": _json("Client", "Updated.")}, "403", "404", "409",
-                     body="ClientUpdate"),
-    },
-}
 
 # Widgets and their domains.
 OPENING_HOURS = {
