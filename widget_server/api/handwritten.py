@@ -6,7 +6,6 @@ Each resource's block goes as the resource moves to ``api/schemas/``;
 
 from __future__ import annotations
 
-from widget_server.api.providers import KINDS as PROVIDER_KINDS
 from widget_server.api.schemas.common import INT_MAX, PER_PAGE_MAX
 from widget_server.api.widgets import DAYS, OUTSIDE_HOURS, POSITIONS
 
@@ -183,42 +182,5 @@ PATHS |= {
     "/widgets/{widget_id}/domains/{domain_id}": {
         "parameters": [WIDGET_ID, DOMAIN_ID],
         "delete": _op("Remove a whitelist entry", NO_CONTENT, "404"),
-    },
-}
-
-# Provider accounts.
-CREDENTIALS = {"type": "object", "additionalProperties": {"type": "string", "maxLength": 500},
-               "description": "Write-only: the provider's credential fields; never returned."}
-# https (http in development) to a public host: the server checks the rest (422).
-BASE_URL = _null({"type": "string", "maxLength": 500, "pattern": "^https?://"})
-PROVIDER = _obj({"id": ID, "account_id": ID, "name": _text(120),
-                 "kind": {"enum": list(PROVIDER_KINDS)}, "base_url": _null({"type": "string"}),
-                 "options": {"type": "object"},
-                 "has_credentials": {"type": "boolean"}, "created_at": TIME},
-                ["id", "account_id", "name", "kind", "base_url", "options",
-                 "has_credentials", "created_at"])
-PROVIDER_ID = _path("provider_account_id", ID)
-SCHEMAS |= {
-    "ProviderAccount": PROVIDER, "ProviderAccountPage": _page_of("ProviderAccount"),
-    "ProviderAccountCreate": _obj({"account_id": ID, "name": _text(120),
-                                   "kind": {"enum": list(PROVIDER_KINDS)},
-                                   "base_url": BASE_URL, "credentials": CREDENTIALS,
-                                   "options": OPTIONS}, ["name", "kind", "credentials"]),
-    "ProviderAccountUpdate": _obj({"name": _text(120), "base_url": BASE_URL,
-                                   "credentials": CREDENTIALS, "options": OPTIONS}),
-}
-PATHS |= {
-    "/provider_accounts": {
-        "get": _list("Provider accounts (credentials never shown)", "ProviderAccountPage", [
-            _query("account_id", ID), _query("kind", {"enum": list(PROVIDER_KINDS)})]),
-        "post": _op("Add a provider account", {"201": _json("ProviderAccount", "Created.")},
-                    "409", body="ProviderAccountCreate"),
-    },
-    "/provider_accounts/{provider_account_id}": {
-        "parameters": [PROVIDER_ID],
-        "get": _op("One provider account", {"200": _json("ProviderAccount", "It.")}, "404"),
-        "patch": _op("Change; credentials replace the stored ones (rotation)",
-                     {"200": _json("ProviderAccount", "Updated.")}, "404", "409",
-                     body="ProviderAccountUpdate"),
     },
 }
