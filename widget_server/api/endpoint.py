@@ -44,7 +44,7 @@ _SENTENCES = {
     "dict_type": "Use a JSON object.",
     "model_type": "Send a JSON object.",
     "list_type": "Use a list.",
-    "too_short": "Give at least {min_length}.",
+    "too_short": "Too few entries: give at least {min_length}.",
     "too_long": "Use at most {max_length} entries.",
     "literal_error": "Use one of: {expected}.",
 }
@@ -130,8 +130,9 @@ def operation(summary: str, *, body: type[BaseModel] | None = None,
     return decorate
 
 
-def paginated(query: PageQuery, statement, page: type[Page]):
-    """One page of ``statement``'s rows as ``page``, and a ``Link: rel="next"`` header."""
+def paginated(query: PageQuery, statement, page: type[Page], context: dict | None = None):
+    """One page of ``statement``'s rows as ``page``, and a ``Link: rel="next"`` header;
+    ``context`` reaches the models' validators (what a row alone cannot tell)."""
     total = db.session.scalar(select(func.count()).select_from(
         statement.order_by(None).subquery()))
     rows = db.session.scalars(
@@ -142,7 +143,7 @@ def paginated(query: PageQuery, statement, page: type[Page]):
         next_url = url_for(request.endpoint, **(request.view_args or {}), **args)
     answer = page.model_validate({"items": rows, "page": query.page,
                                   "per_page": query.per_page, "total": total,
-                                  "next": next_url})
+                                  "next": next_url}, context=context)
     response = jsonify(answer.model_dump(mode="json"))
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'

@@ -17,7 +17,7 @@ from flask import Flask, current_app, jsonify
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from widget_server.api import blueprint, handwritten
+from widget_server.api import blueprint
 from widget_server.api.endpoint import Operation
 from widget_server.api.problems import PREFIX, PROBLEM_TYPE
 from widget_server.api.schemas.common import Page, Problem
@@ -126,9 +126,9 @@ def build(app: Flask) -> dict:
                                 "calls and usage of the API key's account subtree."},
         "servers": [{"url": PREFIX}],
         "security": [{"bearer": []}],
-        "paths": handwritten.PATHS | paths | {"/openapi.json": THIS_DOCUMENT},
+        "paths": paths | {"/openapi.json": THIS_DOCUMENT},
         "components": {
-            "schemas": handwritten.SCHEMAS | schemas.get("$defs", {}),
+            "schemas": schemas.get("$defs", {}),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "An API key: wsk_<prefix>_<secret>."}},
         },

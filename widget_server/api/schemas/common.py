@@ -149,7 +149,8 @@ class PageQuery(Query):
 class Answer(BaseModel):
     """An answer, read from the stored row's attributes; the document lists every field."""
 
-    model_config = ConfigDict(from_attributes=True, extra="forbid")
+    model_config = ConfigDict(from_attributes=True, extra="forbid",
+                              json_schema_serialization_defaults_required=True)
 
 
 class Page(Answer):
@@ -165,6 +166,8 @@ class Page(Answer):
 class Problem(Answer):
     """An error, RFC 9457: ``errors`` holds a sentence per field on 422."""
 
+    # ``errors`` is left out when there are none.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)
     type: str
     title: str
     status: Annotated[int, Field(ge=400, le=599)]
