@@ -66,3 +66,10 @@ def test_a_reseller_cannot_change_its_own_allowance(api, tenants):
     response = api("PATCH", f"/clients/{tenants.ids['reseller']}",
                    json={"monthly_call_cap": 10**6})
     assert response.status_code == 403
+
+
+def test_a_body_that_is_not_an_object_is_a_422_saying_so_not_bad_json(api):
+    for body in ("null", "[]", '"name"'):
+        response = api("POST", "/clients", data=body, content_type="application/json")
+        assert response.status_code == 422, body
+        assert response.get_json()["errors"] == {"body": "Send a JSON object."}

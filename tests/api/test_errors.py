@@ -64,6 +64,13 @@ def test_bad_filters_are_422(api):
     assert set(body["errors"]) == {"status", "since", "per_page"}
 
 
+def test_an_unknown_query_parameter_is_422_naming_it_not_ignored(api):
+    """A misspelt filter must not answer the unfiltered list as if it applied."""
+    body = _is_problem(api("GET", "/calls?stauts=failed"), 422)
+    assert body["errors"] == {"stauts": "This field is not known."}
+    _is_problem(api("GET", "/reports/usage?from=2025-01-01"), 422)
+
+
 def test_the_visitor_path_keeps_its_error_and_message_shape(client):
     response = client.get("/embed/v1/no-such-thing")
     assert response.status_code == 404

@@ -30,9 +30,12 @@ Lists take ``?page=`` and ``?per_page=`` (at most 100) and answer
 ``{items, page, per_page, total, next}`` with a ``Link: <...>; rel="next"``.
 Requests are limited per client address (``LIMIT_API``); a 429 is a
 problem too. Errors are ``application/problem+json`` (RFC 9457): ``type``, ``title``,
-``status``, ``detail``, and ``errors`` per field on 422. Request bodies must
-be ``application/json`` (else 415). The OpenAPI 3.1 document is at
-``/api/v1/openapi.json``; tests hold it to the routes and the responses.
+``status``, ``detail``, and ``errors`` per field on 422; an unknown body
+field or query parameter is a 422 too. Request bodies must be
+``application/json`` (else 415). Each shape is one pydantic model
+(``api/schemas/``) that validates, serialises and generates the OpenAPI 3.1
+document at ``/api/v1/openapi.json``; tests hold it to the routes and the
+responses.
 """
 
 from flask import Blueprint, current_app

@@ -19,37 +19,38 @@ from widget_server.abuse.blocklist import (
 )
 from widget_server.api import blueprint
 from widget_server.api.auth import caller
-from widget_server.api.clients import ID as CLIENT_ID
-from widget_server.api.inputs import MISSING, Fields, Query, json_body, paginated, timestamp
+from widget_server.api.endpoint import operation, paginated
 from widget_server.api.problems import CONFLICT, Problem, invalid
+from widget_server.api.schemas.blocked_numbers import (
+    BlockedNumber,
+    BlockedNumberCreate,
+    BlockedNumberPage,
+)
+from widget_server.api.schemas.common import Id, PageQuery
 from widget_server.extensions import db
-from widget_server.models import Account, BlockedNumber
+from widget_server.models import Account
+from widget_server.models import BlockedNumber as BlockedNumberRow
 from widget_server.tenancy import get_scoped
 
+CLIENT_ID = "<int(max=2147483647):client_id>"
 ID = "<int(max=2147483647):blocked_number_id>"
-COUNTRY_MAX = 2
-
-
-def blocked_number_json(entry: BlockedNumber) -> dict:
-    return {"id": entry.id, "account_id": entry.account_id, "e164": entry.e164,
-            "created_at": timestamp(entry.created_at)}
 
 
 @blueprint.get(f"/clients/{CLIENT_ID}/blocked_numbers")
-def list_blocked_numbers(client_id: int):
+@operation("The account's blocked numbers, newest first", query=PageQuery,
+           answer=BlockedNumberPage, errors=(404,))
+def list_blocked_numbers(client_id: Id, query: PageQuery):
     account = get_scoped(Account, client_id, caller())
-    return paginated(Query(set()), blocked_select(account.id), blocked_number_json)
+    return paginated(query, blocked_select(account.id), BlockedNumberPage)
 
 
 @blueprint.post(f"/clients/{CLIENT_ID}/blocked_numbers")
-def add_blocked_number(client_id: int):
+@operation("Block a number: the account's widgets refuse to call it back",
+           body=BlockedNumberCreate, answer=BlockedNumber, status=201, errors=(404, 409))
+def add_blocked_number(client_id: Id, body: BlockedNumberCreate):
     account = get_scoped(Account, client_id, caller())
-    fields = Fields(json_body(), {"number", "country"})
-    raw = fields.text("number", max_length=32, required=True)
-    country = fields.text("country", max_length=COUNTRY_MAX)
-    fields.done()
     try:
-        e164 = normalise_blocked_number(raw, None if country is MISSING else country)
+        e164 = normalise_blocked_number(body.number, body.country)
     except BlockedNumberError as error:
         raise invalid({error.field: str(error)}) from None
     entry, added = block(account.id, e164)
@@ -57,16 +58,16 @@ def add_blocked_number(client_id: int):
         db.session.rollback()
         raise Problem(409, f"{e164} is on this account's block list already.", type_=CONFLICT)
     db.session.commit()
-    return blocked_number_json(entry), 201
+    return BlockedNumber.model_validate(entry)
 
 
 @blueprint.delete(f"/clients/{CLIENT_ID}/blocked_numbers/{ID}")
-def remove_blocked_number(client_id: int, blocked_number_id: int):
+@operation("Unblock a number", status=204, errors=(404,))
+def remove_blocked_number(client_id: Id, blocked_number_id: Id):
     account = get_scoped(Account, client_id, caller())
-    entry = db.session.scalar(select(BlockedNumber).where(
-        BlockedNumber.account_id == account.id, BlockedNumber.id == blocked_number_id))
+    entry = db.session.scalar(select(BlockedNumberRow).where(
+        BlockedNumberRow.account_id == account.id, BlockedNumberRow.id == blocked_number_id))
     if entry is None:
         raise Problem(404)
     db.session.delete(entry)
     db.session.commit()
-    return "", 204

@@ -6,8 +6,16 @@ from werkzeug.exceptions import NotFound
 
 from widget_server.api import blueprint
 from widget_server.api.auth import caller
-from widget_server.api.inputs import MISSING, Fields, Query, json_body, paginated, timestamp
+from widget_server.api.endpoint import operation, paginated
 from widget_server.api.problems import CONFLICT, Problem, invalid
+from widget_server.api.schemas.clients import (
+    Client,
+    ClientCreate,
+    ClientPage,
+    ClientQuery,
+    ClientUpdate,
+)
+from widget_server.api.schemas.common import Id
 from widget_server.extensions import db
 from widget_server.models import Account
 from widget_server.tenancy import (
@@ -18,47 +26,30 @@ from widget_server.tenancy import (
 )
 
 ID = "<int(max=2147483647):client_id>"
-KINDS = ("reseller", "client")
-
-
-def client_json(account: Account) -> dict:
-    return {"id": account.id, "name": account.name, "kind": account.kind,
-            "parent_id": account.parent_id, "daily_call_cap": account.daily_call_cap,
-            "monthly_call_cap": account.monthly_call_cap,
-            "created_at": timestamp(account.created_at)}
 
 
 @blueprint.get("/clients")
-def list_clients():
-    query = Query({"kind", "parent_id"})
+@operation("Accounts under the key's account", query=ClientQuery, answer=ClientPage)
+def list_clients(query: ClientQuery):
     statement = scoped_select(Account, caller()).where(Account.id != caller().id)
-    kind = query.choice("kind", KINDS)
-    parent_id = query.integer("parent_id")
-    if kind:
-        statement = statement.where(Account.kind == kind)
-    if parent_id is not None:
-        statement = statement.where(Account.parent_id == parent_id)
-    return paginated(query, statement.order_by(Account.id), client_json)
+    if query.kind:
+        statement = statement.where(Account.kind == query.kind)
+    if query.parent_id is not None:
+        statement = statement.where(Account.parent_id == query.parent_id)
+    return paginated(query, statement.order_by(Account.id), ClientPage)
 
 
 @blueprint.post("/clients")
-def create_client():
-    fields = Fields(json_body(), {"name", "kind", "parent_id", "daily_call_cap",
-                                  "monthly_call_cap"})
-    name = fields.text("name", max_length=120, required=True)
-    kind = fields.choice("kind", KINDS)
-    parent_id = fields.integer("parent_id", nullable=False)
-    daily = fields.integer("daily_call_cap")
-    monthly = fields.integer("monthly_call_cap")
-    fields.done()
-    parent = caller() if parent_id is MISSING else _parent_in_scope(parent_id)
+@operation("Create a client under the key's account (or parent_id)", body=ClientCreate,
+           answer=Client, status=201, errors=(403, 409))
+def create_client(body: ClientCreate):
+    name, kind = body.name, body.kind
+    daily, monthly = body.daily_call_cap, body.monthly_call_cap
+    parent = caller() if body.parent_id is None else _parent_in_scope(body.parent_id)
     if parent.kind == "client":
         raise Problem(403, "A client account cannot have accounts under it.")
-    kind = "client" if kind is MISSING else kind
     if kind == "reseller" and parent.kind != "operator":
         raise invalid({"kind": "Only the operator has resellers under it."})
-    daily = None if daily is MISSING else daily
-    monthly = None if monthly is MISSING else monthly
     problem = allowance_within_parent(parent, daily, monthly)
     if problem:
         raise invalid({"daily_call_cap" if "daily" in problem else "monthly_call_cap": problem})
@@ -69,7 +60,7 @@ def create_client():
                       monthly_call_cap=monthly)
     db.session.add(account)
     db.session.commit()
-    return client_json(account), 201
+    return Client.model_validate(account)
 
 
 def _parent_in_scope(parent_id: int) -> Account:
@@ -80,29 +71,30 @@ def _parent_in_scope(parent_id: int) -> Account:
 
 
 @blueprint.get(f"/clients/{ID}")
-def get_client(client_id: int):
-    return client_json(get_scoped(Account, client_id, caller()))
+@operation("One account", answer=Client, errors=(404,))
+def get_client(client_id: Id):
+    return Client.model_validate(get_scoped(Account, client_id, caller()))
 
 
 @blueprint.patch(f"/clients/{ID}")
-def update_client(client_id: int):
+@operation("Rename, or set the allowance within the parent's", body=ClientUpdate,
+           answer=Client, errors=(403, 404, 409))
+def update_client(client_id: Id, body: ClientUpdate):
     account = get_scoped(Account, client_id, caller())
-    fields = Fields(json_body(), {"name", "daily_call_cap", "monthly_call_cap"})
-    name = fields.text("name", max_length=120)
-    daily = fields.integer("daily_call_cap")
-    monthly = fields.integer("monthly_call_cap")
-    fields.done()
-    if (daily is not MISSING or monthly is not MISSING):
+    sent = body.model_fields_set
+    if {"daily_call_cap", "monthly_call_cap"} & sent:
         if account.id == caller().id:
             raise Problem(403, "An account's allowance is set by its parent, not by itself.")
-        daily = account.daily_call_cap if daily is MISSING else daily
-        monthly = account.monthly_call_cap if monthly is MISSING else monthly
+        daily = body.daily_call_cap if "daily_call_cap" in sent else account.daily_call_cap
+        monthly = (body.monthly_call_cap if "monthly_call_cap" in sent
+                   else account.monthly_call_cap)
         problem = allowance_within_parent(account.parent, daily, monthly)
         if problem:
             raise invalid({"daily_call_cap" if "daily" in problem else "monthly_call_cap":
                            problem})
         account.daily_call_cap, account.monthly_call_cap = daily, monthly
-    if name is not MISSING:
+    if "name" in sent:
+        name = body.name
         # Its siblings may be other tenants': whether a name is taken among them is
         # for the parent to learn, as is its allowance.
         if account.id == caller().id:
@@ -112,4 +104,4 @@ def update_client(client_id: int):
                           type_=CONFLICT)
         account.name = name
     db.session.commit()
-    return client_json(account)
+    return Client.model_validate(account)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Flask, current_app, json, request
+from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException, TooManyRequests
+
+from widget_server.api.schemas.common import Problem as ProblemDocument
 
 PREFIX = "/api/v1"
 PROBLEM_TYPE = "application/problem+json"
@@ -48,12 +50,11 @@ def invalid(errors: dict[str, str]) -> Problem:
 
 
 def problem_response(problem: Problem):
-    body = {"type": problem.type, "title": HTTPStatus(problem.status).phrase,
-            "status": problem.status, "detail": problem.detail}
-    if problem.errors:
-        body["errors"] = problem.errors
-    response = current_app.response_class(json.dumps(body), status=problem.status,
-                                          mimetype=PROBLEM_TYPE)
+    body = ProblemDocument(type=problem.type, title=HTTPStatus(problem.status).phrase,
+                           status=problem.status, detail=problem.detail,
+                           errors=problem.errors or None)
+    response = current_app.response_class(body.model_dump_json(exclude_none=True),
+                                          status=problem.status, mimetype=PROBLEM_TYPE)
     response.headers.update(problem.headers)
     return response
 

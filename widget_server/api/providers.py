@@ -6,11 +6,13 @@ from sqlalchemy import select
 
 from widget_server.api import blueprint
 from widget_server.api.auth import caller
-from widget_server.api.inputs import MISSING, Fields, Query, json_body, paginated, timestamp
+from widget_server.api.endpoint import operation, paginated
 from widget_server.api.problems import CONFLICT, Problem, invalid
+from widget_server.api.schemas import providers as schema
+from widget_server.api.schemas.common import Id
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount
-from widget_server.providers import PROVIDERS, provider_class
+from widget_server.providers import provider_class
 from widget_server.providers.accounts import (
     CredentialsError,
     _check_fields,
@@ -21,15 +23,6 @@ from widget_server.providers.accounts import (
 from widget_server.tenancy import get_scoped, scoped_select
 
 ID = "<int(max=2147483647):provider_account_id>"
-KINDS = tuple(sorted(PROVIDERS))
-
-
-def provider_json(account: ProviderAccount) -> dict:
-    return {"id": account.id, "account_id": account.account_id, "name": account.name,
-            "kind": account.kind, "base_url": account.base_url,
-            "options": account.options or {},
-            "has_credentials": bool(account.credentials_encrypted),
-            "created_at": timestamp(account.created_at)}
 
 
 def options_problem(kind: str, options: dict) -> str | None:
@@ -53,17 +46,6 @@ def widget_options_problem(account: ProviderAccount | None, options: dict) -> st
     return options_problem(account.kind, {**(account.options or {}), **options})
 
 
-def _credentials(fields: Fields, required: bool):
-    value = fields.mapping("credentials", required=required)
-    if value is MISSING:
-        return value
-    if not all(isinstance(v, str) and len(v) <= 500 and "\x00" not in v
-               for v in value.values()):
-        fields.error("credentials", "Credential values are texts of at most 500 characters.")
-        return MISSING
-    return value
-
-
 def _name_taken(owner_id: int, name: str, but: ProviderAccount | None = None) -> bool:
     found = db.session.scalar(select(ProviderAccount).where(
         ProviderAccount.account_id == owner_id, ProviderAccount.name == name))
@@ -71,36 +53,29 @@ def _name_taken(owner_id: int, name: str, but: ProviderAccount | None = None) ->
 
 
 @blueprint.get("/provider_accounts")
-def list_provider_accounts():
-    query = Query({"account_id", "kind"})
+@operation("Provider accounts (credentials never shown)", query=schema.ProviderAccountQuery,
+           answer=schema.ProviderAccountPage)
+def list_provider_accounts(query: schema.ProviderAccountQuery):
     statement = scoped_select(ProviderAccount, caller())
-    account_id = query.integer("account_id")
-    kind = query.choice("kind", KINDS)
-    if account_id is not None:
-        statement = statement.where(ProviderAccount.account_id == account_id)
-    if kind is not None:
-        statement = statement.where(ProviderAccount.kind == kind)
-    return paginated(query, statement.order_by(ProviderAccount.id), provider_json)
+    if query.account_id is not None:
+        statement = statement.where(ProviderAccount.account_id == query.account_id)
+    if query.kind is not None:
+        statement = statement.where(ProviderAccount.kind == query.kind)
+    return paginated(query, statement.order_by(ProviderAccount.id), schema.ProviderAccountPage)
 
 
 @blueprint.post("/provider_accounts")
-def create_provider_account():
-    fields = Fields(json_body(), {"account_id", "name", "kind", "base_url", "credentials",
-                                  "options"})
-    account_id = fields.integer("account_id", nullable=False)
-    name = fields.text("name", max_length=120, required=True)
-    kind = fields.choice("kind", KINDS, required=True)
-    base_url = fields.text("base_url", max_length=500, nullable=True)
-    credentials = _credentials(fields, required=True)
-    options = fields.mapping("options")
+@operation("Add a provider account", body=schema.ProviderAccountCreate,
+           answer=schema.ProviderAccount, status=201, errors=(409,))
+def create_provider_account(body: schema.ProviderAccountCreate):
+    name, kind, base_url = body.name, body.kind, body.base_url
+    credentials, options = body.credentials, body.options
     owner = caller()
-    if account_id is not MISSING:
+    if body.account_id is not None:
         owner = db.session.scalar(scoped_select(Account, caller()).where(
-            Account.id == account_id))
+            Account.id == body.account_id))
         if owner is None:
-            fields.error("account_id", "There is no such account under yours.")
-    fields.done()
-    options = {} if options is MISSING else options
+            raise invalid({"account_id": "There is no such account under yours."})
     problem = options_problem(kind, options)
     if problem:
         raise invalid({"options": problem})
@@ -108,56 +83,54 @@ def create_provider_account():
         validate(kind, credentials, options)
     except CredentialsError as error:
         raise invalid({"credentials": str(error)}) from None
-    problem = base_url_problem(kind, None if base_url is MISSING else base_url)
+    problem = base_url_problem(kind, base_url)
     if problem:
         raise invalid({"base_url": problem})
     if _name_taken(owner.id, name):
         raise Problem(409, "This account has a provider account of that name already.",
                       type_=CONFLICT)
-    account = ProviderAccount(account_id=owner.id, name=name, kind=kind,
-                              base_url=None if base_url is MISSING else base_url,
+    account = ProviderAccount(account_id=owner.id, name=name, kind=kind, base_url=base_url,
                               options=options, credentials_encrypted=encrypt_credentials(
                                   credentials))
     db.session.add(account)
     db.session.commit()
-    return provider_json(account), 201
+    return schema.ProviderAccount.model_validate(account)
 
 
 @blueprint.get(f"/provider_accounts/{ID}")
-def get_provider_account(provider_account_id: int):
-    return provider_json(get_scoped(ProviderAccount, provider_account_id, caller()))
+@operation("One provider account", answer=schema.ProviderAccount, errors=(404,))
+def get_provider_account(provider_account_id: Id):
+    return schema.ProviderAccount.model_validate(
+        get_scoped(ProviderAccount, provider_account_id, caller()))
 
 
 @blueprint.patch(f"/provider_accounts/{ID}")
-def update_provider_account(provider_account_id: int):
+@operation("Change; credentials replace the stored ones (rotation)",
+           body=schema.ProviderAccountUpdate, answer=schema.ProviderAccount, errors=(404, 409))
+def update_provider_account(provider_account_id: Id, body: schema.ProviderAccountUpdate):
     """Name, address and options; ``credentials`` replaces them whole (a rotation)."""
     account = get_scoped(ProviderAccount, provider_account_id, caller())
-    fields = Fields(json_body(), {"name", "base_url", "credentials", "options"})
-    name = fields.text("name", max_length=120)
-    base_url = fields.text("base_url", max_length=500, nullable=True)
-    credentials = _credentials(fields, required=False)
-    options = fields.mapping("options")
-    fields.done()
-    if options is not MISSING:
-        problem = options_problem(account.kind, options)
+    sent = body.model_fields_set
+    if "options" in sent:
+        problem = options_problem(account.kind, body.options)
         if problem:
             raise invalid({"options": problem})
-        account.options = options
-    if credentials is not MISSING:
+        account.options = body.options
+    if "credentials" in sent:
         try:
-            validate(account.kind, credentials, account.options or {})
+            validate(account.kind, body.credentials, account.options or {})
         except CredentialsError as error:
             raise invalid({"credentials": str(error)}) from None
-        account.credentials_encrypted = encrypt_credentials(credentials)
-    if base_url is not MISSING:
-        problem = base_url_problem(account.kind, base_url)
+        account.credentials_encrypted = encrypt_credentials(body.credentials)
+    if "base_url" in sent:
+        problem = base_url_problem(account.kind, body.base_url)
         if problem:
             raise invalid({"base_url": problem})
-        account.base_url = base_url
-    if name is not MISSING:
-        if _name_taken(account.account_id, name, but=account):
+        account.base_url = body.base_url
+    if "name" in sent:
+        if _name_taken(account.account_id, body.name, but=account):
             raise Problem(409, "This account has a provider account of that name already.",
                           type_=CONFLICT)
-        account.name = name
+        account.name = body.name
     db.session.commit()
-    return provider_json(account)
+    return schema.ProviderAccount.model_validate(account)

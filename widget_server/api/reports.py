@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from widget_server.api import blueprint
 from widget_server.api.auth import caller
-from widget_server.api.inputs import Query
+from widget_server.api.endpoint import operation
+from widget_server.api.schemas.reports import Usage, UsageQuery
 from widget_server.models import utcnow
 from widget_server.reports import OUTCOMES, usage_by_account
 
@@ -14,16 +15,8 @@ DEFAULT_DAYS = 30
 
 
 @blueprint.get("/reports/usage")
-def usage():
-    """Calls per account since ``since`` (a date or date-time; default 30 days ago)."""
-    query = Query({"since"})
-    since = query.moment("since")
-    query.done()
-    since = since or utcnow() - timedelta(days=DEFAULT_DAYS)
-    rows = usage_by_account(caller(), since)
-    return {"since": since.isoformat() + "Z", "outcomes": list(OUTCOMES), "accounts": [
-        {"account_id": row.account_id, "name": row.name, "kind": row.kind,
-         "parent_id": row.parent_id, "total": row.total, "by_outcome": row.by_outcome,
-         "answer_rate": row.answer_rate} for row in rows]}
-
-
+@operation("Calls per account of the subtree since a moment", query=UsageQuery, answer=Usage)
+def usage(query: UsageQuery):
+    since = query.since or utcnow() - timedelta(days=DEFAULT_DAYS)
+    return Usage(since=since, outcomes=list(OUTCOMES),
+                 accounts=usage_by_account(caller(), since))
