@@ -115,7 +115,7 @@ def test_a_name_used_under_two_resellers_is_named_by_its_path_or_id(cli_env):
         widget_server(cli_env, "account", "create", "acme", "--parent", reseller)
     again = widget_server(cli_env, "account", "create", "ACME", "--parent", "north",
                           check=False)
-    assert again.returncode != 0 and "north has an account named 'ACME'" in again.stderr
+    assert again.returncode != 0 and "north has an account with this name already" in again.stderr
 
     def add_key(account):
         return widget_server(cli_env, "apikey", "create", "--account", account,
@@ -192,7 +192,8 @@ def test_block_add_list_and_remove(cli_env):
         "+12025550123 unblocked for shop.\n")
     assert listed() == ["+442079460018"]
     again = block("remove", "--account", "shop", "+12025550123", check=False)
-    assert again.returncode != 0 and "+12025550123 is not blocked for shop." in again.stderr
+    assert again.returncode != 0
+    assert "+12025550123 is not on this account's block list." in again.stderr
 
 
 def test_block_refuses_bad_input_with_a_sentence(cli_env):

@@ -108,7 +108,7 @@ def test_an_expired_or_forged_reset_link_is_refused(app, monkeypatch):
     path = "/" + reset_link(app, "owner@south.example").split("/", 3)[3]
     client = app.test_client()
     assert client.get(path[:-2] + "xx").status_code == 404
-    monkeypatch.setattr("widget_server.admin.users.RESET_MAX_AGE", -1)
+    monkeypatch.setattr("widget_server.services.users.RESET_MAX_AGE", -1)
     assert client.get(path).status_code == 404
 
 

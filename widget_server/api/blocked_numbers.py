@@ -9,21 +9,14 @@ is on the list already is a 409, as for a domain already whitelisted.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from widget_server.abuse.blocklist import (
-    BlockedNumberError,
-    block,
-    blocked_select,
-    normalise_blocked_number,
-)
-from widget_server.api import blueprint
+from widget_server.abuse.blocklist import blocked_select
 from widget_server.api.auth import caller
+from widget_server.api.blueprint import blueprint
 from widget_server.api.clients import ID as CLIENT_ID
 from widget_server.api.inputs import MISSING, Fields, Query, json_body, paginated, timestamp
-from widget_server.api.problems import CONFLICT, Problem, invalid
-from widget_server.extensions import db
+from widget_server.api.problems import CONFLICT, Problem
 from widget_server.models import Account, BlockedNumber
+from widget_server.services.blocked_numbers import block_number, unblock
 from widget_server.tenancy import get_scoped
 
 ID = "<int(max=2147483647):blocked_number_id>"
@@ -48,25 +41,16 @@ def add_blocked_number(client_id: int):
     raw = fields.text("number", max_length=32, required=True)
     country = fields.text("country", max_length=COUNTRY_MAX)
     fields.done()
-    try:
-        e164 = normalise_blocked_number(raw, None if country is MISSING else country)
-    except BlockedNumberError as error:
-        raise invalid({error.field: str(error)}) from None
-    entry, added = block(account.id, e164)
+    entry, added = block_number(caller(), account.id, raw,
+                                None if country is MISSING else country)
     if not added:
-        db.session.rollback()
-        raise Problem(409, f"{e164} is on this account's block list already.", type_=CONFLICT)
-    db.session.commit()
+        raise Problem(409, f"{entry.e164} is on this account's block list already.",
+                      type_=CONFLICT)
     return blocked_number_json(entry), 201
 
 
 @blueprint.delete(f"/clients/{CLIENT_ID}/blocked_numbers/{ID}")
 def remove_blocked_number(client_id: int, blocked_number_id: int):
     account = get_scoped(Account, client_id, caller())
-    entry = db.session.scalar(select(BlockedNumber).where(
-        BlockedNumber.account_id == account.id, BlockedNumber.id == blocked_number_id))
-    if entry is None:
-        raise Problem(404)
-    db.session.delete(entry)
-    db.session.commit()
+    unblock(caller(), account.id, entry_id=blocked_number_id)
     return "", 204

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from widget_server.api import blueprint
 from widget_server.api.auth import caller
+from widget_server.api.blueprint import blueprint
 from widget_server.api.inputs import PUBLIC_ID, Query, paginated, timestamp
 from widget_server.api.problems import Problem
 from widget_server.extensions import db

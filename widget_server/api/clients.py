@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from werkzeug.exceptions import NotFound
-
-from widget_server.api import blueprint
 from widget_server.api.auth import caller
+from widget_server.api.blueprint import blueprint
 from widget_server.api.inputs import MISSING, Fields, Query, json_body, paginated, timestamp
-from widget_server.api.problems import CONFLICT, Problem, invalid
-from widget_server.extensions import db
 from widget_server.models import Account
-from widget_server.tenancy import (
-    allowance_within_parent,
-    get_scoped,
-    scoped_select,
-    sibling_named,
-)
+from widget_server.services.accounts import KINDS, NAME_MAX, create_account, update_account
+from widget_server.tenancy import get_scoped, scoped_select
 
 ID = "<int(max=2147483647):client_id>"
-KINDS = ("reseller", "client")
 
 
 def client_json(account: Account) -> dict:
@@ -45,38 +36,18 @@ def list_clients():
 def create_client():
     fields = Fields(json_body(), {"name", "kind", "parent_id", "daily_call_cap",
                                   "monthly_call_cap"})
-    name = fields.text("name", max_length=120, required=True)
+    name = fields.text("name", max_length=NAME_MAX, required=True)
     kind = fields.choice("kind", KINDS)
     parent_id = fields.integer("parent_id", nullable=False)
     daily = fields.integer("daily_call_cap")
     monthly = fields.integer("monthly_call_cap")
     fields.done()
-    parent = caller() if parent_id is MISSING else _parent_in_scope(parent_id)
-    if parent.kind == "client":
-        raise Problem(403, "A client account cannot have accounts under it.")
-    kind = "client" if kind is MISSING else kind
-    if kind == "reseller" and parent.kind != "operator":
-        raise invalid({"kind": "Only the operator has resellers under it."})
-    daily = None if daily is MISSING else daily
-    monthly = None if monthly is MISSING else monthly
-    problem = allowance_within_parent(parent, daily, monthly)
-    if problem:
-        raise invalid({"daily_call_cap" if "daily" in problem else "monthly_call_cap": problem})
-    if sibling_named(parent.id, name) is not None:
-        raise Problem(409, f"{parent.name} has an account with this name already.",
-                      type_=CONFLICT)
-    account = Account(name=name, kind=kind, parent_id=parent.id, daily_call_cap=daily,
-                      monthly_call_cap=monthly)
-    db.session.add(account)
-    db.session.commit()
+    account = create_account(caller(), name=name,
+                             parent_id=None if parent_id is MISSING else parent_id,
+                             kind="client" if kind is MISSING else kind,
+                             daily=None if daily is MISSING else daily,
+                             monthly=None if monthly is MISSING else monthly)
     return client_json(account), 201
-
-
-def _parent_in_scope(parent_id: int) -> Account:
-    try:
-        return get_scoped(Account, parent_id, caller())
-    except NotFound:
-        raise invalid({"parent_id": "There is no such account under yours."}) from None
 
 
 @blueprint.get(f"/clients/{ID}")
@@ -88,28 +59,14 @@ def get_client(client_id: int):
 def update_client(client_id: int):
     account = get_scoped(Account, client_id, caller())
     fields = Fields(json_body(), {"name", "daily_call_cap", "monthly_call_cap"})
-    name = fields.text("name", max_length=120)
+    name = fields.text("name", max_length=NAME_MAX)
     daily = fields.integer("daily_call_cap")
     monthly = fields.integer("monthly_call_cap")
     fields.done()
-    if (daily is not MISSING or monthly is not MISSING):
-        if account.id == caller().id:
-            raise Problem(403, "An account's allowance is set by its parent, not by itself.")
-        daily = account.daily_call_cap if daily is MISSING else daily
-        monthly = account.monthly_call_cap if monthly is MISSING else monthly
-        problem = allowance_within_parent(account.parent, daily, monthly)
-        if problem:
-            raise invalid({"daily_call_cap" if "daily" in problem else "monthly_call_cap":
-                           problem})
-        account.daily_call_cap, account.monthly_call_cap = daily, monthly
-    if name is not MISSING:
-        # Its siblings may be other tenants': whether a name is taken among them is
-        # for the parent to learn, as is its allowance.
-        if account.id == caller().id:
-            raise Problem(403, "An account's name is set by its parent, not by itself.")
-        if sibling_named(account.parent_id, name, but=account) is not None:
-            raise Problem(409, f"{account.parent.name} has an account with this name already.",
-                          type_=CONFLICT)
-        account.name = name
-    db.session.commit()
-    return client_json(account)
+    allowance = None
+    if daily is not MISSING or monthly is not MISSING:
+        allowance = (account.daily_call_cap if daily is MISSING else daily,
+                     account.monthly_call_cap if monthly is MISSING else monthly)
+    return client_json(update_account(caller(), account.id,
+                                      name=None if name is MISSING else name,
+                                      allowance=allowance))

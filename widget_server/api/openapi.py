@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from widget_server.api import blueprint
+from widget_server.api.blueprint import blueprint
 from widget_server.api.calls import STATES
 from widget_server.api.clients import KINDS as CLIENT_KINDS
 from widget_server.api.inputs import INT_MAX, PER_PAGE_MAX

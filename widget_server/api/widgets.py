@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from widget_server.abuse.caps import cap_above_ceiling
 from widget_server.abuse.phone import normalise_business_number
-from widget_server.api import blueprint
 from widget_server.api.auth import caller
+from widget_server.api.blueprint import blueprint
 from widget_server.api.inputs import (
     MISSING,
     PUBLIC_ID,
