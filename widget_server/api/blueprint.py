@@ -8,6 +8,7 @@ half-built.
 from flask import Blueprint, current_app
 
 from widget_server.api import auth, problems
+from widget_server.api.inputs import refuse_query_on_change, refuse_unread_query
 from widget_server.extensions import limiter
 from widget_server.services.errors import ServiceError
 
@@ -15,6 +16,9 @@ blueprint = Blueprint("api", __name__, url_prefix=problems.PREFIX)
 # Per client address, before the key is even looked at: guessing keys costs.
 limiter.limit(lambda: current_app.config["LIMIT_API"])(blueprint)
 blueprint.before_request(auth.authenticate)
+# Unknown query parameters are refused, as unknown body fields are (api/inputs.py).
+blueprint.before_request(refuse_query_on_change)
+blueprint.after_request(refuse_unread_query)
 blueprint.record_once(lambda state: problems.install(state.app))
 # The services' refusals (services/errors.py), raised from any view of the API.
 blueprint.register_error_handler(ServiceError, problems.service_problem)

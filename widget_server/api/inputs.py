@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from flask import jsonify, request, url_for
+from flask import g, jsonify, request, url_for
 from sqlalchemy import func, select
+from werkzeug.exceptions import BadRequest
 
-from widget_server.api.problems import Problem, invalid
+from widget_server.api.problems import Problem, invalid, problem_response
 from widget_server.errors import MAX_JSON_DEPTH
 from widget_server.extensions import db
 from widget_server.reports import day_problem
@@ -25,15 +26,17 @@ PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 def json_body() -> dict:
-    """The request's JSON object; 415 when it is not JSON, 400 when it does not parse."""
+    """The request's JSON object; 415 when it is not JSON, 400 when it does not parse,
+    422 when it parses to something else (``null`` too)."""
     if not request.is_json:
         raise Problem(415)
-    data = request.get_json(silent=True)
-    if data is None:
+    try:
+        data = request.get_json()
+    except BadRequest:
         raise Problem(400, "The request body is not valid JSON, or is nested more than "
-                           f"{MAX_JSON_DEPTH} levels deep.")
+                           f"{MAX_JSON_DEPTH} levels deep.") from None
     if not isinstance(data, dict):
-        raise invalid({"body": "Send a JSON object."})
+        raise invalid({"body": "The request body must be a JSON object."})
     return data
 
 
@@ -133,11 +136,15 @@ class Fields:
 
 
 class Query:
-    """Filters from the query string, checked like body fields."""
+    """Filters from the query string, checked like body fields; an unknown one is refused,
+    as an unknown body field is, rather than ignored (a misspelt filter would list all)."""
 
     def __init__(self, allowed: set[str]):
-        self.errors: dict[str, str] = {}
         self.allowed = allowed | {"page", "per_page"}
+        g.api_query_read = True
+        self.errors: dict[str, str] = {
+            name: "This parameter is not known." for name in request.args
+            if name not in self.allowed}
 
     def _raw(self, name: str) -> str | None:
         value = request.args.get(name)
@@ -200,6 +207,25 @@ class Query:
     def done(self) -> None:
         if self.errors:
             raise invalid(self.errors)
+
+
+def refuse_unread_query(response):
+    """After a request that read no ``Query`` (one object, a change): any query parameter
+    is unknown. A change refuses before it acts (``refuse_query_on_change``); a read has
+    nothing to undo, so its answer is replaced."""
+    if request.args and not g.get("api_query_read") and response.status_code < 400:
+        return problem_response(unknown_parameters(request.args))
+    return response
+
+
+def refuse_query_on_change() -> None:
+    """Before a change: no write of the API takes query parameters."""
+    if request.args and request.method not in ("GET", "HEAD", "OPTIONS"):
+        raise unknown_parameters(request.args)
+
+
+def unknown_parameters(names) -> Problem:
+    return invalid({name: "This parameter is not known." for name in names})
 
 
 def paginated(query: Query, statement, serialise):
