@@ -11,13 +11,15 @@ its parent's decision, so no actor changes its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 
 from widget_server.extensions import db
 from widget_server.models import Account, User
 from widget_server.services.actors import Actor, acting_account
 from widget_server.services.errors import ServiceError
-from widget_server.tenancy import allowance_within_parent, in_subtree, sibling_named
+from widget_server.tenancy import in_subtree, sibling_named
 
 OWNER = "owner"
 KINDS = ("reseller", "client")
@@ -64,12 +66,24 @@ def checked_name(name: object) -> str:
     return name.strip()
 
 
+def allowance_within_parent(parent: Account, daily: int | None,
+                            monthly: int | None) -> str | None:
+    """Why a child's allowance exceeds its parent's, or None when it fits."""
+    if parent.daily_call_cap is not None and (daily is None or daily > parent.daily_call_cap):
+        return f"The daily allowance cannot exceed {parent.name}'s own ({parent.daily_call_cap})."
+    if parent.monthly_call_cap is not None and (
+            monthly is None or monthly > parent.monthly_call_cap):
+        return (f"The monthly allowance cannot exceed {parent.name}'s own "
+                f"({parent.monthly_call_cap}).")
+    return None
+
+
 def _allowance_field(problem: str) -> str:
     return "daily_call_cap" if "daily" in problem else "monthly_call_cap"
 
 
 def check_allowance(parent: Account, daily: int | None, monthly: int | None,
-                    children: list[Account] = ()) -> None:
+                    children: Iterable[Account] = ()) -> None:
     """Each allowance a whole number or None (the default), the daily within the monthly,
     both within ``parent``'s and not below any of ``children``'s."""
     for field, value in (("daily_call_cap", daily), ("monthly_call_cap", monthly)):
@@ -123,25 +137,18 @@ def create_account(actor: Actor, *, name: str, parent_id: int | None = None,
     return account
 
 
-def _below_actor(actor: Actor, account_id: int, what: str) -> Account:
-    account = check_may_administer(actor, account_id, "account")
-    if account.id == acting_account(actor).id:
-        raise ServiceError(f"An account's {what} is set by its parent, not by itself.",
-                           kind="forbidden")
-    return account
-
-
 def update_account(actor: Actor, account_id: int, *, name: str | None = None,
                    allowance: tuple[int | None, int | None] | None = None) -> Account:
     """Rename the account and/or set its (daily, monthly) allowance; committed together."""
     account = check_may_administer(actor, account_id, "account")
+    if account.id == acting_account(actor).id and (name, allowance) != (None, None):
+        what = "allowance" if allowance is not None else "name"
+        raise ServiceError(f"An account's {what} is set by its parent, not by itself.",
+                           kind="forbidden")
     if allowance is not None:
-        _below_actor(actor, account_id, "allowance")
-        children = list(db.session.scalars(select(Account).where(
-            Account.parent_id == account.id)))
+        children = db.session.scalars(select(Account).where(Account.parent_id == account.id))
         check_allowance(account.parent, *allowance, children)
     if name is not None:
-        _below_actor(actor, account_id, "name")
         name = checked_name(name)
         _check_name_free(account.parent, name, but=account)
         account.name = name
@@ -149,10 +156,6 @@ def update_account(actor: Actor, account_id: int, *, name: str | None = None,
         account.daily_call_cap, account.monthly_call_cap = allowance
     db.session.commit()
     return account
-
-
-def rename_account(actor: Actor, account_id: int, name: str) -> Account:
-    return update_account(actor, account_id, name=name)
 
 
 def set_allowance(actor: Actor, account_id: int, daily: int | None,
