@@ -109,13 +109,36 @@ def test_account_under_a_client_is_refused(cli_env):
     assert result.returncode != 0 and "cannot have accounts under it" in result.stderr
 
 
+def test_an_account_sits_where_its_kind_may_and_its_daily_allowance_within_its_monthly(
+        cli_env):
+    widget_server(cli_env, "account", "create", "north", "--kind", "reseller",
+                  "--daily-allowance", "10", "--monthly-allowance", "100")
+    nested = widget_server(cli_env, "account", "create", "sub", "--kind", "reseller",
+                           "--parent", "north", check=False)
+    assert nested.returncode != 0 and "Only the operator has resellers" in nested.stderr
+    upside_down = widget_server(cli_env, "account", "create", "tiny", "--daily-allowance",
+                                "100", "--monthly-allowance", "10", check=False)
+    assert upside_down.returncode != 0
+    assert "The daily allowance cannot exceed the monthly one (10)." in upside_down.stderr
+    widget_server(cli_env, "account", "create", "shop", "--parent", "north",
+                  "--daily-allowance", "5", "--monthly-allowance", "50")
+    assert "cannot exceed the monthly one" in widget_server(
+        cli_env, "account", "allowance", "north/shop", "--daily", "9", "--monthly", "8",
+        check=False).stderr
+    assert "cannot exceed north's own" in widget_server(
+        cli_env, "account", "allowance", "shop", "--daily", "11", "--monthly", "50",
+        check=False).stderr
+    assert widget_server(cli_env, "account", "allowance", "shop", "--daily", "8",
+                         "--monthly", "80").stdout == "Allowance of shop: 8 a day, 80 a month.\n"
+
+
 def test_a_name_used_under_two_resellers_is_named_by_its_path_or_id(cli_env):
     for reseller in ("north", "south"):
         widget_server(cli_env, "account", "create", reseller, "--kind", "reseller")
         widget_server(cli_env, "account", "create", "acme", "--parent", reseller)
     again = widget_server(cli_env, "account", "create", "ACME", "--parent", "north",
                           check=False)
-    assert again.returncode != 0 and "north has an account named 'ACME'" in again.stderr
+    assert again.returncode != 0 and "north has an account with this name already" in again.stderr
 
     def add_key(account):
         return widget_server(cli_env, "apikey", "create", "--account", account,
@@ -192,7 +215,8 @@ def test_block_add_list_and_remove(cli_env):
         "+12025550123 unblocked for shop.\n")
     assert listed() == ["+442079460018"]
     again = block("remove", "--account", "shop", "+12025550123", check=False)
-    assert again.returncode != 0 and "+12025550123 is not blocked for shop." in again.stderr
+    assert again.returncode != 0
+    assert "+12025550123 is not on this account's block list." in again.stderr
 
 
 def test_block_refuses_bad_input_with_a_sentence(cli_env):

@@ -12,21 +12,22 @@ import json
 import secrets
 import sys
 import threading
+from contextlib import contextmanager
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
+from sqlalchemy import select
 
 from widget_server import create_app
+from widget_server.abuse.blocklist import blocked_select
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.calls.queue import create_consumer, start_in_process_consumer
 from widget_server.demo import serve_host_page
 from widget_server.embed.snippet import snippet
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, ApiKey, ProviderAccount, User, Widget
+from widget_server.models import Account, AllowedDomain, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
 from widget_server.providers.accounts import (
     CredentialsError,
@@ -38,12 +39,38 @@ from widget_server.providers.accounts import (
 from widget_server.providers.base import ProviderError, exchange_line
 from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
 from widget_server.security.origins import DomainError, normalise_domain
+from widget_server.services.accounts import KINDS, create_account, set_allowance
+from widget_server.services.api_keys import create_api_key, revoke_api_key
+from widget_server.services.blocked_numbers import block_number, unblock
+from widget_server.services.errors import ServiceError
+from widget_server.services.users import (
+    RESET_MAX_AGE,
+    ROLES,
+    change_role,
+    create_user,
+    hash_password,
+    remove_user,
+    reset_token,
+    user_by_email,
+)
 from widget_server.serving import make_server
 from widget_server.tenancy import account_path, accounts_by_reference, sibling_named
 
 OPERATOR_ACCOUNT = "operator"
 ACCOUNT_HELP = ("The account's name; where names repeat under different parents, its path "
                 "such as reseller/client, or its id such as #12.")
+
+
+@contextmanager
+def refused_as_click(subject: str | None = None):
+    """A refusal of the services as the command's error: its sentence, after the
+    ``subject`` typed when that is what is invalid."""
+    try:
+        yield
+    except ServiceError as error:
+        raise click.ClickException(
+            f"{subject!r}: {error.message}" if subject and error.kind == "invalid"
+            else error.message) from None
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
@@ -71,7 +98,7 @@ def create_operator_user(email: str) -> str | None:
         return None
     password = secrets.token_urlsafe(12)
     db.session.add(User(account_id=operator.id, email=email, role="owner",
-                        password_hash=generate_password_hash(password)))
+                        password_hash=hash_password(password)))
     db.session.commit()
     return password
 
@@ -127,22 +154,39 @@ def account() -> None:
 @click.argument("name")
 @click.option("--parent", default=OPERATOR_ACCOUNT, show_default=True,
               help="A name, a path such as reseller/client, or an id such as #12.")
-@click.option("--kind", type=click.Choice(["reseller", "client"]), default="client",
-              show_default=True)
+@click.option("--kind", type=click.Choice(KINDS), default="client", show_default=True)
+@click.option("--daily-allowance", type=int, default=None,
+              help="Calls a day, counting the accounts under it; else the default.")
+@click.option("--monthly-allowance", type=int, default=None,
+              help="Calls a month, counting the accounts under it; else the default.")
 @with_appcontext
-def account_create(name: str, parent: str, kind: str) -> None:
+def account_create(name: str, parent: str, kind: str, daily_allowance: int | None,
+                   monthly_allowance: int | None) -> None:
     """Create an account under PARENT."""
     operator = prepare_database()
     parent_account = operator if parent == OPERATOR_ACCOUNT else _account_named(parent)
-    if parent_account.kind == "client":
-        raise click.ClickException("A client account cannot have accounts under it.")
-    if sibling_named(parent_account.id, name) is not None:
-        raise click.ClickException(
-            f"{parent_account.name} has an account named {name!r} already.")
-    created = Account(name=name, kind=kind, parent_id=parent_account.id)
-    db.session.add(created)
-    db.session.commit()
+    with refused_as_click():
+        create_account(operator, name=name, parent_id=parent_account.id, kind=kind,
+                       daily=daily_allowance, monthly=monthly_allowance)
     click.echo(f"Account {name} ({kind}) created under {parent_account.name}.")
+
+
+@account.command("allowance")
+@click.argument("name")
+@click.option("--daily", type=int, default=None, help="Calls a day; omitted: the default.")
+@click.option("--monthly", type=int, default=None, help="Calls a month; omitted: the default.")
+@with_appcontext
+def account_allowance(name: str, daily: int | None, monthly: int | None) -> None:
+    """Set the allowance of account NAME (a name, a path or #id), within its parent's."""
+    operator = prepare_database()
+    with refused_as_click():
+        found = set_allowance(operator, _account_named(name).id, daily, monthly)
+    click.echo(f"Allowance of {found.name}: {_allowance(daily)} a day, "
+               f"{_allowance(monthly)} a month.")
+
+
+def _allowance(value: int | None) -> str:
+    return "the default" if value is None else str(value)
 
 
 def create_widget(*, account_name: str, domains: list[str], numbers: list[str],
@@ -201,8 +245,6 @@ DEMO_ACCOUNT = "demo"
 def _demo_admin_sign_in(app_url: str) -> str:
     """How to sign in to the demo's admin: the operator's password when this run created
     it, else a one-hour link to set a new one (only a digest of a password is kept)."""
-    from widget_server.admin.users import reset_token
-
     password = create_operator_user(FIRST_OPERATOR)
     if password is not None:
         return f"sign in as {FIRST_OPERATOR} with {password} (shown once)"
@@ -222,9 +264,7 @@ def demo(port: int) -> None:
         operator = prepare_database()
         demo_account = sibling_named(operator.id, DEMO_ACCOUNT)
         if demo_account is None:
-            demo_account = Account(name=DEMO_ACCOUNT, kind="client", parent_id=operator.id)
-            db.session.add(demo_account)
-            db.session.commit()
+            demo_account = create_account(operator, name=DEMO_ACCOUNT)
         demo_widget = db.session.scalar(select(Widget).where(
             Widget.account_id == demo_account.id))
         if demo_widget is None:
@@ -395,23 +435,46 @@ def user() -> None:
 @user.command("create")
 @click.option("--account", "account_name", required=True, help=ACCOUNT_HELP)
 @click.option("--email", required=True)
-@click.option("--role", type=click.Choice(["owner", "member", "read-only"]), default="owner",
-              show_default=True)
+@click.option("--role", type=click.Choice(ROLES), default="owner", show_default=True)
 @with_appcontext
 def user_create(account_name: str, email: str, role: str) -> None:
     """Add a user to ACCOUNT; prints a generated password once."""
-    from widget_server.admin.users import email_taken
-
-    prepare_database()
-    account_row = _account_named(account_name)
-    if email_taken(email):
-        raise click.ClickException(f"Someone already signs in as {email}.")
-    password = secrets.token_urlsafe(12)
-    db.session.add(User(account_id=account_row.id, email=email, role=role,
-                        password_hash=generate_password_hash(password)))
-    db.session.commit()
+    operator = prepare_database()
+    with refused_as_click():
+        _user, password = create_user(operator, account_id=_account_named(account_name).id,
+                                      email=email, role=role)
     click.echo(f"User {email} ({role}) created in {account_name}; "
                f"their password (shown once): {password}")
+
+
+def _user_named(email: str) -> User:
+    found = user_by_email(email)
+    if found is None:
+        raise click.ClickException(f"No user signs in as {email}.")
+    return found
+
+
+@user.command("role")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@with_appcontext
+def user_role(email: str, role: str) -> None:
+    """Give the user EMAIL another role."""
+    operator = prepare_database()
+    with refused_as_click():
+        change_role(operator, _user_named(email).id, role)
+    click.echo(f"{email} is now {role}.")
+
+
+@user.command("remove")
+@click.option("--email", required=True)
+@with_appcontext
+def user_remove(email: str) -> None:
+    """Remove the user EMAIL: they can no longer sign in."""
+    operator = prepare_database()
+    with refused_as_click():
+        remove_user(operator, _user_named(email).id)
+    click.echo(f"{email} removed.")
 
 
 @user.command("reset-link")
@@ -421,11 +484,7 @@ def user_create(account_name: str, email: str, role: str) -> None:
 @with_appcontext
 def user_reset_link(email: str, base_url: str) -> None:
     """Print a password link for EMAIL: valid for an hour, and only until the password changes."""
-    from widget_server.admin.users import RESET_MAX_AGE, reset_token
-
-    found = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
-    if found is None:
-        raise click.ClickException(f"No user signs in as {email}.")
+    found = _user_named(email)
     root = (current_app.config["PUBLIC_URL"] or base_url).rstrip("/")
     click.echo(f"{root}/admin/reset/{reset_token(found)}")
     click.echo(f"The link works once, for {RESET_MAX_AGE // 60} minutes.", err=True)
@@ -442,11 +501,10 @@ def apikey() -> None:
 @with_appcontext
 def apikey_create(account_name: str, name: str) -> None:
     """Create a key for ACCOUNT and print it once (only its digest is kept)."""
-    from widget_server.security.api_keys import issue_key
-
-    prepare_database()
-    _key, plaintext = issue_key(_account_named(account_name), name)
-    db.session.commit()
+    operator = prepare_database()
+    with refused_as_click():
+        _key, plaintext = create_api_key(operator, account_id=_account_named(account_name).id,
+                                         name=name)
     click.echo(plaintext)
 
 
@@ -455,28 +513,15 @@ def apikey_create(account_name: str, name: str) -> None:
 @with_appcontext
 def apikey_revoke(prefix: str) -> None:
     """Revoke the key with PREFIX: programs using it are refused from now on."""
-    from widget_server.security.api_keys import revoke
-
-    found = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-    if found is None:
-        raise click.ClickException(f"No key with prefix {prefix!r}.")
-    revoke(found)
-    db.session.commit()
+    operator = prepare_database()
+    with refused_as_click():
+        revoke_api_key(operator, prefix=prefix)
     click.echo(f"Key {prefix} revoked.")
 
 
 @main.group("block")
 def block_group() -> None:
     """An account's block list: numbers its widgets refuse to call back."""
-
-
-def _blocked_number(number: str, country: str | None) -> str:
-    from widget_server.abuse.blocklist import BlockedNumberError, normalise_blocked_number
-
-    try:
-        return normalise_blocked_number(number, country)
-    except BlockedNumberError as error:
-        raise click.ClickException(f"{number!r}: {error}") from None
 
 
 COUNTRY_HELP = "Where a number written without +country is read, e.g. US."
@@ -489,13 +534,10 @@ COUNTRY_HELP = "Where a number written without +country is read, e.g. US."
 @with_appcontext
 def block_add(account_name: str, country: str | None, number: str) -> None:
     """Block NUMBER (any country's; stored as E.164) for ACCOUNT's widgets."""
-    from widget_server.abuse.blocklist import block
-
-    prepare_database()
-    account_row = _account_named(account_name)
-    e164 = _blocked_number(number, country)
-    _entry, added = block(account_row.id, e164)
-    db.session.commit()
+    operator = prepare_database()
+    with refused_as_click(number):
+        entry, added = block_number(operator, _account_named(account_name).id, number, country)
+    e164 = entry.e164
     click.echo(f"{e164} blocked for {account_name}." if added
                else f"{e164} is blocked for {account_name} already; nothing changed.")
 
@@ -507,16 +549,11 @@ def block_add(account_name: str, country: str | None, number: str) -> None:
 @with_appcontext
 def block_remove(account_name: str, country: str | None, number: str) -> None:
     """Take NUMBER off ACCOUNT's block list."""
-    from widget_server.abuse.blocklist import find_blocked
-
-    account_row = _account_named(account_name)
-    e164 = _blocked_number(number, country)
-    entry = find_blocked(account_row.id, e164)
-    if entry is None:
-        raise click.ClickException(f"{e164} is not blocked for {account_name}.")
-    db.session.delete(entry)
-    db.session.commit()
-    click.echo(f"{e164} unblocked for {account_name}.")
+    operator = prepare_database()
+    with refused_as_click(number):
+        entry = unblock(operator, _account_named(account_name).id, number=number,
+                        country=country)
+    click.echo(f"{entry.e164} unblocked for {account_name}.")
 
 
 @block_group.command("list")
@@ -524,8 +561,6 @@ def block_remove(account_name: str, country: str | None, number: str) -> None:
 @with_appcontext
 def block_list(account_name: str) -> None:
     """Print ACCOUNT's blocked numbers, newest first: E.164 and when added (UTC)."""
-    from widget_server.abuse.blocklist import blocked_select
-
     account_row = _account_named(account_name)
     entries = db.session.scalars(blocked_select(account_row.id)).all()
     for entry in entries:

@@ -70,18 +70,6 @@ def scoped_select(model, account: Account):
     return select(model).where(column.in_(subtree_ids(account)))
 
 
-def allowance_within_parent(parent: Account, daily: int | None,
-                            monthly: int | None) -> str | None:
-    """Why a child's allowance exceeds its parent's, or None when it fits."""
-    if parent.daily_call_cap is not None and (daily is None or daily > parent.daily_call_cap):
-        return f"The daily allowance cannot exceed {parent.name}'s own ({parent.daily_call_cap})."
-    if parent.monthly_call_cap is not None and (
-            monthly is None or monthly > parent.monthly_call_cap):
-        return (f"The monthly allowance cannot exceed {parent.name}'s own "
-                f"({parent.monthly_call_cap}).")
-    return None
-
-
 def sibling_named(parent_id: int | None, name: str, *, but: Account | None = None
                   ) -> Account | None:
     """The account under ``parent_id`` called ``name`` in any case, other than ``but``."""

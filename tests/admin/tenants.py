@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from widget_server.admin.auth import hash_password
 from widget_server.extensions import db
 from widget_server.models import Account, User
+from widget_server.services.users import hash_password
 
 PASSWORD = "correct horse battery"
 

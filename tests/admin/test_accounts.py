@@ -136,3 +136,29 @@ def test_reseller_page_shows_calls_today_and_this_month_per_client(app):
 
     assert usage("north-a") == [str(2 + (now.day == 1)), "3"]
     assert usage("north-b") == ["0", "0"]
+
+
+def test_a_daily_allowance_above_the_monthly_one_is_refused_next_to_the_field(app):
+    ids = build_tree(app)
+    client = signed_in(app, "owner@operator.example")
+    created = new_account(client, name="tiny", parent_id=ids["operator"],
+                          daily_call_cap="100", monthly_call_cap="10")
+    assert re.search(r'id="daily_call_cap-error">The daily allowance cannot exceed the '
+                     r'monthly one \(10\)', created.get_data(as_text=True))
+    set_ = client.post(f"/admin/accounts/{ids['south']}/allowance", data={
+        "csrf_token": csrf_token(client), "daily_call_cap": "100", "monthly_call_cap": "10"})
+    assert "cannot exceed the monthly one" in set_.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Account).where(Account.name == "tiny")) is None
+        assert db.session.get(Account, ids["south"]).daily_call_cap is None
+
+
+def test_the_operator_puts_no_reseller_under_a_reseller(app):
+    ids = build_tree(app)
+    client = signed_in(app, "owner@operator.example")
+    response = new_account(client, name="sub", parent_id=ids["north"], kind="reseller",
+                           daily_call_cap="1", monthly_call_cap="1")
+    assert re.search(r'id="kind-error">Only the operator has resellers under it',
+                     response.get_data(as_text=True))
+    with app.app_context():
+        assert db.session.scalar(select(Account).where(Account.name == "sub")) is None

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from tests.admin.tenants import build_tree, signed_in
 from tests.fakes.c2c_php import C2CPhpFake
 from tests.providers.conftest import live  # noqa: F401  (fixture)
-from widget_server.admin.auth import hash_password
 from widget_server.extensions import db
 from widget_server.models import Account, CallEvent, CallRequest, User, Widget, utcnow
 from widget_server.reports import usage_by_account
+from widget_server.services.users import hash_password
 
 ROLES = ("owner", "member", "read-only")
 

@@ -15,10 +15,10 @@ from playwright.sync_api import expect
 
 from tests.browser_support import serve, start_consumer
 from widget_server import create_app
-from widget_server.admin.auth import hash_password
 from widget_server.demo import host_page_app
 from widget_server.extensions import db
 from widget_server.models import Account, User
+from widget_server.services.users import hash_password
 
 pytestmark = pytest.mark.browser
 

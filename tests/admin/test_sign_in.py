@@ -3,9 +3,9 @@
 import re
 import time
 
-from widget_server.admin.auth import hash_password
 from widget_server.extensions import db
 from widget_server.models import Account, User
+from widget_server.services.users import hash_password
 
 
 def create_user(app, *, email="owner@shop.example", password="correct horse", role="owner",

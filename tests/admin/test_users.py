@@ -108,7 +108,7 @@ def test_an_expired_or_forged_reset_link_is_refused(app, monkeypatch):
     path = "/" + reset_link(app, "owner@south.example").split("/", 3)[3]
     client = app.test_client()
     assert client.get(path[:-2] + "xx").status_code == 404
-    monkeypatch.setattr("widget_server.admin.users.RESET_MAX_AGE", -1)
+    monkeypatch.setattr("widget_server.services.users.RESET_MAX_AGE", -1)
     assert client.get(path).status_code == 404
 
 
@@ -126,3 +126,45 @@ def test_cli_creates_a_user_and_prints_the_password_once(app):
     nowhere = app.test_cli_runner().invoke(
         main, args=["user", "reset-link", "--email", "no@x.example"])
     assert nowhere.exit_code != 0
+
+
+def test_owner_changes_a_users_role_but_not_their_own_and_members_change_none(app):
+    build_tree(app)
+    client = signed_in(app, "owner@north-a.example")
+    member = user_id(app, "member@north-a.example")
+    owner = user_id(app, "owner@north-a.example")
+    changed = client.post(f"/admin/users/{member}/role",
+                          data={"csrf_token": csrf_token(client), "role": "read-only"})
+    assert changed.status_code == 302
+    assert f'action="/admin/users/{member}/role"' in client.get("/admin/users").get_data(
+        as_text=True)
+    with app.app_context():
+        assert db.session.get(User, member).role == "read-only"
+    assert client.post(f"/admin/users/{owner}/role", data={
+        "csrf_token": csrf_token(client), "role": "member"}).status_code == 403
+    other = signed_in(app, "member@north.example")
+    assert other.post(f"/admin/users/{owner}/role", data={
+        "csrf_token": csrf_token(other), "role": "read-only"}).status_code == 403
+    rival = signed_in(app, "owner@south.example")
+    assert rival.post(f"/admin/users/{owner}/role", data={
+        "csrf_token": csrf_token(rival), "role": "read-only"}).status_code == 404
+    with app.app_context():
+        assert db.session.get(User, owner).role == "owner"
+
+
+def test_cli_changes_a_role_removes_a_user_and_checks_the_email(app):
+    build_tree(app)
+    runner = app.test_cli_runner()
+    bad = runner.invoke(main, args=["user", "create", "--account", "south-a",
+                                    "--email", "not-an-email"])
+    assert bad.exit_code != 0 and "Enter an email address" in bad.output
+    role = runner.invoke(main, args=["user", "role", "--email", "owner@south-a.example",
+                                     "--role", "read-only"])
+    assert role.exit_code == 0, role.output
+    removed = runner.invoke(main, args=["user", "remove", "--email", "member@south-a.example"])
+    assert removed.exit_code == 0, removed.output
+    with app.app_context():
+        assert db.session.scalar(select(User.role).where(
+            User.email == "owner@south-a.example")) == "read-only"
+        assert db.session.scalar(select(User).where(
+            User.email == "member@south-a.example")) is None

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from widget_server.admin.auth import hash_password
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, ProviderAccount, User, Widget
 from widget_server.providers.accounts import encrypt_credentials
+from widget_server.services.users import hash_password
 
 PASSWORD = "correct horse"
 ROLES = ("owner", "member", "read-only")

@@ -73,3 +73,30 @@ def test_a_body_that_is_not_an_object_is_a_422_saying_so_not_bad_json(api):
         response = api("POST", "/clients", data=body, content_type="application/json")
         assert response.status_code == 422, body
         assert response.get_json()["errors"] == {"body": "Send a JSON object."}
+    broken = api("POST", "/clients", data="{", content_type="application/json")
+    assert broken.status_code == 400
+
+
+def test_a_daily_allowance_above_the_monthly_one_is_refused(api, tenants):
+    created = api("POST", "/clients", key="operator", json={
+        "name": "tiny", "daily_call_cap": 100, "monthly_call_cap": 10})
+    assert created.status_code == 422
+    assert "cannot exceed the monthly one" in created.get_json()["errors"]["daily_call_cap"]
+    patched = api("PATCH", f"/clients/{tenants.ids['client_a']}", json={
+        "daily_call_cap": 20, "monthly_call_cap": 15})
+    assert patched.status_code == 422
+    assert "daily_call_cap" in patched.get_json()["errors"]
+
+
+def test_unknown_query_parameters_are_refused_like_unknown_body_fields(api, tenants):
+    listed = api("GET", "/clients?kinds=reseller")
+    assert listed.status_code == 422
+    assert listed.mimetype == "application/problem+json"
+    assert listed.get_json()["errors"] == {"kinds": "This field is not known."}
+    assert api("GET", "/clients?kind=client&page=1").status_code == 200
+    one = api("GET", f"/clients/{tenants.ids['client_a']}?verbose=1")
+    assert one.status_code == 422 and "verbose" in one.get_json()["errors"]
+    changed = api("PATCH", f"/clients/{tenants.ids['client_a']}?dry_run=1",
+                  json={"name": "renamed"})
+    assert changed.status_code == 422 and "dry_run" in changed.get_json()["errors"]
+    assert api("GET", f"/clients/{tenants.ids['client_a']}").get_json()["name"] == "client-a"

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from tests.admin.widget_tenants import as_role, make_tenants, post
 from tests.factories import call_body, post_call
-from widget_server.abuse.blocklist import block
 from widget_server.abuse.cooldown import note_unanswered
 from widget_server.calls.queue import start_in_process_consumer
 from widget_server.calls.tasks import place_call
@@ -20,6 +19,7 @@ from widget_server.models import CallRequest, ProviderAccount, Widget
 from widget_server.providers import PROVIDERS
 from widget_server.providers.simulator import SimulatorProvider
 from widget_server.security.keys import fernet
+from widget_server.services.blocked_numbers import block_number
 
 
 def place(app, client, widget, phone="+12025550123"):
@@ -191,8 +191,8 @@ def test_a_booked_call_blocked_only_by_an_unrelated_tenant_is_placed(app):
     tenants = make_tenants(app)
     call_id, due, _ = book_for_later(app, tenants.client_widget_id)
     with app.app_context():
-        block(db.session.get(Widget, tenants.rival_widget_id).account_id, BOOKED)
-        db.session.commit()
+        rival = db.session.get(Widget, tenants.rival_widget_id).account
+        block_number(rival, rival.id, BOOKED)
         assert place_call(call_id, now=due) == "done"
         assert db.session.get(CallRequest, call_id).status == "completed"
 

@@ -6,29 +6,22 @@ widget's account and of every account above it (calls/service.py,
 operator's to every widget. The worker looks again when a call falls due
 (calls/tasks.py), so a number blocked after a call was booked is not dialled.
 The admin, the management API and
-the command line change the list through the functions here, so a number is
-read the same way everywhere: any valid number of any country, parsed with
-``phonenumbers`` (a national form needs its country) and stored as E.164.
+the command line change the list through services/blocked_numbers.py, which
+reads a number with the function here, so a number is read the same way
+everywhere: any valid number of any country, parsed with ``phonenumbers`` (a
+national form needs its country) and stored as E.164.
 """
 
 from __future__ import annotations
 
 import phonenumbers
 from phonenumbers import NumberParseException
-from sqlalchemy import bindparam, exists, select, text
+from sqlalchemy import bindparam, exists, select
 
 from widget_server.extensions import db
-from widget_server.models import BlockedNumber, utcnow
+from widget_server.models import BlockedNumber
 
 MAX_INPUT = 32
-# Both databases read this alike: of two requests racing to block one number,
-# one inserts it and the other gets no row back (no unique-violation error).
-_COLUMNS = BlockedNumber.__table__.c
-_INSERT = text(
-    "INSERT INTO blocked_numbers (account_id, e164, created_at) "
-    "VALUES (:account_id, :e164, :created_at) ON CONFLICT DO NOTHING RETURNING id"
-).bindparams(*[bindparam(name, type_=_COLUMNS[name].type)
-               for name in ("account_id", "e164", "created_at")])
 
 
 class BlockedNumberError(ValueError):
@@ -71,11 +64,6 @@ def normalise_blocked_number(raw: object, country: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def find_blocked(account_id: int, e164: str) -> BlockedNumber | None:
-    return db.session.scalar(select(BlockedNumber).where(
-        BlockedNumber.account_id == account_id, BlockedNumber.e164 == e164))
-
-
 # Built once: every call request asks it (building a statement costs more than running it).
 _IS_BLOCKED = select(exists().where(BlockedNumber.account_id == bindparam("account_id"),
                                     BlockedNumber.e164 == bindparam("e164")))
@@ -94,18 +82,6 @@ def blocked_for(account_ids: list[int], e164: str) -> bool:
     """Whether any of ``account_ids`` (a widget's account and those above it) blocks ``e164``."""
     return bool(db.session.scalar(_IS_BLOCKED_FOR_ANY, {"account_ids": list(account_ids),
                                                         "e164": e164}))
-
-
-def block(account_id: int, e164: str) -> tuple[BlockedNumber, bool]:
-    """Put ``e164`` on the account's list; (its entry, whether it is new). Not committed.
-
-    Blocking a number twice is harmless: the second time finds the first entry.
-    """
-    inserted = db.session.execute(_INSERT, {"account_id": account_id, "e164": e164,
-                                            "created_at": utcnow()}).scalar()
-    if inserted is None:
-        return find_blocked(account_id, e164), False
-    return db.session.get(BlockedNumber, inserted), True
 
 
 def blocked_select(account_id: int):

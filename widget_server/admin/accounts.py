@@ -17,15 +17,12 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
-from widget_server.admin.views import blueprint, select_options
+from widget_server.admin.views import blueprint, select_options, show_refusal
 from widget_server.extensions import db
 from widget_server.models import Account, CallRequest, utcnow
-from widget_server.tenancy import (
-    allowance_within_parent,
-    get_scoped,
-    scoped_select,
-    sibling_named,
-)
+from widget_server.services.accounts import create_account, set_allowance
+from widget_server.services.errors import ServiceError
+from widget_server.tenancy import get_scoped, scoped_select
 
 ALLOWANCE_HINT = ("Calls, counting those of every account under this one. Empty means the "
                   "installation's default, allowed only when the account above has no "
@@ -38,16 +35,6 @@ class AllowanceForm(FlaskForm):
     monthly_call_cap = IntegerField("Monthly allowance",
                                     validators=[Optional(), NumberRange(min=0)],
                                     description=ALLOWANCE_HINT)
-
-    def fits_within(self, parent: Account) -> bool:
-        """Check the allowance against ``parent``'s, putting the reason next to the field."""
-        problem = allowance_within_parent(parent, self.daily_call_cap.data,
-                                          self.monthly_call_cap.data)
-        if problem is None:
-            return True
-        field = self.daily_call_cap if "daily" in problem else self.monthly_call_cap
-        field.errors = [*field.errors, problem]
-        return False
 
 
 class NewAccountForm(AllowanceForm):
@@ -81,28 +68,6 @@ def _parents_for(caller: Account) -> list[Account]:
                                    .order_by(Account.name)))
 
 
-def _editable(account: Account) -> Account:
-    """``account`` if the caller may set its allowance: strictly below their own account."""
-    if account.id == current_account().id:
-        abort(403)
-    return account
-
-
-def _children_fit(account: Account, form: AllowanceForm) -> bool:
-    """Refuse an allowance lower than one already given to an account below."""
-    proposed = Account(name=account.name, daily_call_cap=form.daily_call_cap.data,
-                       monthly_call_cap=form.monthly_call_cap.data)
-    for child in db.session.scalars(select(Account).where(Account.parent_id == account.id)):
-        problem = allowance_within_parent(proposed, child.daily_call_cap,
-                                          child.monthly_call_cap)
-        if problem is not None:
-            field = form.daily_call_cap if "daily" in problem else form.monthly_call_cap
-            field.errors = [*field.errors, (f"{child.name}, below this account, has a larger "
-                                            "allowance; lower that first.")]
-            return False
-    return True
-
-
 @blueprint.get("/accounts")
 @login_required
 def accounts():
@@ -130,18 +95,15 @@ def account_new():
     if caller.kind != "operator":
         form.kind.choices = select_options([("client", "Client")])
     if form.validate_on_submit():
-        parent = get_scoped(Account, form.parent_id.data, caller)
-        name = form.name.data.strip()
-        if sibling_named(parent.id, name) is not None:
-            form.name.errors = [*form.name.errors,
-                                f"{parent.name} has an account with this name already."]
-        elif form.fits_within(parent):
-            created = Account(name=name, kind=form.kind.data, parent_id=parent.id,
-                              daily_call_cap=form.daily_call_cap.data,
-                              monthly_call_cap=form.monthly_call_cap.data)
-            db.session.add(created)
-            db.session.commit()
-            flash(f"Account {created.name} created under {parent.name}.", "success")
+        try:
+            created = create_account(current_user, name=form.name.data,
+                                     parent_id=form.parent_id.data, kind=form.kind.data,
+                                     daily=form.daily_call_cap.data,
+                                     monthly=form.monthly_call_cap.data)
+        except ServiceError as error:
+            show_refusal(form, error)
+        else:
+            flash(f"Account {created.name} created under {created.parent.name}.", "success")
             return redirect(url_for("admin.accounts"))
     return render_template("admin/accounts/new.html", form=form)
 
@@ -150,14 +112,18 @@ def account_new():
                  methods=["GET", "POST"])
 @login_required
 def account_allowance(account_id: int):
-    account = _editable(get_scoped(Account, account_id, current_account()))
+    account = get_scoped(Account, account_id, current_account())
+    if account.id == current_account().id:
+        abort(403)
     check_role(CAN_ADMINISTER)
     form = AllowanceForm(obj=account)
-    if (form.validate_on_submit() and form.fits_within(account.parent)
-            and _children_fit(account, form)):
-        account.daily_call_cap = form.daily_call_cap.data
-        account.monthly_call_cap = form.monthly_call_cap.data
-        db.session.commit()
-        flash(f"Allowance of {account.name} saved.", "success")
-        return redirect(url_for("admin.accounts"))
+    if form.validate_on_submit():
+        try:
+            set_allowance(current_user, account.id, form.daily_call_cap.data,
+                          form.monthly_call_cap.data)
+        except ServiceError as error:
+            show_refusal(form, error)
+        else:
+            flash(f"Allowance of {account.name} saved.", "success")
+            return redirect(url_for("admin.accounts"))
     return render_template("admin/accounts/allowance.html", form=form, account=account)

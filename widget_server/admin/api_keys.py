@@ -7,18 +7,19 @@ marked not to be cached, and nowhere afterwards.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length
 
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
-from widget_server.admin.views import blueprint, select_options
+from widget_server.admin.views import blueprint, select_options, show_refusal
 from widget_server.extensions import db
 from widget_server.models import Account, ApiKey
-from widget_server.security.api_keys import issue_key, revoke
-from widget_server.tenancy import get_scoped, scoped_select
+from widget_server.services.api_keys import create_api_key, revoke_api_key
+from widget_server.services.errors import ServiceError
+from widget_server.tenancy import scoped_select
 
 
 class NewKeyForm(FlaskForm):
@@ -60,18 +61,21 @@ def api_key_create():
     form = _form()
     if not form.validate_on_submit():
         return _page(form, status=400)
-    account = get_scoped(Account, form.account_id.data, current_account())
-    _key, plaintext = issue_key(account, (form.name.data or "").strip())
-    db.session.commit()
+    try:
+        _key, plaintext = create_api_key(current_user, account_id=form.account_id.data,
+                                         name=form.name.data or "")
+    except ServiceError as error:
+        show_refusal(form, error)
+        return _page(form, status=400)
     return _page(_form(), new_key=plaintext)
 
 
 @blueprint.post("/api-keys/<int:key_id>/revoke")
 @login_required
 def api_key_revoke(key_id: int):
-    key = get_scoped(ApiKey, key_id, current_account())
-    check_role(CAN_ADMINISTER)
-    revoke(key)
-    db.session.commit()
+    try:
+        key = revoke_api_key(current_user, key_id=key_id)
+    except ServiceError as error:  # only not found or forbidden: a revocation has no input
+        abort(404 if error.kind == "not_found" else 403)
     flash(f"Key {key.prefix} revoked; programs using it are refused from now on.", "success")
     return redirect(url_for("admin.api_keys"))

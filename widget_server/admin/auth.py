@@ -11,13 +11,13 @@ from functools import cache, wraps
 
 from flask import abort, request
 from flask_login import current_user, login_required
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from widget_server.extensions import db, login_manager
 from widget_server.models import Account, User
+from widget_server.services.users import hash_password
 from widget_server.tenancy import get_scoped
 
-ROLES = ("owner", "member", "read-only")
 # Which roles may change things of each kind.
 CAN_MANAGE = {"owner", "member"}
 CAN_ADMINISTER = {"owner"}
@@ -37,21 +37,6 @@ def load_user(session_id: str) -> User | None:
     if user is None or user.session_generation != int(generation):
         return None
     return user
-
-
-def end_sessions(user: User) -> None:
-    """Sign ``user`` out everywhere: every session issued so far stops working."""
-    user.session_generation += 1
-
-
-def set_password(user: User, password: str) -> None:
-    """A new password ends every session signed in with the old one."""
-    user.password_hash = hash_password(password)
-    end_sessions(user)
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password)
 
 
 @cache

@@ -9,26 +9,22 @@ a 404 for every role, so it is looked up before the role is checked.
 
 from __future__ import annotations
 
-import phonenumbers
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 from wtforms import StringField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import Length
 
-from widget_server.abuse.blocklist import (
-    BlockedNumberError,
-    block,
-    blocked_select,
-    normalise_blocked_number,
-)
+from widget_server.abuse.blocklist import blocked_select
 from widget_server.admin.auth import CAN_MANAGE, check_role, current_account
-from widget_server.admin.views import blueprint, page_number
+from widget_server.admin.views import blueprint, page_number, show_refusal
 from widget_server.extensions import db
 from widget_server.models import Account, BlockedNumber, CallRequest, Widget
 from widget_server.reports import CallFilter, calls_select
+from widget_server.services.blocked_numbers import block_number, unblock
+from widget_server.services.errors import ServiceError
 from widget_server.tenancy import get_scoped
 
 PAGE_SIZE = 100
@@ -42,20 +38,6 @@ class BlockNumberForm(FlaskForm):
     country = StringField("Country", validators=[Length(max=2)],
                           description="Two-letter code such as US or GB, for a number written "
                                       "without its +country prefix.")
-
-    def validate_country(self, field):
-        field.data = (field.data or "").strip().upper()
-        if field.data and field.data not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValidationError(f"{field.data!r} is not a country code such as US or GB.")
-
-    def validate_number(self, field):
-        country = (self.country.data or "").strip().upper()
-        if country and country not in phonenumbers.SUPPORTED_REGIONS:
-            return  # said next to the country
-        try:
-            field.normalised = normalise_blocked_number(field.data, country or None)
-        except BlockedNumberError as error:
-            raise ValidationError(str(error)) from None
 
 
 def _home_country(account: Account) -> str:
@@ -94,9 +76,13 @@ def blocked_number_add(account_id: int):
     form = BlockNumberForm()
     if not form.validate_on_submit():
         return _page(account, form, status=400)
-    e164 = form.number.normalised
-    _entry, added = block(account.id, e164)
-    db.session.commit()
+    try:
+        entry, added = block_number(current_user, account.id, form.number.data,
+                                    form.country.data or None)
+    except ServiceError as error:
+        show_refusal(form, error)
+        return _page(account, form, status=400)
+    e164 = entry.e164
     if added:
         flash(f"{e164} blocked: {account.name}'s widgets refuse to call it back.", "success")
     else:
@@ -108,13 +94,10 @@ def blocked_number_add(account_id: int):
 @login_required
 def blocked_number_remove(account_id: int, entry_id: int):
     account = get_scoped(Account, account_id, current_account())
-    entry = db.session.scalar(select(BlockedNumber).where(
-        BlockedNumber.id == entry_id, BlockedNumber.account_id == account.id))
-    if entry is None:
-        abort(404)
-    check_role(CAN_MANAGE)
-    db.session.delete(entry)
-    db.session.commit()
+    try:
+        entry = unblock(current_user, account.id, entry_id=entry_id)
+    except ServiceError as error:  # only not found or forbidden: the entry is named by id
+        abort(404 if error.kind == "not_found" else 403)
     flash(f"{entry.e164} removed from {account.name}'s block list: its widgets may call it "
           "back again.", "success")
     return redirect(url_for("admin.blocked_numbers", account_id=account.id))
@@ -131,12 +114,11 @@ def report_call_block(public_id: str):
     check_role(CAN_MANAGE)
     account = db.session.get(Account, call.account_id)
     try:
-        e164 = normalise_blocked_number(call.visitor_number)
-    except BlockedNumberError as error:
-        flash(f"{call.visitor_number} could not be blocked: {error}", "error")
+        entry, added = block_number(current_user, account.id, call.visitor_number)
+    except ServiceError as error:
+        flash(f"{call.visitor_number} could not be blocked: {error.message}", "error")
     else:
-        _entry, added = block(account.id, e164)
-        db.session.commit()
+        e164 = entry.e164
         flash(f"{e164} blocked: {account.name}'s widgets refuse to call it back."
               if added else f"{e164} is on {account.name}'s block list already.", "success")
     return redirect(url_for("admin.report_call", public_id=call.public_id))

@@ -38,18 +38,7 @@ document at ``/api/v1/openapi.json``; tests hold it to the routes and the
 responses.
 """
 
-from flask import Blueprint, current_app
-
-from widget_server.api import auth, problems
-from widget_server.extensions import limiter
-
-blueprint = Blueprint("api", __name__, url_prefix=problems.PREFIX)
-# Per client address, before the key is even looked at: guessing keys costs.
-limiter.limit(lambda: current_app.config["LIMIT_API"])(blueprint)
-blueprint.before_request(auth.authenticate)
-blueprint.record_once(lambda state: problems.install(state.app))
-
-from widget_server.api import (  # noqa: E402,F401  (their routes)
+from widget_server.api import (  # noqa: F401  (imported for the routes they add)
     blocked_numbers,
     calls,
     clients,
@@ -58,5 +47,6 @@ from widget_server.api import (  # noqa: E402,F401  (their routes)
     reports,
     widgets,
 )
+from widget_server.api.blueprint import blueprint
 
 __all__ = ["blueprint"]

@@ -9,27 +9,19 @@ is on the list already is a 409, as for a domain already whitelisted.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from widget_server.abuse.blocklist import (
-    BlockedNumberError,
-    block,
-    blocked_select,
-    normalise_blocked_number,
-)
-from widget_server.api import blueprint
+from widget_server.abuse.blocklist import blocked_select
 from widget_server.api.auth import caller
+from widget_server.api.blueprint import blueprint
 from widget_server.api.endpoint import operation, paginated
-from widget_server.api.problems import CONFLICT, Problem, invalid
+from widget_server.api.problems import CONFLICT, Problem
 from widget_server.api.schemas.blocked_numbers import (
     BlockedNumber,
     BlockedNumberCreate,
     BlockedNumberPage,
 )
 from widget_server.api.schemas.common import Id, PageQuery
-from widget_server.extensions import db
 from widget_server.models import Account
-from widget_server.models import BlockedNumber as BlockedNumberRow
+from widget_server.services.blocked_numbers import block_number, unblock
 from widget_server.tenancy import get_scoped
 
 CLIENT_ID = "<int(max=2147483647):client_id>"
@@ -49,15 +41,10 @@ def list_blocked_numbers(client_id: Id, query: PageQuery):
            body=BlockedNumberCreate, answer=BlockedNumber, status=201, errors=(404, 409))
 def add_blocked_number(client_id: Id, body: BlockedNumberCreate):
     account = get_scoped(Account, client_id, caller())
-    try:
-        e164 = normalise_blocked_number(body.number, body.country)
-    except BlockedNumberError as error:
-        raise invalid({error.field: str(error)}) from None
-    entry, added = block(account.id, e164)
+    entry, added = block_number(caller(), account.id, body.number, body.country)
     if not added:
-        db.session.rollback()
-        raise Problem(409, f"{e164} is on this account's block list already.", type_=CONFLICT)
-    db.session.commit()
+        raise Problem(409, f"{entry.e164} is on this account's block list already.",
+                      type_=CONFLICT)
     return BlockedNumber.model_validate(entry)
 
 
@@ -65,9 +52,4 @@ def add_blocked_number(client_id: Id, body: BlockedNumberCreate):
 @operation("Unblock a number", status=204, errors=(404,))
 def remove_blocked_number(client_id: Id, blocked_number_id: Id):
     account = get_scoped(Account, client_id, caller())
-    entry = db.session.scalar(select(BlockedNumberRow).where(
-        BlockedNumberRow.account_id == account.id, BlockedNumberRow.id == blocked_number_id))
-    if entry is None:
-        raise Problem(404)
-    db.session.delete(entry)
-    db.session.commit()
+    unblock(caller(), account.id, entry_id=blocked_number_id)

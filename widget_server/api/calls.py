@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from widget_server.api import blueprint
 from widget_server.api.auth import caller
+from widget_server.api.blueprint import blueprint
 from widget_server.api.endpoint import operation, paginated
 from widget_server.api.problems import Problem
 from widget_server.api.schemas.calls import CallDetail, CallPage, CallQuery

@@ -117,6 +117,8 @@ def operation(summary: str, *, body: type[BaseModel] | None = None,
                     raise Problem(404) from None
             if query is not None:
                 values["query"] = read_query(query)
+            elif request.args:  # unknown query parameters are refused, like unknown fields
+                raise invalid(dict.fromkeys(request.args, _SENTENCES["extra_forbidden"]))
             if body is not None:
                 values["body"] = read_body(body)
             result = view(**values)

@@ -17,7 +17,7 @@ from flask import Flask, current_app, jsonify
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from widget_server.api import blueprint
+from widget_server.api.blueprint import blueprint
 from widget_server.api.endpoint import Operation
 from widget_server.api.problems import PREFIX, PROBLEM_TYPE
 from widget_server.api.schemas.common import Page, Problem

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from widget_server.api import blueprint
 from widget_server.api.auth import caller
+from widget_server.api.blueprint import blueprint
 from widget_server.api.endpoint import operation, paginated
 from widget_server.api.problems import CONFLICT, Problem, invalid
 from widget_server.api.schemas import providers as schema

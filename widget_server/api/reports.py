@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from widget_server.api import blueprint
 from widget_server.api.auth import caller
+from widget_server.api.blueprint import blueprint
 from widget_server.api.endpoint import operation
 from widget_server.api.schemas.reports import Usage, UsageQuery
 from widget_server.models import utcnow

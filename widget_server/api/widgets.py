@@ -6,8 +6,8 @@ from flask import current_app, request
 from sqlalchemy import select
 
 from widget_server.abuse.caps import cap_above_ceiling
-from widget_server.api import blueprint
 from widget_server.api.auth import caller
+from widget_server.api.blueprint import blueprint
 from widget_server.api.endpoint import operation, paginated
 from widget_server.api.problems import CONFLICT, Problem, invalid
 from widget_server.api.providers import widget_options_problem
