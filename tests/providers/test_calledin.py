@@ -9,10 +9,13 @@ import time
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from tests.fakes.calledin import API_PATH, FakeCalledIn
 from tests.providers.conftest import FAKE_SETTINGS
 from widget_server.calls.recovery import recover_stalled_calls
+from widget_server.extensions import db
+from widget_server.models import UnansweredNumber
 from widget_server.providers.base import SORRY, CallOrder, CallRejected
 from widget_server.providers.calledin import CalledInProvider, split_number
 
@@ -150,20 +153,26 @@ def test_each_refusal_code_rejects_the_call_with_its_reason_and_sentence(
     assert (len(fake.requests), fake.dials) == (1, [])
 
 
-@pytest.mark.parametrize("reason_code, reason, sentence", [
-    ("0", "call_failed", "The call could not be connected. Please try again later."),
-    ("1", "hung_up", "The call was hung up before it was connected."),
-    ("3", "ring_timeout", "Nobody answered in time. Please try again later."),
-    ("5", "line_busy", "A line was busy. Please try again in a few minutes."),
+# The last column: whether the harassment guard counts it against the visitor's number
+# (a phone did not take the call; failures of the network are not counted).
+@pytest.mark.parametrize("reason_code, reason, sentence, counted", [
+    ("0", "call_failed", "The call could not be connected. Please try again later.", False),
+    ("1", "hung_up", "The call was hung up before it was connected.", True),
+    ("3", "ring_timeout", "Nobody answered in time. Please try again later.", True),
+    ("5", "line_busy", "A line was busy. Please try again in a few minutes.", True),
     ("8", "congestion",
-     "The phone network was too busy to connect the call. Please try again later."),
+     "The phone network was too busy to connect the call. Please try again later.", False),
 ])
 def test_an_unanswered_call_fails_with_the_callbacks_reason(live, fake, reason_code, reason,
-                                                            sentence):
+                                                            sentence, counted):
     fake.outcome = {"answered": "0", "reason": reason_code, "minutes": "0"}
     shown = live.place_call(widget(live, fake))
     assert (shown["status"], shown["reason"], shown["message"]) == ("failed", reason, sentence)
     assert live.call(shown["call_id"]).provider_report == {"minutes": 0, "answered": False}
+    with live.app.app_context():
+        count = db.session.scalar(select(UnansweredNumber.count)
+                                  .where(UnansweredNumber.e164 == VISITOR))
+    assert count == (1 if counted else None)
 
 
 def test_without_a_public_url_the_status_says_the_outcome_cannot_be_learned(live, fake):
