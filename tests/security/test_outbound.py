@@ -46,6 +46,17 @@ REFUSED_ADDRESSES = {
     "https://[::]/": "unspecified",
     "https://[64:ff9b::a00:1]/": "embeds an IPv4",
     "https://240.0.0.1/": "reserved",
+    "https://[fec0::1]/": "site-local",
+    "https://192.0.0.1/": "IETF protocol assignments",
+    "https://192.0.0.8/": "IETF protocol assignments",
+    "https://192.0.0.255/": "IETF protocol assignments",
+    "https://192.88.99.1/": "6to4 relay",
+    "https://[5f00::1]/": "reserved",
+    "https://192.0.2.1/": "documentation",
+    "https://198.51.100.7/": "documentation",
+    "https://203.0.113.9/": "documentation",
+    "https://[2001:db8::1]/": "documentation",
+    "https://[3fff::1]/": "documentation",
 }
 REFUSED_SHAPES = {
     "http://voice.example.com/": "https://",
@@ -95,6 +106,11 @@ def test_a_name_is_taken_only_when_every_address_it_resolves_to_is_public(monkey
     with pytest.raises(RefusedURL, match="write it as 93.184.215.14"):
         Policy().check_url("https://0x5d.184.215.14/")
     Policy(development=True).check_url("http://voice.example.com/")
+
+
+def test_the_two_globally_reachable_addresses_of_192_0_0_0_24_are_taken():
+    Policy().check_url("https://192.0.0.9/")
+    Policy().check_url("https://192.0.0.10/")
 
 
 def test_the_operator_allows_named_hosts_ports_and_networks_only():
