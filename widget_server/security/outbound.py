@@ -30,6 +30,7 @@ the connect (DNS rebinding) gets nowhere. Name resolution goes through
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import socket
 from dataclasses import dataclass
@@ -64,6 +65,11 @@ _SPECIAL_USE_GLOBAL = tuple(ipaddress.ip_network(n) for n in ("192.0.0.9/32", "1
 _LABEL = r"(?!-)[a-z0-9_-]{1,63}(?<!-)"
 _HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
 _NUMERIC_PART = re.compile(r"0[xX][0-9a-fA-F]*|[0-9]+")
+
+
+log = logging.getLogger(__name__)
+_MUST_BE_PUBLIC = ("a provider address must be public, unless the operator lists it in "
+                   "WIDGET_SERVER_PROVIDER_PRIVATE_HOSTS.")
 
 
 class RefusedURL(ValueError):
@@ -225,10 +231,12 @@ class Policy:
         for address in found:
             why = address_class(address)
             if why and not self._named(host, port) and not self._allowed(host, port, address):
-                shown = host if literal is not None else f"{host} resolves to {address}, which"
-                raise RefusedURL(f"{shown} is {why}: a provider address must be public, "
-                                 "unless the operator lists it in "
-                                 "WIDGET_SERVER_PROVIDER_PRIVATE_HOSTS.")
+                if literal is not None:  # the tenant typed it: naming its class tells nothing
+                    raise RefusedURL(f"{host} is {why}: {_MUST_BE_PUBLIC}")
+                # What an internal name resolves to is the operator's to see, not the tenant's.
+                log.warning("provider host %s:%s resolves to %s (%s): refused",
+                            host, port, address, why)
+                raise RefusedURL(f"{host} resolves to a non-public address: {_MUST_BE_PUBLIC}")
         return found
 
     def check_url(self, url: str) -> None:
