@@ -130,7 +130,7 @@ def user_new():
     return render_template("admin/accounts/user_new.html", form=form)
 
 
-@blueprint.post("/users/<int:user_id>/remove")
+@blueprint.post("/users/<int(max=2147483647):user_id>/remove")
 @login_required
 def user_remove(user_id: int):
     user = get_scoped(User, user_id, current_account())
