@@ -94,7 +94,9 @@ def stored_call(app, widget, number: str) -> int:
 
 @pytest.mark.parametrize("reason, counts", [
     ("busy", True), ("no_answer", True), ("visitor_not_reached", True),
-    ("business_not_reached", False), ("network_error", False), ("ring_timeout", False),
+    ("hung_up", True), ("ring_timeout", True), ("line_busy", True),  # called.in
+    ("business_not_reached", False), ("business_no_answer", False), ("network_error", False),
+    ("call_failed", False), ("congestion", False),
 ])
 def test_only_an_unanswered_visitor_leg_counts(app, reason, counts):
     app.config["UNANSWERED_BEFORE_COOLDOWN"] = 1

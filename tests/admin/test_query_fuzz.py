@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.routing import IntegerConverter
 
-from tests.admin.tenants import build_tree, signed_in
+from tests.admin.tenants import build_tree, csrf_token, signed_in
 from tests.admin.test_reports import make_call, make_widget
 from tests.fuzz_values import EDGES, hostile_query, hostile_text
 
@@ -75,3 +75,36 @@ def test_no_admin_get_answers_a_server_error(app, seeded):
             for value in EDGES:
                 response = client.get(_path(rule, values), query_string={name: value})
                 assert response.status_code < 500, (rule.rule, name, value)
+
+
+HUGE_IDS = (2**31, 2**63, 10**20, 10**25)
+
+
+def test_no_admin_post_answers_a_server_error_for_an_out_of_range_path_id(app, seeded):
+    """POST pages too: a signed-in owner with a valid CSRF token, ids past every integer."""
+    ids, widget_id, call_id = seeded
+    client = signed_in(app, "owner@operator.example")
+    token = csrf_token(client)
+    rules = sorted((rule for rule in app.url_map.iter_rules()
+                    if rule.endpoint.startswith("admin.") and "POST" in rule.methods
+                    and any(isinstance(c, IntegerConverter) for c in rule._converters.values())),
+                   key=lambda rule: rule.rule)
+    assert len(rules) >= 10  # the walk reaches the forms, not an empty map
+    for rule in rules:
+        for huge in HUGE_IDS:
+            for name, converter in rule._converters.items():
+                if not isinstance(converter, IntegerConverter):
+                    continue
+                values = {other: ids["north-a"] if isinstance(c, IntegerConverter) else call_id
+                          for other, c in rule._converters.items()} | {name: huge}
+                response = client.post(_path(rule, values), data={"csrf_token": token})
+                # Refused by the converter (some path is another rule's), not by CSRF.
+                assert response.status_code in (404, 405), (rule.rule, values)
+
+
+def test_every_integer_in_an_admin_or_api_path_has_a_maximum(app):
+    """Werkzeug's int converter takes any length; past 64 bits the database raises."""
+    unbounded = [rule.rule for rule in app.url_map.iter_rules()
+                 for converter in rule._converters.values()
+                 if isinstance(converter, IntegerConverter) and converter.max is None]
+    assert unbounded == []

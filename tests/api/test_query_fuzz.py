@@ -9,8 +9,11 @@ and hypothesis' mixes of them; a refusal must be a problem document.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
+from werkzeug.routing import IntegerConverter
 
 from tests.api.conftest import make_provider, make_widget
 from tests.fuzz_values import EDGES, hostile_query
@@ -64,3 +67,18 @@ def test_no_declared_query_parameter_makes_a_server_error(app, api, path_values)
             _check(api("GET", path, query_string=query), (path, query))
 
         never_a_server_error()
+
+
+def test_no_path_id_past_every_integer_makes_a_server_error(app, api, path_values):
+    """Every method of every API path with an integer id: a problem 404, never a 5xx."""
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")
+             and any(isinstance(c, IntegerConverter) for c in rule._converters.values())]
+    assert len(rules) >= 5
+    for rule in rules:
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            for huge in (2**31, 2**63, 10**20):
+                path = rule.rule.removeprefix("/api/v1")
+                path = re.sub(r"<[^>]*>", str(huge), path)
+                response = api(method, path, key="operator", json={})
+                _check(response, (method, rule.rule, huge))
+                assert response.status_code in (404, 405), (method, rule.rule, huge)

@@ -5,14 +5,19 @@ the real service does, so each test goes frame -> POST -> queue -> adapter ->
 called.in -> callback -> the status the visitor sees.
 """
 
+import threading
 import time
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from tests.fakes.calledin import API_PATH, FakeCalledIn
 from tests.providers.conftest import FAKE_SETTINGS
 from widget_server.calls.recovery import recover_stalled_calls
+from widget_server.calls.tasks import StoredCallReport
+from widget_server.extensions import db
+from widget_server.models import UnansweredNumber
 from widget_server.providers.base import SORRY, CallOrder, CallRejected
 from widget_server.providers.calledin import CalledInProvider, split_number
 
@@ -55,6 +60,12 @@ def placed_without_callback(live, fake, token, phone=VISITOR):
     # recovery sees a placed call, never one whose worker was lost while placing it.
     wait_for(lambda: sum(e.status == "dialing" for e in live.events(shown["call_id"])) >= 2)
     return shown, fake.dials[0]
+
+
+def wait_until_awaiting_callback(live, accepted):
+    """The worker has stored called.in's acceptance: the call now only waits."""
+    wait_for(lambda: any((e.detail or {}).get("awaiting") == "callback"
+                         for e in live.events(accepted["call_id"])))
 
 
 def test_call_rings_the_business_first_and_completes_when_called_in_calls_back(live, fake):
@@ -150,20 +161,26 @@ def test_each_refusal_code_rejects_the_call_with_its_reason_and_sentence(
     assert (len(fake.requests), fake.dials) == (1, [])
 
 
-@pytest.mark.parametrize("reason_code, reason, sentence", [
-    ("0", "call_failed", "The call could not be connected. Please try again later."),
-    ("1", "hung_up", "The call was hung up before it was connected."),
-    ("3", "ring_timeout", "Nobody answered in time. Please try again later."),
-    ("5", "line_busy", "A line was busy. Please try again in a few minutes."),
+# The last column: whether the harassment guard counts it against the visitor's number
+# (a phone did not take the call; failures of the network are not counted).
+@pytest.mark.parametrize("reason_code, reason, sentence, counted", [
+    ("0", "call_failed", "The call could not be connected. Please try again later.", False),
+    ("1", "hung_up", "The call was hung up before it was connected.", True),
+    ("3", "ring_timeout", "Nobody answered in time. Please try again later.", True),
+    ("5", "line_busy", "A line was busy. Please try again in a few minutes.", True),
     ("8", "congestion",
-     "The phone network was too busy to connect the call. Please try again later."),
+     "The phone network was too busy to connect the call. Please try again later.", False),
 ])
 def test_an_unanswered_call_fails_with_the_callbacks_reason(live, fake, reason_code, reason,
-                                                            sentence):
+                                                            sentence, counted):
     fake.outcome = {"answered": "0", "reason": reason_code, "minutes": "0"}
     shown = live.place_call(widget(live, fake))
     assert (shown["status"], shown["reason"], shown["message"]) == ("failed", reason, sentence)
     assert live.call(shown["call_id"]).provider_report == {"minutes": 0, "answered": False}
+    with live.app.app_context():
+        count = db.session.scalar(select(UnansweredNumber.count)
+                                  .where(UnansweredNumber.e164 == VISITOR))
+    assert count == (1 if counted else None)
 
 
 def test_without_a_public_url_the_status_says_the_outcome_cannot_be_learned(live, fake):
@@ -233,6 +250,7 @@ def test_a_replayed_callback_is_refused_and_changes_nothing(live, fake):
 def test_a_callback_for_a_call_that_has_ended_is_refused_and_its_report_stands(live, fake):
     """Recovery closed the call after waiting too long; a late callback changes nothing."""
     accepted, sent = placed_without_callback(live, fake, widget(live, fake))
+    wait_until_awaiting_callback(live, accepted)
     live.app.config.update(STALL_SECONDS=0, CALLBACK_WAIT_SECONDS=0)
     with live.app.app_context():
         recover_stalled_calls()
@@ -247,6 +265,45 @@ def test_a_callback_for_a_call_that_has_ended_is_refused_and_its_report_stands(l
     assert (call.status, call.reason, call.provider_report) == (
         "completed", "outcome_unknown", None)
     assert len(live.events(accepted["call_id"])) == events
+
+
+def test_a_call_closed_while_its_callback_is_being_taken_is_not_overwritten(
+        live, fake, monkeypatch):
+    """Recovery closes the call after the callback was accepted, before its report is
+    written: recovery waits for the callback's transaction and then finds the call
+    ended, so the call keeps the callback's state and report, one of each."""
+    accepted, sent = placed_without_callback(live, fake, widget(live, fake))
+    wait_until_awaiting_callback(live, accepted)
+    live.app.config.update(STALL_SECONDS=0, CALLBACK_WAIT_SECONDS=0)
+    closer = {}
+
+    def close_from_another_session():
+        with live.app.app_context():
+            closer["tasks"] = recover_stalled_calls()
+
+    write_report = StoredCallReport.provider_report
+
+    def provider_report_while_recovery_runs(self, **figures):
+        if "thread" not in closer:  # the callback's check is done, its report not written
+            closer["thread"] = threading.Thread(target=close_from_another_session)
+            closer["thread"].start()
+            closer["thread"].join(timeout=1.0)  # it must wait for the callback, not win
+        return write_report(self, **figures)
+
+    monkeypatch.setattr(StoredCallReport, "provider_report", provider_report_while_recovery_runs)
+    fake.outcome = {"answered": "0", "reason": "5", "minutes": "0"}
+    taken = fake.deliver(sent, fake.callback_params(sent))
+    closer["thread"].join(timeout=30)
+    assert not closer["thread"].is_alive()
+    assert closer["tasks"] == []  # recovery ran, found the call ended, and did nothing
+
+    assert taken.status_code == 200, taken.text
+    call = live.call(accepted["call_id"])
+    assert (call.status, call.reason, call.provider_report) == (
+        "failed", "line_busy", {"minutes": 0, "answered": False})
+    finals = [e for e in live.events(accepted["call_id"])
+              if e.status in ("completed", "failed")]
+    assert [(e.status, e.reason) for e in finals] == [("failed", "line_busy")]
 
 
 @pytest.mark.parametrize("status, raw, reason", [

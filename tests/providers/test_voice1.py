@@ -57,7 +57,7 @@ def test_while_the_pbx_works_the_visitor_is_told_it_rings_but_not_that_anyone_an
 
 
 def test_status_log_is_kept_as_the_provider_report_with_its_times(live, fake):
-    shown = live.place_call(widget(live, fake))
+    shown = live.place_call(widget(live, fake, owner_kind="operator"))
     call = live.call(shown["call_id"])
     request_id = fake.status_fetches[0].path.rsplit("/", 1)[1]
     assert call.provider_call_id == request_id
@@ -66,6 +66,18 @@ def test_status_log_is_kept_as_the_provider_report_with_its_times(live, fake):
     assert all(report[name]["utc.time"].isdigit() for name in report)
     assert report["request"]["request_data"]["dial_second"] == "12025550123"
     assert report["response"]["response_data"] == fake.pbx_response
+
+
+def test_a_tenants_account_reads_the_status_log_but_keeps_none_of_its_text(live, fake):
+    """Its base URL is the tenant's to aim: what a status log there says is not kept."""
+    fake.pbx_response = {"Response": "Success", "Message": "ami-0abc internal AKIA-INSIDE"}
+    shown = live.place_call(widget(live, fake))
+    assert (shown["status"], shown["reason"]) == ("completed", "outcome_unknown_pbx_accepted")
+    assert fake.status_fetches, "the log was read to settle the call"
+    call = live.call(shown["call_id"])
+    assert not call.provider_report
+    stored = json.dumps([e.detail for e in live.events(shown["call_id"])])
+    assert "AKIA-INSIDE" not in stored
 
 
 def test_request_is_exactly_as_documented_with_the_business_first(live, fake):

@@ -46,6 +46,17 @@ REFUSED_ADDRESSES = {
     "https://[::]/": "unspecified",
     "https://[64:ff9b::a00:1]/": "embeds an IPv4",
     "https://240.0.0.1/": "reserved",
+    "https://[fec0::1]/": "site-local",
+    "https://192.0.0.1/": "IETF protocol assignments",
+    "https://192.0.0.8/": "IETF protocol assignments",
+    "https://192.0.0.255/": "IETF protocol assignments",
+    "https://192.88.99.1/": "6to4 relay",
+    "https://[5f00::1]/": "reserved",
+    "https://192.0.2.1/": "documentation",
+    "https://198.51.100.7/": "documentation",
+    "https://203.0.113.9/": "documentation",
+    "https://[2001:db8::1]/": "documentation",
+    "https://[3fff::1]/": "documentation",
 }
 REFUSED_SHAPES = {
     "http://voice.example.com/": "https://",
@@ -79,22 +90,32 @@ def test_only_a_plain_https_address_is_taken(monkeypatch, url, why):
         Policy().check_url(url)
 
 
-def test_a_name_is_taken_only_when_every_address_it_resolves_to_is_public(monkeypatch):
+def test_a_name_is_taken_only_when_every_address_it_resolves_to_is_public(monkeypatch, caplog):
     monkeypatch.setattr(outbound, "resolve", resolving({
         "voice.example.com": [PUBLIC, "2606:2800:21f:cb07:6820:80da:af6b:8b2c"],
         "mixed.example.com": [PUBLIC, "10.1.2.3"],
         "metadata.example.com": ["169.254.169.254"]}))
     Policy().check_url("https://voice.example.com/api")
     Policy().check_url(f"https://{PUBLIC}:8443/")
-    with pytest.raises(RefusedURL, match="resolves to 10.1.2.3, which is a private"):
+    with pytest.raises(RefusedURL, match="resolves to a non-public address") as refused:
         Policy().check_url("https://mixed.example.com/")
-    with pytest.raises(RefusedURL, match="link-local"):
+    # The tenant learns nothing of the internal address; the operator's log has it.
+    assert "10.1.2.3" not in str(refused.value) and "private" not in str(refused.value)
+    warning = [r for r in caplog.records if r.name == "widget_server.security.outbound"][-1]
+    assert warning.levelname == "WARNING"
+    assert "mixed.example.com:443 resolves to 10.1.2.3 (a private address)" in warning.message
+    with pytest.raises(RefusedURL, match="non-public"):
         Policy().check_url("https://metadata.example.com/")
     with pytest.raises(RefusedURL, match="does not resolve"):
         Policy().check_url("https://nowhere.example.com/")
     with pytest.raises(RefusedURL, match="write it as 93.184.215.14"):
         Policy().check_url("https://0x5d.184.215.14/")
     Policy(development=True).check_url("http://voice.example.com/")
+
+
+def test_the_two_globally_reachable_addresses_of_192_0_0_0_24_are_taken():
+    Policy().check_url("https://192.0.0.9/")
+    Policy().check_url("https://192.0.0.10/")
 
 
 def test_the_operator_allows_named_hosts_ports_and_networks_only():
@@ -141,8 +162,9 @@ def test_a_name_that_turns_to_loopback_after_the_check_is_refused_on_connecting(
                             lambda host, port: [ipaddress.ip_address(a) for a in next(answers)])
         rule = Policy(development=True)
         rule.check_url(f"http://rebind.test:{port}/")
-        with pytest.raises(outbound.AddressRefused, match="loopback"):
+        with pytest.raises(outbound.AddressRefused, match="non-public") as refused:
             outbound.session_for(rule).get(f"http://rebind.test:{port}/", timeout=5)
+        assert "127.0.0.1" not in str(refused.value)
     assert fake.requests == []
 
 

@@ -22,8 +22,15 @@ from widget_server.errors import Refusal
 from widget_server.extensions import db
 from widget_server.models import UnansweredNumber
 
-# The reasons adapters give when the visitor's own phone did not take the call.
-UNANSWERED = frozenset({"busy", "no_answer", "visitor_not_reached"})
+# The reasons adapters give when the visitor's own phone did not take the call:
+# - simulator: busy, no_answer; c2c-php: visitor_not_reached (its leg has 0 seconds);
+# - called.in's callback: hung_up, ring_timeout, line_busy. It does not name the leg,
+#   so a business that does not answer counts too: the person called is protected
+#   first. Its failed (0) and congestion (8) are the network's, not a phone's.
+# Voicenter and voice1 never learn how the visitor's leg ended, and DialogTech's
+# "No Answer" is the business's (first) leg: none of theirs is counted.
+UNANSWERED = frozenset({"busy", "no_answer", "visitor_not_reached",
+                        "hung_up", "ring_timeout", "line_busy"})
 COOLDOWN = timedelta(days=1)
 # How long unanswered calls keep counting towards a cool-down.
 WINDOW = timedelta(days=1)

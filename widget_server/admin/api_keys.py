@@ -70,7 +70,7 @@ def api_key_create():
     return _page(_form(), new_key=plaintext)
 
 
-@blueprint.post("/api-keys/<int:key_id>/revoke")
+@blueprint.post("/api-keys/<int(max=2147483647):key_id>/revoke")
 @login_required
 def api_key_revoke(key_id: int):
     try:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import secrets
 from functools import cache, wraps
 
-from flask import abort, request
+from flask import abort, current_app, request
 from flask_login import current_user, login_required
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash
 
 from widget_server.extensions import db, login_manager
 from widget_server.models import Account, User
-from widget_server.services.users import hash_password
+from widget_server.services.users import hash_password, password_fingerprint
 from widget_server.tenancy import get_scoped
 
 # Which roles may change things of each kind.
@@ -55,6 +56,48 @@ def password_matches(user: User | None, password: str) -> bool:
         check_password_hash(_unknown_user_hash(), password)
         return False
     return check_password_hash(user.password_hash, password)
+
+
+KNOWN_DEVICE_COOKIE = "known_device"
+KNOWN_DEVICE_DAYS = 365
+_KNOWN_DEVICE_SALT = "widget-server.known-device"
+_KNOWN_DEVICE_USERS = 5  # a shared computer remembers this many people
+
+
+def _known_device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEYS"], salt=_KNOWN_DEVICE_SALT)
+
+
+def _known_device_entries() -> list[list]:
+    """The signed ``[user id, password fingerprint]`` pairs this browser carries, or []."""
+    raw = request.cookies.get(KNOWN_DEVICE_COOKIE)
+    if not raw:
+        return []
+    try:
+        entries = _known_device_serializer().loads(raw, max_age=KNOWN_DEVICE_DAYS * 86400)
+    except BadSignature:
+        return []
+    return entries if isinstance(entries, list) else []
+
+
+def is_known_device(user: User | None) -> bool:
+    """Whether this browser signed in as ``user`` before, with the current password."""
+    return user is not None and [user.id, password_fingerprint(user)] in _known_device_entries()
+
+
+def remember_device(response, user: User) -> None:
+    """Mark this browser as one ``user`` signed in from: an admin-path cookie only.
+
+    It lets the owner sign in while their e-mail's failure count, run up by
+    guessing from many addresses, refuses everyone else.
+    """
+    entry = [user.id, password_fingerprint(user)]
+    others = [e for e in _known_device_entries() if e and e[0] != user.id]
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE,
+        _known_device_serializer().dumps([entry, *others][:_KNOWN_DEVICE_USERS]),
+        max_age=KNOWN_DEVICE_DAYS * 86400, path="/admin/", httponly=True,
+        secure=not current_app.config["DEVELOPMENT"], samesite="Lax")
 
 
 def current_account() -> Account:

@@ -8,7 +8,12 @@ from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from widget_server.abuse.client_ip import client_ip_key
-from widget_server.admin.auth import current_account, password_matches
+from widget_server.admin.auth import (
+    current_account,
+    is_known_device,
+    password_matches,
+    remember_device,
+)
 from widget_server.extensions import db, limiter
 from widget_server.models import User
 from widget_server.services.errors import ServiceError
@@ -62,26 +67,39 @@ def _email_and_address_key() -> str:
     return f"sign-in-email-address:{_submitted_email()}|{client_ip_key()}"
 
 
+def _submitted_user() -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == _submitted_email()))
+
+
+def _from_known_device() -> bool:
+    return is_known_device(_submitted_user())
+
+
 def _failed(response) -> bool:
     return response.status_code != 302
 
 
 # Failures are counted per email and address: guessing from one address locks that
 # address out of that account, not the account's owner signing in from elsewhere.
-# A slower count per email, whatever the address, bounds guessing from many addresses.
+# A slower count per email, whatever the address, bounds guessing from many addresses;
+# a browser the user signed in from before is exempt from it (not from the first), so
+# guessing from many addresses cannot lock the owner out of their own browser.
 @blueprint.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit("10/minute", methods=["POST"])
 @limiter.limit(lambda: current_app.config["LIMIT_SIGN_IN_FAILURES_PER_ADDRESS"],
                methods=["POST"], key_func=_email_and_address_key, deduct_when=_failed)
 @limiter.limit(lambda: current_app.config["LIMIT_SIGN_IN_FAILURES_PER_EMAIL"],
-               methods=["POST"], key_func=_email_key, deduct_when=_failed)
+               methods=["POST"], key_func=_email_key, deduct_when=_failed,
+               exempt_when=_from_known_device)
 def sign_in():
     if request.method == "POST":
-        user = db.session.scalar(select(User).where(func.lower(User.email) == _submitted_email()))
+        user = _submitted_user()
         # Unknown emails are checked too (against a dummy hash): as slow as a known one.
         if password_matches(user, request.form.get("password") or ""):
             login_user(user)
-            return redirect(url_for("admin.dashboard"))
+            response = redirect(url_for("admin.dashboard"))
+            remember_device(response, user)
+            return response
         flash("That email and password do not match an account.", "error")
     return render_template("admin/sign_in.html")
 

@@ -29,20 +29,41 @@ from widget_server.tenancy import ancestors
 _HOOK_SALT = "widget-server.provider-hook"
 
 
-def record(call_id: int, status: str, reason: str | None = None, **detail: object) -> None:
-    """Store a progress step; a final state is never left again."""
+def _still_open(call_id: int):
+    """The guard of every write about a call: it is not in a final state."""
+    return CallRequest.id == call_id, CallRequest.status.not_in(FINAL_STATES)
+
+
+def _store(call_id: int, status: str, reason: str | None,
+           detail: dict) -> tuple[str, str, str, str | None] | None:
+    """Store a progress step unless the call has ended; what to log once committed.
+
+    The state moves in one UPDATE guarded on the stored state, so of a worker
+    and a callback ending the call at once only the first counts: the second
+    waits on the first's row lock (PostgreSQL) or write lock (SQLite) and then
+    finds the call ended.
+    """
     call = db.session.get(CallRequest, call_id)
-    if call is None or call.status in FINAL_STATES:
-        db.session.rollback()
-        return
-    call.status, call.reason = status, reason or (call.reason if status == call.status
-                                                  else None)
+    if call is None:
+        return None
+    kept = reason or (call.reason if status == call.status else None)
+    if db.session.execute(update(CallRequest).where(*_still_open(call_id))
+                          .values(status=status, reason=kept)).rowcount != 1:
+        return None
     db.session.add(CallEvent(call_id=call_id, status=status, reason=reason, detail=detail))
     if status in FINAL_STATES and reason in UNANSWERED:
         note_unanswered(call.visitor_number, utcnow())
-    public_id, provider_kind = call.public_id, call.provider_kind
+    return call.public_id, call.provider_kind, status, reason
+
+
+def record(call_id: int, status: str, reason: str | None = None, **detail: object) -> None:
+    """Store a progress step in its own transaction; a final state is never left again."""
+    step = _store(call_id, status, reason, detail)
+    if step is None:
+        db.session.rollback()
+        return
     db.session.commit()
-    _logged(public_id, provider_kind, status, reason)
+    _logged(*step)
 
 
 def _logged(public_id: str, provider_kind: str, status: str, reason: str | None) -> None:
@@ -53,13 +74,34 @@ def _logged(public_id: str, provider_kind: str, status: str, reason: str | None)
 
 
 class StoredCallReport:
-    """Stores what an adapter reports about one call as events of that call."""
+    """Stores what an adapter reports about one call as events of that call.
 
-    def __init__(self, call_id: int):
-        self.call_id = call_id
+    Each report commits at once, unless ``commit`` is False: then the caller
+    holds one transaction around them all (a callback, which locked the call
+    first) and calls ``logged`` once it has committed.
+    """
+
+    def __init__(self, call_id: int, *, commit: bool = True):
+        self.call_id, self.commit = call_id, commit
+        self.steps: list[tuple[str, str, str, str | None]] = []
+
+    def _done(self) -> None:
+        if self.commit:
+            db.session.commit()
+        else:
+            db.session.flush()
+
+    def logged(self) -> None:
+        """Log the steps stored in the caller's transaction, now committed."""
+        for step in self.steps:
+            _logged(*step)
+        self.steps.clear()
 
     def progress(self, status: str, reason: str | None = None, **detail: object) -> None:
-        record(self.call_id, status, reason, **detail)
+        if self.commit:
+            record(self.call_id, status, reason, **detail)
+        elif step := _store(self.call_id, status, reason, detail):
+            self.steps.append(step)
 
     def exchange(self, **evidence: object) -> None:
         call = db.session.get(CallRequest, self.call_id)
@@ -68,16 +110,19 @@ class StoredCallReport:
                 evidence["elapsed_ms"] / 1000)
         db.session.add(CallEvent(call_id=self.call_id, status=call.status,
                                  detail={"exchange": evidence}))
-        db.session.commit()
+        self._done()
 
     def provider_call_id(self, value: str) -> None:
         db.session.get(CallRequest, self.call_id).provider_call_id = value[:100]
-        db.session.commit()
+        self._done()
 
     def provider_report(self, **figures: object) -> None:
-        call = db.session.get(CallRequest, self.call_id)
-        call.provider_report = {**(call.provider_report or {}), **figures}
-        db.session.commit()
+        """Merge ``figures`` into the report, unless the call has ended: its report stands."""
+        stored = db.session.scalar(select(CallRequest.provider_report)
+                                   .where(CallRequest.id == self.call_id))
+        db.session.execute(update(CallRequest).where(*_still_open(self.call_id))
+                           .values(provider_report={**(stored or {}), **figures}))
+        self._done()
 
 
 def callback_secrets(call: CallRequest) -> list[str]:
@@ -257,7 +302,21 @@ def poll_call(call_id: int, *, attempts_left: int) -> str:
     return "poll"
 
 
-def take_callback(call: CallRequest, params: dict) -> None:
-    """A provider's callback about ``call``; ``ProviderError`` when it is refused."""
+def take_callback(call: CallRequest, params: dict) -> bool:
+    """A provider's callback about ``call``, stored and committed; ``ProviderError`` when it
+    is refused, False when the call has already ended.
+
+    Accepting it is an UPDATE guarded on the call being open, which holds the
+    call's row (PostgreSQL) or the database's write lock (SQLite) until the
+    callback's report is committed: a worker or recoverer ending the call
+    meanwhile waits, then finds it ended, and cannot be overwritten either.
+    """
     provider = adapter_for(call.widget.provider_account, call.widget)
-    provider.handle_callback(order_for(call), params, StoredCallReport(call.id))
+    if db.session.execute(update(CallRequest).where(*_still_open(call.id))
+                          .values(updated_at=utcnow())).rowcount != 1:
+        return False
+    report = StoredCallReport(call.id, commit=False)
+    provider.handle_callback(order_for(call), params, report)
+    db.session.commit()
+    report.logged()
+    return True

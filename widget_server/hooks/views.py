@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 from widget_server.calls.tasks import call_for_hook_token, take_callback
 from widget_server.errors import Refusal
 from widget_server.extensions import db, limiter
-from widget_server.providers.base import FINAL_STATES, ProviderError
+from widget_server.providers.base import ProviderError
 from widget_server.security.single_use import SingleUse
 
 blueprint = Blueprint("hooks", __name__, url_prefix="/hooks")
@@ -32,10 +32,9 @@ def provider_callback(kind: str, token: str):
         SingleUse("callback", call.public_id, CALLBACK_TTL,
                   Refusal("hook_replayed", "This call was already reported.",
                           status=409)).consume()
-        if call.status in FINAL_STATES:
+        if not take_callback(call, params):
             raise Refusal("hook_call_ended", "This call has ended; its report stands.",
                           status=409)
-        take_callback(call, params)
     except ProviderError as error:
         db.session.rollback()
         current_app.logger.warning("call %s: callback refused: %s", call.public_id,
@@ -44,5 +43,4 @@ def provider_callback(kind: str, token: str):
     except Refusal:
         db.session.rollback()
         raise
-    db.session.commit()
     return jsonify(status="ok")

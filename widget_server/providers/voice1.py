@@ -210,14 +210,18 @@ class Voice1Provider(HttpProvider):
         return prefix + quote(request_id, safe="") if request_id else ""
 
     def _store_log(self, url: str, report: CallReport) -> dict:
-        """Fetch a status log and keep its three sections (credentials scrubbed)."""
+        """Fetch a status log and keep its three sections (credentials scrubbed).
+
+        Only for an account that shows answers: a tenant-aimed base URL's log is
+        read to settle the call but none of its text is kept.
+        """
         answer = self.send("GET", "", report, headers=HEADERS, url=url)
         log = self._json(answer, unclosed=True).get("c2c_status")
         if answer.status != 200 or not isinstance(log, dict):
             raise self.malformed(answer)
         sections = {name: log[name] for name in ("request", "pbx_request", "response")
                     if isinstance(log.get(name), dict)}
-        if sections:
+        if sections and self.shows_answers:
             report.provider_report(**self.redactor.value(sections))
         return sections
 

@@ -14,7 +14,8 @@ again on every connection (``PinnedAdapter``):
   ``127.1``, ``0177.0.0.1``) are refused with the address they mean;
 * every address the host resolves to is public: not loopback, private,
   link-local (169.254.169.254), shared CGNAT (100.64/10), multicast,
-  unspecified, reserved, nor an IPv6 form that embeds an IPv4 address
+  unspecified, reserved, site-local, documentation or another special-purpose
+  range (``_SPECIAL_USE``), nor an IPv6 form that embeds an IPv4 address
   (IPv4-mapped, NAT64, 6to4, Teredo);
 * unless the operator allows it in ``PROVIDER_PRIVATE_HOSTS``: host names
   (any port), ``host:port``, IP addresses or CIDR networks (an on-premises
@@ -29,6 +30,7 @@ the connect (DNS rebinding) gets nowhere. Name resolution goes through
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import socket
 from dataclasses import dataclass
@@ -46,9 +48,28 @@ _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 # IPv6 forms that carry an IPv4 address a gateway may reach on our behalf.
 _EMBEDS_IPV4 = tuple(ipaddress.ip_network(n) for n in (
     "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32"))
+# Ranges not globally reachable (IANA special-purpose registries) that Python 3.11's
+# is_private/is_global take for public, and the documentation ranges, named as such.
+_SPECIAL_USE = tuple((ipaddress.ip_network(net), words) for net, words in (
+    ("fec0::/10", "a site-local IPv6 address"),
+    ("192.0.0.0/24", "an address reserved for IETF protocol assignments"),
+    ("192.88.99.0/24", "a 6to4 relay anycast address"),
+    ("192.0.2.0/24", "a documentation address"),
+    ("198.51.100.0/24", "a documentation address"),
+    ("203.0.113.0/24", "a documentation address"),
+    ("2001:db8::/32", "a documentation address"),
+    ("3fff::/20", "a documentation address"),
+))
+# Within 192.0.0.0/24, the two that are globally reachable (PCP and TURN anycast).
+_SPECIAL_USE_GLOBAL = tuple(ipaddress.ip_network(n) for n in ("192.0.0.9/32", "192.0.0.10/32"))
 _LABEL = r"(?!-)[a-z0-9_-]{1,63}(?<!-)"
 _HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
 _NUMERIC_PART = re.compile(r"0[xX][0-9a-fA-F]*|[0-9]+")
+
+
+log = logging.getLogger(__name__)
+_MUST_BE_PUBLIC = ("a provider address must be public, unless the operator lists it in "
+                   "WIDGET_SERVER_PROVIDER_PRIVATE_HOSTS.")
 
 
 class RefusedURL(ValueError):
@@ -83,6 +104,10 @@ def address_class(address: Address) -> str | None:
         return "a shared (CGNAT) address"
     if address.is_reserved:
         return "an address reserved for special use"
+    if not any(address in net for net in _SPECIAL_USE_GLOBAL):
+        for net, words in _SPECIAL_USE:
+            if address in net:
+                return words
     if address.is_private:
         return "a private address"
     if not address.is_global:
@@ -206,10 +231,12 @@ class Policy:
         for address in found:
             why = address_class(address)
             if why and not self._named(host, port) and not self._allowed(host, port, address):
-                shown = host if literal is not None else f"{host} resolves to {address}, which"
-                raise RefusedURL(f"{shown} is {why}: a provider address must be public, "
-                                 "unless the operator lists it in "
-                                 "WIDGET_SERVER_PROVIDER_PRIVATE_HOSTS.")
+                if literal is not None:  # the tenant typed it: naming its class tells nothing
+                    raise RefusedURL(f"{host} is {why}: {_MUST_BE_PUBLIC}")
+                # What an internal name resolves to is the operator's to see, not the tenant's.
+                log.warning("provider host %s:%s resolves to %s (%s): refused",
+                            host, port, address, why)
+                raise RefusedURL(f"{host} resolves to a non-public address: {_MUST_BE_PUBLIC}")
         return found
 
     def check_url(self, url: str) -> None:

@@ -113,13 +113,14 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEYS"], salt=_RESET_SALT)
 
 
-def _fingerprint(user: User) -> str:
+def password_fingerprint(user: User) -> str:
+    """Changes with the password: what a reset link or a known device is tied to."""
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def reset_token(user: User) -> str:
     """The token of a link that lets ``user`` choose a new password, once, for an hour."""
-    return _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
+    return _serializer().dumps({"u": user.id, "f": password_fingerprint(user)})
 
 
 def user_for_reset_token(token: str) -> User | None:
@@ -130,7 +131,7 @@ def user_for_reset_token(token: str) -> User | None:
         fingerprint = str(payload["f"])
     except (BadSignature, KeyError, TypeError, ValueError):
         return None
-    if user is None or fingerprint != _fingerprint(user):
+    if user is None or fingerprint != password_fingerprint(user):
         return None
     return user
 
