@@ -9,9 +9,9 @@ from widget_server.api import blueprint
 from widget_server.api.auth import caller
 from widget_server.api.inputs import PUBLIC_ID, Query, paginated, timestamp
 from widget_server.api.problems import Problem
+from widget_server.call_states import CallState
 from widget_server.extensions import db
 from widget_server.models import CallRequest, Widget
-from widget_server.providers.base import STATES
 from widget_server.reports import CallFilter, calls_select, day_problem
 from widget_server.tenancy import scoped_select
 
@@ -53,7 +53,7 @@ def _day(query: Query, name: str) -> date | None:
 def list_calls():
     """Newest first; ``since`` and ``until`` are UTC days, both included."""
     query = Query({"widget_id", "status", "country", "since", "until"})
-    filters = CallFilter(status=query.choice("status", STATES),
+    filters = CallFilter(status=query.choice("status", tuple(CallState)),
                          country=query.text("country", _COUNTRY),
                          date_from=_day(query, "since"), date_to=_day(query, "until"))
     widget_id = query.text("widget_id", PUBLIC_ID)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from flask import jsonify
 
 from widget_server.api import blueprint
-from widget_server.api.calls import STATES
 from widget_server.api.clients import KINDS as CLIENT_KINDS
 from widget_server.api.inputs import INT_MAX, PER_PAGE_MAX
 from widget_server.api.problems import PROBLEM_TYPE
 from widget_server.api.providers import KINDS as PROVIDER_KINDS
 from widget_server.api.widgets import DAYS, OUTSIDE_HOURS, POSITIONS
+from widget_server.call_states import CallState
 from widget_server.reports import OUTCOMES
 
 
@@ -317,7 +317,7 @@ PATHS = {
     },
     "/calls": {
         "get": _list("Calls, newest first", "CallPage", [
-            _query("widget_id", PUBLIC_ID), _query("status", {"enum": list(STATES)}),
+            _query("widget_id", PUBLIC_ID), _query("status", {"enum": list(CallState)}),
             _query("country", {"type": "string", "pattern": "^[A-Za-z]{2}$"}),
             _query("since", DAY, "First UTC day, included (from 2000-01-01)."),
             _query("until", DAY, "Last UTC day, included (up to 2999-12-31).")]),

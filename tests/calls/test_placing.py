@@ -7,14 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.admin.widget_tenants import as_role, make_tenants, post
 from tests.factories import call_body, post_call
 from widget_server.abuse.blocklist import block
 from widget_server.abuse.cooldown import note_unanswered
+from widget_server.call_states import CallState
+from widget_server.calls.placing import place_call
 from widget_server.calls.queue import start_in_process_consumer
-from widget_server.calls.tasks import place_call
 from widget_server.extensions import db
 from widget_server.models import CallRequest, ProviderAccount, Widget
 from widget_server.providers import PROVIDERS
@@ -42,6 +43,17 @@ def test_simulator_outcome_follows_the_documented_test_numbers(app, client, widg
     shown = place(app, client, widget, phone)
     assert (shown["status"], shown["reason"]) == (status, reason)
     assert shown["message"][-1] in ".!"
+
+
+def test_states_are_stored_as_the_words_earlier_releases_stored(app, client, widget):
+    # CallState is a StrEnum: its values, never its member names, reach the database,
+    # so rows written before it existed read the same (no migration).
+    shown = place(app, client, widget, "+12025550002")
+    with app.app_context():
+        stored = db.session.execute(text("SELECT status FROM call_requests")).scalars().all()
+        steps = db.session.execute(text("SELECT status FROM call_events")).scalars().all()
+    assert stored == [shown["status"]] == ["failed"]
+    assert {"queued", "dialing", "ringing", "failed"} <= set(steps) <= set(CallState)
 
 
 def test_busy_visitor_is_told_to_try_again(app, client, widget):
