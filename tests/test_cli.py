@@ -161,12 +161,7 @@ def test_run_serves_the_app_and_places_calls_in_process(cli_env):
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        assert get_when_up(f"{base}/healthz", server).ok
         frame = requests.get(f"{base}/embed/v1/frame/{token}",
                              params={"origin": "https://shop.example"}, timeout=5)
         assert frame.status_code == 200
@@ -272,14 +267,22 @@ def read_until(stream, pattern: str, timeout: float = 60) -> list[str]:
     raise AssertionError(f"no line matching {pattern!r} in {lines}")
 
 
-def get_when_up(url: str, **kwargs) -> requests.Response:
-    """GET ``url`` once the server behind it listens (the demo starts it after printing)."""
-    for _ in range(50):
+def get_when_up(url: str, process: subprocess.Popen, timeout: float = 120,
+                **kwargs) -> requests.Response:
+    """GET ``url`` once the server behind it listens (the demo starts it after printing).
+
+    Waits on readiness, not on a clock: a busy machine may take long to start
+    the server, so the limit is generous, and a server that exited fails at once.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited ({process.returncode}) before {url} answered")
         try:
             return requests.get(url, timeout=10, **kwargs)
         except requests.ConnectionError:
-            time.sleep(0.2)
-    raise AssertionError(f"nothing answers at {url}")
+            time.sleep(0.1)
+    raise AssertionError(f"nothing answers at {url} after {timeout} s")
 
 
 def run_demo(env, port: int):
@@ -298,17 +301,17 @@ def admin_signs_in(port: int, email: str, password: str) -> bool:
 
 
 def test_demo_serves_the_host_page_the_widget_and_the_admin(cli_env):
-    port = free_port()
+    port = free_port(span=2)  # the demo's host page listens on the next port
     demo = run_demo(cli_env, port)
     try:
         lines = "".join(read_until(demo.stdout, r"^embed snippet:"))
         host = re.search(r"demo host page:\s+(\S+)", lines).group(1)
         admin = re.search(r"admin:\s+(\S+)\s+sign in as (\S+) with (\S+) \(shown once\)", lines)
         assert admin and admin.group(1) == f"http://127.0.0.1:{port}/admin/"
-        page = get_when_up(host).text
+        page = get_when_up(host, demo).text
         token = re.search(r'data-widget="([^"]+)"', page).group(1)
         assert f'src="http://127.0.0.1:{port}/embed/v1/loader.js"' in page
-        frame = get_when_up(f"http://127.0.0.1:{port}/embed/v1/frame/{token}",
+        frame = get_when_up(f"http://127.0.0.1:{port}/embed/v1/frame/{token}", demo,
                             params={"origin": host.rstrip("/")})
         assert frame.status_code == 200 and 'id="phone"' in frame.text
         assert admin_signs_in(port, admin.group(2), admin.group(3))
@@ -320,7 +323,7 @@ def test_demo_serves_the_host_page_the_widget_and_the_admin(cli_env):
     try:
         lines = "".join(read_until(demo.stdout, r"^admin:"))
         link = re.search(r"a new password: (\S+/admin/reset/\S+)", lines).group(1)
-        assert get_when_up(link).status_code == 200
+        assert get_when_up(link, demo).status_code == 200
     finally:
         demo.terminate()
         demo.wait(timeout=30)

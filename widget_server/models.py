@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from widget_server.call_states import CallState
 from widget_server.extensions import db
 from widget_server.i18n import N_
 
@@ -197,7 +198,7 @@ class CallRequest(db.Model):
     visitor_country: Mapped[str] = mapped_column(String(2))
     client_ip: Mapped[str] = mapped_column(String(64))
     page_origin: Mapped[str] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[str] = mapped_column(String(16), default=CallState.QUEUED)
     reason: Mapped[str | None] = mapped_column(String(64))
     provider_kind: Mapped[str] = mapped_column(String(32))
     # A call the visitor asked for later (outside opening hours): not placed before.

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, select
 
+from widget_server.call_states import CallState
 from widget_server.extensions import db
 from widget_server.models import Account, CallRequest
 from widget_server.tenancy import subtree_ids
@@ -44,9 +45,9 @@ def day_problem(day: date | datetime | None) -> str | None:
 
 def outcome_of(status: str, reason: str | None) -> str:
     """The outcome group of one call (see the module docstring)."""
-    if status == "completed":
+    if status == CallState.COMPLETED:
         return "unknown" if (reason or "").startswith("outcome_unknown") else "answered"
-    if status in ("failed", "rejected"):
+    if status in (CallState.FAILED, CallState.REJECTED):
         return status
     return "pending"
 
@@ -54,11 +55,11 @@ def outcome_of(status: str, reason: str | None) -> str:
 def outcome_column(status=CallRequest.status, reason=CallRequest.reason):
     """``outcome_of`` as a SQL expression, so the database does the grouping."""
     return case(
-        (and_(status == "completed",
+        (and_(status == CallState.COMPLETED,
               func.coalesce(reason, "").like("outcome_unknown%")), "unknown"),
-        (status == "completed", "answered"),
-        (status == "failed", "failed"),
-        (status == "rejected", "rejected"),
+        (status == CallState.COMPLETED, "answered"),
+        (status == CallState.FAILED, "failed"),
+        (status == CallState.REJECTED, "rejected"),
         else_="pending",
     )
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tests.factories import call_body, create_account, create_widget, post_call
 from widget_server.abuse.cooldown import cooled_until, note_unanswered
-from widget_server.calls.tasks import record
+from widget_server.calls.placing import record
 from widget_server.extensions import db
 from widget_server.models import CallRequest, UnansweredNumber, utcnow
 

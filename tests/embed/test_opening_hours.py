@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from tests.embed.test_browser import site  # noqa: F401  (fixture)
 from tests.factories import PAGE_ORIGIN, call_body, create_account, create_widget, post_call
 from widget_server.calls.hours import DAYS
+from widget_server.calls.placing import place_call
 from widget_server.calls.queue import start_in_process_consumer
-from widget_server.calls.tasks import place_call
 from widget_server.extensions import db
 from widget_server.models import CallEvent, CallRequest, Widget
 from widget_server.security import tokens

@@ -14,13 +14,11 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from flask_migrate import upgrade
 from sqlalchemy import select, text
 from werkzeug.serving import make_server
 
-from tests.conftest import LOOPBACK_FAKES, base_config
+from tests.conftest import LOOPBACK_FAKES, base_config, migrated_app
 from tests.factories import solve_altcha
-from widget_server import create_app
 from widget_server.calls.queue import start_in_process_consumer
 from widget_server.calls.service import widget_for_token
 from widget_server.extensions import db
@@ -125,16 +123,14 @@ class LiveApp:
 
 
 @pytest.fixture
-def live(tmp_path, database_url):
+def live(tmp_path, database_url, sqlite_template):
     config = base_config(tmp_path / "instance", database_url) | {
         "QUEUE_IMMEDIATE": False, "QUEUE_WORKERS": 2, "POLL_INTERVAL": 0.1,
         "PLACE_RETRY_DELAY": 0.1, "CIRCUIT_OPEN_SECONDS": 60,
         # Provider tests place several calls to one number from one address.
         "CAP_PER_NUMBER_PER_MINUTE": 100, "CAP_PER_NUMBER": 100, "CAP_PER_IP": 100,
     }
-    app = create_app(config)
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
+    app = migrated_app(config, sqlite_template)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_URL"] = url

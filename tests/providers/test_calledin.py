@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from tests.fakes.calledin import API_PATH, FakeCalledIn
 from tests.providers.conftest import FAKE_SETTINGS
+from widget_server.calls.placing import StoredCallReport
 from widget_server.calls.recovery import recover_stalled_calls
-from widget_server.calls.tasks import StoredCallReport
 from widget_server.extensions import db
 from widget_server.models import UnansweredNumber
-from widget_server.providers.base import SORRY, CallOrder, CallRejected
+from widget_server.providers.base import CallOrder, CallRejected
 from widget_server.providers.calledin import CalledInProvider, split_number
 
 API_KEY = "ci-key-7f3a9b1c2d"
@@ -340,27 +340,6 @@ def test_a_slow_answer_times_out_and_is_never_sent_again(live, fake, monkeypatch
     assert "retrying" not in [e["reason"] for e in shown["events"]]
     time.sleep(0.6)
     assert len(fake.requests) == 1
-
-
-def test_an_unreachable_service_is_retried_because_nothing_was_dialled(live):
-    with FakeCalledIn(API_KEY) as gone:
-        url = gone.url
-    token = live.provider_widget(kind="calledin", base_url=url,
-                                 credentials={"api_key": API_KEY})
-    shown = live.place_call(token)
-    assert (shown["status"], shown["reason"]) == ("failed", "provider_unreachable")
-    assert [e["reason"] for e in shown["events"]].count("retrying") == 2
-
-
-def test_the_circuit_opens_after_repeated_failures_and_then_fails_at_once(live, fake):
-    fake.status = 502
-    token = widget(live, fake)
-    for phone in ("+12025550131", "+12025550132", "+12025550133"):
-        assert live.place_call(token, phone)["reason"] == "provider_server_error"
-    shown = live.place_call(token, "+12025550134")
-    assert (shown["status"], shown["reason"]) == ("failed", "provider_unavailable")
-    assert shown["message"] == SORRY
-    assert len(fake.requests) == 3
 
 
 def test_neither_the_api_key_nor_the_callback_secret_is_stored_or_shown(live, fake):

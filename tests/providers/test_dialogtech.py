@@ -89,25 +89,6 @@ def test_refused_credentials_fail_the_call_and_keep_the_answer_as_evidence(live)
     assert live.exchanges(shown["call_id"])[-1]["answer"] == "Invalid access key"
 
 
-def test_circuit_opens_after_repeated_failures_and_then_fails_at_once(live, fake):
-    fake.mode = "500"
-    token = widget(live, fake)
-    for _ in range(3):
-        assert live.place_call(token)["reason"] == "provider_server_error"
-    shown = live.place_call(token)
-    assert (shown["status"], shown["reason"]) == ("failed", "provider_unavailable")
-    assert len(fake.requests) == 3
-
-
-def test_unreachable_provider_is_retried_because_nothing_was_dialled(live):
-    with FakeDialogTech() as fake:
-        url = fake.url
-    token = live.provider_widget(kind="dialogtech", base_url=url, credentials=CREDENTIALS)
-    shown = live.place_call(token)
-    assert (shown["status"], shown["reason"]) == ("failed", "provider_unreachable")
-    assert [e["reason"] for e in shown["events"]].count("retrying") == 2
-
-
 def test_no_credential_is_stored_in_events_or_shown(live, fake):
     shown = live.place_call(widget(live, fake))
     stored = repr([event.detail for event in live.events(shown["call_id"])])

@@ -194,16 +194,6 @@ def test_an_unreachable_voice1_is_retried_because_nothing_was_sent(live):
     assert [e["reason"] for e in shown["events"]].count("retrying") == 2
 
 
-def test_circuit_opens_after_repeated_failures_and_then_fails_at_once(live, fake):
-    fake.outcome = "http_500"
-    token = widget(live, fake)
-    for n in range(3):
-        assert live.place_call(token, f"+1202555012{n}")["reason"] == "provider_server_error"
-    shown = live.place_call(token, "+12025550129")
-    assert (shown["status"], shown["reason"]) == ("failed", "provider_unavailable")
-    assert len(fake.dials) == 3
-
-
 def test_no_credential_appears_in_events_reports_answers_or_the_frame(live, fake):
     fake.outcome = "fail"
     fake.pbx_message = f"bad key {API_KEY}"

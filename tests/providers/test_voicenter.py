@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 
 import pytest
 import requests
@@ -152,29 +151,6 @@ def test_a_broken_answer_fails_the_call_with_a_reason_and_is_never_sent_again(
     assert (shown["status"], shown["reason"]) == ("failed", reason)
     assert len(voicenter.requests) == 1
     assert "retrying" not in [event["reason"] for event in shown["events"]]
-
-
-def test_a_refused_connection_never_reached_voicenter_so_it_is_tried_again(live):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    token = live.provider_widget(kind="voicenter", base_url=closed,
-                                 credentials={"code": CODE})
-    shown = live.place_call(token)
-    assert (shown["status"], shown["reason"]) == ("failed", "provider_unreachable")
-    retries = live.app.config["PLACE_RETRIES"]
-    assert [event["reason"] for event in shown["events"]].count("retrying") == retries
-
-
-def test_after_repeated_failures_the_circuit_opens_and_a_call_fails_at_once(live, voicenter):
-    voicenter.fault = "5xx"
-    token = widget(live, voicenter)
-    failures = live.app.config["CIRCUIT_FAILURES"]
-    for n in range(failures):
-        assert live.place_call(token, f"+1202555013{n}")["reason"] == "provider_server_error"
-    shown = live.place_call(token, "+12025550139")
-    assert (shown["status"], shown["reason"]) == ("failed", "provider_unavailable")
-    assert len(voicenter.requests) == failures
 
 
 # --- credentials ---------------------------------------------------------------------------

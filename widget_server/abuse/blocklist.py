@@ -4,7 +4,7 @@ The call request looks the visitor's E.164 number up in the lists of its
 widget's account and of every account above it (calls/service.py,
 ``phone_blocked``): a reseller's list applies to all its clients' widgets, the
 operator's to every widget. The worker looks again when a call falls due
-(calls/tasks.py), so a number blocked after a call was booked is not dialled.
+(calls/placing.py), so a number blocked after a call was booked is not dialled.
 The admin, the management API and
 the command line change the list through services/blocked_numbers.py, which
 reads a number with the function here, so a number is read the same way

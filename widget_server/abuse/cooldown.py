@@ -3,7 +3,7 @@
 Someone who wants to annoy a person can ask many sites to call that person
 back. Each call whose visitor leg went unanswered (``UNANSWERED``: busy, no
 answer, not reached) is counted against the number, across every widget of
-every tenant, in the transaction that stores the outcome (calls/tasks.py,
+every tenant, in the transaction that stores the outcome (calls/placing.py,
 ``record``). The call that makes it ``UNANSWERED_BEFORE_COOLDOWN`` within a
 day cools the number down for a day: call requests for it are refused with
 ``number_cooling_down``, and a call booked earlier that falls due meanwhile is

@@ -27,9 +27,9 @@ from widget_server.abuse.blocklist import is_blocked
 from widget_server.admin.auth import CAN_MANAGE, current_account
 from widget_server.admin.charts import day_chart, fill_days
 from widget_server.admin.views import blueprint, page_number, select_options
+from widget_server.call_states import CallState
 from widget_server.extensions import db
 from widget_server.models import CallRequest, Widget
-from widget_server.providers.base import STATES
 from widget_server.reports import (
     OUTCOMES,
     CallFilter,
@@ -65,7 +65,7 @@ class CallFilterForm(Form):
     date_from = DateField("From (UTC)", validators=[Optional(), in_report_range])
     date_to = DateField("To (UTC, inclusive)", validators=[Optional(), in_report_range])
     status = SelectField("Status",
-                         choices=select_options([("", "Any status"), *[(s, s) for s in STATES]]),
+                         choices=select_options([("", "Any status"), *[(s, s) for s in CallState]]),
                          validators=[Optional()])
     country = StringField("Visitor country", validators=[
         Optional(), Regexp(r"^[A-Za-z]{2}$", message="Use a two-letter country code, like US.")])

@@ -1,10 +1,8 @@
 """The task queue: Huey on SQLite in the instance folder, or on Redis.
 
-Tasks take ids only. The queue object lives on the app
-(``app.extensions["huey"]``) so each app built by the factory gets its own;
-the same task code runs on either backend. Retries and polls are scheduled
-explicitly with their own bounded counts, because whether a retry is safe is
-the adapter's call, not the queue's.
+The queue object lives on the app (``app.extensions["huey"]``) so each app
+built by the factory gets its own; the same tasks (calls/tasks.py) run on
+either backend.
 """
 
 from __future__ import annotations
@@ -15,16 +13,10 @@ import sqlite3
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
-from huey import RedisHuey, SqliteHuey, crontab
+from huey import RedisHuey, SqliteHuey
 from redis.exceptions import RedisError
-from sqlalchemy import select
 
-from widget_server.calls.recovery import recover_stalled_calls
-from widget_server.calls.tasks import place_call, poll_call, scheduled_for
-from widget_server.extensions import db
-from widget_server.logging import bound_request_id
-from widget_server.models import CallRequest
-from widget_server.security.single_use import purge_expired
+from widget_server.calls.tasks import CallTasks
 
 
 def make_huey(config: dict):
@@ -38,55 +30,10 @@ def make_huey(config: dict):
     return SqliteHuey(name, filename=filename, immediate=immediate)
 
 
-def _request_id_of(call_id: int) -> str | None:
-    """The stored request id of a call, so the worker's lines about it carry it too."""
-    request_id = db.session.scalar(select(CallRequest.request_id).where(
-        CallRequest.id == call_id))
-    db.session.rollback()  # end the read: the claim that follows writes
-    return request_id
-
-
 def init_app(app: Flask) -> None:
     huey = make_huey(app.config)
-    config = app.config
-
-    def place_call_task(call_id: int, retries_left: int) -> None:
-        with app.app_context(), bound_request_id(_request_id_of(call_id)):
-            next_step = place_call(call_id, retries_left=retries_left)
-            due = scheduled_for(call_id) if next_step == "wait" else None
-        if next_step == "retry":
-            place.schedule((call_id, retries_left - 1), delay=config["PLACE_RETRY_DELAY"])
-        elif next_step == "wait":  # run early (clock skew): again at the chosen time
-            place.schedule((call_id, retries_left), eta=due.replace(tzinfo=UTC))
-        elif next_step == "poll":
-            poll.schedule((call_id, int(config["POLL_ATTEMPTS"])),
-                          delay=config["POLL_INTERVAL"])
-
-    def poll_call_task(call_id: int, attempts_left: int) -> None:
-        with app.app_context(), bound_request_id(_request_id_of(call_id)):
-            next_step = poll_call(call_id, attempts_left=attempts_left)
-        if next_step == "poll":
-            poll.schedule((call_id, attempts_left - 1), delay=config["POLL_INTERVAL"])
-
-    def recover_task() -> None:
-        with app.app_context():
-            stalled = recover_stalled_calls()
-        for call_id, step in stalled:
-            if step == "place":
-                place(call_id, int(config["PLACE_RETRIES"]))
-            else:
-                poll(call_id, int(config["POLL_ATTEMPTS"]))
-
-    def purge_task() -> None:
-        with app.app_context():
-            purge_expired()
-
-    place = huey.task(name="place_call")(place_call_task)
-    poll = huey.task(name="poll_call")(poll_call_task)
-    huey.periodic_task(crontab(minute="*/15"), name="purge_used_tokens")(purge_task)
-    huey.periodic_task(crontab(minute="*"), name="recover_stalled_calls")(recover_task)
     app.extensions["huey"] = huey
-    app.extensions["place_call_task"] = place
+    app.extensions["call_tasks"] = CallTasks(app, huey)
 
 
 # What a queue backend raises when it cannot take a task: Redis down, the
@@ -96,7 +43,7 @@ QUEUE_ERRORS = (RedisError, sqlite3.Error, OSError)
 
 def enqueue_call(call_id: int, eta: datetime | None = None) -> None:
     """Queue the call to be placed now, or at ``eta`` (naive UTC, as stored)."""
-    task = current_app.extensions["place_call_task"]
+    task = current_app.extensions["call_tasks"].place
     args = (call_id, int(current_app.config["PLACE_RETRIES"]))
     if eta is None:
         task(*args)

@@ -39,6 +39,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 
+from widget_server.call_states import CallState
 from widget_server.extensions import db
 from widget_server.models import CallEvent, CallRequest, utcnow
 from widget_server.providers import PROVIDERS
@@ -51,9 +52,9 @@ def _placing_unfinished(call_id: int) -> bool:
     """True when nothing but provider exchanges was recorded since the worker claimed it."""
     events = db.session.scalars(select(CallEvent).where(CallEvent.call_id == call_id)
                                 .order_by(CallEvent.id)).all()
-    # The claim (tasks._claim) is the one bare "dialing" event: adapters' carry detail.
+    # The claim (placing._claim) is the one bare "dialing" event: adapters' carry detail.
     claims = [i for i, e in enumerate(events)
-              if e.status == "dialing" and e.reason is None and not e.detail]
+              if e.status == CallState.DIALING and e.reason is None and not e.detail]
     if not claims:
         return False
     return all("exchange" in (e.detail or {}) for e in events[claims[-1] + 1:])
@@ -65,10 +66,10 @@ def _act(call_id: int, seen_updated_at, status: str, reason: str, **detail: obje
     Resuming polls keeps the call's state and reason; its event marks the resumption.
     """
     values = {"updated_at": utcnow()} | (
-        {} if status == "dialing" else {"status": status, "reason": reason})
+        {} if status == CallState.DIALING else {"status": status, "reason": reason})
     moved = db.session.execute(
         update(CallRequest)
-        .where(CallRequest.id == call_id, CallRequest.status == "dialing",
+        .where(CallRequest.id == call_id, CallRequest.status == CallState.DIALING,
                CallRequest.updated_at == seen_updated_at)
         .values(**values)
     ).rowcount == 1
@@ -91,7 +92,7 @@ def recover_stalled_calls() -> list[tuple[int, str]]:
         select(CallRequest.id, CallRequest.updated_at, CallRequest.provider_kind,
                last_event.c.at)
         .join(last_event, last_event.c.call_id == CallRequest.id)
-        .where(CallRequest.status == "dialing", last_event.c.at < cutoff,
+        .where(CallRequest.status == CallState.DIALING, last_event.c.at < cutoff,
                CallRequest.id > after_id)
         .order_by(CallRequest.id).limit(BATCH)
     ).all():
@@ -112,15 +113,15 @@ def _recover(call_id: int, updated_at, provider, *, waited_too_long: bool) -> st
         return None
     if _placing_unfinished(call_id):
         if provider.dedupes_requests:
-            if _act(call_id, updated_at, "queued", "retrying", after="worker_lost"):
+            if _act(call_id, updated_at, CallState.QUEUED, "retrying", after="worker_lost"):
                 return "place"
-        elif _act(call_id, updated_at, "failed", "worker_lost"):
+        elif _act(call_id, updated_at, CallState.FAILED, "worker_lost"):
             current_app.logger.warning("call %s: worker lost while placing it", call_id)
     elif provider.polls:
-        if _act(call_id, updated_at, "dialing", "polling_resumed"):
+        if _act(call_id, updated_at, CallState.DIALING, "polling_resumed"):
             return "poll"
     elif waited_too_long:
-        if _act(call_id, updated_at, "completed", "outcome_unknown", after="no_callback"):
+        if _act(call_id, updated_at, CallState.COMPLETED, "outcome_unknown", after="no_callback"):
             current_app.logger.warning("call %s: the provider never called back", call_id)
     else:
         db.session.rollback()
@@ -131,7 +132,7 @@ def _requeue_stranded(cutoff) -> list[int]:
     """Queued calls that are due and untouched since ``cutoff``: their task was lost."""
     stranded = db.session.execute(
         select(CallRequest.id, CallRequest.updated_at)
-        .where(CallRequest.status == "queued", CallRequest.updated_at < cutoff,
+        .where(CallRequest.status == CallState.QUEUED, CallRequest.updated_at < cutoff,
                or_(CallRequest.scheduled_for.is_(None), CallRequest.scheduled_for < cutoff))
         .order_by(CallRequest.id).limit(BATCH)
     ).all()
@@ -139,12 +140,12 @@ def _requeue_stranded(cutoff) -> list[int]:
     for call_id, updated_at in stranded:
         touched = db.session.execute(
             update(CallRequest)
-            .where(CallRequest.id == call_id, CallRequest.status == "queued",
+            .where(CallRequest.id == call_id, CallRequest.status == CallState.QUEUED,
                    CallRequest.updated_at == updated_at)
             .values(updated_at=utcnow())
         ).rowcount == 1
         if touched:
-            db.session.add(CallEvent(call_id=call_id, status="queued", reason="requeued"))
+            db.session.add(CallEvent(call_id=call_id, status=CallState.QUEUED, reason="requeued"))
             requeued.append(call_id)
         db.session.commit()
     return requeued

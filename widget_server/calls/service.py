@@ -22,9 +22,10 @@ from widget_server.abuse.caps import caps_for_call, count_within_caps, give_back
 from widget_server.abuse.captcha import captcha_verifier
 from widget_server.abuse.cooldown import check_not_cooled_down
 from widget_server.abuse.phone import check_visitor_number
+from widget_server.call_states import CallState
 from widget_server.calls.hours import when_to_call
+from widget_server.calls.placing import record
 from widget_server.calls.queue import QUEUE_ERRORS, enqueue_call
-from widget_server.calls.tasks import record
 from widget_server.db_ops import queued_writes
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db
@@ -174,11 +175,11 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
                 "widget_id": widget_id, "account_id": account_id,
                 "visitor_number": number.e164, "visitor_country": number.region,
                 "client_ip": client_ip, "page_origin": page_origin,
-                "provider_kind": provider_kind, "status": "queued", "reason": reason,
+                "provider_kind": provider_kind, "status": CallState.QUEUED, "reason": reason,
                 "request_id": request_id, "scheduled_for": scheduled_for,
             }).one()
             db.session.execute(_INSERT_EVENT, {
-                "call_id": call_id, "status": "queued", "reason": reason,
+                "call_id": call_id, "status": CallState.QUEUED, "reason": reason,
                 "detail": {"scheduled_for": scheduled_for.isoformat() + "Z"}
                 if scheduled_for else {},
             })
@@ -187,7 +188,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
         except BaseException:
             db.session.rollback()
             raise
-    accepted = AcceptedCall(id=call_id, public_id=public_id, status="queued")
+    accepted = AcceptedCall(id=call_id, public_id=public_id, status=CallState.QUEUED)
     try:
         enqueue_call(accepted.id, eta=scheduled_for)
     except QUEUE_ERRORS:
@@ -197,7 +198,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
         # spent (the frame asks for a fresh form).
         current_app.logger.exception("call %s: queue unreachable", accepted.public_id)
         give_back(caps)
-        record(accepted.id, "failed", "queue_unavailable")
+        record(accepted.id, CallState.FAILED, "queue_unavailable")
         raise Refusal("service_unavailable", UNAVAILABLE, status=503) from None
     current_app.logger.info("call %s accepted", accepted.public_id,
                             extra={"call": accepted.public_id})

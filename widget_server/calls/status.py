@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from widget_server.call_states import CallState
 from widget_server.i18n import N_, translate
 from widget_server.models import CallRequest
 
 _SENTENCES = {
-    "queued": N_("Your request is in; we are about to call."),
-    "dialing": N_("We are calling the business now."),
-    "ringing": N_("The business answered; your phone is ringing."),
-    "connected": N_("You are connected. Enjoy your call!"),
-    "completed": N_("The call has ended. Thank you!"),
-    "failed": N_("We could not complete the call."),
-    "rejected": N_("The call could not be placed."),
+    CallState.QUEUED: N_("Your request is in; we are about to call."),
+    CallState.DIALING: N_("We are calling the business now."),
+    CallState.RINGING: N_("The business answered; your phone is ringing."),
+    CallState.CONNECTED: N_("You are connected. Enjoy your call!"),
+    CallState.COMPLETED: N_("The call has ended. Thank you!"),
+    CallState.FAILED: N_("We could not complete the call."),
+    CallState.REJECTED: N_("The call could not be placed."),
 }
 _REASON_SENTENCES = {
     "busy": N_("Your line was busy. Please try again in a few minutes."),

@@ -1,322 +1,78 @@
-"""The queue tasks that place a call, follow it, and take provider callbacks.
+"""The queue's tasks: place a call, poll it, recover stalled calls, purge used tokens.
 
-Tasks take ids only and guard on the stored state, so a rerun (a retry, a
-second worker, a worker restarted after a crash) never dials twice: only the
-worker that moves the call from ``queued`` to ``dialing`` in one UPDATE
-places it. The database session is released before the provider is called;
-each report of the adapter is its own short transaction.
+Each app gets its own Huey (calls/queue.py), so the tasks are declared on it
+by ``CallTasks``, which holds the app the consumer's threads run them in.
+Tasks take ids only; their bodies are in calls/placing.py and
+calls/recovery.py. Retries and polls are scheduled here, with their own
+bounded counts, because whether a retry is safe is the adapter's call, not
+the queue's.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import or_, select, update
+from flask import Flask
+from huey import Huey, crontab
+from sqlalchemy import select
 
-from widget_server import metrics
-from widget_server.abuse.blocklist import blocked_for
-from widget_server.abuse.cooldown import UNANSWERED, cooled_until, note_unanswered
+from widget_server.calls.placing import place_call, poll_call, scheduled_for
+from widget_server.calls.recovery import recover_stalled_calls
 from widget_server.extensions import db
-from widget_server.models import Account, CallEvent, CallRequest, utcnow
-from widget_server.providers import circuit
-from widget_server.providers.accounts import CredentialsError, adapter_for
-from widget_server.providers.base import FINAL_STATES, SORRY, CallOrder, ProviderError
-from widget_server.security.keys import derived_secrets
-from widget_server.tenancy import ancestors
-
-_HOOK_SALT = "widget-server.provider-hook"
+from widget_server.logging import bound_request_id
+from widget_server.models import CallRequest
+from widget_server.security.single_use import purge_expired
 
 
-def _still_open(call_id: int):
-    """The guard of every write about a call: it is not in a final state."""
-    return CallRequest.id == call_id, CallRequest.status.not_in(FINAL_STATES)
+class CallTasks:
+    """The tasks of one app, declared on its Huey under fixed names."""
+
+    def __init__(self, app: Flask, huey: Huey):
+        self.app = app
+        self.config = app.config
+        self.place = huey.task(name="place_call")(self.place_call)
+        self.poll = huey.task(name="poll_call")(self.poll_call)
+        huey.periodic_task(crontab(minute="*/15"), name="purge_used_tokens")(
+            self.purge_used_tokens)
+        huey.periodic_task(crontab(minute="*"), name="recover_stalled_calls")(
+            self.recover_stalled_calls)
+
+    def place_call(self, call_id: int, retries_left: int) -> None:
+        with self.app.app_context(), bound_request_id(_request_id_of(call_id)):
+            next_step = place_call(call_id, retries_left=retries_left)
+            due = scheduled_for(call_id) if next_step == "wait" else None
+        if next_step == "retry":
+            self.place.schedule((call_id, retries_left - 1),
+                                delay=self.config["PLACE_RETRY_DELAY"])
+        elif next_step == "wait":  # run early (clock skew): again at the chosen time
+            self.place.schedule((call_id, retries_left), eta=due.replace(tzinfo=UTC))
+        elif next_step == "poll":
+            self.poll.schedule((call_id, int(self.config["POLL_ATTEMPTS"])),
+                               delay=self.config["POLL_INTERVAL"])
+
+    def poll_call(self, call_id: int, attempts_left: int) -> None:
+        with self.app.app_context(), bound_request_id(_request_id_of(call_id)):
+            next_step = poll_call(call_id, attempts_left=attempts_left)
+        if next_step == "poll":
+            self.poll.schedule((call_id, attempts_left - 1), delay=self.config["POLL_INTERVAL"])
+
+    def recover_stalled_calls(self) -> None:
+        with self.app.app_context():
+            stalled = recover_stalled_calls()
+        for call_id, step in stalled:
+            if step == "place":
+                self.place(call_id, int(self.config["PLACE_RETRIES"]))
+            else:
+                self.poll(call_id, int(self.config["POLL_ATTEMPTS"]))
+
+    def purge_used_tokens(self) -> None:
+        with self.app.app_context():
+            purge_expired()
 
 
-def _store(call_id: int, status: str, reason: str | None,
-           detail: dict) -> tuple[str, str, str, str | None] | None:
-    """Store a progress step unless the call has ended; what to log once committed.
-
-    The state moves in one UPDATE guarded on the stored state, so of a worker
-    and a callback ending the call at once only the first counts: the second
-    waits on the first's row lock (PostgreSQL) or write lock (SQLite) and then
-    finds the call ended.
-    """
-    call = db.session.get(CallRequest, call_id)
-    if call is None:
-        return None
-    kept = reason or (call.reason if status == call.status else None)
-    if db.session.execute(update(CallRequest).where(*_still_open(call_id))
-                          .values(status=status, reason=kept)).rowcount != 1:
-        return None
-    db.session.add(CallEvent(call_id=call_id, status=status, reason=reason, detail=detail))
-    if status in FINAL_STATES and reason in UNANSWERED:
-        note_unanswered(call.visitor_number, utcnow())
-    return call.public_id, call.provider_kind, status, reason
-
-
-def record(call_id: int, status: str, reason: str | None = None, **detail: object) -> None:
-    """Store a progress step in its own transaction; a final state is never left again."""
-    step = _store(call_id, status, reason, detail)
-    if step is None:
-        db.session.rollback()
-        return
-    db.session.commit()
-    _logged(*step)
-
-
-def _logged(public_id: str, provider_kind: str, status: str, reason: str | None) -> None:
-    current_app.logger.info("call %s: %s", public_id, status,
-                            extra={"call": public_id, "status": status, "reason": reason})
-    if status in FINAL_STATES:
-        metrics.CALLS.labels(provider_kind, status, reason or "").inc()
-
-
-class StoredCallReport:
-    """Stores what an adapter reports about one call as events of that call.
-
-    Each report commits at once, unless ``commit`` is False: then the caller
-    holds one transaction around them all (a callback, which locked the call
-    first) and calls ``logged`` once it has committed.
-    """
-
-    def __init__(self, call_id: int, *, commit: bool = True):
-        self.call_id, self.commit = call_id, commit
-        self.steps: list[tuple[str, str, str, str | None]] = []
-
-    def _done(self) -> None:
-        if self.commit:
-            db.session.commit()
-        else:
-            db.session.flush()
-
-    def logged(self) -> None:
-        """Log the steps stored in the caller's transaction, now committed."""
-        for step in self.steps:
-            _logged(*step)
-        self.steps.clear()
-
-    def progress(self, status: str, reason: str | None = None, **detail: object) -> None:
-        if self.commit:
-            record(self.call_id, status, reason, **detail)
-        elif step := _store(self.call_id, status, reason, detail):
-            self.steps.append(step)
-
-    def exchange(self, **evidence: object) -> None:
-        call = db.session.get(CallRequest, self.call_id)
-        if "elapsed_ms" in evidence:
-            metrics.PROVIDER_LATENCY.labels(call.provider_kind).observe(
-                evidence["elapsed_ms"] / 1000)
-        db.session.add(CallEvent(call_id=self.call_id, status=call.status,
-                                 detail={"exchange": evidence}))
-        self._done()
-
-    def provider_call_id(self, value: str) -> None:
-        db.session.get(CallRequest, self.call_id).provider_call_id = value[:100]
-        self._done()
-
-    def provider_report(self, **figures: object) -> None:
-        """Merge ``figures`` into the report, unless the call has ended: its report stands."""
-        stored = db.session.scalar(select(CallRequest.provider_report)
-                                   .where(CallRequest.id == self.call_id))
-        db.session.execute(update(CallRequest).where(*_still_open(self.call_id))
-                           .values(provider_report={**(stored or {}), **figures}))
-        self._done()
-
-
-def callback_secrets(call: CallRequest) -> list[str]:
-    """The 30-character secret a provider echoes in its callback, under each key, newest
-    first: derived, never stored."""
-    return [secret[:30]
-            for secret in derived_secrets(current_app.config, f"callback:{call.public_id}")]
-
-
-def hook_token(call: CallRequest) -> str:
-    return URLSafeSerializer(current_app.config["SECRET_KEYS"], salt=_HOOK_SALT).dumps(
-        {"c": call.public_id})
-
-
-def call_for_hook_token(token: str) -> CallRequest | None:
-    try:
-        payload = URLSafeSerializer(current_app.config["SECRET_KEYS"],
-                                    salt=_HOOK_SALT).loads(token)
-    except BadSignature:
-        return None
-    if not isinstance(payload, dict):
-        return None
-    return db.session.scalar(select(CallRequest).where(
-        CallRequest.public_id == str(payload.get("c"))))
-
-
-def order_for(call: CallRequest) -> CallOrder:
-    public_url = current_app.config["PUBLIC_URL"].rstrip("/")
-    callback_url = (f"{public_url}/hooks/{call.provider_kind}/{hook_token(call)}"
-                    if public_url else "")
-    newest, *earlier = callback_secrets(call)
-    return CallOrder(call_id=call.public_id, business_number=call.widget.business_numbers[0],
-                     visitor_number=call.visitor_number, page=call.page_origin,
-                     callback_url=callback_url, callback_secret=newest,
-                     earlier_callback_secrets=tuple(earlier))
-
-
-def _due(call_id: int, now: datetime):
-    """The guard for acting on a call: still queued, and not scheduled for later."""
-    return (CallRequest.id == call_id, CallRequest.status == "queued",
-            or_(CallRequest.scheduled_for.is_(None), CallRequest.scheduled_for <= now))
-
-
-def _reason_not_to_dial(call_id: int, now: datetime) -> str | None:
-    """Why a due call's number may no longer be rung, asked again when it is placed.
-
-    A call booked for later (outside opening hours) may fall due after its
-    number was blocked, by its account or one above it, or cooled down.
-    """
-    reason = None
-    due = db.session.execute(select(CallRequest.account_id, CallRequest.visitor_number)
-                             .where(*_due(call_id, now))).first()
-    if due is not None:
-        account = db.session.get(Account, due.account_id)
-        account_ids = [account.id, *(above.id for above in ancestors(account))]
-        if blocked_for(account_ids, due.visitor_number):
-            reason = "phone_blocked"
-        elif cooled_until(due.visitor_number, now) is not None:
-            reason = "number_cooling_down"
-    db.session.rollback()  # end the read: the claim or the cancel that follows writes
-    return reason
-
-
-def _cancel(call_id: int, now: datetime, reason: str) -> bool:
-    """End a due call as rejected for ``reason`` without dialling; False if another
-    worker took it first."""
-    cancelled = db.session.execute(
-        update(CallRequest).where(*_due(call_id, now))
-        .values(status="rejected", reason=reason, updated_at=utcnow())
-    ).rowcount == 1
-    if cancelled:
-        db.session.add(CallEvent(call_id=call_id, status="rejected", reason=reason))
-        call = db.session.get(CallRequest, call_id)
-        public_id, provider_kind = call.public_id, call.provider_kind
-    db.session.commit()
-    if cancelled:
-        _logged(public_id, provider_kind, "rejected", reason)
-    return cancelled
-
-
-def _claim(call_id: int, now: datetime) -> bool:
-    # A call scheduled for later is not claimed before its time, whoever runs the task.
-    claimed = db.session.execute(
-        update(CallRequest).where(*_due(call_id, now))
-        .values(status="dialing", reason=None, updated_at=utcnow())
-    ).rowcount == 1
-    if claimed:
-        # Recovery finds where placing began by this bare event (adapters' carry detail).
-        db.session.add(CallEvent(call_id=call_id, status="dialing"))
-    db.session.commit()
-    return claimed
-
-
-def _release_for_retry(call_id: int, error: ProviderError) -> None:
-    db.session.execute(update(CallRequest).where(
-        CallRequest.id == call_id, CallRequest.status == "dialing").values(status="queued"))
-    db.session.add(CallEvent(call_id=call_id, status="queued", reason="retrying",
-                             detail={"after": error.reason}))
-    db.session.commit()
-
-
-def scheduled_for(call_id: int) -> datetime | None:
-    """When a call asked for later is due (naive UTC), or None."""
-    due = db.session.scalar(select(CallRequest.scheduled_for).where(CallRequest.id == call_id))
-    db.session.rollback()
-    return due
-
-
-def place_call(call_id: int, *, retries_left: int = 0, now: datetime | None = None) -> str:
-    """Place the call; returns what the queue should do next: "done", "poll", "retry",
-    or "wait" while the call is scheduled for later than ``now`` (naive UTC)."""
-    now = now or utcnow()
-    reason = _reason_not_to_dial(call_id, now)
-    if reason is not None and _cancel(call_id, now, reason):
-        return "done"
-    if not _claim(call_id, now):
-        due = scheduled_for(call_id)
-        return "wait" if due is not None and due > now else "done"
-    call = db.session.get(CallRequest, call_id)
-    account = call.widget.provider_account
-    if circuit.is_open(account):
-        record(call_id, "failed", "provider_unavailable", message=SORRY)
-        return "done"
-    try:
-        provider = adapter_for(account, call.widget)
-    except CredentialsError as error:
-        # A credential that does not decrypt stops the call; it is never retried.
-        current_app.logger.error("call %s: %s", call.public_id, error)
-        record(call_id, "failed", "provider_credentials")
-        return "done"
-    order = order_for(call)
-    order = CallOrder(**{**order.__dict__, "options": provider.options})
-    account_id = account.id if account else None
-    db.session.remove()
-
-    try:
-        provider.place_call(order, StoredCallReport(call_id))
-    except ProviderError as error:
-        if account_id and error.trips_circuit:
-            circuit.record_failure(account_id)
-        if error.retry_safe and retries_left > 0:
-            _release_for_retry(call_id, error)
-            return "retry"
-        record(call_id, error.final_state, error.reason, message=error.message)
-        return "done"
-    except Exception:
-        current_app.logger.exception("call %s: provider %s crashed", order.call_id,
-                                     provider.kind)
-        record(call_id, "failed", "provider_error")
-        return "done"
-    if account_id:
-        circuit.record_success(account_id)
-    final = db.session.get(CallRequest, call_id).status in FINAL_STATES
-    return "poll" if provider.polls and not final else "done"
-
-
-def poll_call(call_id: int, *, attempts_left: int) -> str:
-    """Ask the provider how the call went; "poll" again later, or "done"."""
-    call = db.session.get(CallRequest, call_id)
-    if call is None or call.status in FINAL_STATES:
-        return "done"
-    try:
-        provider = adapter_for(call.widget.provider_account, call.widget)
-        done = provider.poll(order_for(call), call.provider_call_id or "",
-                             StoredCallReport(call_id))
-    except CredentialsError:
-        record(call_id, "failed", "provider_credentials")
-        return "done"
-    except ProviderError as error:
-        current_app.logger.warning("call %s: poll failed: %s", call.public_id, error.reason)
-        done = False
-    if done or db.session.get(CallRequest, call_id).status in FINAL_STATES:
-        return "done"
-    if attempts_left <= 0:
-        record(call_id, "completed", "outcome_unknown")
-        return "done"
-    return "poll"
-
-
-def take_callback(call: CallRequest, params: dict) -> bool:
-    """A provider's callback about ``call``, stored and committed; ``ProviderError`` when it
-    is refused, False when the call has already ended.
-
-    Accepting it is an UPDATE guarded on the call being open, which holds the
-    call's row (PostgreSQL) or the database's write lock (SQLite) until the
-    callback's report is committed: a worker or recoverer ending the call
-    meanwhile waits, then finds it ended, and cannot be overwritten either.
-    """
-    provider = adapter_for(call.widget.provider_account, call.widget)
-    if db.session.execute(update(CallRequest).where(*_still_open(call.id))
-                          .values(updated_at=utcnow())).rowcount != 1:
-        return False
-    report = StoredCallReport(call.id, commit=False)
-    provider.handle_callback(order_for(call), params, report)
-    db.session.commit()
-    report.logged()
-    return True
+def _request_id_of(call_id: int) -> str | None:
+    """The stored request id of a call, so the worker's lines about it carry it too."""
+    request_id = db.session.scalar(select(CallRequest.request_id).where(
+        CallRequest.id == call_id))
+    db.session.rollback()  # end the read: the claim that follows writes
+    return request_id

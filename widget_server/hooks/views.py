@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from widget_server.calls.tasks import call_for_hook_token, take_callback
+from widget_server.calls.placing import call_for_hook_token, take_callback
 from widget_server.errors import Refusal
 from widget_server.extensions import db, limiter
 from widget_server.providers.base import ProviderError

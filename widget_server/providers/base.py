@@ -26,13 +26,10 @@ from typing import ClassVar, Protocol
 import requests
 from urllib3.exceptions import NewConnectionError
 
+from widget_server.call_states import CallState
 from widget_server.i18n import N_
 from widget_server.providers.redaction import Redactor
 from widget_server.security import outbound
-
-# The states a call request moves through; completed, failed and rejected end it.
-STATES = ("queued", "dialing", "ringing", "connected", "completed", "failed", "rejected")
-FINAL_STATES = frozenset({"completed", "failed", "rejected"})
 
 # Answers larger than this are not read further: no provider documents one.
 MAX_ANSWER_BYTES = 64 * 1024
@@ -77,7 +74,7 @@ class ProviderError(Exception):
     """A provider refused or failed. ``reason`` is ours; ``message`` is for the visitor."""
 
     # The state the call ends in when this error ends it.
-    final_state = "failed"
+    final_state = CallState.FAILED
     # Whether placing the call again could not ring anyone twice.
     retry_safe = False
     # Whether this failure counts towards opening the provider account's circuit.
@@ -97,7 +94,7 @@ class ProviderError(Exception):
 class CallRejected(ProviderError):
     """The provider answered and refused the request (credit, number, flood, credentials)."""
 
-    final_state = "rejected"
+    final_state = CallState.REJECTED
 
 
 class ProviderUnavailable(ProviderError):

@@ -17,12 +17,12 @@ from widget_server.api.schemas.common import (
     PublicId,
     Timestamp,
 )
-from widget_server.providers.base import STATES
+from widget_server.call_states import CallState
 
 
 class CallQuery(PageQuery):
     widget_id: PublicId | None = None
-    status: Choice(STATES) | None = None
+    status: Choice(tuple(CallState)) | None = None
     country: Country | None = Field(None, description="The visitor's country, e.g. US.")
     since: Day | None = Field(None, description="First UTC day, included (from 2000-01-01).")
     until: Day | None = Field(None, description="Last UTC day, included (up to 2999-12-31).")
