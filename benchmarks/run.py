@@ -518,10 +518,11 @@ def main() -> int:
          "", ""),
         ("app responses 202", f"{statuses.get(202, 0):,}", "all", verdict(not other)),
     ]
-    widths = [max(len(row[i]) for row in rows + [("metric", "value", "target", "result")])
+    widths = [max(len(row[i]) for row in [*rows, ("metric", "value", "target", "result")])
               for i in range(4)]
-    for row in [("metric", "value", "target", "result")] + rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    for row in [("metric", "value", "target", "result"), *rows]:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
     print("(latency ratios: baseline latency / app latency, so 0.5 means twice as slow)")
 
     invalid = []

@@ -327,7 +327,8 @@ def provider_add(account_name, kind, name, base_url, options) -> None:
     try:
         credentials = json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError:
-        raise click.ClickException("Standard input must be a JSON object of credentials.")
+        raise click.ClickException(
+            "Standard input must be a JSON object of credentials.") from None
     if not isinstance(credentials, dict):
         raise click.ClickException("Standard input must be a JSON object of credentials.")
     parsed = _parse_options(options)

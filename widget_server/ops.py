@@ -39,7 +39,7 @@ def readyz():
         try:
             check()
             checks[name] = "ok"
-        except Exception as error:  # noqa: BLE001 - any failure means not ready
+        except Exception as error:  # any failure means not ready
             current_app.logger.warning("readyz: %s failed: %s", name, type(error).__name__)
             checks[name] = "failed"
     ready = all(state == "ok" for state in checks.values())

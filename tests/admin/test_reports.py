@@ -175,7 +175,7 @@ def test_the_detail_shows_the_timeline_and_the_exchanges_folded_away(app, tree):
     page = signed_in(app, "read-only@north-a.example").get(
         f"/admin/reports/calls/{call}").get_data(as_text=True)
     timeline = page[page.index('id="timeline-title"'):page.index('id="exchanges-title"')]
-    assert [s for s in re.findall(r"<strong>(\w+)</strong>", timeline)] == [
+    assert list(re.findall(r"<strong>(\w+)</strong>", timeline)) == [
         "queued", "dialing", "completed"]
     assert "outcome_unknown" in timeline and "The call was placed." in timeline
     exchanges = page[page.index('id="exchanges-title"'):]

@@ -80,7 +80,7 @@ def test_another_tenants_objects_are_not_found_and_stay_unchanged(app, client, a
 
 def test_a_reseller_key_reaches_its_clients_objects(app, client, api, tenants):
     objects = _objects(app, client, api, tenants, "client_a")
-    for method, path, body in _attempts(objects):
+    for method, path, _body in _attempts(objects):
         if method == "GET":
             assert api(method, path, key="reseller").status_code == 200, path
 

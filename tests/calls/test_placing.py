@@ -4,6 +4,7 @@ a booked call whose number was blocked or cooled down before it fell due."""
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import pytest
 from cryptography.fernet import Fernet
@@ -62,7 +63,7 @@ def test_busy_visitor_is_told_to_try_again(app, client, widget):
 
 
 class CountingSimulator(SimulatorProvider):
-    dials: list = []
+    dials: ClassVar[list] = []
 
     def place_call(self, order, report):
         self.dials.append(order.call_id)

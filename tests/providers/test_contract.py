@@ -42,7 +42,7 @@ HTTP_KINDS = sorted(kind for kind, cls in PROVIDERS.items() if issubclass(cls, H
 
 
 def test_every_http_adapter_is_in_the_contract():
-    assert HTTP_KINDS == sorted(SETUPS)
+    assert sorted(SETUPS) == HTTP_KINDS
 
 
 class RecordingReport:

@@ -48,8 +48,8 @@ def test_200_concurrent_requests_over_two_instances_admit_exactly_5_each_placed_
                  "every admitted call to end")
         assert set(site.calls()) == admitted
         assert {state for state, _ in site.calls().values()} == {"completed"}
-        assert place_requests_per_call(provider_fake) == {call_id: 1 for call_id in admitted}
-        assert dials_per_call(provider_fake) == {call_id: 1 for call_id in admitted}
+        assert place_requests_per_call(provider_fake) == dict.fromkeys(admitted, 1)
+        assert dials_per_call(provider_fake) == dict.fromkeys(admitted, 1)
 
 
 def test_a_worker_killed_while_placing_a_call_leaves_it_to_the_next_worker_without_a_second_dial(

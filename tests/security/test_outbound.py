@@ -108,7 +108,7 @@ def test_a_name_is_taken_only_when_every_address_it_resolves_to_is_public(monkey
         Policy().check_url("https://metadata.example.com/")
     with pytest.raises(RefusedURL, match="does not resolve"):
         Policy().check_url("https://nowhere.example.com/")
-    with pytest.raises(RefusedURL, match="write it as 93.184.215.14"):
+    with pytest.raises(RefusedURL, match=r"write it as 93\.184\.215\.14"):
         Policy().check_url("https://0x5d.184.215.14/")
     Policy(development=True).check_url("http://voice.example.com/")
 

@@ -252,7 +252,7 @@ def provider_choices(owner: Account | None, current: ProviderAccount | None = No
 
 
 def provider_allowed(form: WidgetForm, owner: Account,
-                     current: ProviderAccount | None = None) -> ProviderAccount | None | bool:
+                     current: ProviderAccount | None = None) -> ProviderAccount | bool | None:
     """The chosen provider account, or False with the reason next to the field."""
     chosen = form.provider_account_id.data
     if chosen == NO_PROVIDER:

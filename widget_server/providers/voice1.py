@@ -42,6 +42,7 @@ log, so polling it is always safe.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from json.decoder import scanstring
@@ -138,10 +139,9 @@ class Voice1Provider(HttpProvider):
             return
         status_url = self._status_url(request_id, errors)
         if status_url:
-            try:
+            # The log is evidence only; the PBX's refusal stands without it.
+            with contextlib.suppress(ProviderError):
                 self._store_log(status_url, report)
-            except ProviderError:
-                pass  # The log is evidence only; the PBX's refusal stands without it.
         excerpt = "; ".join(e["message"] for e in errors if e.get("message")) or status
         raise error_class(reason, sentence, provider=self.kind, excerpt=self.remote(excerpt),
                           retry_safe=retry_safe)

@@ -48,13 +48,13 @@ def _printable(value: str) -> str:
     return value
 
 
-def Text(max_length: int):  # noqa: N802  (a type, spelled as one)
+def Text(max_length: int):  # a type, spelled as one
     """Non-blank printable text of at most ``max_length`` characters, stripped."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                             max_length=max_length), AfterValidator(_printable)]
 
 
-def Choice(values):  # noqa: N802
+def Choice(values):
     """One of ``values``, listed in the sentence when another is sent."""
     return Annotated[Literal[tuple(values)], says("Use one of: " + ", ".join(values) + ".")]
 

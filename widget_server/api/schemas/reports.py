@@ -10,7 +10,7 @@ from widget_server.api.schemas.common import Answer, Count, Id, Moment, Query, T
 from widget_server.reports import OUTCOMES
 
 ByOutcome = create_model("ByOutcome", __base__=Answer,
-                         **{outcome: (Count, ...) for outcome in OUTCOMES})
+                         **dict.fromkeys(OUTCOMES, (Count, ...)))
 
 
 class UsageQuery(Query):
