@@ -13,6 +13,7 @@ import random
 import shutil
 import socket
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -75,16 +76,24 @@ def redis_prefix():
     client.close()
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A private, migrated PostgreSQL database for this test run."""
-    name = f"ws_test_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def scratch_postgres(prefix: str = "ws_test"):
+    """The URL of an empty database of its own on the shared PostgreSQL, dropped after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A private PostgreSQL database for this test run (one per xdist worker)."""
+    with scratch_postgres() as url:
+        yield url
 
 
 # The file an app keeps its SQLite database in, in its instance folder (create_app).

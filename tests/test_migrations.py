@@ -1,8 +1,6 @@
 """The Alembic migrations build exactly the schema the models describe, on both databases."""
 
-import uuid
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -11,7 +9,7 @@ from flask_migrate import Config, upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import PG_ADMIN_URL, base_config
+from tests.conftest import base_config, scratch_postgres
 from widget_server import create_app
 from widget_server.extensions import db
 from widget_server.models import Account
@@ -35,12 +33,8 @@ def fresh_database_url(database_url):
     if not database_url:
         yield ""
         return
-    name = f"ws_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres() as url:
+        yield url
 
 
 def test_account_names_become_unique_among_siblings_keeping_rows_and_references(

@@ -19,14 +19,13 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
 import requests
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from tests.conftest import LOOPBACK_FAKES, PG_ADMIN_URL, base_config, free_port
+from tests.conftest import LOOPBACK_FAKES, base_config, free_port, scratch_postgres
 from tests.factories import call_body
 from tests.fakes.c2c_php import C2CPhpFake
 from widget_server import create_app
@@ -50,12 +49,8 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
 @pytest.fixture
 def scratch_database():
     """An empty PostgreSQL database on the shared server, dropped after the test."""
-    name = f"ws_scale_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres("ws_scale") as url:
+        yield url
 
 
 class PrivateRedis:
