@@ -21,12 +21,10 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from widget_server import create_app
-from widget_server.abuse.phone import normalise_business_number
 from widget_server.calls.queue import create_consumer, start_in_process_consumer
 from widget_server.demo import serve_host_page
-from widget_server.embed.snippet import snippet
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, ApiKey, ProviderAccount, User, Widget
+from widget_server.models import Account, ApiKey, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
 from widget_server.providers.accounts import (
     CredentialsError,
@@ -37,7 +35,8 @@ from widget_server.providers.accounts import (
 )
 from widget_server.providers.base import ProviderError, exchange_line
 from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
-from widget_server.security.origins import DomainError, normalise_domain
+from widget_server.services import widgets as widget_service
+from widget_server.services.errors import ServiceError
 from widget_server.serving import make_server
 from widget_server.tenancy import account_path, accounts_by_reference, sibling_named
 
@@ -145,27 +144,36 @@ def account_create(name: str, parent: str, kind: str) -> None:
     click.echo(f"Account {name} ({kind}) created under {parent_account.name}.")
 
 
-def create_widget(*, account_name: str, domains: list[str], numbers: list[str],
-                  provider: str | None = None, **settings) -> Widget:
-    """Create a widget; ``ClickException`` with a plain sentence for bad input."""
+# The options of ``widget create`` by the settings they give.
+WIDGET_OPTIONS = {"business_numbers": "--number", "domains": "--domain",
+                  "home_country": "--country", "provider_account_id": "--provider"}
+
+
+def refused(error: ServiceError | ExceptionGroup) -> click.ClickException:
+    """A refusal of the services as the command's error: one line per option at fault."""
+    errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
+    return click.ClickException("\n".join(
+        f"{WIDGET_OPTIONS.get(each.field, each.field)}: {each.message}" if each.field
+        else each.message for each in errors))
+
+
+def create_widget(operator: Account, *, account_name: str, domains: list[str],
+                  numbers: list[str], provider: str | None = None, **settings) -> Widget:
+    """Create a widget as the operator; ``ClickException`` with a plain sentence for bad input."""
     owner = _account_named(account_name)
-    try:
-        patterns = sorted({normalise_domain(domain) for domain in domains})
-        business_numbers = [normalise_business_number(number) for number in numbers]
-    except (DomainError, ValueError) as error:
-        raise click.ClickException(str(error)) from None
     provider_account = None
     if provider:
         provider_account = db.session.scalar(select(ProviderAccount).where(
             ProviderAccount.account_id == owner.id, ProviderAccount.name == provider))
         if provider_account is None:
             raise click.ClickException(f"Account {account_name} has no provider {provider!r}.")
-    widget = Widget(account_id=owner.id, business_numbers=business_numbers,
-                    provider_account=provider_account,
-                    domains=[AllowedDomain(pattern=p) for p in patterns], **settings)
-    db.session.add(widget)
-    db.session.commit()
-    return widget
+    try:
+        return widget_service.create_widget(
+            operator, account_id=owner.id, domains=domains, settings={
+                "business_numbers": numbers, "provider_account_id": provider_account and
+                provider_account.id, **settings})
+    except (ServiceError, ExceptionGroup) as error:
+        raise refused(error) from None
 
 
 @main.group()
@@ -187,12 +195,11 @@ def widget() -> None:
 @with_appcontext
 def widget_create(account_name, domains, numbers, provider, country, base_url) -> None:
     """Create a widget and print its id and embed snippet."""
-    prepare_database()
-    created = create_widget(account_name=account_name, domains=list(domains),
-                            numbers=list(numbers), provider=provider,
-                            home_country=country.upper())
+    operator = prepare_database()
+    created = create_widget(operator, account_name=account_name, domains=list(domains),
+                            numbers=list(numbers), provider=provider, home_country=country)
     click.echo(f"Widget {created.public_id}")
-    click.echo(snippet(current_app.config["PUBLIC_URL"] or base_url, created))
+    click.echo(widget_service.embed_snippet(created, base_url))
 
 
 DEMO_ACCOUNT = "demo"
@@ -228,10 +235,10 @@ def demo(port: int) -> None:
         demo_widget = db.session.scalar(select(Widget).where(
             Widget.account_id == demo_account.id))
         if demo_widget is None:
-            demo_widget = create_widget(account_name=f"#{demo_account.id}",
+            demo_widget = create_widget(operator, account_name=f"#{demo_account.id}",
                                         domains=[f"localhost:{port + 1}"],
                                         numbers=["+12025550100"])
-        embed = snippet(app_url, demo_widget)
+        embed = widget_service.embed_snippet(demo_widget, app_url)
         admin_sign_in = _demo_admin_sign_in(app_url)
     click.echo(f"widget-server:   {app_url}/healthz")
     click.echo(f"demo host page:  {host_url}/  (open this one)")

@@ -11,6 +11,7 @@ from widget_server.abuse.client_ip import client_ip_key
 from widget_server.admin.auth import current_account, end_sessions, password_matches
 from widget_server.extensions import db, limiter
 from widget_server.models import User
+from widget_server.services.errors import ServiceError
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -18,6 +19,23 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 def select_options(pairs) -> list[SelectChoice]:
     """(value, label) pairs as a select field's choices (WTForms 3.3 deprecates tuples)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def show_refusal(form, error: ServiceError | ExceptionGroup) -> None:
+    """A refusal of the services on the page: each sentence next to the field it names,
+    else above the form; 404 and 403 as such. A fault in the group is re-raised."""
+    errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
+    if not all(isinstance(each, ServiceError) for each in errors):
+        raise error
+    for each in errors:
+        if each.kind in ("not_found", "forbidden"):
+            abort(404 if each.kind == "not_found" else 403)
+    for each in errors:
+        field = form._fields.get(each.field) if each.field else None
+        if field is not None:
+            field.errors = [*field.errors, each.message]
+        else:
+            form.form_errors.append(each.message)
 
 
 MAX_PAGE = 100_000

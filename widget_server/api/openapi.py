@@ -15,8 +15,9 @@ from widget_server.api.clients import KINDS as CLIENT_KINDS
 from widget_server.api.inputs import INT_MAX, PER_PAGE_MAX
 from widget_server.api.problems import PROBLEM_TYPE
 from widget_server.api.providers import KINDS as PROVIDER_KINDS
-from widget_server.api.widgets import DAYS, OUTSIDE_HOURS, POSITIONS
+from widget_server.calls.hours import DAYS
 from widget_server.reports import OUTCOMES
+from widget_server.services.widgets import OUTSIDE_HOURS, POSITIONS
 
 
 def _ref(name: str) -> dict:
@@ -56,7 +57,7 @@ OPENING_HOURS = {
     "type": "object", "additionalProperties": False,
     "properties": {day: {"type": "array", "maxItems": 6, "items": {
         "type": "array", "minItems": 2, "maxItems": 2, "items": {
-            "type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}}}
+            "type": "string", "pattern": "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"}}}
         for day in DAYS},
 }
 OPTIONS = {"type": "object", "additionalProperties": {

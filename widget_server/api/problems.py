@@ -12,6 +12,8 @@ from http import HTTPStatus
 from flask import Flask, current_app, json, request
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
+from widget_server.services.errors import ServiceError
+
 PREFIX = "/api/v1"
 PROBLEM_TYPE = "application/problem+json"
 # Problems that need more than their HTTP status say what they are by type.
@@ -45,6 +47,28 @@ class Problem(Exception):
 
 def invalid(errors: dict[str, str]) -> Problem:
     return Problem(422, "Some fields are not valid; see errors.", type_=INVALID, errors=errors)
+
+
+_SERVICE_STATUS = {"conflict": 409, "forbidden": 403, "not_found": 404}
+
+
+def service_problem(error: ServiceError | ExceptionGroup):
+    """A refusal of the services as a problem: invalid fields 422 (every one), else its status.
+
+    A group holding anything but ``ServiceError`` is a fault, not a refusal: re-raised.
+    """
+    errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
+    if not all(isinstance(each, ServiceError) for each in errors):
+        raise error
+    refusal = next((each for each in errors if each.kind != "invalid"), None)
+    if refusal is not None:
+        return problem_response(Problem(
+            _SERVICE_STATUS[refusal.kind], refusal.message,
+            type_=CONFLICT if refusal.kind == "conflict" else "about:blank"))
+    fields: dict[str, str] = {}
+    for each in errors:
+        fields.setdefault(each.field or "body", each.message)
+    return problem_response(invalid(fields))
 
 
 def problem_response(problem: Problem):
