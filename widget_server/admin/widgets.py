@@ -92,7 +92,8 @@ class WidgetForm(FlaskForm):
     button_colour = ColorField("Button colour", validators=[DataRequired()])
     button_position = SelectField("Button position", choices=select_options([
         ("bottom-right", "Bottom right"), ("bottom-left", "Bottom left")]))
-    language = StringField("Language", validators=[DataRequired()],
+    language = StringField(
+        "Language", validators=[DataRequired()],
         description=f"The language of the form visitors see: {', '.join(LANGUAGES)} "
                     "(other codes show English).")
     consent_text = TextAreaField("Consent text", validators=[DataRequired(), Length(max=500)],

@@ -20,6 +20,7 @@ from widget_server.api.problems import Problem
 from widget_server.extensions import db
 from widget_server.models import AllowedDomain, Widget
 from widget_server.services import domains, widgets
+from widget_server.services.errors import ServiceError
 from widget_server.tenancy import scoped_select
 
 ID = "<widget_id>"
@@ -87,6 +88,20 @@ def read_settings(fields: Fields, *, creating: bool) -> dict:
     return {name: value for name, value in values.items() if value is not MISSING}
 
 
+def _done(fields: Fields, check) -> None:
+    """422 when ``fields`` has errors, listing the services' refusals of the rest beside
+    them (``check``), so one answer names every bad field."""
+    if not fields.errors:
+        return
+    try:
+        check()
+    except (ServiceError, ExceptionGroup) as error:
+        for each in error.exceptions if isinstance(error, ExceptionGroup) else [error]:
+            if isinstance(each, ServiceError) and each.kind == "invalid":
+                fields.error(each.field or "body", each.message)
+    fields.done()
+
+
 @blueprint.get("/widgets")
 def list_widgets():
     query = Query({"account_id", "paused"})
@@ -106,11 +121,11 @@ def create_widget():
     account_id = fields.integer("account_id", nullable=False)
     settings = read_settings(fields, creating=True)
     domain_list = fields.text_list("domains", max_items=50, max_length=260)
-    fields.done()
-    widget = widgets.create_widget(
-        caller(), account_id=None if account_id is MISSING else account_id,
-        settings=settings, domains=[] if domain_list is MISSING else domain_list)
-    return widget_json(widget), 201
+    request_values = {"account_id": None if account_id is MISSING else account_id,
+                      "settings": settings,
+                      "domains": [] if domain_list is MISSING else domain_list}
+    _done(fields, lambda: widgets.check_new_widget(caller(), **request_values))
+    return widget_json(widgets.create_widget(caller(), **request_values)), 201
 
 
 @blueprint.get(f"/widgets/{ID}")
@@ -123,7 +138,7 @@ def update_widget(widget_id: str):
     widget = scoped_widget(widget_id)
     fields = Fields(json_body(), set(widgets.SETTINGS))
     settings = read_settings(fields, creating=False)
-    fields.done()
+    _done(fields, lambda: widgets.check_settings(caller(), widget, settings))
     return widget_json(widgets.update_widget(caller(), widget, settings))
 
 

@@ -205,9 +205,9 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
     return values
 
 
-def create_widget(actor: Actor, *, account_id: int | None, settings: dict,
-                  domains: Iterable[str] = ()) -> Widget:
-    """A new widget of the actor's account or one under it (``account_id``), committed."""
+def _prepared(actor: Actor, account_id: int | None, settings: dict,
+              domains: Iterable[str]) -> tuple[Account, dict, list[str]]:
+    """The new widget's owner, checked settings and domains; else every refusal."""
     check_may_change(actor, None, "widget")
     caller = acting_account(actor)
     owner = caller
@@ -215,7 +215,7 @@ def create_widget(actor: Actor, *, account_id: int | None, settings: dict,
         owner = db.session.scalar(scoped_select(Account, caller).where(Account.id == account_id))
         if owner is None:
             raise ServiceError("There is no such account under yours.", "account_id")
-    errors = []
+    errors, values, patterns = [], {}, []
     if "business_numbers" not in settings:
         errors.append(ServiceError("Give at least one number to ring.", "business_numbers"))
     try:
@@ -228,11 +228,31 @@ def create_widget(actor: Actor, *, account_id: int | None, settings: dict,
         errors.append(error)
     if errors:
         raise ExceptionGroup("The widget's settings are not valid.", errors)
+    return owner, values, patterns
+
+
+def check_new_widget(actor: Actor, *, account_id: int | None, settings: dict,
+                     domains: Iterable[str] = ()) -> None:
+    """Every refusal ``create_widget`` would give, storing nothing: for an interface that
+    found other errors in the input first and shows them all at once."""
+    _prepared(actor, account_id, settings, domains)
+
+
+def create_widget(actor: Actor, *, account_id: int | None, settings: dict,
+                  domains: Iterable[str] = ()) -> Widget:
+    """A new widget of the actor's account or one under it (``account_id``), committed."""
+    owner, values, patterns = _prepared(actor, account_id, settings, domains)
     widget = Widget(account_id=owner.id, **values)
     widget.domains = [AllowedDomain(pattern=pattern) for pattern in patterns]
     db.session.add(widget)
     db.session.commit()
     return widget
+
+
+def check_settings(actor: Actor, widget: Widget, settings: dict) -> None:
+    """Every refusal ``update_widget`` would give, storing nothing (see ``check_new_widget``)."""
+    check_widget(actor, widget)
+    _checked(actor, settings, widget.account, widget)
 
 
 def update_widget(actor: Actor, widget: Widget, settings: dict) -> Widget:
