@@ -96,6 +96,11 @@ def test_widget_create_refuses_bad_input_with_a_sentence(cli_env):
          "co.uk is a public suffix"),
         (["--account", "shop", "--domain", "a.example", "--number", "12"],
          "is not a phone number"),
+        (["--account", "shop", "--domain", "a.example", "--number", "+12025550100",
+          "--number", "+1 202 555 0100"],
+         "--number: +12025550100 is in the list twice; give each number once."),
+        (["--account", "shop", "--domain", "a.example", "--number", "+12025550100 x12"],
+         "--number: '+12025550100 x12' has an extension"),
     ]
     for args, sentence in cases:
         result = widget_server(cli_env, "widget", "create", *args, check=False)

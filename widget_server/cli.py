@@ -22,12 +22,10 @@ from sqlalchemy import select
 
 from widget_server import create_app
 from widget_server.abuse.blocklist import blocked_select
-from widget_server.abuse.phone import normalise_business_number
 from widget_server.calls.queue import create_consumer, start_in_process_consumer
 from widget_server.demo import serve_host_page
-from widget_server.embed.snippet import snippet
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, ProviderAccount, User, Widget
+from widget_server.models import Account, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
 from widget_server.providers.accounts import (
     CredentialsError,
@@ -38,7 +36,7 @@ from widget_server.providers.accounts import (
 )
 from widget_server.providers.base import ProviderError, exchange_line
 from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
-from widget_server.security.origins import DomainError, normalise_domain
+from widget_server.services import widgets as widget_service
 from widget_server.services.accounts import KINDS, create_account, set_allowance
 from widget_server.services.api_keys import create_api_key, revoke_api_key
 from widget_server.services.blocked_numbers import block_number, unblock
@@ -61,16 +59,33 @@ ACCOUNT_HELP = ("The account's name; where names repeat under different parents,
                 "such as reseller/client, or its id such as #12.")
 
 
+# The options of ``widget create`` by the settings they give.
+WIDGET_OPTIONS = {"business_numbers": "--number", "domains": "--domain",
+                  "home_country": "--country", "provider_account_id": "--provider"}
+
+
 @contextmanager
-def refused_as_click(subject: str | None = None):
-    """A refusal of the services as the command's error: its sentence, after the
-    ``subject`` typed when that is what is invalid."""
+def refused_as_click(subject: str | None = None, options: dict[str, str] | None = None):
+    """A refusal of the services as the command's error, one line per refusal: its
+    sentence, after the ``subject`` typed when that is what is invalid, or after the
+    option at fault when ``options`` names the command's option for each field."""
     try:
         yield
-    except ServiceError as error:
-        raise click.ClickException(
-            f"{subject!r}: {error.message}" if subject and error.kind == "invalid"
-            else error.message) from None
+    except (ServiceError, ExceptionGroup) as error:
+        errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
+        if not all(isinstance(each, ServiceError) for each in errors):
+            raise
+        raise click.ClickException("\n".join(
+            _refusal_line(each, subject, options) for each in errors)) from None
+
+
+def _refusal_line(error: ServiceError, subject: str | None,
+                  options: dict[str, str] | None) -> str:
+    if subject and error.kind == "invalid":
+        return f"{subject!r}: {error.message}"
+    if options is not None and error.field:
+        return f"{options.get(error.field, error.field)}: {error.message}"
+    return error.message
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
@@ -189,27 +204,21 @@ def _allowance(value: int | None) -> str:
     return "the default" if value is None else str(value)
 
 
-def create_widget(*, account_name: str, domains: list[str], numbers: list[str],
-                  provider: str | None = None, **settings) -> Widget:
-    """Create a widget; ``ClickException`` with a plain sentence for bad input."""
+def create_widget(operator: Account, *, account_name: str, domains: list[str],
+                  numbers: list[str], provider: str | None = None, **settings) -> Widget:
+    """Create a widget as the operator; ``ClickException`` with a plain sentence for bad input."""
     owner = _account_named(account_name)
-    try:
-        patterns = sorted({normalise_domain(domain) for domain in domains})
-        business_numbers = [normalise_business_number(number) for number in numbers]
-    except (DomainError, ValueError) as error:
-        raise click.ClickException(str(error)) from None
     provider_account = None
     if provider:
         provider_account = db.session.scalar(select(ProviderAccount).where(
             ProviderAccount.account_id == owner.id, ProviderAccount.name == provider))
         if provider_account is None:
             raise click.ClickException(f"Account {account_name} has no provider {provider!r}.")
-    widget = Widget(account_id=owner.id, business_numbers=business_numbers,
-                    provider_account=provider_account,
-                    domains=[AllowedDomain(pattern=p) for p in patterns], **settings)
-    db.session.add(widget)
-    db.session.commit()
-    return widget
+    with refused_as_click(options=WIDGET_OPTIONS):
+        return widget_service.create_widget(
+            operator, account_id=owner.id, domains=domains, settings={
+                "business_numbers": numbers, "provider_account_id": provider_account and
+                provider_account.id, **settings})
 
 
 @main.group()
@@ -231,12 +240,11 @@ def widget() -> None:
 @with_appcontext
 def widget_create(account_name, domains, numbers, provider, country, base_url) -> None:
     """Create a widget and print its id and embed snippet."""
-    prepare_database()
-    created = create_widget(account_name=account_name, domains=list(domains),
-                            numbers=list(numbers), provider=provider,
-                            home_country=country.upper())
+    operator = prepare_database()
+    created = create_widget(operator, account_name=account_name, domains=list(domains),
+                            numbers=list(numbers), provider=provider, home_country=country)
     click.echo(f"Widget {created.public_id}")
-    click.echo(snippet(current_app.config["PUBLIC_URL"] or base_url, created))
+    click.echo(widget_service.embed_snippet(created, base_url))
 
 
 DEMO_ACCOUNT = "demo"
@@ -268,10 +276,10 @@ def demo(port: int) -> None:
         demo_widget = db.session.scalar(select(Widget).where(
             Widget.account_id == demo_account.id))
         if demo_widget is None:
-            demo_widget = create_widget(account_name=f"#{demo_account.id}",
+            demo_widget = create_widget(operator, account_name=f"#{demo_account.id}",
                                         domains=[f"localhost:{port + 1}"],
                                         numbers=["+12025550100"])
-        embed = snippet(app_url, demo_widget)
+        embed = widget_service.embed_snippet(demo_widget, app_url)
         admin_sign_in = _demo_admin_sign_in(app_url)
     click.echo(f"widget-server:   {app_url}/healthz")
     click.echo(f"demo host page:  {host_url}/  (open this one)")

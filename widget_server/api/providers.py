@@ -12,38 +12,16 @@ from widget_server.api.schemas import providers as schema
 from widget_server.api.schemas.common import Id
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount
-from widget_server.providers import provider_class
 from widget_server.providers.accounts import (
     CredentialsError,
-    _check_fields,
     base_url_problem,
     encrypt_credentials,
+    options_problem,
     validate,
 )
 from widget_server.tenancy import get_scoped, scoped_select
 
 ID = "<int(max=2147483647):provider_account_id>"
-
-
-def options_problem(kind: str, options: dict) -> str | None:
-    """Why ``options`` do not suit provider ``kind``, or None."""
-    if not all(isinstance(v, (str, int, float, bool)) for v in options.values()):
-        return "Option values are texts, numbers or booleans."
-    cls = provider_class(kind)
-    try:
-        _check_fields(cls.option_fields, {k: v for k, v in options.items()
-                                          if not k.startswith("var_")}, "options")
-        return cls.option_problem(options)
-    except (CredentialsError, ValueError, TypeError) as error:
-        return str(error)
-
-
-def widget_options_problem(account: ProviderAccount | None, options: dict) -> str | None:
-    """Why a widget's own ``options`` fail once laid over its provider ``account``'s, as
-    a call uses them: a widget may override one option and leave the required rest."""
-    if account is None:
-        return options_problem("simulator", options)
-    return options_problem(account.kind, {**(account.options or {}), **options})
 
 
 def _name_taken(owner_id: int, name: str, but: ProviderAccount | None = None) -> bool:

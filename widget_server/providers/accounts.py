@@ -48,6 +48,27 @@ def validate(kind: str, credentials: dict, options: dict) -> None:
         raise CredentialsError(problem)
 
 
+def options_problem(kind: str, options: dict) -> str | None:
+    """Why ``options`` do not suit provider ``kind``, or None."""
+    if not all(isinstance(v, (str, int, float, bool)) for v in options.values()):
+        return "Option values are texts, numbers or booleans."
+    cls = provider_class(kind)
+    try:
+        _check_fields(cls.option_fields, {k: v for k, v in options.items()
+                                          if not k.startswith("var_")}, "options")
+        return cls.option_problem(options)
+    except (CredentialsError, ValueError, TypeError) as error:
+        return str(error)
+
+
+def widget_options_problem(account: ProviderAccount | None, options: dict) -> str | None:
+    """Why a widget's own ``options`` fail once laid over its provider ``account``'s, as
+    a call uses them: a widget may override one option and leave the required rest."""
+    if account is None:
+        return options_problem("simulator", options)
+    return options_problem(account.kind, {**(account.options or {}), **options})
+
+
 def base_url_problem(kind: str, base_url: str | None) -> str | None:
     """Why ``base_url`` cannot be saved for a ``kind`` account, as a sentence, or None.
 
