@@ -28,16 +28,11 @@ from widget_server.embed.snippet import snippet
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, ApiKey, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
-from widget_server.providers.accounts import (
-    CredentialsError,
-    adapter_for,
-    base_url_problem,
-    encrypt_credentials,
-    validate,
-)
-from widget_server.providers.base import ProviderError, exchange_line
+from widget_server.providers.base import exchange_line
 from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
 from widget_server.security.origins import DomainError, normalise_domain
+from widget_server.services import provider_accounts
+from widget_server.services.errors import ServiceError
 from widget_server.serving import make_server
 from widget_server.tenancy import account_path, accounts_by_reference, sibling_named
 
@@ -251,14 +246,37 @@ def provider() -> None:
 
 @provider.command("kinds")
 def provider_kinds() -> None:
-    """List the provider kinds with their credentials and options."""
+    """List the provider kinds with their credentials and options: type, range, help."""
     for kind, cls in PROVIDERS.items():
         click.echo(f"{kind}: {cls.label}")
         for title, fields in (("credentials", cls.credential_fields),
                               ("options", cls.option_fields)):
             if fields:
-                names = ", ".join(f.name + ("" if f.required else "?") for f in fields)
-                click.echo(f"    {title}: {names}")
+                click.echo(f"    {title}:")
+            for spec in fields:
+                click.echo(f"      {spec.name} ({spec.type.__name__}"
+                           + ("" if spec.required else ", optional") + f"): {spec.label}"
+                           + (f"; {spec.describe()}" if spec.describe() else ""))
+        if cls.custom_fields:
+            custom = cls.custom_fields
+            click.echo(f"    {custom.label}: up to {custom.max_count}, "
+                       f"{custom.value.describe()}")
+
+
+def _service_failure(error: ServiceError) -> click.ClickException:
+    """A service's refusal as the command's error: every field's sentence."""
+    return click.ClickException(" ".join(
+        f"{_option_name(name)}: {message}" if name else message
+        for name, message in error.errors.items()))
+
+
+def _option_name(field: str) -> str:
+    """A service's field as the command line spells it: --base-url, --option max_duration."""
+    if field.startswith("options."):
+        return f"--option {field.removeprefix('options.')}"
+    if field.startswith("credentials"):
+        return f"standard input {field}"
+    return "--" + field.replace("_", "-")
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict:
@@ -277,7 +295,8 @@ def _parse_options(pairs: tuple[str, ...]) -> dict:
 @click.option("--name", required=True, help="A name for this provider account.")
 @click.option("--base-url", default=None,
               help="Scheme, host and optional path prefix the documented paths hang from.")
-@click.option("--option", "options", multiple=True, help="KEY=VALUE, repeatable.")
+@click.option("--option", "options", multiple=True,
+              help="KEY=VALUE, repeatable; `provider kinds` lists each kind's.")
 @with_appcontext
 def provider_add(account_name, kind, name, base_url, options) -> None:
     """Add a provider account; its credentials are read as a JSON object on standard input."""
@@ -290,22 +309,11 @@ def provider_add(account_name, kind, name, base_url, options) -> None:
         raise click.ClickException("Standard input must be a JSON object of credentials.")
     if not isinstance(credentials, dict):
         raise click.ClickException("Standard input must be a JSON object of credentials.")
-    parsed = _parse_options(options)
     try:
-        validate(kind, credentials, parsed)
-    except CredentialsError as error:
-        raise click.ClickException(str(error)) from None
-    problem = base_url_problem(kind, base_url)
-    if problem:
-        raise click.ClickException(f"--base-url: {problem}")
-    exists = db.session.scalar(select(ProviderAccount).where(
-        ProviderAccount.account_id == owner.id, ProviderAccount.name == name))
-    if exists is not None:
-        raise click.ClickException(f"Account {account_name} already has a provider {name!r}.")
-    db.session.add(ProviderAccount(account_id=owner.id, kind=kind, name=name,
-                                   base_url=base_url or None, options=parsed,
-                                   credentials_encrypted=encrypt_credentials(credentials)))
-    db.session.commit()
+        provider_accounts.add(None, owner=owner, name=name, kind=kind, base_url=base_url,
+                              credentials=credentials, options=_parse_options(options))
+    except ServiceError as error:
+        raise _service_failure(error) from None
     click.echo(f"Provider account {name} ({kind}) added to {account_name}.")
 
 
@@ -339,12 +347,10 @@ def provider_check(account_name, name, test_from, test_to) -> None:
     if found is None:
         raise click.ClickException(f"Account {account_name} has no provider {name!r}.")
     try:
-        click.echo(adapter_for(found).check(ConsoleReport(), test_from=test_from,
-                                            test_to=test_to))
-    except (CredentialsError, ProviderError) as error:
-        message = str(error) if isinstance(error, CredentialsError) else (
-            f"The provider refused: {error.reason} ({error.excerpt or error.message})")
-        raise click.ClickException(message) from None
+        click.echo(provider_accounts.check(None, found, ConsoleReport(), test_from=test_from,
+                                           test_to=test_to))
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
 
 
 @main.group()

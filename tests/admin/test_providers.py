@@ -7,7 +7,7 @@ import pytest
 from tests.admin.widget_tenants import ROLES, as_role, make_tenants, post
 from widget_server.extensions import db
 from widget_server.models import ProviderAccount, Widget
-from widget_server.providers.accounts import decrypt_credentials
+from widget_server.services.provider_accounts import decrypt_credentials
 
 UID, PIN = "uid-7f3e9a", "pin-S3cr3t-91c4"
 
@@ -142,7 +142,7 @@ def test_options_and_base_url_are_edited_and_checked(app):
          option_holdfile="43", option_max_duration="120")
     changed = provider_named(app, "white-label")
     assert (changed.base_url, changed.options) == (
-        "https://other.example", {"holdfile": "43", "max_duration": "120"})
+        "https://other.example", {"holdfile": "43", "max_duration": 120})
     assert changed.credentials == {"uid": UID, "pin": PIN}
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from widget_server.admin.auth import hash_password
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, ProviderAccount, User, Widget
-from widget_server.providers.accounts import encrypt_credentials
+from widget_server.services.provider_accounts import encrypt_credentials
 
 PASSWORD = "correct horse"
 ROLES = ("owner", "member", "read-only")

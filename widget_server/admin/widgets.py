@@ -7,16 +7,15 @@ every change. Objects outside the subtree are 404 for every role, so the
 object is looked up before the role is checked.
 
 A widget may use a provider account of its own account or of an account
-above it (a reseller's provider serves its clients' widgets), but only one
-the caller can see: a client keeps the reseller's provider it was issued
-with, and cannot pick it anew.
+above it (a reseller's provider serves its clients' widgets): the one rule
+is ``provider_accounts.usable_by``.
 
 A widget's own provider options (``Widget.provider_options``) override the
 provider account's when a call is placed. Their form is generated from the
-``option_fields`` of the provider account's kind (as admin/providers.py
-does), every field optional: empty follows the provider account. They are
-checked by the API's own ``options_problem``, and a switch to a provider of
-another kind drops the options that kind does not take.
+``option_fields`` of the provider account's kind (``form_field``, as
+admin/providers.py does), every field optional: empty follows the provider
+account. They are checked by ``provider_accounts.widget_options``, and a
+switch to a provider of another kind drops the options that kind does not take.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ import phonenumbers
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     ColorField,
@@ -44,14 +42,16 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from widget_server.abuse.caps import CEILINGS, cap_above_ceiling
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
+from widget_server.admin.providers import form_field
 from widget_server.admin.views import blueprint, select_options
-from widget_server.api.providers import widget_options_problem
 from widget_server.calls.hours import HoursError, validate_hours
 from widget_server.embed.snippet import public_base_url, snippet
 from widget_server.extensions import db
 from widget_server.i18n import LANGUAGES
 from widget_server.models import Account, ProviderAccount, Widget, utcnow
 from widget_server.providers import PROVIDERS
+from widget_server.services import provider_accounts
+from widget_server.services.errors import ServiceError
 from widget_server.tenancy import get_scoped, in_subtree, scoped_select
 
 DAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
@@ -231,40 +231,28 @@ class NewWidgetForm(WidgetForm):
                              description="Whose widget this is: yours or a client's.")
 
 
-def _lineage(account: Account) -> list[int]:
-    ids = []
-    while account is not None:
-        ids.append(account.id)
-        account = account.parent
-    return ids
-
-
 def provider_choices(owner: Account | None, current: ProviderAccount | None = None):
-    """Provider accounts of ``owner`` or above it that the caller sees, and the current one."""
-    statement = scoped_select(ProviderAccount, current_account())
-    if owner is not None:
-        statement = statement.where(ProviderAccount.account_id.in_(_lineage(owner)))
-    found = list(db.session.scalars(statement.order_by(ProviderAccount.name)))
-    if current is not None and current not in found:
-        found.append(current)
+    """The provider accounts ``owner``'s widgets may use (any account the caller may give
+    a widget to, for a new one), and the current one."""
+    owners = [owner] if owner is not None else db.session.scalars(
+        scoped_select(Account, current_account()))
+    found = {p.id: p for account in owners for p in provider_accounts.usable_by(account)}
+    if current is not None:
+        found.setdefault(current.id, current)
     return [(NO_PROVIDER, "None: the simulator (no real calls)")] + [
-        (p.id, f"{p.name} ({p.kind}, of {p.account.name})") for p in found]
+        (p.id, f"{p.name} ({p.kind}, of {p.account.name})")
+        for p in sorted(found.values(), key=lambda p: (p.name, p.id))]
 
 
 def provider_allowed(form: WidgetForm, owner: Account,
                      current: ProviderAccount | None = None) -> ProviderAccount | None | bool:
     """The chosen provider account, or False with the reason next to the field."""
     chosen = form.provider_account_id.data
-    if chosen == NO_PROVIDER:
-        return None
-    if current is not None and chosen == current.id:
-        return current
-    if chosen in (pid for pid, _ in provider_choices(owner)):
-        return db.session.get(ProviderAccount, chosen)
-    form.provider_account_id.errors = [
-        *form.provider_account_id.errors,
-        "This provider account cannot serve this account's widgets."]
-    return False
+    try:
+        return provider_accounts.usable(owner, None if chosen == NO_PROVIDER else chosen)
+    except ServiceError as error:
+        form.provider_account_id.errors = [*form.provider_account_id.errors, error.message]
+        return False
 
 
 def live_widget(widget_id: int) -> Widget:
@@ -283,9 +271,6 @@ def require_manager() -> None:
 
 # --- the widget's own provider options ---------------------------------------------
 
-# The kinds that send ``var_*`` custom fields with each call (providers/voicenter.py).
-CUSTOM_FIELD_KINDS = frozenset({"voicenter"})
-CUSTOM_PREFIX = "var_"
 OPTION_PREFIX = "option_"
 
 
@@ -295,15 +280,15 @@ def provider_kind(provider: ProviderAccount | None) -> str:
 
 
 def takes_options(kind: str) -> bool:
-    return bool(PROVIDERS[kind].option_fields) or kind in CUSTOM_FIELD_KINDS
+    return bool(PROVIDERS[kind].option_fields or PROVIDERS[kind].custom_fields)
 
 
 def known_options(kind: str, options: dict) -> tuple[dict, list[str]]:
-    """``options`` split into those provider ``kind`` takes and the names of the others."""
-    names = {spec.name for spec in PROVIDERS[kind].option_fields}
-    custom = kind in CUSTOM_FIELD_KINDS
+    """``options`` split into those provider ``kind`` declares and the names of the others."""
+    cls = PROVIDERS[kind]
+    names = {spec.name for spec in cls.option_fields}
     kept = {name: value for name, value in options.items()
-            if name in names or (custom and name.startswith(CUSTOM_PREFIX))}
+            if name in names or (cls.custom_fields and cls.custom_fields.owns(name))}
     return kept, sorted(set(options) - set(kept))
 
 
@@ -321,12 +306,14 @@ class ProviderOptionsForm(FlaskForm):
 
     def validate_custom(self, field):
         field.pairs = {}
+        prefix = PROVIDERS[self.provider_kind.data or "simulator"].custom_fields.prefix
         for line in filter(None, (line.strip() for line in (field.data or "").splitlines())):
             name, equals, value = (part.strip() for part in line.partition("="))
             if not equals or not value:
-                raise ValidationError(f"Write each custom field as var_name=value: {line!r}.")
-            if not name.startswith(CUSTOM_PREFIX):
-                raise ValidationError(f"Custom field names start with var_: {name!r}.")
+                raise ValidationError(f"Write each custom field as {prefix}name=value: "
+                                      f"{line!r}.")
+            if not name.startswith(prefix):
+                raise ValidationError(f"Custom field names start with {prefix}: {name!r}.")
             if name in field.pairs:
                 raise ValidationError(f"{name} is given twice.")
             field.pairs[name] = value
@@ -340,15 +327,19 @@ class ProviderOptionsForm(FlaskForm):
         return options
 
     def refuse(self, problem: str) -> None:
-        """The sentence next to the option it names, else above the fields."""
-        for field in self.option_fields():
-            if problem.startswith(field.name.removeprefix(OPTION_PREFIX) + " "):
-                field.errors = [*field.errors, problem]
-                return
-        if "custom" in self and CUSTOM_PREFIX in problem:
-            self.custom.errors = [*self.custom.errors, problem]
-            return
+        """A sentence above the fields."""
         self.form_errors.append(problem)
+
+    def show(self, error: ServiceError) -> None:
+        """Each sentence next to the option it names (custom fields under custom)."""
+        for name, message in error.errors.items():
+            field = self._fields.get(OPTION_PREFIX + name.removeprefix("provider_options."))
+            if field is None and "custom" in self:
+                field = self.custom
+            if field is not None:
+                field.errors = [*field.errors, message]
+            else:
+                self.form_errors.append(message)
 
 
 def _account_setting(provider: ProviderAccount | None, visible: bool, name: str) -> str:
@@ -373,16 +364,18 @@ def options_form(widget: Widget, *, posted: bool = False) -> ProviderOptionsForm
     kind = provider_kind(provider)
     visible = provider is not None and in_subtree(current_account(), provider.account_id)
     fields = {}
-    for spec in PROVIDERS[kind].option_fields:
-        fields[f"{OPTION_PREFIX}{spec.name}"] = StringField(
-            spec.label, validators=[Optional(), Length(max=500)], filters=[_strip],
-            description=_account_setting(provider, visible, spec.name))
-    if kind in CUSTOM_FIELD_KINDS:
+    cls = PROVIDERS[kind]
+    for spec in cls.option_fields:
+        fields[f"{OPTION_PREFIX}{spec.name}"] = form_field(
+            spec, required=False, filters=(_strip,), description=f"{spec.describe()}. "
+            f"{_account_setting(provider, visible, spec.name)}".lstrip(". "))
+    custom = cls.custom_fields
+    if custom is not None:
         inherited = ", ".join(f"{name}={value}" for name, value in sorted(
-            (provider.options or {}).items()) if name.startswith(CUSTOM_PREFIX)
+            (provider.options or {}).items()) if custom.owns(name)
         ) if visible else ""
         fields["custom"] = TextAreaField(
-            "Custom fields (var_*)", description="One per line as var_name=value, sent with "
+            custom.label, description=f"One per line as {custom.prefix}name=value, sent with "
             "each call beside the provider account's (a name given here replaces its value "
             "there). Empty: the provider account's only" + (f", {inherited}." if inherited
                                                             else "."))
@@ -393,9 +386,9 @@ def options_form(widget: Widget, *, posted: bool = False) -> ProviderOptionsForm
     return form_class(formdata=None, data={
         "provider_kind": kind,
         "custom": "\n".join(f"{name}={value}" for name, value in current.items()
-                            if name.startswith(CUSTOM_PREFIX)),
-        **{f"{OPTION_PREFIX}{name}": value for name, value in current.items()
-           if not name.startswith(CUSTOM_PREFIX)}})
+                            if custom is not None and custom.owns(name)),
+        **{f"{OPTION_PREFIX}{name}": str(value).lower() if isinstance(value, bool) else value
+           for name, value in current.items() if custom is None or not custom.owns(name)}})
 
 
 def options_after_switch(form: WidgetForm, widget: Widget,
@@ -409,12 +402,14 @@ def options_after_switch(form: WidgetForm, widget: Widget,
     if kind == provider_kind(widget.provider_account) or not widget.provider_options:
         return []
     kept, dropped = known_options(kind, widget.provider_options)
-    problem = widget_options_problem(provider, kept) if kept else None
-    if problem:
+    try:
+        kept = provider_accounts.widget_options(provider, kept)
+    except ServiceError as error:
         form.provider_account_id.errors = [
             *form.provider_account_id.errors,
-            f"This widget's own provider options do not suit {kind}: {problem} Change them "
-            "under Provider options for this widget first."]
+            f"This widget's own provider options do not suit {kind}: "
+            f"{' '.join(error.errors.values())} Change them under Provider options for this "
+            "widget first."]
         return False
     widget.provider_options = kept
     return dropped
@@ -517,9 +512,11 @@ def widget_provider_options(widget_id: int):
             fresh.refuse(f"This widget's provider changed to {kind} since the page was "
                          "loaded: check the fields below and save again.")
             return render_widget(widget, provider_options_form=fresh)
-        options = form.values()
-        problem = widget_options_problem(widget.provider_account, options) if options else None
-        if problem is None:
+        try:
+            options = provider_accounts.widget_options(widget.provider_account, form.values())
+        except ServiceError as error:
+            form.show(error)
+        else:
             _, dropped = known_options(kind, widget.provider_options or {})
             widget.provider_options = options
             db.session.commit()
@@ -531,7 +528,6 @@ def widget_provider_options(widget_id: int):
                       "take them.", "info")
             return redirect(url_for("admin.widget_edit", widget_id=widget.id,
                                     _anchor="provider-options"))
-        form.refuse(problem)
     return render_widget(widget, provider_options_form=form)
 
 
@@ -567,9 +563,3 @@ def widget_delete(widget_id: int):
     flash(f"Widget {widget.name} deleted: its snippet no longer works; its calls stay in "
           "the reports.", "success")
     return redirect(url_for("admin.widgets"))
-
-
-def widgets_using(provider: ProviderAccount) -> list[Widget]:
-    """Live widgets that call through ``provider``."""
-    return list(db.session.scalars(select(Widget).where(
-        Widget.provider_account_id == provider.id, Widget.deleted_at.is_(None))))

@@ -39,12 +39,14 @@ from flask import Blueprint, current_app
 
 from widget_server.api import auth, problems
 from widget_server.extensions import limiter
+from widget_server.services.errors import ServiceError
 
 blueprint = Blueprint("api", __name__, url_prefix=problems.PREFIX)
 # Per client address, before the key is even looked at: guessing keys costs.
 limiter.limit(lambda: current_app.config["LIMIT_API"])(blueprint)
 blueprint.before_request(auth.authenticate)
 blueprint.record_once(lambda state: problems.install(state.app))
+blueprint.register_error_handler(ServiceError, problems.from_service_error)
 
 from widget_server.api import (  # noqa: E402,F401  (their routes)
     blocked_numbers,

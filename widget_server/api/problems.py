@@ -12,6 +12,8 @@ from http import HTTPStatus
 from flask import Flask, current_app, json, request
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
+from widget_server.services.errors import ServiceError
+
 PREFIX = "/api/v1"
 PROBLEM_TYPE = "application/problem+json"
 # Problems that need more than their HTTP status say what they are by type.
@@ -56,6 +58,21 @@ def problem_response(problem: Problem):
                                           mimetype=PROBLEM_TYPE)
     response.headers.update(problem.headers)
     return response
+
+
+# A service's kind of refusal -> the HTTP status and problem type it answers.
+_SERVICE_STATUS = {"invalid": (422, INVALID), "conflict": (409, CONFLICT),
+                   "forbidden": (403, "about:blank"), "not_found": (404, "about:blank")}
+
+
+def from_service_error(error: ServiceError):
+    """A service's refusal as a problem: 422 naming every field, 409, 403 or 404."""
+    status, type_ = _SERVICE_STATUS[error.kind]
+    if error.kind == "invalid":
+        return problem_response(invalid({name or "body": message
+                                         for name, message in error.errors.items()}))
+    return problem_response(Problem(status, error.message if error.kind != "not_found" else None,
+                                    type_=type_))
 
 
 def in_api() -> bool:

@@ -1,23 +1,18 @@
-"""Provider accounts. Credentials are write-only: taken on create and rotation, never shown."""
+"""Provider accounts. Credentials are write-only: taken on create and rotation, never shown.
+
+Every rule is in services/provider_accounts.py; a refusal there becomes a
+problem document (api/problems.py).
+"""
 
 from __future__ import annotations
-
-from sqlalchemy import select
 
 from widget_server.api import blueprint
 from widget_server.api.auth import caller
 from widget_server.api.inputs import MISSING, Fields, Query, json_body, paginated, timestamp
-from widget_server.api.problems import CONFLICT, Problem, invalid
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount
-from widget_server.providers import PROVIDERS, provider_class
-from widget_server.providers.accounts import (
-    CredentialsError,
-    _check_fields,
-    base_url_problem,
-    encrypt_credentials,
-    validate,
-)
+from widget_server.providers import PROVIDERS
+from widget_server.services import provider_accounts
 from widget_server.tenancy import get_scoped, scoped_select
 
 ID = "<int(max=2147483647):provider_account_id>"
@@ -30,44 +25,6 @@ def provider_json(account: ProviderAccount) -> dict:
             "options": account.options or {},
             "has_credentials": bool(account.credentials_encrypted),
             "created_at": timestamp(account.created_at)}
-
-
-def options_problem(kind: str, options: dict) -> str | None:
-    """Why ``options`` do not suit provider ``kind``, or None."""
-    if not all(isinstance(v, (str, int, float, bool)) for v in options.values()):
-        return "Option values are texts, numbers or booleans."
-    cls = provider_class(kind)
-    try:
-        _check_fields(cls.option_fields, {k: v for k, v in options.items()
-                                          if not k.startswith("var_")}, "options")
-        return cls.option_problem(options)
-    except (CredentialsError, ValueError, TypeError) as error:
-        return str(error)
-
-
-def widget_options_problem(account: ProviderAccount | None, options: dict) -> str | None:
-    """Why a widget's own ``options`` fail once laid over its provider ``account``'s, as
-    a call uses them: a widget may override one option and leave the required rest."""
-    if account is None:
-        return options_problem("simulator", options)
-    return options_problem(account.kind, {**(account.options or {}), **options})
-
-
-def _credentials(fields: Fields, required: bool):
-    value = fields.mapping("credentials", required=required)
-    if value is MISSING:
-        return value
-    if not all(isinstance(v, str) and len(v) <= 500 and "\x00" not in v
-               for v in value.values()):
-        fields.error("credentials", "Credential values are texts of at most 500 characters.")
-        return MISSING
-    return value
-
-
-def _name_taken(owner_id: int, name: str, but: ProviderAccount | None = None) -> bool:
-    found = db.session.scalar(select(ProviderAccount).where(
-        ProviderAccount.account_id == owner_id, ProviderAccount.name == name))
-    return found is not None and found is not but
 
 
 @blueprint.get("/provider_accounts")
@@ -91,7 +48,7 @@ def create_provider_account():
     name = fields.text("name", max_length=120, required=True)
     kind = fields.choice("kind", KINDS, required=True)
     base_url = fields.text("base_url", max_length=500, nullable=True)
-    credentials = _credentials(fields, required=True)
+    credentials = fields.mapping("credentials")
     options = fields.mapping("options")
     owner = caller()
     if account_id is not MISSING:
@@ -100,26 +57,11 @@ def create_provider_account():
         if owner is None:
             fields.error("account_id", "There is no such account under yours.")
     fields.done()
-    options = {} if options is MISSING else options
-    problem = options_problem(kind, options)
-    if problem:
-        raise invalid({"options": problem})
-    try:
-        validate(kind, credentials, options)
-    except CredentialsError as error:
-        raise invalid({"credentials": str(error)}) from None
-    problem = base_url_problem(kind, None if base_url is MISSING else base_url)
-    if problem:
-        raise invalid({"base_url": problem})
-    if _name_taken(owner.id, name):
-        raise Problem(409, "This account has a provider account of that name already.",
-                      type_=CONFLICT)
-    account = ProviderAccount(account_id=owner.id, name=name, kind=kind,
-                              base_url=None if base_url is MISSING else base_url,
-                              options=options, credentials_encrypted=encrypt_credentials(
-                                  credentials))
-    db.session.add(account)
-    db.session.commit()
+    account = provider_accounts.add(
+        caller(), owner=owner, name=name, kind=kind,
+        base_url=None if base_url is MISSING else base_url,
+        credentials={} if credentials is MISSING else credentials,
+        options={} if options is MISSING else options)
     return provider_json(account), 201
 
 
@@ -133,31 +75,11 @@ def update_provider_account(provider_account_id: int):
     """Name, address and options; ``credentials`` replaces them whole (a rotation)."""
     account = get_scoped(ProviderAccount, provider_account_id, caller())
     fields = Fields(json_body(), {"name", "base_url", "credentials", "options"})
-    name = fields.text("name", max_length=120)
-    base_url = fields.text("base_url", max_length=500, nullable=True)
-    credentials = _credentials(fields, required=False)
-    options = fields.mapping("options")
+    changes = {"name": fields.text("name", max_length=120),
+               "base_url": fields.text("base_url", max_length=500, nullable=True),
+               "credentials": fields.mapping("credentials"),
+               "options": fields.mapping("options")}
     fields.done()
-    if options is not MISSING:
-        problem = options_problem(account.kind, options)
-        if problem:
-            raise invalid({"options": problem})
-        account.options = options
-    if credentials is not MISSING:
-        try:
-            validate(account.kind, credentials, account.options or {})
-        except CredentialsError as error:
-            raise invalid({"credentials": str(error)}) from None
-        account.credentials_encrypted = encrypt_credentials(credentials)
-    if base_url is not MISSING:
-        problem = base_url_problem(account.kind, base_url)
-        if problem:
-            raise invalid({"base_url": problem})
-        account.base_url = base_url
-    if name is not MISSING:
-        if _name_taken(account.account_id, name, but=account):
-            raise Problem(409, "This account has a provider account of that name already.",
-                          type_=CONFLICT)
-        account.name = name
-    db.session.commit()
+    provider_accounts.update(caller(), account, **{
+        name: value for name, value in changes.items() if value is not MISSING})
     return provider_json(account)

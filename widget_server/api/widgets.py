@@ -24,11 +24,12 @@ from widget_server.api.inputs import (
     timestamp,
 )
 from widget_server.api.problems import CONFLICT, Problem, invalid
-from widget_server.api.providers import widget_options_problem
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, ProviderAccount, Widget, utcnow
+from widget_server.models import Account, AllowedDomain, Widget, utcnow
 from widget_server.security.origins import normalise_domain
 from widget_server.security.tokens import embed_token
+from widget_server.services import provider_accounts
+from widget_server.services.errors import ServiceError
 from widget_server.tenancy import scoped_select
 
 ID = "<widget_id>"
@@ -109,16 +110,12 @@ def _opening_hours(fields: Fields, value: dict) -> dict | None:
 
 
 def _provider_account(fields: Fields, provider_id: int, owner: Account):
-    """A provider account of the widget's account or one above it, within the caller's."""
-    lineage, account = [], owner
-    while account is not None:
-        lineage.append(account.id)
-        account = account.parent
-    found = db.session.scalar(scoped_select(ProviderAccount, caller()).where(
-        ProviderAccount.id == provider_id, ProviderAccount.account_id.in_(lineage)))
-    if found is None:
-        fields.error("provider_account_id", "There is no such provider account for this widget.")
-    return found
+    """A provider account ``owner``'s widgets may use (services/provider_accounts.py)."""
+    try:
+        return provider_accounts.usable(owner, provider_id)
+    except ServiceError as error:
+        fields.error(error.field, error.message)
+        return None
 
 
 def read_settings(fields: Fields, owner: Account, *, creating: bool) -> dict:
@@ -176,11 +173,14 @@ def read_settings(fields: Fields, owner: Account, *, creating: bool) -> dict:
 
 
 def _check_provider_options(fields: Fields, widget: Widget) -> None:
-    """The widget's provider options must be ones its provider declares."""
+    """The widget's provider options, parsed as its provider's kind declares them."""
     if widget.provider_options:
-        problem = widget_options_problem(widget.provider_account, widget.provider_options)
-        if problem:
-            fields.error("provider_options", problem)
+        try:
+            widget.provider_options = provider_accounts.widget_options(
+                widget.provider_account, widget.provider_options)
+        except ServiceError as error:
+            for name, message in error.errors.items():
+                fields.error(name, message)
 
 
 @blueprint.get("/widgets")
