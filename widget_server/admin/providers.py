@@ -19,7 +19,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
+from wtforms.validators import Optional, ValidationError
 
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.admin.auth import CAN_ADMINISTER, current_account, require_role
@@ -37,20 +37,17 @@ from widget_server.tenancy import get_scoped, scoped_select
 _PREFIXES = {"credentials.": "credential_", "options.": "option_"}
 
 
-def form_field(spec: Field, *, required: bool, description: str | None = None,
-               filters: tuple = ()):
+def form_field(spec: Field, *, description: str | None = None, filters: tuple = ()):
     """A form field for a declared credential or option: a choice list where it has
-    choices or is a yes/no, a password input for a secret, text otherwise (the
-    service parses numbers, so its sentence says what range is taken)."""
+    choices or is a yes/no, a password input for a secret, text otherwise. The
+    form checks nothing itself: the service checks every value at once."""
     description = spec.describe() if description is None else description
-    validators = [DataRequired() if required else Optional()]
     if spec.choices or spec.type is bool:
         values = spec.choices or ("true", "false")
-        return SelectField(spec.label, description=description, validators=validators,
+        return SelectField(spec.label, description=description, validate_choice=False,
                            choices=select_options([("", "—"), *((v, v) for v in values)]))
     field_class = PasswordField if spec.secret else StringField
-    return field_class(spec.label, description=description, filters=filters,
-                       validators=[*validators, Length(max=spec.max_length)])
+    return field_class(spec.label, description=description, filters=filters)
 
 
 def show_errors(form: FlaskForm, error: ServiceError, prefixes: dict[str, str]) -> None:
@@ -74,11 +71,7 @@ def show_errors(form: FlaskForm, error: ServiceError, prefixes: dict[str, str]) 
 def _base_url_field(cls):
     hint = (f"Empty: {cls.default_base_url}." if cls.default_base_url
             else "Required: this provider is white-label, give the reseller's own address.")
-    required = [] if cls.default_base_url else [DataRequired()]
-    return StringField("Base URL", description=hint, validators=[
-        *required, Optional(), URL(require_tld=False,
-                                   message="Use an address such as https://voice.example."),
-        Length(max=500)])
+    return StringField("Base URL", description=hint)
 
 
 def _fields(cls, *, credentials: bool, options: bool, base_url: bool) -> dict:
@@ -86,9 +79,9 @@ def _fields(cls, *, credentials: bool, options: bool, base_url: bool) -> dict:
     if base_url and cls.takes_base_url:
         fields["base_url"] = _base_url_field(cls)
     for spec in cls.credential_fields if credentials else ():
-        fields[f"credential_{spec.name}"] = form_field(spec, required=spec.required)
+        fields[f"credential_{spec.name}"] = form_field(spec)
     for spec in cls.option_fields if options else ():
-        fields[f"option_{spec.name}"] = form_field(spec, required=spec.required)
+        fields[f"option_{spec.name}"] = form_field(spec)
     return fields
 
 
@@ -108,7 +101,7 @@ def add_form(cls) -> ProviderForm:
         "account_id": SelectField("Account", coerce=int,
                                   description="Whose provider account this is; a reseller's "
                                   "serves its clients' widgets too."),
-        "name": StringField("Name", validators=[DataRequired(), Length(max=120)]),
+        "name": StringField("Name"),
         **_fields(cls, credentials=True, options=True, base_url=True)}
     return type("AddProviderForm", (ProviderForm,), fields)()
 

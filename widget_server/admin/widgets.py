@@ -367,7 +367,7 @@ def options_form(widget: Widget, *, posted: bool = False) -> ProviderOptionsForm
     cls = PROVIDERS[kind]
     for spec in cls.option_fields:
         fields[f"{OPTION_PREFIX}{spec.name}"] = form_field(
-            spec, required=False, filters=(_strip,), description=f"{spec.describe()}. "
+            spec, filters=(_strip,), description=f"{spec.describe()}. "
             f"{_account_setting(provider, visible, spec.name)}".lstrip(". "))
     custom = cls.custom_fields
     if custom is not None:
