@@ -12,6 +12,7 @@ import json
 import secrets
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import click
@@ -27,15 +28,9 @@ from widget_server.demo import serve_host_page
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
-from widget_server.providers.accounts import (
-    CredentialsError,
-    adapter_for,
-    base_url_problem,
-    encrypt_credentials,
-    validate,
-)
-from widget_server.providers.base import ProviderError, exchange_line
+from widget_server.providers.base import exchange_line
 from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
+from widget_server.services import provider_accounts
 from widget_server.services import widgets as widget_service
 from widget_server.services.accounts import KINDS, create_account, set_allowance
 from widget_server.services.api_keys import create_api_key, revoke_api_key
@@ -64,11 +59,15 @@ WIDGET_OPTIONS = {"business_numbers": "--number", "domains": "--domain",
                   "home_country": "--country", "provider_account_id": "--provider"}
 
 
+def _widget_option(field: str) -> str:
+    return WIDGET_OPTIONS.get(field, field)
+
+
 @contextmanager
-def refused_as_click(subject: str | None = None, options: dict[str, str] | None = None):
+def refused_as_click(subject: str | None = None, option: Callable[[str], str] | None = None):
     """A refusal of the services as the command's error, one line per refusal: its
     sentence, after the ``subject`` typed when that is what is invalid, or after the
-    option at fault when ``options`` names the command's option for each field."""
+    option at fault when ``option`` names the command's option for a field."""
     try:
         yield
     except (ServiceError, ExceptionGroup) as error:
@@ -76,15 +75,15 @@ def refused_as_click(subject: str | None = None, options: dict[str, str] | None 
         if not all(isinstance(each, ServiceError) for each in errors):
             raise
         raise click.ClickException("\n".join(
-            _refusal_line(each, subject, options) for each in errors)) from None
+            _refusal_line(each, subject, option) for each in errors)) from None
 
 
 def _refusal_line(error: ServiceError, subject: str | None,
-                  options: dict[str, str] | None) -> str:
+                  option: Callable[[str], str] | None) -> str:
     if subject and error.kind == "invalid":
         return f"{subject!r}: {error.message}"
-    if options is not None and error.field:
-        return f"{options.get(error.field, error.field)}: {error.message}"
+    if option is not None and error.field:
+        return f"{option(error.field)}: {error.message}"
     return error.message
 
 
@@ -209,12 +208,14 @@ def create_widget(operator: Account, *, account_name: str, domains: list[str],
     """Create a widget as the operator; ``ClickException`` with a plain sentence for bad input."""
     owner = _account_named(account_name)
     provider_account = None
-    if provider:
-        provider_account = db.session.scalar(select(ProviderAccount).where(
-            ProviderAccount.account_id == owner.id, ProviderAccount.name == provider))
-        if provider_account is None:
-            raise click.ClickException(f"Account {account_name} has no provider {provider!r}.")
-    with refused_as_click(options=WIDGET_OPTIONS):
+    if provider:  # by name among those it may use: its own first, then those above it
+        named = [each for each in provider_accounts.usable_by(owner) if each.name == provider]
+        named.sort(key=lambda each: each.account_id != owner.id)
+        if not named:
+            raise click.ClickException(f"Account {account_name} has no provider {provider!r}, "
+                                       "nor has any account above it.")
+        provider_account = named[0]
+    with refused_as_click(option=_widget_option):
         return widget_service.create_widget(
             operator, account_id=owner.id, domains=domains, settings={
                 "business_numbers": numbers, "provider_account_id": provider_account and
@@ -299,14 +300,30 @@ def provider() -> None:
 
 @provider.command("kinds")
 def provider_kinds() -> None:
-    """List the provider kinds with their credentials and options."""
+    """List the provider kinds with their credentials and options: type, range, help."""
     for kind, cls in PROVIDERS.items():
         click.echo(f"{kind}: {cls.label}")
         for title, fields in (("credentials", cls.credential_fields),
                               ("options", cls.option_fields)):
             if fields:
-                names = ", ".join(f.name + ("" if f.required else "?") for f in fields)
-                click.echo(f"    {title}: {names}")
+                click.echo(f"    {title}:")
+            for spec in fields:
+                click.echo(f"      {spec.name} ({spec.type.__name__}"
+                           + ("" if spec.required else ", optional") + f"): {spec.label}"
+                           + (f"; {spec.describe()}" if spec.describe() else ""))
+        if cls.custom_fields:
+            custom = cls.custom_fields
+            click.echo(f"    {custom.label}: up to {custom.max_count}, "
+                       f"{custom.value.describe()}")
+
+
+def _option_name(field: str) -> str:
+    """A service's field as the command line spells it: --base-url, --option max_duration."""
+    if field.startswith("options."):
+        return f"--option {field.removeprefix('options.')}"
+    if field.startswith("credentials"):
+        return f"standard input {field}"
+    return "--" + field.replace("_", "-")
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict:
@@ -325,7 +342,8 @@ def _parse_options(pairs: tuple[str, ...]) -> dict:
 @click.option("--name", required=True, help="A name for this provider account.")
 @click.option("--base-url", default=None,
               help="Scheme, host and optional path prefix the documented paths hang from.")
-@click.option("--option", "options", multiple=True, help="KEY=VALUE, repeatable.")
+@click.option("--option", "options", multiple=True,
+              help="KEY=VALUE, repeatable; `provider kinds` lists each kind's.")
 @with_appcontext
 def provider_add(account_name, kind, name, base_url, options) -> None:
     """Add a provider account; its credentials are read as a JSON object on standard input."""
@@ -338,22 +356,9 @@ def provider_add(account_name, kind, name, base_url, options) -> None:
         raise click.ClickException("Standard input must be a JSON object of credentials.")
     if not isinstance(credentials, dict):
         raise click.ClickException("Standard input must be a JSON object of credentials.")
-    parsed = _parse_options(options)
-    try:
-        validate(kind, credentials, parsed)
-    except CredentialsError as error:
-        raise click.ClickException(str(error)) from None
-    problem = base_url_problem(kind, base_url)
-    if problem:
-        raise click.ClickException(f"--base-url: {problem}")
-    exists = db.session.scalar(select(ProviderAccount).where(
-        ProviderAccount.account_id == owner.id, ProviderAccount.name == name))
-    if exists is not None:
-        raise click.ClickException(f"Account {account_name} already has a provider {name!r}.")
-    db.session.add(ProviderAccount(account_id=owner.id, kind=kind, name=name,
-                                   base_url=base_url or None, options=parsed,
-                                   credentials_encrypted=encrypt_credentials(credentials)))
-    db.session.commit()
+    with refused_as_click(option=_option_name):
+        provider_accounts.add(None, owner=owner, name=name, kind=kind, base_url=base_url,
+                              credentials=credentials, options=_parse_options(options))
     click.echo(f"Provider account {name} ({kind}) added to {account_name}.")
 
 
@@ -387,12 +392,10 @@ def provider_check(account_name, name, test_from, test_to) -> None:
     if found is None:
         raise click.ClickException(f"Account {account_name} has no provider {name!r}.")
     try:
-        click.echo(adapter_for(found).check(ConsoleReport(), test_from=test_from,
-                                            test_to=test_to))
-    except (CredentialsError, ProviderError) as error:
-        message = str(error) if isinstance(error, CredentialsError) else (
-            f"The provider refused: {error.reason} ({error.excerpt or error.message})")
-        raise click.ClickException(message) from None
+        click.echo(provider_accounts.check(None, found, ConsoleReport(), test_from=test_from,
+                                           test_to=test_to))
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
 
 
 @main.group()

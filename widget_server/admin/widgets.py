@@ -7,16 +7,15 @@ every change. Objects outside the subtree are 404 for every role, so the
 object is looked up before the role is checked.
 
 A widget may use a provider account of its own account or of an account
-above it (a reseller's provider serves its clients' widgets), but only one
-the caller can see: a client keeps the reseller's provider it was issued
-with, and cannot pick it anew.
+above it (a reseller's provider serves its clients' widgets): the one rule
+is ``provider_accounts.usable_by``.
 
 A widget's own provider options (``Widget.provider_options``) override the
 provider account's when a call is placed. Their form is generated from the
-``option_fields`` of the provider account's kind (as admin/providers.py
-does), every field optional: empty follows the provider account. They are
-checked by the same ``widget_options_problem`` as the API's, and a switch to a
-provider of another kind drops the options that kind does not take.
+``option_fields`` of the provider account's kind (``form_field``, as
+admin/providers.py does), every field optional: empty follows the provider
+account. They are checked by ``provider_accounts.widget_options``, and a
+switch to a provider of another kind drops the options that kind does not take.
 
 The forms read what was typed; services/widgets.py and services/domains.py
 check every rule and store, so a setting means here what it means to the API
@@ -30,7 +29,6 @@ import re
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     ColorField,
@@ -44,12 +42,14 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from widget_server.abuse.caps import CEILINGS
 from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
+from widget_server.admin.providers import form_field
 from widget_server.admin.views import blueprint, select_options, show_refusal
 from widget_server.calls.hours import HoursError, validate_hours
 from widget_server.extensions import db
 from widget_server.i18n import LANGUAGES
 from widget_server.models import Account, ProviderAccount, Widget
 from widget_server.providers import PROVIDERS
+from widget_server.services import provider_accounts
 from widget_server.services import widgets as service
 from widget_server.services.actors import check_widget
 from widget_server.services.errors import ServiceError
@@ -181,24 +181,17 @@ class NewWidgetForm(WidgetForm):
                              description="Whose widget this is: yours or a client's.")
 
 
-def _lineage(account: Account) -> list[int]:
-    ids = []
-    while account is not None:
-        ids.append(account.id)
-        account = account.parent
-    return ids
-
-
 def provider_choices(owner: Account | None, current: ProviderAccount | None = None):
-    """Provider accounts of ``owner`` or above it that the caller sees, and the current one."""
-    statement = scoped_select(ProviderAccount, current_account())
-    if owner is not None:
-        statement = statement.where(ProviderAccount.account_id.in_(_lineage(owner)))
-    found = list(db.session.scalars(statement.order_by(ProviderAccount.name)))
-    if current is not None and current not in found:
-        found.append(current)
+    """The provider accounts ``owner``'s widgets may use (any account the caller may give
+    a widget to, for a new one), and the current one."""
+    owners = [owner] if owner is not None else db.session.scalars(
+        scoped_select(Account, current_account()))
+    found = {p.id: p for account in owners for p in provider_accounts.usable_by(account)}
+    if current is not None:
+        found.setdefault(current.id, current)
     return [(NO_PROVIDER, "None: the simulator (no real calls)")] + [
-        (p.id, f"{p.name} ({p.kind}, of {p.account.name})") for p in found]
+        (p.id, f"{p.name} ({p.kind}, of {p.account.name})")
+        for p in sorted(found.values(), key=lambda p: (p.name, p.id))]
 
 
 def live_widget(widget_id: int) -> Widget:
@@ -226,9 +219,6 @@ class DomainForm(FlaskForm):
 
 # --- the widget's own provider options ---------------------------------------------
 
-# The kinds that send ``var_*`` custom fields with each call (providers/voicenter.py).
-CUSTOM_FIELD_KINDS = frozenset({"voicenter"})
-CUSTOM_PREFIX = "var_"
 OPTION_PREFIX = "option_"
 
 
@@ -238,15 +228,15 @@ def provider_kind(provider: ProviderAccount | None) -> str:
 
 
 def takes_options(kind: str) -> bool:
-    return bool(PROVIDERS[kind].option_fields) or kind in CUSTOM_FIELD_KINDS
+    return bool(PROVIDERS[kind].option_fields or PROVIDERS[kind].custom_fields)
 
 
 def known_options(kind: str, options: dict) -> tuple[dict, list[str]]:
-    """``options`` split into those provider ``kind`` takes and the names of the others."""
-    names = {spec.name for spec in PROVIDERS[kind].option_fields}
-    custom = kind in CUSTOM_FIELD_KINDS
+    """``options`` split into those provider ``kind`` declares and the names of the others."""
+    cls = PROVIDERS[kind]
+    names = {spec.name for spec in cls.option_fields}
     kept = {name: value for name, value in options.items()
-            if name in names or (custom and name.startswith(CUSTOM_PREFIX))}
+            if name in names or (cls.custom_fields and cls.custom_fields.owns(name))}
     return kept, sorted(set(options) - set(kept))
 
 
@@ -264,12 +254,14 @@ class ProviderOptionsForm(FlaskForm):
 
     def validate_custom(self, field):
         field.pairs = {}
+        prefix = PROVIDERS[self.provider_kind.data or "simulator"].custom_fields.prefix
         for line in filter(None, (line.strip() for line in (field.data or "").splitlines())):
             name, equals, value = (part.strip() for part in line.partition("="))
             if not equals or not value:
-                raise ValidationError(f"Write each custom field as var_name=value: {line!r}.")
-            if not name.startswith(CUSTOM_PREFIX):
-                raise ValidationError(f"Custom field names start with var_: {name!r}.")
+                raise ValidationError(f"Write each custom field as {prefix}name=value: "
+                                      f"{line!r}.")
+            if not name.startswith(prefix):
+                raise ValidationError(f"Custom field names start with {prefix}: {name!r}.")
             if name in field.pairs:
                 raise ValidationError(f"{name} is given twice.")
             field.pairs[name] = value
@@ -283,15 +275,20 @@ class ProviderOptionsForm(FlaskForm):
         return options
 
     def refuse(self, problem: str) -> None:
-        """The sentence next to the option it names, else above the fields."""
-        for field in self.option_fields():
-            if problem.startswith(field.name.removeprefix(OPTION_PREFIX) + " "):
-                field.errors = [*field.errors, problem]
-                return
-        if "custom" in self and CUSTOM_PREFIX in problem:
-            self.custom.errors = [*self.custom.errors, problem]
-            return
+        """A sentence above the fields."""
         self.form_errors.append(problem)
+
+    def show(self, error: ExceptionGroup) -> None:
+        """Each sentence next to the option it names (custom fields under custom)."""
+        for each in error.exceptions:
+            name, message = each.field or "", each.message
+            field = self._fields.get(OPTION_PREFIX + name.removeprefix("provider_options."))
+            if field is None and "custom" in self:
+                field = self.custom
+            if field is not None:
+                field.errors = [*field.errors, message]
+            else:
+                self.form_errors.append(message)
 
 
 def _account_setting(provider: ProviderAccount | None, visible: bool, name: str) -> str:
@@ -316,16 +313,18 @@ def options_form(widget: Widget, *, posted: bool = False) -> ProviderOptionsForm
     kind = provider_kind(provider)
     visible = provider is not None and in_subtree(current_account(), provider.account_id)
     fields = {}
-    for spec in PROVIDERS[kind].option_fields:
-        fields[f"{OPTION_PREFIX}{spec.name}"] = StringField(
-            spec.label, validators=[Optional(), Length(max=500)], filters=[_strip],
-            description=_account_setting(provider, visible, spec.name))
-    if kind in CUSTOM_FIELD_KINDS:
+    cls = PROVIDERS[kind]
+    for spec in cls.option_fields:
+        fields[f"{OPTION_PREFIX}{spec.name}"] = form_field(
+            spec, filters=(_strip,), description=f"{spec.describe()}. "
+            f"{_account_setting(provider, visible, spec.name)}".lstrip(". "))
+    custom = cls.custom_fields
+    if custom is not None:
         inherited = ", ".join(f"{name}={value}" for name, value in sorted(
-            (provider.options or {}).items()) if name.startswith(CUSTOM_PREFIX)
+            (provider.options or {}).items()) if custom.owns(name)
         ) if visible else ""
         fields["custom"] = TextAreaField(
-            "Custom fields (var_*)", description="One per line as var_name=value, sent with "
+            custom.label, description=f"One per line as {custom.prefix}name=value, sent with "
             "each call beside the provider account's (a name given here replaces its value "
             "there). Empty: the provider account's only" + (f", {inherited}." if inherited
                                                             else "."))
@@ -336,9 +335,9 @@ def options_form(widget: Widget, *, posted: bool = False) -> ProviderOptionsForm
     return form_class(formdata=None, data={
         "provider_kind": kind,
         "custom": "\n".join(f"{name}={value}" for name, value in current.items()
-                            if name.startswith(CUSTOM_PREFIX)),
-        **{f"{OPTION_PREFIX}{name}": value for name, value in current.items()
-           if not name.startswith(CUSTOM_PREFIX)}})
+                            if custom is not None and custom.owns(name)),
+        **{f"{OPTION_PREFIX}{name}": str(value).lower() if isinstance(value, bool) else value
+           for name, value in current.items() if custom is None or not custom.owns(name)}})
 
 
 def options_after_switch(widget: Widget, provider_id: int | None) -> tuple[dict, list[str]]:
@@ -448,7 +447,8 @@ def _options_at_provider(error: ServiceError | ExceptionGroup, widget: Widget,
     moved = [ServiceError(f"This widget's own provider options do not suit {kind}: "
                           f"{each.message} Change them under Provider options for this widget "
                           "first.", "provider_account_id")
-             if isinstance(each, ServiceError) and each.field == "provider_options" else each
+             if isinstance(each, ServiceError) and (each.field or "").partition(".")[0]
+             == "provider_options" else each
              for each in errors]
     return ExceptionGroup(str(error), moved)
 
@@ -473,8 +473,7 @@ def widget_provider_options(widget_id: int):
             service.update_widget(current_user, widget, {"provider_options": options})
         except ExceptionGroup as group:
             db.session.rollback()
-            for each in group.exceptions:
-                form.refuse(each.message)
+            form.show(group)
         else:
             flash(f"Provider options of {widget.name} saved." if options else
                   f"Provider options of {widget.name} cleared: the provider account's "
@@ -532,8 +531,3 @@ def widget_rotate_token(widget_id: int):
                 "New token issued: the old snippet has stopped working. Replace it on your site "
                 "with the one below.", anchor="snippet")
 
-
-def widgets_using(provider: ProviderAccount) -> list[Widget]:
-    """Live widgets that call through ``provider``."""
-    return list(db.session.scalars(select(Widget).where(
-        Widget.provider_account_id == provider.id, Widget.deleted_at.is_(None))))

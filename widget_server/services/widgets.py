@@ -21,9 +21,9 @@ from widget_server.abuse.caps import cap_above_ceiling
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.calls.hours import HoursError, validate_hours
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, ProviderAccount, Widget, utcnow
-from widget_server.providers.accounts import widget_options_problem
+from widget_server.models import Account, AllowedDomain, Widget, utcnow
 from widget_server.security.tokens import embed_token
+from widget_server.services import provider_accounts
 from widget_server.services.actors import Actor, acting_account, check_may_change, check_widget
 from widget_server.services.domains import normalise_domains
 from widget_server.services.errors import ServiceError
@@ -134,30 +134,6 @@ def _opening_hours(value: object) -> dict:
     return {day: [list(span) for span in spans] for day, spans in hours.items()}
 
 
-def _provider_account(actor: Actor, owner: Account, provider_id: int | None,
-                      current: ProviderAccount | None) -> ProviderAccount | None:
-    """A provider account of the owner or an account above it that the actor sees; the
-    widget keeps its current one (a client keeps the reseller's it was issued with).
-
-    None is the simulator. Which accounts may be chosen is the providers' rule to
-    own (services/provider_accounts.py, issue 11): this is today's.
-    """
-    if provider_id is None:
-        return None
-    if current is not None and provider_id == current.id:
-        return current
-    lineage, account = [], owner
-    while account is not None:
-        lineage.append(account.id)
-        account = account.parent
-    found = db.session.scalar(scoped_select(ProviderAccount, acting_account(actor)).where(
-        ProviderAccount.id == provider_id, ProviderAccount.account_id.in_(lineage)))
-    if found is None:
-        raise ServiceError("This provider account cannot serve this account's widgets.",
-                           "provider_account_id")
-    return found
-
-
 def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None) -> dict:
     """``settings`` with every rule applied, as the widget stores them; else every error.
 
@@ -182,8 +158,7 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
         "provider_options": dict,
         **{name: lambda value, name=name: _text(name, value) for name in TEXTS},
         **{name: lambda value, name=name: _cap(name, value, owner) for name in CAPS},
-        "provider_account_id": lambda value: _provider_account(
-            actor, owner, value, widget.provider_account if widget else None),
+        "provider_account_id": lambda value: provider_accounts.usable(owner, value),
     }
     values, errors = {}, []
     for name, value in settings.items():
@@ -197,9 +172,13 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
         provider = values.get("provider_account", widget.provider_account if widget else None)
         options = values.get("provider_options",
                              (widget.provider_options if widget else None) or {})
-        problem = options and widget_options_problem(provider, options)
-        if problem:
-            errors.append(ServiceError(problem, "provider_options"))
+        try:
+            parsed = provider_accounts.widget_options(provider, options)
+        except ExceptionGroup as group:
+            errors.extend(group.exceptions)
+        else:
+            if "provider_options" in values:
+                values["provider_options"] = parsed
     if errors:
         raise ExceptionGroup("The widget's settings are not valid.", errors)
     return values
