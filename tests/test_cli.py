@@ -96,6 +96,11 @@ def test_widget_create_refuses_bad_input_with_a_sentence(cli_env):
          "co.uk is a public suffix"),
         (["--account", "shop", "--domain", "a.example", "--number", "12"],
          "is not a phone number"),
+        (["--account", "shop", "--domain", "a.example", "--number", "+12025550100",
+          "--number", "+1 202 555 0100"],
+         "--number: +12025550100 is in the list twice; give each number once."),
+        (["--account", "shop", "--domain", "a.example", "--number", "+12025550100 x12"],
+         "--number: '+12025550100 x12' has an extension"),
     ]
     for args, sentence in cases:
         result = widget_server(cli_env, "widget", "create", *args, check=False)
@@ -359,3 +364,57 @@ def test_provider_add_refuses_every_private_address_and_spelling(make_app, monke
     assert add("https://voice.example.com/", name="public").exit_code == 0
     with app.app_context():
         assert [p.name for p in db.session.scalars(db.select(ProviderAccount))] == ["public"]
+
+
+def _invoke(app, *args: str, credentials: str = ""):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from widget_server.cli import main
+
+    return CliRunner().invoke(main, list(args), input=credentials,
+                              obj=ScriptInfo(create_app=lambda: app))
+
+
+def _provider_names(app) -> list[str]:
+    from widget_server.extensions import db
+    from widget_server.models import ProviderAccount
+
+    with app.app_context():
+        return [p.name for p in db.session.scalars(db.select(ProviderAccount))]
+
+
+@pytest.mark.parametrize("kind, options, credentials, refused", [
+    ("c2c-php", ["holdfile=17", "max_duration=abc", "number_format=weird"],
+     '{"uid": "u-1", "pin": "pin-1"}', ["--option max_duration", "--option number_format"]),
+    ("dialogtech", ["first_leg_timeout=abc"], '{"access_key": "a", "secret_access_key": "s"}',
+     ["--option first_leg_timeout: first_leg_timeout must be a number of seconds"]),
+])
+def test_provider_add_refuses_every_mistyped_option_at_once(make_app, kind, options,
+                                                             credentials, refused):
+    app = make_app()
+    result = _invoke(app, "provider", "add", "--account", "operator", "--kind", kind,
+                     "--name", "pbx", "--base-url", "http://127.0.0.1:9",
+                     *(arg for option in options for arg in ("--option", option)),
+                     credentials=credentials)
+    assert result.exit_code != 0
+    for sentence in refused:
+        assert sentence in result.output, result.output
+    assert _provider_names(app) == []
+
+
+def test_provider_add_takes_a_simulator_without_address_or_credentials(make_app):
+    app = make_app()
+    result = _invoke(app, "provider", "add", "--account", "operator", "--kind", "simulator",
+                     "--name", "sim")
+    assert result.exit_code == 0, result.output
+    assert _provider_names(app) == ["sim"]
+
+
+def test_provider_kinds_lists_each_options_type_range_and_choices(make_app):
+    result = _invoke(make_app(), "provider", "kinds")
+    assert result.exit_code == 0
+    assert ("max_duration (int, optional): Longest call; a whole number of seconds from 1 "
+            "to 86400; default 600") in result.output
+    assert "number_format (str, optional): Number format;" in result.output
+    assert "one of digits, 00, plus" in result.output

@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 import widget_server
 
 PACKAGE_DIR = Path(widget_server.__file__).parent
@@ -98,8 +96,6 @@ def reached_from(name: str) -> set[str]:
     return seen
 
 
-@pytest.mark.xfail(reason="issue 11: the admin domains/widgets and api package cycles are "
-                          "being removed on other branches", strict=False)
 def test_widget_server_has_no_import_cycle():
     found = cycles(GRAPH)
     for group in found:
@@ -107,8 +103,6 @@ def test_widget_server_has_no_import_cycle():
     assert found == [], f"import cycles: {found}"
 
 
-@pytest.mark.xfail(reason="issue 11: providers/accounts.py and circuit.py move out of "
-                          "providers/ on another branch", strict=False)
 def test_providers_reach_neither_models_nor_extensions():
     service_side = {"widget_server.models", "widget_server.extensions"}
     impure = {name: sorted(reached_from(name) & service_side)

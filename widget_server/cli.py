@@ -12,6 +12,7 @@ import json
 import secrets
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import click
@@ -22,23 +23,15 @@ from sqlalchemy import select
 
 from widget_server import create_app
 from widget_server.abuse.blocklist import blocked_select
-from widget_server.abuse.phone import normalise_business_number
 from widget_server.calls.queue import create_consumer, start_in_process_consumer
 from widget_server.demo import serve_host_page
-from widget_server.embed.snippet import snippet
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, ProviderAccount, User, Widget
+from widget_server.models import Account, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
-from widget_server.providers.accounts import (
-    CredentialsError,
-    adapter_for,
-    base_url_problem,
-    encrypt_credentials,
-    validate,
-)
-from widget_server.providers.base import ProviderError, exchange_line
+from widget_server.providers.base import exchange_line
 from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
-from widget_server.security.origins import DomainError, normalise_domain
+from widget_server.services import provider_accounts
+from widget_server.services import widgets as widget_service
 from widget_server.services.accounts import KINDS, create_account, set_allowance
 from widget_server.services.api_keys import create_api_key, revoke_api_key
 from widget_server.services.blocked_numbers import block_number, unblock
@@ -61,16 +54,37 @@ ACCOUNT_HELP = ("The account's name; where names repeat under different parents,
                 "such as reseller/client, or its id such as #12.")
 
 
+# The options of ``widget create`` by the settings they give.
+WIDGET_OPTIONS = {"business_numbers": "--number", "domains": "--domain",
+                  "home_country": "--country", "provider_account_id": "--provider"}
+
+
+def _widget_option(field: str) -> str:
+    return WIDGET_OPTIONS.get(field, field)
+
+
 @contextmanager
-def refused_as_click(subject: str | None = None):
-    """A refusal of the services as the command's error: its sentence, after the
-    ``subject`` typed when that is what is invalid."""
+def refused_as_click(subject: str | None = None, option: Callable[[str], str] | None = None):
+    """A refusal of the services as the command's error, one line per refusal: its
+    sentence, after the ``subject`` typed when that is what is invalid, or after the
+    option at fault when ``option`` names the command's option for a field."""
     try:
         yield
-    except ServiceError as error:
-        raise click.ClickException(
-            f"{subject!r}: {error.message}" if subject and error.kind == "invalid"
-            else error.message) from None
+    except (ServiceError, ExceptionGroup) as error:
+        errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
+        if not all(isinstance(each, ServiceError) for each in errors):
+            raise
+        raise click.ClickException("\n".join(
+            _refusal_line(each, subject, option) for each in errors)) from None
+
+
+def _refusal_line(error: ServiceError, subject: str | None,
+                  option: Callable[[str], str] | None) -> str:
+    if subject and error.kind == "invalid":
+        return f"{subject!r}: {error.message}"
+    if option is not None and error.field:
+        return f"{option(error.field)}: {error.message}"
+    return error.message
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
@@ -189,27 +203,23 @@ def _allowance(value: int | None) -> str:
     return "the default" if value is None else str(value)
 
 
-def create_widget(*, account_name: str, domains: list[str], numbers: list[str],
-                  provider: str | None = None, **settings) -> Widget:
-    """Create a widget; ``ClickException`` with a plain sentence for bad input."""
+def create_widget(operator: Account, *, account_name: str, domains: list[str],
+                  numbers: list[str], provider: str | None = None, **settings) -> Widget:
+    """Create a widget as the operator; ``ClickException`` with a plain sentence for bad input."""
     owner = _account_named(account_name)
-    try:
-        patterns = sorted({normalise_domain(domain) for domain in domains})
-        business_numbers = [normalise_business_number(number) for number in numbers]
-    except (DomainError, ValueError) as error:
-        raise click.ClickException(str(error)) from None
     provider_account = None
-    if provider:
-        provider_account = db.session.scalar(select(ProviderAccount).where(
-            ProviderAccount.account_id == owner.id, ProviderAccount.name == provider))
-        if provider_account is None:
-            raise click.ClickException(f"Account {account_name} has no provider {provider!r}.")
-    widget = Widget(account_id=owner.id, business_numbers=business_numbers,
-                    provider_account=provider_account,
-                    domains=[AllowedDomain(pattern=p) for p in patterns], **settings)
-    db.session.add(widget)
-    db.session.commit()
-    return widget
+    if provider:  # by name among those it may use: its own first, then those above it
+        named = [each for each in provider_accounts.usable_by(owner) if each.name == provider]
+        named.sort(key=lambda each: each.account_id != owner.id)
+        if not named:
+            raise click.ClickException(f"Account {account_name} has no provider {provider!r}, "
+                                       "nor has any account above it.")
+        provider_account = named[0]
+    with refused_as_click(option=_widget_option):
+        return widget_service.create_widget(
+            operator, account_id=owner.id, domains=domains, settings={
+                "business_numbers": numbers, "provider_account_id": provider_account and
+                provider_account.id, **settings})
 
 
 @main.group()
@@ -231,12 +241,11 @@ def widget() -> None:
 @with_appcontext
 def widget_create(account_name, domains, numbers, provider, country, base_url) -> None:
     """Create a widget and print its id and embed snippet."""
-    prepare_database()
-    created = create_widget(account_name=account_name, domains=list(domains),
-                            numbers=list(numbers), provider=provider,
-                            home_country=country.upper())
+    operator = prepare_database()
+    created = create_widget(operator, account_name=account_name, domains=list(domains),
+                            numbers=list(numbers), provider=provider, home_country=country)
     click.echo(f"Widget {created.public_id}")
-    click.echo(snippet(current_app.config["PUBLIC_URL"] or base_url, created))
+    click.echo(widget_service.embed_snippet(created, base_url))
 
 
 DEMO_ACCOUNT = "demo"
@@ -268,10 +277,10 @@ def demo(port: int) -> None:
         demo_widget = db.session.scalar(select(Widget).where(
             Widget.account_id == demo_account.id))
         if demo_widget is None:
-            demo_widget = create_widget(account_name=f"#{demo_account.id}",
+            demo_widget = create_widget(operator, account_name=f"#{demo_account.id}",
                                         domains=[f"localhost:{port + 1}"],
                                         numbers=["+12025550100"])
-        embed = snippet(app_url, demo_widget)
+        embed = widget_service.embed_snippet(demo_widget, app_url)
         admin_sign_in = _demo_admin_sign_in(app_url)
     click.echo(f"widget-server:   {app_url}/healthz")
     click.echo(f"demo host page:  {host_url}/  (open this one)")
@@ -291,14 +300,30 @@ def provider() -> None:
 
 @provider.command("kinds")
 def provider_kinds() -> None:
-    """List the provider kinds with their credentials and options."""
+    """List the provider kinds with their credentials and options: type, range, help."""
     for kind, cls in PROVIDERS.items():
         click.echo(f"{kind}: {cls.label}")
         for title, fields in (("credentials", cls.credential_fields),
                               ("options", cls.option_fields)):
             if fields:
-                names = ", ".join(f.name + ("" if f.required else "?") for f in fields)
-                click.echo(f"    {title}: {names}")
+                click.echo(f"    {title}:")
+            for spec in fields:
+                click.echo(f"      {spec.name} ({spec.type.__name__}"
+                           + ("" if spec.required else ", optional") + f"): {spec.label}"
+                           + (f"; {spec.describe()}" if spec.describe() else ""))
+        if cls.custom_fields:
+            custom = cls.custom_fields
+            click.echo(f"    {custom.label}: up to {custom.max_count}, "
+                       f"{custom.value.describe()}")
+
+
+def _option_name(field: str) -> str:
+    """A service's field as the command line spells it: --base-url, --option max_duration."""
+    if field.startswith("options."):
+        return f"--option {field.removeprefix('options.')}"
+    if field.startswith("credentials"):
+        return f"standard input {field}"
+    return "--" + field.replace("_", "-")
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict:
@@ -317,7 +342,8 @@ def _parse_options(pairs: tuple[str, ...]) -> dict:
 @click.option("--name", required=True, help="A name for this provider account.")
 @click.option("--base-url", default=None,
               help="Scheme, host and optional path prefix the documented paths hang from.")
-@click.option("--option", "options", multiple=True, help="KEY=VALUE, repeatable.")
+@click.option("--option", "options", multiple=True,
+              help="KEY=VALUE, repeatable; `provider kinds` lists each kind's.")
 @with_appcontext
 def provider_add(account_name, kind, name, base_url, options) -> None:
     """Add a provider account; its credentials are read as a JSON object on standard input."""
@@ -331,22 +357,9 @@ def provider_add(account_name, kind, name, base_url, options) -> None:
             "Standard input must be a JSON object of credentials.") from None
     if not isinstance(credentials, dict):
         raise click.ClickException("Standard input must be a JSON object of credentials.")
-    parsed = _parse_options(options)
-    try:
-        validate(kind, credentials, parsed)
-    except CredentialsError as error:
-        raise click.ClickException(str(error)) from None
-    problem = base_url_problem(kind, base_url)
-    if problem:
-        raise click.ClickException(f"--base-url: {problem}")
-    exists = db.session.scalar(select(ProviderAccount).where(
-        ProviderAccount.account_id == owner.id, ProviderAccount.name == name))
-    if exists is not None:
-        raise click.ClickException(f"Account {account_name} already has a provider {name!r}.")
-    db.session.add(ProviderAccount(account_id=owner.id, kind=kind, name=name,
-                                   base_url=base_url or None, options=parsed,
-                                   credentials_encrypted=encrypt_credentials(credentials)))
-    db.session.commit()
+    with refused_as_click(option=_option_name):
+        provider_accounts.add(None, owner=owner, name=name, kind=kind, base_url=base_url,
+                              credentials=credentials, options=_parse_options(options))
     click.echo(f"Provider account {name} ({kind}) added to {account_name}.")
 
 
@@ -380,12 +393,10 @@ def provider_check(account_name, name, test_from, test_to) -> None:
     if found is None:
         raise click.ClickException(f"Account {account_name} has no provider {name!r}.")
     try:
-        click.echo(adapter_for(found).check(ConsoleReport(), test_from=test_from,
-                                            test_to=test_to))
-    except (CredentialsError, ProviderError) as error:
-        message = str(error) if isinstance(error, CredentialsError) else (
-            f"The provider refused: {error.reason} ({error.excerpt or error.message})")
-        raise click.ClickException(message) from None
+        click.echo(provider_accounts.check(None, found, ConsoleReport(), test_from=test_from,
+                                           test_to=test_to))
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
 
 
 @main.group()

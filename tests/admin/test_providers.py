@@ -7,7 +7,7 @@ import pytest
 from tests.admin.widget_tenants import ROLES, as_role, make_tenants, post
 from widget_server.extensions import db
 from widget_server.models import ProviderAccount, Widget
-from widget_server.providers.accounts import decrypt_credentials
+from widget_server.services.provider_accounts import decrypt_credentials
 
 UID, PIN = "uid-7f3e9a", "pin-S3cr3t-91c4"
 
@@ -60,7 +60,8 @@ def test_a_white_label_kind_needs_a_base_url_and_nothing_is_stored_without_one(a
     response = add_c2c(as_role(app, "owner"), tenants.client_id, base_url="")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert '<p class="field-error" id="base_url-error">This field is required.</p>' in page
+    assert ('<p class="field-error" id="base_url-error">c2c-php has no public address: give '
+            "the reseller's own, e.g. https://voice.example.</p>") in html.unescape(page)
     assert PIN not in page
     assert provider_named(app, "white-label") is None
 
@@ -68,7 +69,7 @@ def test_a_white_label_kind_needs_a_base_url_and_nothing_is_stored_without_one(a
 def test_a_missing_secret_is_explained_next_to_its_field(app):
     tenants = make_tenants(app)
     response = add_c2c(as_role(app, "owner"), tenants.client_id, credential_pin="")
-    assert 'id="credential_pin-error">This field is required.' in response.get_data(as_text=True)
+    assert 'id="credential_pin-error">pin is required: API PIN.' in response.get_data(as_text=True)
     assert provider_named(app, "white-label") is None
 
 
@@ -136,13 +137,13 @@ def test_options_and_base_url_are_edited_and_checked(app):
     assert 'value="42"' in owner.get(f"/admin/providers/{added.id}").get_data(as_text=True)
     bad = post(owner, f"/admin/providers/{added.id}", base_url="voice.example",
                option_holdfile="43")
-    assert "Use an address such as https://voice.example." in bad.get_data(as_text=True)
+    assert "Start the address with http:// or https://." in bad.get_data(as_text=True)
     assert provider_named(app, "white-label").options == {"holdfile": "42"}
     post(owner, f"/admin/providers/{added.id}", base_url="https://other.example",
          option_holdfile="43", option_max_duration="120")
     changed = provider_named(app, "white-label")
     assert (changed.base_url, changed.options) == (
-        "https://other.example", {"holdfile": "43", "max_duration": "120"})
+        "https://other.example", {"holdfile": "43", "max_duration": 120})
     assert changed.credentials == {"uid": UID, "pin": PIN}
 
 
@@ -200,3 +201,56 @@ def test_a_provider_account_cannot_be_added_to_another_tenant(app):
     response = add_c2c(as_role(app, "owner"), rival_id)
     assert "Not a valid choice" in response.get_data(as_text=True)
     assert provider_named(app, "white-label") is None
+
+
+def field_error(page: str, field: str) -> str:
+    """The sentence the admin shows next to ``field``."""
+    import re
+
+    found = re.search(rf'id="{field}-error">([^<]*)</p>', page)
+    return html.unescape(found.group(1)) if found else ""
+
+
+@pytest.mark.parametrize("kind, data, refused", [
+    ("c2c-php", {"base_url": "https://voice.example", "credential_uid": UID,
+                 "credential_pin": PIN, "option_holdfile": "42", "option_max_duration": "abc",
+                 "option_number_format": "weird"},
+     {"option_max_duration": "max_duration must be a whole number of seconds from 1 to "
+                             "86400; 'abc' is not.",
+      "option_number_format": "number_format must be one of digits, 00, plus; 'weird' is "
+                              "not."}),
+    ("dialogtech", {"credential_access_key": "a", "credential_secret_access_key": "s",
+                    "option_first_leg_timeout": "abc"},
+     {"option_first_leg_timeout": "first_leg_timeout must be a number of seconds from 0.1 "
+                                  "to 300; 'abc' is not."}),
+])
+def test_a_mistyped_option_is_refused_on_save_next_to_its_field(app, kind, data, refused):
+    tenants = make_tenants(app)
+    response = post(as_role(app, "owner"), f"/admin/providers/new?kind={kind}",
+                    account_id=str(tenants.client_id), name="typed", **data)
+    page = response.get_data(as_text=True)
+    for field, sentence in refused.items():
+        assert field_error(page, field) == sentence
+    assert provider_named(app, "typed") is None
+
+
+def test_every_error_of_a_provider_account_is_shown_at_once(app):
+    tenants = make_tenants(app)
+    response = add_c2c(as_role(app, "owner"), tenants.client_id, base_url="voice.example",
+                       credential_pin="", option_holdfile="", option_max_duration="0")
+    page = response.get_data(as_text=True)
+    for field in ("base_url", "credential_pin", "option_holdfile", "option_max_duration"):
+        assert field_error(page, field), field
+    assert provider_named(app, "white-label") is None
+
+
+def test_a_simulator_account_asks_for_no_base_url_or_credentials(app):
+    tenants = make_tenants(app)
+    owner = as_role(app, "owner")
+    form = owner.get("/admin/providers/new?kind=simulator").get_data(as_text=True)
+    assert 'name="base_url"' not in form and 'name="credential_' not in form
+    response = post(owner, "/admin/providers/new?kind=simulator",
+                    account_id=str(tenants.client_id), name="practice")
+    assert response.status_code == 302
+    added = provider_named(app, "practice")
+    assert (added.base_url, added.credentials_encrypted) == (None, None)

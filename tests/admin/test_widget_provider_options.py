@@ -15,15 +15,16 @@ from tests.providers import conftest as providers_conftest
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount, Widget
 from widget_server.providers import PROVIDERS
-from widget_server.providers.accounts import encrypt_credentials
 from widget_server.security import tokens
 from widget_server.security.api_keys import issue_key
+from widget_server.services.provider_accounts import encrypt_credentials
 
 # The provider fakes' loopback app with its queue (tests/providers/conftest.py).
 live = providers_conftest.live
 
 SECRET = "s3cret-code-never-shown"
-BAD_LANGUAGE = "language must be a two- or three-letter code such as he, en or ru."
+BAD_LANGUAGE = ("language must be a two- or three-letter code such as he, en or ru; "
+                "'english' is not.")
 
 
 def add_provider(app, tenants, kind: str, *, name: str | None = None, options=None,
@@ -93,7 +94,7 @@ def test_an_option_set_in_the_admin_is_stored_and_the_api_shows_the_same(app):
                     custom="var_campaign = spring\n\n")
     assert response.status_code == 302
     assert response.location.endswith("#provider-options")
-    expected = {"language": "en", "record": "true", "var_campaign": "spring"}
+    expected = {"language": "en", "record": True, "var_campaign": "spring"}
     assert stored(app, tenants.client_widget_id).provider_options == expected
     assert api_widget(app, tenants, tenants.client_widget_id)["provider_options"] == expected
     page = page_of(member, tenants.client_widget_id)
@@ -115,12 +116,13 @@ def test_emptying_every_field_clears_the_widgets_options(app):
 
 @pytest.mark.parametrize("fields, sentence, next_to", [
     ({"option_language": "english"}, BAD_LANGUAGE, "option_language-error"),
-    ({"option_maxduration": "two hours"}, "maxduration is a whole number of seconds, such as 60.",
+    ({"option_maxduration": "two hours"},
+     "maxduration must be a whole number of seconds from 1 to 999999; 'two hours' is not.",
      "option_maxduration-error"),
     ({"custom": "var_bad name=1"}, "var_bad name is not a valid custom field name",
      "custom-error"),
     ({"custom": "\n".join(f"var_f{n}={n}" for n in range(11))},
-     "Voicenter takes at most 10 var_* custom fields; 11 are set.", "custom-error"),
+     "At most 10 var_* custom fields are taken; 11 are set.", "custom-error"),
     ({"custom": "campaign=spring"}, "Custom field names start with var_: 'campaign'.",
      "custom-error"),
     ({"custom": "var_campaign"}, "Write each custom field as var_name=value: 'var_campaign'.",
@@ -158,10 +160,10 @@ def test_a_widget_overrides_one_option_and_keeps_the_accounts_required_ones(app)
     response = post(as_role(app, "member"), options_path(tenants.client_widget_id),
                     provider_kind="c2c-php", option_max_duration="90")
     assert response.status_code == 302
-    assert stored(app, tenants.client_widget_id).provider_options == {"max_duration": "90"}
+    assert stored(app, tenants.client_widget_id).provider_options == {"max_duration": 90}
     answer = patch_through_api(app, tenants, {"provider_options": {"max_duration": "120"}})
     assert answer.status_code == 200, answer.get_json()
-    assert answer.get_json()["provider_options"] == {"max_duration": "120"}
+    assert answer.get_json()["provider_options"] == {"max_duration": 120}
 
 
 @pytest.mark.parametrize("kind", sorted(set(PROVIDERS) - {"simulator"}))
@@ -230,8 +232,8 @@ def test_a_switch_whose_kept_options_fail_the_new_kinds_check_is_refused(app):
                     **settings(provider_account_id=str(c2c)))
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 422
-    assert "This widget's own provider options do not suit c2c-php: Missing options: holdfile." \
-        in page
+    assert ("This widget's own provider options do not suit c2c-php: holdfile is required: "
+            "Hold file.") in page
     after = stored(app, tenants.client_widget_id)
     assert after.provider_options == {"number_format": "plus", "timeout": "30"}
     assert after.name == "client shop" and after.provider_account_id != c2c

@@ -93,6 +93,9 @@ def test_preview_shows_the_chosen_label_colour_and_position_without_calling(app)
     ("button_colour", "red", "Use a colour such as #0b6e4f."),
     ("business_numbers", "+1 555", "is not a valid phone number"),
     ("business_numbers", "  \n ", "This field is required."),
+    ("business_numbers", "+12025550100\n+1 202 555 0100",
+     "+12025550100 is in the list twice; give each number once."),
+    ("business_numbers", "+1 202 555 0100 ext. 12", "has an extension"),
     ("home_country", "XX", "'XX' is not a country code"),
     ("allowed_countries", "GB ZZ", "Not country codes: ZZ."),
     ("time_zone", "Mars/Olympus", "'Mars/Olympus' is not a time zone"),
@@ -216,6 +219,37 @@ def test_a_client_keeps_the_resellers_provider_it_was_issued_with(app):
     assert response.status_code == 302
     assert stored(app, tenants.client_widget_id).provider_account_id == \
         tenants.reseller_provider_id
+
+
+def test_a_client_may_switch_back_to_its_resellers_provider(app):
+    tenants = make_tenants(app)
+    with app.app_context():
+        db.session.get(Widget, tenants.client_widget_id).provider_account_id = \
+            tenants.reseller_provider_id
+        db.session.commit()
+    client_owner = signed_in(app, "owner@client-a.example")
+    path = f"/admin/widgets/{tenants.client_widget_id}"
+    assert post(client_owner, path, **settings(provider_account_id="0")).status_code == 302
+    assert stored(app, tenants.client_widget_id).provider_account_id is None
+    assert "resell-sim" in client_owner.get(path).get_data(as_text=True)
+    back = post(client_owner, path,
+                **settings(provider_account_id=str(tenants.reseller_provider_id)))
+    assert back.status_code == 302
+    assert stored(app, tenants.client_widget_id).provider_account_id == \
+        tenants.reseller_provider_id
+
+
+def test_a_clients_new_widget_may_use_its_resellers_provider(app):
+    tenants = make_tenants(app)
+    client_owner = signed_in(app, "owner@client-a.example")
+    form = client_owner.get("/admin/widgets/new").get_data(as_text=True)
+    assert "resell-sim" in form and "rival-sim" not in form
+    response = post(client_owner, "/admin/widgets/new", account_id=str(tenants.client_id),
+                    **settings(provider_account_id=str(tenants.reseller_provider_id)))
+    assert response.status_code == 302
+    with app.app_context():
+        widget = db.session.scalar(db.select(Widget).where(Widget.name == "Main shop"))
+        assert widget.provider_account_id == tenants.reseller_provider_id
 
 
 def test_pausing_resuming_and_deleting_reach_the_embedded_widget(app):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, ProviderAccount, User, Widget
-from widget_server.providers.accounts import encrypt_credentials
+from widget_server.services.provider_accounts import encrypt_credentials
 from widget_server.services.users import hash_password
 
 PASSWORD = "correct horse"

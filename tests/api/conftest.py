@@ -60,8 +60,7 @@ def make_widget(api, key: str, **fields) -> dict:
 
 
 def make_provider(api, key: str, name: str = "sim", **fields) -> dict:
-    body = {"name": name, "kind": "simulator", "credentials": {},
-            "base_url": "http://127.0.0.1:9"} | fields
+    body = {"name": name, "kind": "simulator"} | fields
     response = api("POST", "/provider_accounts", key=key, json=body)
     assert response.status_code == 201, response.get_json()
     return response.get_json()

@@ -9,7 +9,7 @@ from widget_server.models import Widget
 
 
 def _place_calls(app, client, api, count: int) -> dict:
-    widget = make_widget(api, "client_a", cap_per_ip=20, cap_per_number=5)
+    widget = make_widget(api, "client_a", cap_per_ip=10, cap_per_number=5)
     with app.app_context():
         row = db.session.query(Widget).filter_by(public_id=widget["id"]).one()
         db.session.expunge(row)

@@ -28,3 +28,13 @@ def test_the_document_is_openapi_3_1_with_bearer_keys(client):
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     refs = set(re.findall(r'"#/components/schemas/(\w+)"', str(document).replace("'", '"')))
     assert refs <= set(document["components"]["schemas"])
+
+
+def test_each_provider_kinds_options_are_described_with_their_types(client):
+    document = client.get(PREFIX + "/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    by_kind = schemas["ProviderAccountCreate"]["properties"]["options"]["x-options-by-kind"]
+    c2c = schemas[by_kind["c2c-php"].rpartition("/")[2]]
+    assert c2c["properties"]["max_duration"]["type"] == "integer"
+    assert "holdfile" in c2c["required"]
+    assert schemas[by_kind["simulator"].rpartition("/")[2]]["properties"] == {}

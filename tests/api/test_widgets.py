@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.api.conftest import make_provider, make_widget
 
 
@@ -30,7 +32,7 @@ def test_updating_a_widget_changes_only_the_named_fields(api):
                    json={"button_colour": "#112233", "paused": True})
     assert response.get_json() == widget | {"button_colour": "#112233", "paused": True}
     bad = api("PATCH", f"/widgets/{widget['id']}", key="client_a",
-              json={"opening_hours": {"mon": [["17:00", "09:00"]]}, "time_zone": "Mars/Base"})
+              json={"opening_hours": {"mon": [["09:00", "09:00"]]}, "time_zone": "Mars/Base"})
     assert set(bad.get_json()["errors"]) == {"opening_hours", "time_zone"}
 
 
@@ -83,19 +85,19 @@ def test_a_widget_uses_a_provider_account_of_its_account_or_above_only(api, tena
 
 
 def test_a_tenant_cannot_set_a_widgets_caps_above_the_installations_ceilings(app, api):
-    app.config.update(CEILING_PER_NUMBER=5, CEILING_PER_IP=20)
+    app.config.update(CEILING_PER_NUMBER=5, CEILING_PER_IP=8)
     refused = api("POST", "/widgets", key="client_a", json={
         "business_numbers": ["+12025550100"], "cap_per_number": 1_000_000,
-        "cap_per_ip": 21})
+        "cap_per_ip": 9})
     assert refused.status_code == 422
     assert refused.headers["Content-Type"] == "application/problem+json"
     errors = refused.get_json()["errors"]
     assert errors == {
         "cap_per_number": "This installation allows at most 5 calls a day to one number on "
                           "any widget; use 5 or less.",
-        "cap_per_ip": "This installation allows at most 20 calls a day from one visitor "
-                      "address on any widget; use 20 or less."}
-    widget = make_widget(api, "client_a", cap_per_number=5, cap_per_ip=20)
+        "cap_per_ip": "This installation allows at most 8 calls a day from one visitor "
+                      "address on any widget; use 8 or less."}
+    widget = make_widget(api, "client_a", cap_per_number=5, cap_per_ip=8)
     path = f"/widgets/{widget['id']}"
     refused = api("PATCH", path, key="client_a", json={"cap_per_number": 6})
     assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {
@@ -104,3 +106,56 @@ def test_a_tenant_cannot_set_a_widgets_caps_above_the_installations_ceilings(app
     lowered = api("PATCH", path, key="client_a", json={"cap_per_number": 2, "cap_per_ip": None})
     assert lowered.status_code == 200
     assert (lowered.get_json()["cap_per_number"], lowered.get_json()["cap_per_ip"]) == (2, None)
+
+
+def test_overnight_hours_and_a_midnight_close_are_taken_as_the_admin_takes_them(api):
+    widget = make_widget(api, "client_a")
+    path = f"/widgets/{widget['id']}"
+    hours = {"fri": [["18:00", "24:00"]], "sat": [["22:00", "02:00"]]}
+    changed = api("PATCH", path, key="client_a", json={"opening_hours": hours})
+    assert changed.status_code == 200, changed.get_json()
+    read = api("GET", path, key="client_a").get_json()["opening_hours"]
+    assert read == hours
+    again = api("PATCH", path, key="client_a", json={"opening_hours": read})
+    assert again.status_code == 200
+    refused = api("PATCH", path, key="client_a",
+                  json={"opening_hours": {"mon": [["24:00", "02:00"]]}})
+    assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {
+        "opening_hours"}
+
+
+@pytest.mark.parametrize("numbers, sentence", [
+    (["+12025550100", "+1 202 555 0100"],
+     "+12025550100 is in the list twice; give each number once."),
+    (["+1 202 555 0100 ext. 12"], "'+1 202 555 0100 ext. 12' has an extension; give a number "
+                                  "that rings directly."),
+])
+def test_a_business_number_given_twice_or_with_an_extension_is_refused(api, numbers, sentence):
+    refused = api("POST", "/widgets", key="client_a", json={"business_numbers": numbers})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == {"business_numbers": sentence}
+    widget = make_widget(api, "client_a")
+    path = f"/widgets/{widget['id']}"
+    refused = api("PATCH", path, key="client_a", json={"business_numbers": numbers})
+    assert refused.get_json()["errors"] == {"business_numbers": sentence}
+    assert api("GET", path, key="client_a").get_json()["business_numbers"] == ["+12025550100"]
+
+
+def test_a_widgets_caps_stay_within_its_accounts_daily_allowance(api):
+    refused = api("POST", "/widgets", key="client_a", json={
+        "business_numbers": ["+12025550100"], "cap_per_widget": 11})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == {
+        "cap_per_widget": "client-a's daily allowance is 10 calls; stay within it."}
+    assert make_widget(api, "client_a", cap_per_widget=10)["cap_per_widget"] == 10
+
+
+def test_a_wrong_type_and_a_broken_rule_are_named_in_one_answer(api):
+    widget = make_widget(api, "client_a")
+    refused = api("PATCH", f"/widgets/{widget['id']}", key="client_a", json={
+        "paused": "yes", "opening_hours": {"mon": [["09:00", "09:00"]]}})
+    assert refused.status_code == 422
+    assert set(refused.get_json()["errors"]) == {"paused", "opening_hours"}
+    refused = api("POST", "/widgets", key="client_a", json={
+        "business_numbers": ["+12025550100", "+12025550100"], "cap_per_ip": "many"})
+    assert set(refused.get_json()["errors"]) == {"business_numbers", "cap_per_ip"}

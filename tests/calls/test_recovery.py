@@ -18,7 +18,7 @@ from widget_server.calls.recovery import recover_stalled_calls
 from widget_server.calls.status import public_status
 from widget_server.extensions import db
 from widget_server.models import CallEvent, CallRequest, ProviderAccount, Widget, utcnow
-from widget_server.providers.accounts import encrypt_credentials
+from widget_server.services.provider_accounts import encrypt_credentials
 
 STALL = 60
 

@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 from tests.browser_support import serve, start_consumer
 from tests.factories import create_account, create_widget, solve_altcha
 from widget_server import create_app
-from widget_server.cli import snippet
 from widget_server.demo import host_page_app
 from widget_server.extensions import db
 from widget_server.models import AllowedDomain, CallRequest, Widget
 from widget_server.security import tokens
+from widget_server.services.widgets import embed_snippet
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ def site(tmp_path_factory):
     app_server = serve(app)
     app_url = f"http://127.0.0.1:{app_server.effective_port}"
     with app.app_context():
-        embed = snippet(app_url, db.session.get(Widget, widget_id))
+        embed = embed_snippet(db.session.get(Widget, widget_id), app_url)
     host_server = serve(host_page_app(embed))
     host_url = f"http://localhost:{host_server.effective_port}"
     outside_server = serve(_outside_page_app(embed))

@@ -23,10 +23,10 @@ from tests.browser_support import serve, start_consumer
 from tests.factories import create_account, create_widget
 from tests.fakes.siteverify import running_siteverify
 from widget_server import create_app
-from widget_server.cli import snippet
 from widget_server.demo import host_page_app
 from widget_server.extensions import db
 from widget_server.models import AllowedDomain, CallRequest, Widget
+from widget_server.services.widgets import embed_snippet
 
 pytestmark = pytest.mark.browser
 
@@ -83,7 +83,8 @@ def site(request, tmp_path_factory):
         app_server = serve(app)
         app_url = f"http://127.0.0.1:{app_server.effective_port}"
         with app.app_context():
-            host_server = serve(host_page_app(snippet(app_url, db.session.get(Widget, widget_id))))
+            embed = embed_snippet(db.session.get(Widget, widget_id), app_url)
+            host_server = serve(host_page_app(embed))
             db.session.add(AllowedDomain(widget_id=widget_id,
                                          pattern=f"localhost:{host_server.effective_port}"))
             db.session.commit()

@@ -30,8 +30,8 @@ from widget_server.models import (
     ProviderAccount,
     Widget,
 )
-from widget_server.providers.accounts import encrypt_credentials
 from widget_server.security import tokens
+from widget_server.services.provider_accounts import encrypt_credentials
 
 PAGE_ORIGIN = "https://shop.example"
 # Settings for an adapter built by hand: what base_config lets the loopback fakes be.

@@ -102,20 +102,21 @@ def test_a_refusal_ends_the_call_rejected_untried_again_and_keeps_the_providers_
     assert live.exchanges(shown["call_id"])[-1]["answer"] == answer
 
 
-@pytest.mark.parametrize("base_url, options", [
-    ("", {"holdfile": "17"}),
-    (None, {}),
-    (None, {"holdfile": "17", "max_duration": "ten minutes"}),
-    (None, {"holdfile": "17", "number_format": "e.123"}),
+@pytest.mark.parametrize("base_url, options, reason", [
+    ("", {"holdfile": "17"}, "provider_not_configured"),
+    # Options saved before they were checked: refused before anything is sent.
+    (None, {}, "provider_options_invalid"),
+    (None, {"holdfile": "17", "max_duration": "ten minutes"}, "provider_options_invalid"),
+    (None, {"holdfile": "17", "number_format": "e.123"}, "provider_options_invalid"),
 ])
 def test_an_account_without_base_url_or_with_bad_options_fails_without_any_request(
-        live, fake, base_url, options):
+        live, fake, base_url, options, reason):
     token = c2c_widget(live, fake, options=options,
                        base_url=fake.url if base_url is None else base_url)
     shown = live.place_call(token, "+12025550127")
 
     assert (shown["status"], shown["reason"], shown["message"]) == (
-        "failed", "provider_not_configured", CANNOT_CALL)
+        "failed", reason, CANNOT_CALL)
     assert fake.server.requests == []
 
 

@@ -100,9 +100,9 @@ def test_widget_can_lift_the_accounts_duration_limit_by_leaving_it_blank(live, f
     assert "max_duration" not in fake.requests[0].query
 
 
-def test_a_duration_that_is_not_whole_minutes_is_refused_before_calling(live, fake):
+def test_a_stored_duration_that_is_not_whole_minutes_is_refused_before_calling(live, fake):
     shown = live.place_call(widget(live, fake, options={"max_duration_minutes": "90s"}))
-    assert (shown["status"], shown["reason"]) == ("rejected", "provider_options_invalid")
+    assert (shown["status"], shown["reason"]) == ("failed", "provider_options_invalid")
     assert fake.requests == []
 
 

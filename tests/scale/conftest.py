@@ -31,7 +31,7 @@ from tests.fakes.c2c_php import C2CPhpFake
 from widget_server import create_app
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, CallRequest, ProviderAccount, Widget
-from widget_server.providers.accounts import encrypt_credentials
+from widget_server.services.provider_accounts import encrypt_credentials
 
 BIN = Path(sys.executable).parent
 

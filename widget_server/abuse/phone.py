@@ -85,11 +85,16 @@ def check_visitor_number(raw: object, *, home_country: str, countries: list[str]
 
 
 def normalise_business_number(raw: str) -> str:
-    """A business number for the widget's settings, E.164, or ``ValueError``."""
+    """A business number for the widget's settings, E.164, or ``ValueError``.
+
+    An extension is refused, not dropped: the provider would ring the switchboard.
+    """
     try:
         number = phonenumbers.parse(raw, None)
     except NumberParseException as error:
         raise ValueError(f"{raw!r} is not a phone number in +country format.") from error
+    if number.extension:
+        raise ValueError(f"{raw!r} has an extension; give a number that rings directly.")
     if not phonenumbers.is_valid_number(number):
         raise ValueError(f"{raw!r} is not a valid phone number.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,15 +1,16 @@
 """Admin: provider accounts of the caller's subtree — add, check, rotate credentials, delete.
 
 Roles: everyone signed in sees the provider accounts of their subtree (name,
-kind, address, options: never credentials); only owners (``CAN_ADMINISTER``)
-add, edit, check, rotate or delete them, since they hold the money-spending
-credentials and a check may place a real test call. Members manage widgets
-and may pick a provider account for one (admin/widgets.py).
+kind, address, options: never credentials); only owners add, edit, check,
+rotate or delete them, since they hold the money-spending credentials and a
+check may place a real test call. Members manage widgets and may pick a
+provider account for one (admin/widgets.py).
 
 Credentials are write-only: their fields are always rendered empty, secret
 ones as password inputs, and nothing decrypted ever reaches a page. The
-forms are generated from each adapter's ``credential_fields`` and
-``option_fields``.
+forms are generated from each adapter's declared ``credential_fields`` and
+``option_fields`` (``form_field``); every rule is checked by
+services/provider_accounts.py, whose errors land next to their fields.
 """
 
 from __future__ import annotations
@@ -17,53 +18,52 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
+from wtforms.validators import Optional, ValidationError
 
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.admin.auth import CAN_ADMINISTER, current_account, require_role
-from widget_server.admin.views import blueprint, select_options
-from widget_server.admin.widgets import widgets_using
+from widget_server.admin.views import blueprint, select_options, show_refusal
 from widget_server.extensions import db
-from widget_server.models import Account, ProviderAccount, Widget
+from widget_server.models import Account, ProviderAccount
 from widget_server.providers import PROVIDERS
-from widget_server.providers.accounts import (
-    CredentialsError,
-    adapter_for,
-    base_url_problem,
-    encrypt_credentials,
-    validate,
-)
-from widget_server.providers.base import ProviderError, exchange_line
+from widget_server.providers.base import exchange_line
+from widget_server.providers.options import Field
+from widget_server.services import provider_accounts
+from widget_server.services.errors import ServiceError
 from widget_server.tenancy import get_scoped, scoped_select
 
+# How a service names a field -> the prefix of its form field here.
+_PREFIXES = {"credentials.": "credential_", "options.": "option_"}
 
-def _limit(field) -> list:
-    return [Length(max=field.max_length or 500)]
+
+def form_field(spec: Field, *, description: str | None = None, filters: tuple = ()):
+    """A form field for a declared credential or option: a choice list where it has
+    choices or is a yes/no, a password input for a secret, text otherwise. The
+    form checks nothing itself: the service checks every value at once."""
+    description = spec.describe() if description is None else description
+    if spec.choices or spec.type is bool:
+        values = spec.choices or ("true", "false")
+        return SelectField(spec.label, description=description, validate_choice=False,
+                           choices=select_options([("", "—"), *((v, v) for v in values)]))
+    field_class = PasswordField if spec.secret else StringField
+    return field_class(spec.label, description=description, filters=filters)
 
 
 def _base_url_field(cls):
     hint = (f"Empty: {cls.default_base_url}." if cls.default_base_url
             else "Required: this provider is white-label, give the reseller's own address.")
-    required = [] if cls.default_base_url else [DataRequired()]
-    return StringField("Base URL", description=hint, validators=[
-        *required, Optional(), URL(require_tld=False,
-                                   message="Use an address such as https://voice.example."),
-        Length(max=500)])
+    return StringField("Base URL", description=hint)
 
 
 def _fields(cls, *, credentials: bool, options: bool, base_url: bool) -> dict:
     fields = {}
-    if base_url:
+    if base_url and cls.takes_base_url:
         fields["base_url"] = _base_url_field(cls)
     for spec in cls.credential_fields if credentials else ():
-        kind = PasswordField if spec.secret else StringField
-        fields[f"credential_{spec.name}"] = kind(spec.label, validators=[
-            DataRequired() if spec.required else Optional(), *_limit(spec)])
+        fields[f"credential_{spec.name}"] = form_field(spec)
     for spec in cls.option_fields if options else ():
-        fields[f"option_{spec.name}"] = StringField(spec.label, validators=[
-            DataRequired() if spec.required else Optional(), *_limit(spec)])
+        fields[f"option_{spec.name}"] = form_field(spec)
     return fields
 
 
@@ -74,8 +74,8 @@ class ProviderForm(FlaskForm):
         return {field.name.removeprefix(prefix): field.data for field in self
                 if field.name.startswith(prefix) and field.data}
 
-    def refuse(self, message: str) -> None:
-        self.form_errors.append(message)
+    def base_url_value(self) -> str | None:
+        return self.base_url.data or None if "base_url" in self else None
 
 
 def add_form(cls) -> ProviderForm:
@@ -83,7 +83,7 @@ def add_form(cls) -> ProviderForm:
         "account_id": SelectField("Account", coerce=int,
                                   description="Whose provider account this is; a reseller's "
                                   "serves its clients' widgets too."),
-        "name": StringField("Name", validators=[DataRequired(), Length(max=120)]),
+        "name": StringField("Name"),
         **_fields(cls, credentials=True, options=True, base_url=True)}
     return type("AddProviderForm", (ProviderForm,), fields)()
 
@@ -94,7 +94,12 @@ def settings_form(cls, provider: ProviderAccount | None = None) -> ProviderForm:
     if provider is None or request.method == "POST":
         return form_class()
     return form_class(data={"base_url": provider.base_url or "", **{
-        f"option_{name}": value for name, value in (provider.options or {}).items()}})
+        f"option_{name}": _shown(value) for name, value in (provider.options or {}).items()}})
+
+
+def _shown(value: object) -> str:
+    """A stored option as its form field holds it (booleans as the choice list spells them)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def credentials_form(cls) -> ProviderForm:
@@ -167,7 +172,7 @@ def _render(provider: ProviderAccount, *, settings=None, rotate=None, check=None
         "admin/providers/detail.html", provider=provider, cls=cls,
         settings_form=settings or settings_form(cls, provider),
         rotate_form=rotate or credentials_form(cls), check_form=check or CheckForm(),
-        result=result, used_by=widgets_using(provider),
+        result=result, used_by=provider_accounts.widgets_using(provider),
         can_administer=current_user.role in CAN_ADMINISTER), status
 
 
@@ -194,25 +199,16 @@ def provider_new():
         for a in db.session.scalars(scoped_select(Account, caller).order_by(Account.name)))
     if form.validate_on_submit():
         owner = get_scoped(Account, form.account_id.data, caller)
-        credentials, options = form.values("credential_"), form.values("option_")
-        name = form.name.data.strip()
         try:
-            validate(kind, credentials, options)
-        except CredentialsError as error:
-            form.refuse(str(error))
-        problem = base_url_problem(kind, form.base_url.data)
-        if problem:
-            form.base_url.errors = [problem]
-        if db.session.scalar(select(ProviderAccount.id).where(
-                ProviderAccount.account_id == owner.id, ProviderAccount.name == name)):
-            form.name.errors = [f"{owner.name} already has a provider account named {name}."]
-        elif not form.form_errors and not problem:
-            created = ProviderAccount(account_id=owner.id, kind=kind, name=name,
-                                      base_url=form.base_url.data or None, options=options,
-                                      credentials_encrypted=encrypt_credentials(credentials))
-            db.session.add(created)
-            db.session.commit()
-            flash(f"Provider account {name} added to {owner.name}. Check it below.", "success")
+            created = provider_accounts.add(
+                current_user, owner=owner, name=form.name.data, kind=kind,
+                base_url=form.base_url_value(), credentials=form.values("credential_"),
+                options=form.values("option_"))
+        except (ServiceError, ExceptionGroup) as error:
+            show_refusal(form, error, _PREFIXES)
+        else:
+            flash(f"Provider account {created.name} added to {owner.name}. Check it below.",
+                  "success")
             return redirect(url_for("admin.provider_detail", provider_id=created.id))
     return render_template("admin/providers/new.html", form=form, cls=cls)
 
@@ -224,22 +220,17 @@ def provider_detail(provider_id: int):
     if request.method != "POST":
         return _render(provider)
     _require_owner()
-    cls = PROVIDERS[provider.kind]
-    form = settings_form(cls)
+    form = settings_form(PROVIDERS[provider.kind])
     if form.validate_on_submit():
-        options = form.values("option_")
-        address_problem = base_url_problem(provider.kind, form.base_url.data)
-        if address_problem:
-            form.base_url.errors = [address_problem]
-        problem = cls.option_problem(options)
-        if problem is None and address_problem is None:
-            provider.base_url = form.base_url.data or None
-            provider.options = options
-            db.session.commit()
+        try:
+            provider_accounts.update(current_user, provider, base_url=form.base_url_value(),
+                                     options=form.values("option_"))
+        except (ServiceError, ExceptionGroup) as error:
+            db.session.rollback()
+            show_refusal(form, error, _PREFIXES)
+        else:
             flash(f"Settings of {provider.name} saved.", "success")
             return redirect(url_for("admin.provider_detail", provider_id=provider.id))
-        if problem:
-            form.refuse(problem)
     return _render(provider, settings=form)
 
 
@@ -250,14 +241,12 @@ def provider_rotate(provider_id: int):
     _require_owner()
     form = credentials_form(PROVIDERS[provider.kind])
     if form.validate_on_submit():
-        credentials = form.values("credential_")
         try:
-            validate(provider.kind, credentials, provider.options or {})
-        except CredentialsError as error:
-            form.refuse(str(error))
+            provider_accounts.rotate_credentials(current_user, provider,
+                                                 form.values("credential_"))
+        except (ServiceError, ExceptionGroup) as error:
+            show_refusal(form, error, _PREFIXES)
         else:
-            provider.credentials_encrypted = encrypt_credentials(credentials)
-            db.session.commit()
             flash(f"New credentials of {provider.name} saved; the old ones are gone.",
                   "success")
             return redirect(url_for("admin.provider_detail", provider_id=provider.id))
@@ -274,13 +263,11 @@ def provider_check(provider_id: int):
         return _render(provider, check=form)
     report = CheckReport()
     try:
-        sentence, ok = adapter_for(provider).check(report, test_from=form.test_from.data,
-                                                   test_to=form.test_to.data), True
-    except CredentialsError as error:
-        sentence, ok = str(error), False
-    except ProviderError as error:
-        sentence, ok = (f"The provider refused: {error.reason} "
-                        f"({error.excerpt or error.message})"), False
+        sentence, ok = provider_accounts.check(
+            current_user, provider, report, test_from=form.test_from.data,
+            test_to=form.test_to.data), True
+    except ServiceError as error:
+        sentence, ok = error.message, False
     return _render(provider, check=form,
                    result={"ok": ok, "sentence": sentence, "lines": report.lines})
 
@@ -290,15 +277,10 @@ def provider_check(provider_id: int):
 def provider_delete(provider_id: int):
     provider = _provider(provider_id)
     _require_owner()
-    if widgets_using(provider):
-        flash(f"{provider.name} still serves widgets: give them another provider first.",
-              "error")
+    try:
+        provider_accounts.delete(current_user, provider)
+    except ServiceError as error:
+        flash(error.message, "error")
         return redirect(url_for("admin.provider_detail", provider_id=provider.id))
-    # Deleted widgets keep their rows (and call history); they no longer need the link.
-    for widget in db.session.scalars(select(Widget).where(
-            Widget.provider_account_id == provider.id)):
-        widget.provider_account_id = None
-    db.session.delete(provider)
-    db.session.commit()
     flash(f"Provider account {provider.name} deleted.", "success")
     return redirect(url_for("admin.providers"))

@@ -27,9 +27,14 @@ def select_options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def show_refusal(form, error: ServiceError | ExceptionGroup) -> None:
+def show_refusal(form, error: ServiceError | ExceptionGroup,
+                 prefixes: dict[str, str] | None = None) -> None:
     """A refusal of the services on the page: each sentence next to the field it names,
-    else above the form; 404 and 403 as such. A fault in the group is re-raised."""
+    else above the form; 404 and 403 as such. A fault in the group is re-raised.
+
+    ``prefixes`` renames the services' dotted fields as the form's: ``options.x`` to
+    ``option_x`` with ``{"options.": "option_"}``.
+    """
     errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
     if not all(isinstance(each, ServiceError) for each in errors):
         raise error
@@ -37,7 +42,11 @@ def show_refusal(form, error: ServiceError | ExceptionGroup) -> None:
         if each.kind in ("not_found", "forbidden"):
             abort(404 if each.kind == "not_found" else 403)
     for each in errors:
-        field = form._fields.get(each.field) if each.field else None
+        name = each.field
+        for service_prefix, form_prefix in (prefixes or {}).items():
+            if name and name.startswith(service_prefix):
+                name = form_prefix + name.removeprefix(service_prefix)
+        field = form._fields.get(name) if name else None
         if field is not None:
             field.errors = [*field.errors, each.message]
         else:

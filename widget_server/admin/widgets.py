@@ -7,29 +7,28 @@ every change. Objects outside the subtree are 404 for every role, so the
 object is looked up before the role is checked.
 
 A widget may use a provider account of its own account or of an account
-above it (a reseller's provider serves its clients' widgets), but only one
-the caller can see: a client keeps the reseller's provider it was issued
-with, and cannot pick it anew.
+above it (a reseller's provider serves its clients' widgets): the one rule
+is ``provider_accounts.usable_by``.
 
 A widget's own provider options (``Widget.provider_options``) override the
 provider account's when a call is placed. Their form is generated from the
-``option_fields`` of the provider account's kind (as admin/providers.py
-does), every field optional: empty follows the provider account. They are
-checked by the API's own ``options_problem``, and a switch to a provider of
-another kind drops the options that kind does not take.
+``option_fields`` of the provider account's kind (``form_field``, as
+admin/providers.py does), every field optional: empty follows the provider
+account. They are checked by ``provider_accounts.widget_options``, and a
+switch to a provider of another kind drops the options that kind does not take.
+
+The forms read what was typed; services/widgets.py and services/domains.py
+check every rule and store, so a setting means here what it means to the API
+and the command line.
 """
 
 from __future__ import annotations
 
 import re
-import zoneinfo
-from functools import cache
 
-import phonenumbers
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     ColorField,
@@ -39,19 +38,21 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from widget_server.abuse.caps import CEILINGS, cap_above_ceiling
-from widget_server.abuse.phone import normalise_business_number
+from widget_server.abuse.caps import CEILINGS
 from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
-from widget_server.admin.views import blueprint, select_options
-from widget_server.api.providers import widget_options_problem
+from widget_server.admin.providers import form_field
+from widget_server.admin.views import blueprint, select_options, show_refusal
 from widget_server.calls.hours import HoursError, validate_hours
-from widget_server.embed.snippet import public_base_url, snippet
 from widget_server.extensions import db
 from widget_server.i18n import LANGUAGES
-from widget_server.models import Account, ProviderAccount, Widget, utcnow
+from widget_server.models import Account, ProviderAccount, Widget
 from widget_server.providers import PROVIDERS
+from widget_server.services import provider_accounts
+from widget_server.services import widgets as service
+from widget_server.services.actors import check_widget
+from widget_server.services.errors import ServiceError
 from widget_server.tenancy import get_scoped, in_subtree, scoped_select
 
 DAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
@@ -59,11 +60,6 @@ DAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Th
 _SPAN = re.compile(
     r"^([01][0-9]|2[0-3]):([0-5][0-9])\s*-\s*([01][0-9]|2[0-3]|24):([0-5][0-9])$")
 NO_PROVIDER = 0
-
-
-@cache
-def _time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
 
 
 def parse_spans(text: str) -> list[list[str]]:
@@ -93,12 +89,11 @@ class WidgetForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)],
                        description="For you; visitors do not see it.")
     button_label = StringField("Button label", validators=[DataRequired(), Length(max=60)])
-    button_colour = ColorField("Button colour", validators=[
-        DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Use a colour such as #0b6e4f.")])
+    button_colour = ColorField("Button colour", validators=[DataRequired()])
     button_position = SelectField("Button position", choices=select_options([
         ("bottom-right", "Bottom right"), ("bottom-left", "Bottom left")]))
-    language = StringField("Language", validators=[DataRequired(), Regexp(
-        r"^[a-z]{2}(-[A-Z]{2})?$", message="Use a language code such as en or pt-BR.")],
+    language = StringField(
+        "Language", validators=[DataRequired()],
         description=f"The language of the form visitors see: {', '.join(LANGUAGES)} "
                     "(other codes show English).")
     consent_text = TextAreaField("Consent text", validators=[DataRequired(), Length(max=500)],
@@ -138,43 +133,6 @@ class WidgetForm(FlaskForm):
                 f"Counted on this widget alone. Empty: the installation's default "
                 f"({config[default]}); at most {config[CEILINGS[field.name]]}.")
 
-    def validate_business_numbers(self, field):
-        lines = [line.strip() for line in field.data.splitlines() if line.strip()]
-        try:
-            field.numbers = [normalise_business_number(line) for line in lines]
-        except ValueError as error:
-            raise ValidationError(str(error)) from None
-        if not field.numbers:
-            raise ValidationError("Give at least one number to ring.")
-
-    def validate_home_country(self, field):
-        field.data = field.data.strip().upper()
-        if field.data not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValidationError(f"{field.data!r} is not a country code such as US or GB.")
-
-    def validate_allowed_countries(self, field):
-        unknown = [c for c in _countries(field.data or "")
-                   if c not in phonenumbers.SUPPORTED_REGIONS]
-        if unknown:
-            raise ValidationError(f"Not country codes: {', '.join(unknown)}.")
-
-    def validate_cap_per_ip(self, field):
-        self._within_ceiling(field)
-
-    def validate_cap_per_number(self, field):
-        self._within_ceiling(field)
-
-    @staticmethod
-    def _within_ceiling(field):
-        problem = cap_above_ceiling(field.name, field.data)
-        if problem:
-            raise ValidationError(problem)
-
-    def validate_time_zone(self, field):
-        field.data = field.data.strip()
-        if field.data not in _time_zones():
-            raise ValidationError(f"{field.data!r} is not a time zone such as Europe/London.")
-
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         for field in self.day_fields:
@@ -185,29 +143,21 @@ class WidgetForm(FlaskForm):
                 valid = False
         return valid
 
-    def fits_allowance(self, account: Account) -> bool:
-        """No per-widget cap above the account's daily allowance, where it has one."""
-        if account.daily_call_cap is None:
-            return True
-        fits = True
-        for field in (self.cap_per_ip, self.cap_per_number, self.cap_per_widget):
-            if field.data is not None and field.data > account.daily_call_cap:
-                field.errors = [*field.errors, (f"{account.name}'s daily allowance is "
-                                                f"{account.daily_call_cap} calls; stay within it.")]
-                fits = False
-        return fits
-
-    def store(self, widget: Widget) -> None:
-        for name in ("name", "button_label", "button_position", "language", "consent_text",
-                     "home_country", "time_zone", "outside_hours", "cap_per_ip",
-                     "cap_per_number", "cap_per_widget"):
-            setattr(widget, name, getattr(self, name).data)
-        widget.button_colour = self.button_colour.data.lower()
-        widget.business_numbers = self.business_numbers.numbers
-        widget.allowed_countries = _countries(self.allowed_countries.data or "")
-        widget.opening_hours = ({day: field.spans for (day, _), field in
-                                 zip(DAYS, self.day_fields, strict=True)}
-                                if self.hours_limited.data else {})
+    def settings(self) -> dict:
+        """What was typed, as the settings services/widgets.py checks and stores."""
+        values = {name: getattr(self, name).data for name in (
+            "name", "button_label", "button_colour", "button_position", "language",
+            "consent_text", "home_country", "time_zone", "outside_hours", "cap_per_ip",
+            "cap_per_number", "cap_per_widget")}
+        return values | {
+            "business_numbers": [line.strip() for line in self.business_numbers.data
+                                 .splitlines() if line.strip()],
+            "allowed_countries": _countries(self.allowed_countries.data or ""),
+            "opening_hours": ({day: field.spans for (day, _), field in
+                               zip(DAYS, self.day_fields, strict=True)}
+                              if self.hours_limited.data else {}),
+            "provider_account_id": self.provider_account_id.data or None,
+        }
 
     def load(self, widget: Widget) -> None:
         """Fill the text fields that do not map one to one onto the widget."""
@@ -231,40 +181,17 @@ class NewWidgetForm(WidgetForm):
                              description="Whose widget this is: yours or a client's.")
 
 
-def _lineage(account: Account) -> list[int]:
-    ids = []
-    while account is not None:
-        ids.append(account.id)
-        account = account.parent
-    return ids
-
-
 def provider_choices(owner: Account | None, current: ProviderAccount | None = None):
-    """Provider accounts of ``owner`` or above it that the caller sees, and the current one."""
-    statement = scoped_select(ProviderAccount, current_account())
-    if owner is not None:
-        statement = statement.where(ProviderAccount.account_id.in_(_lineage(owner)))
-    found = list(db.session.scalars(statement.order_by(ProviderAccount.name)))
-    if current is not None and current not in found:
-        found.append(current)
+    """The provider accounts ``owner``'s widgets may use (any account the caller may give
+    a widget to, for a new one), and the current one."""
+    owners = [owner] if owner is not None else db.session.scalars(
+        scoped_select(Account, current_account()))
+    found = {p.id: p for account in owners for p in provider_accounts.usable_by(account)}
+    if current is not None:
+        found.setdefault(current.id, current)
     return [(NO_PROVIDER, "None: the simulator (no real calls)")] + [
-        (p.id, f"{p.name} ({p.kind}, of {p.account.name})") for p in found]
-
-
-def provider_allowed(form: WidgetForm, owner: Account,
-                     current: ProviderAccount | None = None) -> ProviderAccount | bool | None:
-    """The chosen provider account, or False with the reason next to the field."""
-    chosen = form.provider_account_id.data
-    if chosen == NO_PROVIDER:
-        return None
-    if current is not None and chosen == current.id:
-        return current
-    if chosen in (pid for pid, _ in provider_choices(owner)):
-        return db.session.get(ProviderAccount, chosen)
-    form.provider_account_id.errors = [
-        *form.provider_account_id.errors,
-        "This provider account cannot serve this account's widgets."]
-    return False
+        (p.id, f"{p.name} ({p.kind}, of {p.account.name})")
+        for p in sorted(found.values(), key=lambda p: (p.name, p.id))]
 
 
 def live_widget(widget_id: int) -> Widget:
@@ -275,17 +202,23 @@ def live_widget(widget_id: int) -> Widget:
     return widget
 
 
-def require_manager() -> None:
-    """403 for read-only users; called after the object is found (404 first)."""
-    if current_user.role not in CAN_MANAGE:
-        abort(403)
+def require_manager(widget: Widget) -> None:
+    """403 unless the services let the signed-in user change ``widget`` (found first: 404)."""
+    try:
+        check_widget(current_user, widget)
+    except ServiceError as error:
+        abort(404 if error.kind == "not_found" else 403)
+
+
+class DomainForm(FlaskForm):
+    """An entry for the widget's domain whitelist (admin/domains.py stores it)."""
+
+    pattern = StringField("Domain", validators=[Length(max=260)],
+                          description="example.com, *.example.com or localhost:5000")
 
 
 # --- the widget's own provider options ---------------------------------------------
 
-# The kinds that send ``var_*`` custom fields with each call (providers/voicenter.py).
-CUSTOM_FIELD_KINDS = frozenset({"voicenter"})
-CUSTOM_PREFIX = "var_"
 OPTION_PREFIX = "option_"
 
 
@@ -295,15 +228,15 @@ def provider_kind(provider: ProviderAccount | None) -> str:
 
 
 def takes_options(kind: str) -> bool:
-    return bool(PROVIDERS[kind].option_fields) or kind in CUSTOM_FIELD_KINDS
+    return bool(PROVIDERS[kind].option_fields or PROVIDERS[kind].custom_fields)
 
 
 def known_options(kind: str, options: dict) -> tuple[dict, list[str]]:
-    """``options`` split into those provider ``kind`` takes and the names of the others."""
-    names = {spec.name for spec in PROVIDERS[kind].option_fields}
-    custom = kind in CUSTOM_FIELD_KINDS
+    """``options`` split into those provider ``kind`` declares and the names of the others."""
+    cls = PROVIDERS[kind]
+    names = {spec.name for spec in cls.option_fields}
     kept = {name: value for name, value in options.items()
-            if name in names or (custom and name.startswith(CUSTOM_PREFIX))}
+            if name in names or (cls.custom_fields and cls.custom_fields.owns(name))}
     return kept, sorted(set(options) - set(kept))
 
 
@@ -321,12 +254,14 @@ class ProviderOptionsForm(FlaskForm):
 
     def validate_custom(self, field):
         field.pairs = {}
+        prefix = PROVIDERS[self.provider_kind.data or "simulator"].custom_fields.prefix
         for line in filter(None, (line.strip() for line in (field.data or "").splitlines())):
             name, equals, value = (part.strip() for part in line.partition("="))
             if not equals or not value:
-                raise ValidationError(f"Write each custom field as var_name=value: {line!r}.")
-            if not name.startswith(CUSTOM_PREFIX):
-                raise ValidationError(f"Custom field names start with var_: {name!r}.")
+                raise ValidationError(f"Write each custom field as {prefix}name=value: "
+                                      f"{line!r}.")
+            if not name.startswith(prefix):
+                raise ValidationError(f"Custom field names start with {prefix}: {name!r}.")
             if name in field.pairs:
                 raise ValidationError(f"{name} is given twice.")
             field.pairs[name] = value
@@ -340,15 +275,20 @@ class ProviderOptionsForm(FlaskForm):
         return options
 
     def refuse(self, problem: str) -> None:
-        """The sentence next to the option it names, else above the fields."""
-        for field in self.option_fields():
-            if problem.startswith(field.name.removeprefix(OPTION_PREFIX) + " "):
-                field.errors = [*field.errors, problem]
-                return
-        if "custom" in self and CUSTOM_PREFIX in problem:
-            self.custom.errors = [*self.custom.errors, problem]
-            return
+        """A sentence above the fields."""
         self.form_errors.append(problem)
+
+    def show(self, error: ExceptionGroup) -> None:
+        """Each sentence next to the option it names (custom fields under custom)."""
+        for each in error.exceptions:
+            name, message = each.field or "", each.message
+            field = self._fields.get(OPTION_PREFIX + name.removeprefix("provider_options."))
+            if field is None and "custom" in self:
+                field = self.custom
+            if field is not None:
+                field.errors = [*field.errors, message]
+            else:
+                self.form_errors.append(message)
 
 
 def _account_setting(provider: ProviderAccount | None, visible: bool, name: str) -> str:
@@ -373,16 +313,18 @@ def options_form(widget: Widget, *, posted: bool = False) -> ProviderOptionsForm
     kind = provider_kind(provider)
     visible = provider is not None and in_subtree(current_account(), provider.account_id)
     fields = {}
-    for spec in PROVIDERS[kind].option_fields:
-        fields[f"{OPTION_PREFIX}{spec.name}"] = StringField(
-            spec.label, validators=[Optional(), Length(max=500)], filters=[_strip],
-            description=_account_setting(provider, visible, spec.name))
-    if kind in CUSTOM_FIELD_KINDS:
+    cls = PROVIDERS[kind]
+    for spec in cls.option_fields:
+        fields[f"{OPTION_PREFIX}{spec.name}"] = form_field(
+            spec, filters=(_strip,), description=f"{spec.describe()}. "
+            f"{_account_setting(provider, visible, spec.name)}".lstrip(". "))
+    custom = cls.custom_fields
+    if custom is not None:
         inherited = ", ".join(f"{name}={value}" for name, value in sorted(
-            (provider.options or {}).items()) if name.startswith(CUSTOM_PREFIX)
+            (provider.options or {}).items()) if custom.owns(name)
         ) if visible else ""
         fields["custom"] = TextAreaField(
-            "Custom fields (var_*)", description="One per line as var_name=value, sent with "
+            custom.label, description=f"One per line as {custom.prefix}name=value, sent with "
             "each call beside the provider account's (a name given here replaces its value "
             "there). Empty: the provider account's only" + (f", {inherited}." if inherited
                                                             else "."))
@@ -393,38 +335,28 @@ def options_form(widget: Widget, *, posted: bool = False) -> ProviderOptionsForm
     return form_class(formdata=None, data={
         "provider_kind": kind,
         "custom": "\n".join(f"{name}={value}" for name, value in current.items()
-                            if name.startswith(CUSTOM_PREFIX)),
-        **{f"{OPTION_PREFIX}{name}": value for name, value in current.items()
-           if not name.startswith(CUSTOM_PREFIX)}})
+                            if custom is not None and custom.owns(name)),
+        **{f"{OPTION_PREFIX}{name}": str(value).lower() if isinstance(value, bool) else value
+           for name, value in current.items() if custom is None or not custom.owns(name)}})
 
 
-def options_after_switch(form: WidgetForm, widget: Widget,
-                         provider: ProviderAccount | None) -> list[str] | bool:
-    """Drop the widget's options the new provider's kind does not take; their names.
+def options_after_switch(widget: Widget, provider_id: int | None) -> tuple[dict, list[str]]:
+    """The widget's options that the chosen provider's kind takes, and the names it drops.
 
-    False, with the reason next to the provider field, when the options it
-    keeps fail that kind's checks (the API's): nothing is changed then.
+    ``provider_id`` is one of the form's choices; services/widgets.py decides
+    whether the widget may use it and checks the options kept.
     """
+    provider = db.session.get(ProviderAccount, provider_id) if provider_id else None
     kind = provider_kind(provider)
     if kind == provider_kind(widget.provider_account) or not widget.provider_options:
-        return []
-    kept, dropped = known_options(kind, widget.provider_options)
-    problem = widget_options_problem(provider, kept) if kept else None
-    if problem:
-        form.provider_account_id.errors = [
-            *form.provider_account_id.errors,
-            f"This widget's own provider options do not suit {kind}: {problem} Change them "
-            "under Provider options for this widget first."]
-        return False
-    widget.provider_options = kept
-    return dropped
+        return widget.provider_options or {}, []
+    return known_options(kind, widget.provider_options)
 
 
-def render_widget(widget: Widget, form: WidgetForm | None = None, domain_form=None,
-                  status: int = 200, provider_options_form: ProviderOptionsForm | None = None):
+def render_widget(widget: Widget, form: WidgetForm | None = None,
+                  domain_form: DomainForm | None = None, status: int = 200,
+                  provider_options_form: ProviderOptionsForm | None = None):
     """The widget's page: settings, provider options, preview, snippet, domains and token."""
-    from widget_server.admin.domains import DomainForm
-
     if form is None:
         form = WidgetForm(obj=widget)
         form.load(widget)
@@ -438,7 +370,7 @@ def render_widget(widget: Widget, form: WidgetForm | None = None, domain_form=No
         domain_form=domain_form or DomainForm(), days=DAYS,
         options_form=provider_options_form,
         provider_label=PROVIDERS[kind].label or kind,
-        snippet=snippet(public_base_url(), widget),
+        snippet=service.embed_snippet(widget, request.host_url),
         can_manage=current_user.role in CAN_MANAGE), status
 
 
@@ -463,15 +395,14 @@ def widget_new():
     form.account_id.choices = select_options((a.id, f"{a.name} ({a.kind})") for a in accounts)
     form.provider_account_id.choices = select_options(provider_choices(None))
     if form.validate_on_submit():
-        owner = get_scoped(Account, form.account_id.data, caller)
-        provider = provider_allowed(form, owner)
-        if form.fits_allowance(owner) and provider is not False:
-            widget = Widget(account_id=owner.id, provider_account=provider)
-            form.store(widget)
-            db.session.add(widget)
-            db.session.commit()
-            flash(f"Widget {widget.name} created for {owner.name}. Add the domains it may "
-                  "be embedded on, then copy the snippet.", "success")
+        try:
+            widget = service.create_widget(current_user, account_id=form.account_id.data,
+                                           settings=form.settings())
+        except (ServiceError, ExceptionGroup) as error:
+            show_refusal(form, error)
+        else:
+            flash(f"Widget {widget.name} created for {widget.account.name}. Add the domains "
+                  "it may be embedded on, then copy the snippet.", "success")
             return redirect(url_for("admin.widget_edit", widget_id=widget.id))
     return render_template("admin/widgets/new.html", form=form, days=DAYS), (
         422 if request.method == "POST" else 200)
@@ -483,24 +414,43 @@ def widget_edit(widget_id: int):
     widget = live_widget(widget_id)
     if request.method != "POST":
         return render_widget(widget)
-    require_manager()
+    require_manager(widget)
     form = WidgetForm()
     form.provider_account_id.choices = select_options(
         provider_choices(widget.account, widget.provider_account))
-    if form.validate_on_submit() and form.fits_allowance(widget.account):
-        provider = provider_allowed(form, widget.account, widget.provider_account)
-        dropped = (options_after_switch(form, widget, provider) if provider is not False
-                   else False)
-        if dropped is not False:
-            form.store(widget)
-            widget.provider_account = provider
-            db.session.commit()
+    if form.validate_on_submit():
+        settings = form.settings()
+        kept, dropped = options_after_switch(widget, settings["provider_account_id"])
+        if dropped:
+            settings["provider_options"] = kept
+        try:
+            service.update_widget(current_user, widget, settings)
+        except (ServiceError, ExceptionGroup) as error:
+            db.session.rollback()
+            show_refusal(form, _options_at_provider(error, widget, settings))
+        else:
             flash(f"Widget {widget.name} saved.", "success")
             if dropped:
                 flash(f"Provider options {', '.join(dropped)} dropped: "
-                      f"{provider_kind(provider)} does not take them.", "info")
+                      f"{provider_kind(widget.provider_account)} does not take them.", "info")
             return redirect(url_for("admin.widget_edit", widget_id=widget.id))
     return render_widget(widget, form, status=422)
+
+
+def _options_at_provider(error: ServiceError | ExceptionGroup, widget: Widget,
+                         settings: dict) -> ServiceError | ExceptionGroup:
+    """The widget's own options refused for a new provider: said next to the provider,
+    which is what was changed, with where to change them."""
+    errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
+    kind = provider_kind(db.session.get(ProviderAccount, settings["provider_account_id"])
+                         if settings["provider_account_id"] else None)
+    moved = [ServiceError(f"This widget's own provider options do not suit {kind}: "
+                          f"{each.message} Change them under Provider options for this widget "
+                          "first.", "provider_account_id")
+             if isinstance(each, ServiceError) and (each.field or "").partition(".")[0]
+             == "provider_options" else each
+             for each in errors]
+    return ExceptionGroup(str(error), moved)
 
 
 @blueprint.post("/widgets/<int(max=2147483647):widget_id>/provider-options")
@@ -508,7 +458,7 @@ def widget_edit(widget_id: int):
 def widget_provider_options(widget_id: int):
     """Store the widget's own provider options: the non-empty fields, checked as the API does."""
     widget = live_widget(widget_id)
-    require_manager()
+    require_manager(widget)
     kind = provider_kind(widget.provider_account)
     form = options_form(widget, posted=True)
     if form.validate_on_submit():
@@ -518,11 +468,13 @@ def widget_provider_options(widget_id: int):
                          "loaded: check the fields below and save again.")
             return render_widget(widget, provider_options_form=fresh)
         options = form.values()
-        problem = widget_options_problem(widget.provider_account, options) if options else None
-        if problem is None:
-            _, dropped = known_options(kind, widget.provider_options or {})
-            widget.provider_options = options
-            db.session.commit()
+        _, dropped = known_options(kind, widget.provider_options or {})
+        try:
+            service.update_widget(current_user, widget, {"provider_options": options})
+        except ExceptionGroup as group:
+            db.session.rollback()
+            form.show(group)
+        else:
             flash(f"Provider options of {widget.name} saved." if options else
                   f"Provider options of {widget.name} cleared: the provider account's "
                   "settings apply.", "success")
@@ -531,45 +483,51 @@ def widget_provider_options(widget_id: int):
                       "take them.", "info")
             return redirect(url_for("admin.widget_edit", widget_id=widget.id,
                                     _anchor="provider-options"))
-        form.refuse(problem)
     return render_widget(widget, provider_options_form=form)
 
 
-def _set_paused(widget_id: int, paused: bool):
+def _act(widget_id: int, operation, done: str, anchor: str | None = None):
+    """Run a one-click ``operation`` of services/widgets.py on the widget, and say so."""
     widget = live_widget(widget_id)
-    require_manager()
-    widget.paused = paused
-    db.session.commit()
-    flash(f"Widget {widget.name} {'paused: the button no longer shows' if paused else 'resumed'}.",
-          "success")
-    return redirect(url_for("admin.widget_edit", widget_id=widget.id))
+    try:
+        operation(current_user, widget)
+    except ServiceError as error:
+        abort(404 if error.kind == "not_found" else 403)
+    flash(done.format(name=widget.name), "success")
+    return redirect(url_for("admin.widget_edit", widget_id=widget.id, _anchor=anchor))
 
 
 @blueprint.post("/widgets/<int(max=2147483647):widget_id>/pause")
 @login_required
 def widget_pause(widget_id: int):
-    return _set_paused(widget_id, True)
+    return _act(widget_id, lambda user, widget: service.set_paused(user, widget, True),
+                "Widget {name} paused: the button no longer shows.")
 
 
 @blueprint.post("/widgets/<int(max=2147483647):widget_id>/resume")
 @login_required
 def widget_resume(widget_id: int):
-    return _set_paused(widget_id, False)
+    return _act(widget_id, lambda user, widget: service.set_paused(user, widget, False),
+                "Widget {name} resumed.")
 
 
 @blueprint.post("/widgets/<int(max=2147483647):widget_id>/delete")
 @login_required
 def widget_delete(widget_id: int):
     widget = live_widget(widget_id)
-    require_manager()
-    widget.deleted_at = utcnow()
-    db.session.commit()
+    try:
+        service.delete_widget(current_user, widget)
+    except ServiceError as error:
+        abort(404 if error.kind == "not_found" else 403)
     flash(f"Widget {widget.name} deleted: its snippet no longer works; its calls stay in "
           "the reports.", "success")
     return redirect(url_for("admin.widgets"))
 
 
-def widgets_using(provider: ProviderAccount) -> list[Widget]:
-    """Live widgets that call through ``provider``."""
-    return list(db.session.scalars(select(Widget).where(
-        Widget.provider_account_id == provider.id, Widget.deleted_at.is_(None))))
+@blueprint.post("/widgets/<int(max=2147483647):widget_id>/rotate-token")
+@login_required
+def widget_rotate_token(widget_id: int):
+    return _act(widget_id, service.rotate_token,
+                "New token issued: the old snippet has stopped working. Replace it on your site "
+                "with the one below.", anchor="snippet")
+

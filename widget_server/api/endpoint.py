@@ -5,7 +5,9 @@ path, query string and body against those models before the view runs
 (passing ``query=`` and ``body=`` as model instances), serialises a returned
 model, and keeps the declaration for the OpenAPI document (``api/openapi.py``).
 A value that does not fit is a 422 problem with one sentence per field; a
-malformed id in the path is a 404, as for an absent object.
+malformed id in the path is a 404, as for an absent object. A view whose
+business rules live in the services names them as ``rules``: when the body
+does not fit, the rules' refusals of the fields that do join the same 422.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from widget_server.api.problems import Problem, invalid
 from widget_server.api.schemas.common import Page, PageQuery
 from widget_server.errors import MAX_JSON_DEPTH
 from widget_server.extensions import db
+from widget_server.services.errors import ServiceError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -61,8 +64,9 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     return errors
 
 
-def read_body(model: type[M]) -> M:
-    """The JSON body as ``model``: 415 when not JSON, 400 when unreadable, 422 when unfit."""
+def read_body(model: type[M], rules: Callable[[M], None] | None = None) -> M:
+    """The JSON body as ``model``: 415 when not JSON, 400 when unreadable, 422 when unfit,
+    naming beside the unfit fields what ``rules`` refuse of the rest."""
     if not request.is_json:
         raise Problem(415)
     try:
@@ -73,7 +77,29 @@ def read_body(model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise invalid(field_errors(error)) from None
+        errors = field_errors(error)
+    if rules is not None and isinstance(data, dict):
+        _add_refusals(errors, model, {k: v for k, v in data.items() if k not in errors}, rules)
+    raise invalid(errors)
+
+
+def _add_refusals(errors: dict[str, str], model: type[M], fitting: dict,
+                  rules: Callable[[M], None]) -> None:
+    """Add to ``errors`` what ``rules`` refuse of the ``fitting`` fields, when those make a
+    body by themselves (not when a required field is the one unfit)."""
+    try:
+        body = model.model_validate(fitting)
+    except ValidationError:
+        return
+    try:
+        rules(body)
+    except (ServiceError, ExceptionGroup) as error:
+        refusals = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
+        if not all(isinstance(each, ServiceError) for each in refusals):
+            raise
+        for each in refusals:
+            if each.kind == "invalid":
+                errors.setdefault(each.field or "body", each.message)
 
 
 def read_query(model: type[M]) -> M:
@@ -99,9 +125,14 @@ class Operation:
 
 def operation(summary: str, *, body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, answer: type[BaseModel] | None = None,
-              status: int = 200, errors: tuple[int, ...] = ()) -> Callable:
+              status: int = 200, errors: tuple[int, ...] = (),
+              rules: Callable | None = None) -> Callable:
     """Declare a view's models; ``errors`` are its statuses beyond 401 and 422 (and 400 and
-    415 with a body). Path variables are checked against the view's annotations."""
+    415 with a body). Path variables are checked against the view's annotations.
+
+    ``rules(**path, body=...)`` raises the services' refusals of a body (``ServiceError``
+    or a group of them); it runs only when the body does not fit, to name both at once.
+    """
 
     def decorate(view: Callable) -> Callable:
         hints = get_type_hints(view, include_extras=True)
@@ -120,7 +151,8 @@ def operation(summary: str, *, body: type[BaseModel] | None = None,
             elif request.args:  # unknown query parameters are refused, like unknown fields
                 raise invalid(dict.fromkeys(request.args, _SENTENCES["extra_forbidden"]))
             if body is not None:
-                values["body"] = read_body(body)
+                values["body"] = read_body(body, rules and (
+                    lambda fitting: rules(**values, body=fitting)))
             result = view(**values)
             if isinstance(result, BaseModel):
                 return jsonify(result.model_dump(mode="json")), status

@@ -21,6 +21,8 @@ from widget_server.api.blueprint import blueprint
 from widget_server.api.endpoint import Operation
 from widget_server.api.problems import PREFIX, PROBLEM_TYPE
 from widget_server.api.schemas.common import Page, Problem
+from widget_server.providers import PROVIDERS
+from widget_server.services.provider_accounts import options_schema
 
 REF = "#/components/schemas/{model}"
 _VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
@@ -128,11 +130,27 @@ def build(app: Flask) -> dict:
         "security": [{"bearer": []}],
         "paths": paths | {"/openapi.json": THIS_DOCUMENT},
         "components": {
-            "schemas": schemas.get("$defs", {}),
+            "schemas": (defs := schemas.get("$defs", {})) | _provider_options(defs),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "An API key: wsk_<prefix>_<secret>."}},
         },
     }
+
+
+def _provider_options(schemas: dict) -> dict:
+    """Each provider kind's typed options as a schema of its own, from the adapter's
+    declaration (services/provider_accounts.py), named from the bodies' ``options``.
+
+    ``options`` itself stays an object: which schema applies depends on the account's
+    ``kind``, and the server names every mistyped option (422, ``options.<name>``).
+    """
+    by_kind = {kind: f"ProviderOptions-{kind}" for kind in sorted(PROVIDERS)}
+    for body in ("ProviderAccountCreate", "ProviderAccountUpdate"):
+        options = schemas.get(body, {}).get("properties", {}).get("options")
+        if options is not None:
+            options["x-options-by-kind"] = {kind: REF.format(model=name)
+                                            for kind, name in by_kind.items()}
+    return {name: options_schema(kind) for kind, name in by_kind.items()}
 
 
 def document(app: Flask) -> dict:

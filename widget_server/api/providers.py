@@ -1,55 +1,24 @@
-"""Provider accounts. Credentials are write-only: taken on create and rotation, never shown."""
+"""Provider accounts. Credentials are write-only: taken on create and rotation, never shown.
+
+The models (api/schemas/providers.py) take the shapes; every rule (each kind's
+typed options and credentials, the base URL, the name) is in
+services/provider_accounts.py, whose refusals become problems (api/problems.py).
+"""
 
 from __future__ import annotations
-
-from sqlalchemy import select
 
 from widget_server.api.auth import caller
 from widget_server.api.blueprint import blueprint
 from widget_server.api.endpoint import operation, paginated
-from widget_server.api.problems import CONFLICT, Problem, invalid
+from widget_server.api.problems import invalid
 from widget_server.api.schemas import providers as schema
 from widget_server.api.schemas.common import Id
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount
-from widget_server.providers import provider_class
-from widget_server.providers.accounts import (
-    CredentialsError,
-    _check_fields,
-    base_url_problem,
-    encrypt_credentials,
-    validate,
-)
+from widget_server.services import provider_accounts
 from widget_server.tenancy import get_scoped, scoped_select
 
 ID = "<int(max=2147483647):provider_account_id>"
-
-
-def options_problem(kind: str, options: dict) -> str | None:
-    """Why ``options`` do not suit provider ``kind``, or None."""
-    if not all(isinstance(v, (str, int, float, bool)) for v in options.values()):
-        return "Option values are texts, numbers or booleans."
-    cls = provider_class(kind)
-    try:
-        _check_fields(cls.option_fields, {k: v for k, v in options.items()
-                                          if not k.startswith("var_")}, "options")
-        return cls.option_problem(options)
-    except (CredentialsError, ValueError, TypeError) as error:
-        return str(error)
-
-
-def widget_options_problem(account: ProviderAccount | None, options: dict) -> str | None:
-    """Why a widget's own ``options`` fail once laid over its provider ``account``'s, as
-    a call uses them: a widget may override one option and leave the required rest."""
-    if account is None:
-        return options_problem("simulator", options)
-    return options_problem(account.kind, {**(account.options or {}), **options})
-
-
-def _name_taken(owner_id: int, name: str, but: ProviderAccount | None = None) -> bool:
-    found = db.session.scalar(select(ProviderAccount).where(
-        ProviderAccount.account_id == owner_id, ProviderAccount.name == name))
-    return found is not None and found is not but
 
 
 @blueprint.get("/provider_accounts")
@@ -68,33 +37,15 @@ def list_provider_accounts(query: schema.ProviderAccountQuery):
 @operation("Add a provider account", body=schema.ProviderAccountCreate,
            answer=schema.ProviderAccount, status=201, errors=(409,))
 def create_provider_account(body: schema.ProviderAccountCreate):
-    name, kind, base_url = body.name, body.kind, body.base_url
-    credentials, options = body.credentials, body.options
     owner = caller()
     if body.account_id is not None:
         owner = db.session.scalar(scoped_select(Account, caller()).where(
             Account.id == body.account_id))
         if owner is None:
             raise invalid({"account_id": "There is no such account under yours."})
-    problem = options_problem(kind, options)
-    if problem:
-        raise invalid({"options": problem})
-    try:
-        validate(kind, credentials, options)
-    except CredentialsError as error:
-        raise invalid({"credentials": str(error)}) from None
-    problem = base_url_problem(kind, base_url)
-    if problem:
-        raise invalid({"base_url": problem})
-    if _name_taken(owner.id, name):
-        raise Problem(409, "This account has a provider account of that name already.",
-                      type_=CONFLICT)
-    account = ProviderAccount(account_id=owner.id, name=name, kind=kind, base_url=base_url,
-                              options=options, credentials_encrypted=encrypt_credentials(
-                                  credentials))
-    db.session.add(account)
-    db.session.commit()
-    return schema.ProviderAccount.model_validate(account)
+    return schema.ProviderAccount.model_validate(provider_accounts.add(
+        caller(), owner=owner, name=body.name, kind=body.kind, base_url=body.base_url,
+        credentials=body.credentials, options=body.options))
 
 
 @blueprint.get(f"/provider_accounts/{ID}")
@@ -110,27 +61,5 @@ def get_provider_account(provider_account_id: Id):
 def update_provider_account(provider_account_id: Id, body: schema.ProviderAccountUpdate):
     """Name, address and options; ``credentials`` replaces them whole (a rotation)."""
     account = get_scoped(ProviderAccount, provider_account_id, caller())
-    sent = body.model_fields_set
-    if "options" in sent:
-        problem = options_problem(account.kind, body.options)
-        if problem:
-            raise invalid({"options": problem})
-        account.options = body.options
-    if "credentials" in sent:
-        try:
-            validate(account.kind, body.credentials, account.options or {})
-        except CredentialsError as error:
-            raise invalid({"credentials": str(error)}) from None
-        account.credentials_encrypted = encrypt_credentials(body.credentials)
-    if "base_url" in sent:
-        problem = base_url_problem(account.kind, body.base_url)
-        if problem:
-            raise invalid({"base_url": problem})
-        account.base_url = body.base_url
-    if "name" in sent:
-        if _name_taken(account.account_id, body.name, but=account):
-            raise Problem(409, "This account has a provider account of that name already.",
-                          type_=CONFLICT)
-        account.name = body.name
-    db.session.commit()
-    return schema.ProviderAccount.model_validate(account)
+    return schema.ProviderAccount.model_validate(provider_accounts.update(
+        caller(), account, **body.model_dump(exclude_unset=True)))

@@ -1,30 +1,32 @@
-"""Widgets and their domain whitelists; each answer carries the embed snippet."""
+"""Widgets and their domain whitelists; each answer carries the embed snippet.
+
+The models (api/schemas/widgets.py) take each field's shape and type; what a
+setting may be is services/widgets.py's rule, as for the admin and the command
+line. A body with fields of the wrong type is checked by the services for the
+rest, so one 422 names every bad field.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from sqlalchemy import select
 
-from widget_server.abuse.caps import cap_above_ceiling
 from widget_server.api.auth import caller
 from widget_server.api.blueprint import blueprint
 from widget_server.api.endpoint import operation, paginated
-from widget_server.api.problems import CONFLICT, Problem, invalid
-from widget_server.api.providers import widget_options_problem
+from widget_server.api.problems import Problem
 from widget_server.api.schemas import widgets as schema
 from widget_server.api.schemas.common import Id, PageQuery, PublicId
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, ProviderAccount, Widget, utcnow
-from widget_server.security.tokens import embed_token
+from widget_server.models import AllowedDomain, Widget
+from widget_server.services import domains, widgets
 from widget_server.tenancy import scoped_select
 
 ID = "<widget_id>"
 
 
 def snippet(widget: Widget) -> str:
-    base = (current_app.config["PUBLIC_URL"] or request.host_url).rstrip("/")
-    return (f'<script async src="{base}/embed/v1/loader.js" '
-            f'data-widget="{embed_token(widget)}"></script>')
+    return widgets.embed_snippet(widget, request.host_url)
 
 
 def widget_answer(widget: Widget) -> schema.Widget:
@@ -40,40 +42,23 @@ def scoped_widget(widget_id: str) -> Widget:
     return widget
 
 
-def _provider_account(errors: dict, provider_id: int, owner: Account):
-    """A provider account of the widget's account or one above it, within the caller's."""
-    lineage, account = [], owner
-    while account is not None:
-        lineage.append(account.id)
-        account = account.parent
-    found = db.session.scalar(scoped_select(ProviderAccount, caller()).where(
-        ProviderAccount.id == provider_id, ProviderAccount.account_id.in_(lineage)))
-    if found is None:
-        errors["provider_account_id"] = "There is no such provider account for this widget."
-    return found
+def _settings(body: schema.WidgetSettings) -> dict:
+    """The settings ``body`` sends, by name, for services/widgets.py."""
+    return body.model_dump(include=set(schema.WidgetSettings.model_fields),
+                           exclude_unset=True)
 
 
-def read_settings(body: schema.WidgetSettings, owner: Account, errors: dict) -> dict:
-    """The settings ``body`` sends, as the widget's attributes; errors collect in ``errors``."""
-    values = body.model_dump(include=schema.WidgetSettings.model_fields.keys(),
-                             exclude_unset=True)
-    for name in ("cap_per_ip", "cap_per_number"):
-        problem = name in values and cap_above_ceiling(name, values[name])
-        if problem:
-            errors[name] = problem
-    if "provider_account_id" in values:
-        provider_id = values.pop("provider_account_id")
-        values["provider_account"] = (None if provider_id is None
-                                      else _provider_account(errors, provider_id, owner))
-    return values
+def _new_widget(body: schema.WidgetCreate) -> dict:
+    return {"account_id": body.account_id, "settings": _settings(body),
+            "domains": body.domains}
 
 
-def _check_provider_options(errors: dict, widget: Widget) -> None:
-    """The widget's provider options must be ones its provider declares."""
-    if widget.provider_options:
-        problem = widget_options_problem(widget.provider_account, widget.provider_options)
-        if problem:
-            errors.setdefault("provider_options", problem)
+def _check_new_widget(body: schema.WidgetCreate) -> None:
+    widgets.check_new_widget(caller(), **_new_widget(body))
+
+
+def _check_settings(widget_id: str, body: schema.WidgetUpdate) -> None:
+    widgets.check_settings(caller(), scoped_widget(widget_id), _settings(body))
 
 
 @blueprint.get("/widgets")
@@ -89,24 +74,10 @@ def list_widgets(query: schema.WidgetQuery):
 
 
 @blueprint.post("/widgets")
-@operation("Create a widget", body=schema.WidgetCreate, answer=schema.Widget, status=201)
+@operation("Create a widget", body=schema.WidgetCreate, answer=schema.Widget, status=201,
+           rules=_check_new_widget)
 def create_widget(body: schema.WidgetCreate):
-    errors: dict[str, str] = {}
-    owner = caller()
-    if "account_id" in body.model_fields_set:
-        owner = db.session.scalar(scoped_select(Account, caller()).where(
-            Account.id == body.account_id))
-        if owner is None:
-            errors["account_id"] = "There is no such account under yours."
-            owner = caller()
-    widget = Widget(account_id=owner.id, **read_settings(body, owner, errors))
-    widget.domains = [AllowedDomain(pattern=p) for p in sorted(set(body.domains))]
-    _check_provider_options(errors, widget)
-    if errors:
-        raise invalid(errors)
-    db.session.add(widget)
-    db.session.commit()
-    return widget_answer(widget)
+    return widget_answer(widgets.create_widget(caller(), **_new_widget(body)))
 
 
 @blueprint.get(f"/widgets/{ID}")
@@ -116,31 +87,18 @@ def get_widget(widget_id: PublicId):
 
 
 @blueprint.patch(f"/widgets/{ID}")
-@operation("Change settings", body=schema.WidgetUpdate, answer=schema.Widget, errors=(404,))
+@operation("Change settings", body=schema.WidgetUpdate, answer=schema.Widget, errors=(404,),
+           rules=_check_settings)
 def update_widget(widget_id: PublicId, body: schema.WidgetUpdate):
-    widget = scoped_widget(widget_id)
-    errors: dict[str, str] = {}
-    settings = read_settings(body, widget.account, errors)
-    if errors:
-        raise invalid(errors)
-    with db.session.no_autoflush:
-        for name, value in settings.items():
-            setattr(widget, name, value)
-        _check_provider_options(errors, widget)
-    if errors:
-        db.session.rollback()
-        raise invalid(errors)
-    db.session.commit()
-    return widget_answer(widget)
+    return widget_answer(widgets.update_widget(caller(), scoped_widget(widget_id),
+                                               _settings(body)))
 
 
 @blueprint.delete(f"/widgets/{ID}")
 @operation("Delete (calls are kept; the snippet stops working)", status=204, errors=(404,))
 def delete_widget(widget_id: PublicId):
     """Soft: the call history stays, the snippet and token stop working."""
-    widget = scoped_widget(widget_id)
-    widget.deleted_at = utcnow()
-    db.session.commit()
+    widgets.delete_widget(caller(), scoped_widget(widget_id))
 
 
 @blueprint.post(f"/widgets/{ID}/rotate_token")
@@ -148,10 +106,7 @@ def delete_widget(widget_id: PublicId):
            errors=(404,))
 def rotate_token(widget_id: PublicId):
     """A new token: the old snippet stops working at once."""
-    widget = scoped_widget(widget_id)
-    widget.token_version += 1
-    db.session.commit()
-    return widget_answer(widget)
+    return widget_answer(widgets.rotate_token(caller(), scoped_widget(widget_id)))
 
 
 @blueprint.get(f"/widgets/{ID}/domains")
@@ -167,23 +122,11 @@ def list_domains(widget_id: PublicId, query: PageQuery):
 @operation("Whitelist a domain or *.wildcard", body=schema.DomainCreate, answer=schema.Domain,
            status=201, errors=(404, 409))
 def add_domain(widget_id: PublicId, body: schema.DomainCreate):
-    widget = scoped_widget(widget_id)
-    if any(d.pattern == body.pattern for d in widget.domains):
-        raise Problem(409, f"{body.pattern} is on this widget's whitelist already.",
-                      type_=CONFLICT)
-    domain = AllowedDomain(widget_id=widget.id, pattern=body.pattern)
-    db.session.add(domain)
-    db.session.commit()
-    return schema.Domain.model_validate(domain)
+    return schema.Domain.model_validate(
+        domains.add_domain(caller(), scoped_widget(widget_id), body.pattern))
 
 
 @blueprint.delete(f"/widgets/{ID}/domains/<int(max=2147483647):domain_id>")
 @operation("Remove a whitelist entry", status=204, errors=(404,))
 def remove_domain(widget_id: PublicId, domain_id: Id):
-    widget = scoped_widget(widget_id)
-    domain = db.session.scalar(select(AllowedDomain).where(
-        AllowedDomain.widget_id == widget.id, AllowedDomain.id == domain_id))
-    if domain is None:
-        raise Problem(404)
-    db.session.delete(domain)
-    db.session.commit()
+    domains.remove_domain(caller(), scoped_widget(widget_id), domain_id)

@@ -26,6 +26,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Callback slots offered to a visitor: every half hour of opening, a week ahead.
 SLOT_STEP = timedelta(minutes=30)
 CALLBACK_HORIZON = timedelta(days=7)
+MAX_RANGES = 6
 
 
 class HoursError(ValueError):
@@ -34,7 +35,8 @@ class HoursError(ValueError):
 
 def parse_clock(text: object) -> time | None:
     """``"HH:MM"`` as a time; ``"24:00"`` is None (the end of the day)."""
-    if not isinstance(text, str) or len(text) != 5 or text[2] != ":":
+    if not (isinstance(text, str) and len(text) == 5 and text[2] == ":" and text.isascii()
+            and text[:2].isdigit() and text[3:].isdigit()):
         raise HoursError(f"{text!r} is not a time like 09:00.")
     if text == "24:00":
         return None
@@ -45,7 +47,10 @@ def parse_clock(text: object) -> time | None:
 
 
 def validate_hours(hours: object) -> dict[str, list[list[str]]]:
-    """The opening hours if they can be read, else ``HoursError`` (for forms and the API)."""
+    """The opening hours if they can be read, else ``HoursError``.
+
+    The one rule for the command line, the API and the admin (services/widgets.py).
+    """
     if not isinstance(hours, dict):
         raise HoursError("Opening hours must map weekdays to lists of ranges.")
     for day, ranges in hours.items():
@@ -53,6 +58,8 @@ def validate_hours(hours: object) -> dict[str, list[list[str]]]:
             raise HoursError(f"{day!r} is not a weekday; use mon, tue, wed, thu, fri, sat, sun.")
         if not isinstance(ranges, list):
             raise HoursError(f"The hours of {day} must be a list of [start, end] ranges.")
+        if len(ranges) > MAX_RANGES:
+            raise HoursError(f"Give at most {MAX_RANGES} ranges on {day}.")
         for entry in ranges:
             if not isinstance(entry, list | tuple) or len(entry) != 2:
                 raise HoursError(f"The hours of {day} must be a list of [start, end] ranges.")

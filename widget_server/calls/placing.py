@@ -20,12 +20,12 @@ from widget_server import metrics
 from widget_server.abuse.blocklist import blocked_for
 from widget_server.abuse.cooldown import UNANSWERED, cooled_until, note_unanswered
 from widget_server.call_states import FINAL_STATES, CallState
+from widget_server.calls import circuit
 from widget_server.extensions import db
 from widget_server.models import Account, CallEvent, CallRequest, utcnow
-from widget_server.providers import circuit
-from widget_server.providers.accounts import CredentialsError, adapter_for
 from widget_server.providers.base import SORRY, CallOrder, ProviderError
 from widget_server.security.keys import derived_secrets
+from widget_server.services.provider_accounts import CredentialsError, adapter_for
 from widget_server.tenancy import ancestors
 
 _HOOK_SALT = "widget-server.provider-hook"
@@ -255,6 +255,10 @@ def place_call(call_id: int, *, retries_left: int = 0, now: datetime | None = No
         # A credential that does not decrypt stops the call; it is never retried.
         current_app.logger.error("call %s: %s", call.public_id, error)
         record(call_id, CallState.FAILED, "provider_credentials")
+        return "done"
+    except ProviderError as error:
+        # Stored options the adapter cannot use: nothing is sent, nothing retried.
+        record(call_id, error.final_state, error.reason, message=error.message)
         return "done"
     order = order_for(call)
     order = CallOrder(**{**order.__dict__, "options": provider.options})

@@ -19,9 +19,3 @@ PROVIDERS: dict[str, type[Provider]] = {cls.kind: cls for cls in (
     CalledInProvider,
 )}
 
-
-def provider_class(kind: str) -> type[Provider]:
-    try:
-        return PROVIDERS[kind]
-    except KeyError:
-        raise ValueError(f"unknown provider kind {kind!r}; known: {', '.join(PROVIDERS)}") from None

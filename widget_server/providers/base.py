@@ -28,6 +28,7 @@ from urllib3.exceptions import NewConnectionError
 
 from widget_server.call_states import CallState
 from widget_server.i18n import N_
+from widget_server.providers.options import CustomFields, Field, parse_values
 from widget_server.providers.redaction import Redactor
 from widget_server.security import outbound
 
@@ -119,18 +120,12 @@ class MalformedAnswer(ProviderError):
     trips_circuit = True
 
 
-@dataclass(frozen=True)
-class Field:
-    """A credential or option an adapter declares; it drives the CLI, admin and API."""
-
-    name: str
-    label: str
-    secret: bool = False
-    required: bool = True
-    max_length: int | None = None
+class OptionsInvalid(ProviderError):
+    """Stored options the adapter cannot use (saved before they were checked): nothing is sent."""
 
 
 SORRY = N_("We could not place the call just now. Please try again in a few minutes.")
+CANNOT_CALL = N_("This site cannot place calls right now.")
 
 
 @dataclass(frozen=True)
@@ -147,7 +142,11 @@ class Provider:
     label: ClassVar[str] = ""
     credential_fields: ClassVar[tuple[Field, ...]] = ()
     option_fields: ClassVar[tuple[Field, ...]] = ()
+    # Options taken under any name with a prefix (Voicenter's ``var_*``), or None.
+    custom_fields: ClassVar[CustomFields | None] = None
     default_base_url: ClassVar[str] = ""
+    # Whether the adapter talks to an address at all (the simulator does not).
+    takes_base_url: ClassVar[bool] = True
     # Whether the provider ignores a repeated request with the same key of ours.
     dedupes_requests: ClassVar[bool] = False
     # Whether the adapter follows calls by polling the provider after placing them.
@@ -163,12 +162,39 @@ class Provider:
         self.shows_answers = shows_answers
 
     @classmethod
-    def option_problem(cls, options: dict) -> str | None:
-        """A sentence saying what is wrong with these option values, or None.
+    def parse_options(cls, options: dict, *, partial: bool = False
+                      ) -> tuple[dict, dict[str, str]]:
+        """(the options parsed, each bad option's name -> a sentence), all problems at once.
 
-        Field declarations check names and lengths; an adapter whose options
-        have units, formats or counts (Voicenter's ``var_*``) checks them here,
-        so a bad value is refused when it is saved, not when a visitor calls.
+        ``partial``: a widget's own options, checked alone before they lie over
+        its provider account's (required options may come from there).
+        """
+        parsed, errors = parse_values(cls.option_fields, options, custom=cls.custom_fields,
+                                      partial=partial)
+        problem = None if errors or partial else cls.option_problem(parsed)
+        if problem:
+            name = next((n for n in [*parsed, *(f.name for f in cls.option_fields)]
+                         if problem.startswith(n + " ")), "")
+            errors[name] = problem
+        return parsed, errors
+
+    @classmethod
+    def options_or_refusal(cls, options: dict) -> dict:
+        """The options parsed for a call, or ``OptionsInvalid`` before anything is sent."""
+        parsed, errors = cls.parse_options(options)
+        if errors:
+            raise OptionsInvalid("provider_options_invalid", CANNOT_CALL, provider=cls.kind,
+                                 excerpt=" ".join(errors.values()))
+        return parsed
+
+    @classmethod
+    def option_problem(cls, options: dict) -> str | None:
+        """A sentence on what is wrong with these parsed options together, or None.
+
+        The field declarations check each value's type, range and form; an
+        adapter whose rules span fields checks them here, so a bad value is
+        refused when it is saved, not when a visitor calls. A sentence that
+        starts with an option's name is shown next to that option.
         """
         return None
 

@@ -50,11 +50,11 @@ from widget_server.providers.base import (
     CallOrder,
     CallRejected,
     CallReport,
-    Field,
     HttpProvider,
     MalformedAnswer,
     ProviderError,
 )
+from widget_server.providers.options import Field
 
 PLACE_PATH = "/api/voice/click2call.php"
 REPORT_PATH = "/api/voice/report-click2call.php"
@@ -105,14 +105,16 @@ class C2CPhpProvider(HttpProvider):
              "the reseller's domain")
     credential_fields = (
         Field("uid", "API UID"),
-        Field("pin", "API PIN (not the panel password)", secret=True),
+        Field("pin", "API PIN", "not the panel password", secret=True),
     )
     option_fields = (
-        Field("holdfile", "Sound file id played when the business answers"),
-        Field("max_duration", f"Longest call in seconds (default {DEFAULT_MAX_DURATION})",
-              required=False),
-        Field("number_format", "digits (default: 12025550123), 00 (0012025550123) "
-              "or plus (+12025550123)", required=False),
+        Field("holdfile", "Hold file", "the id of the sound file played when the business "
+              "answers", max_length=100),
+        Field("max_duration", "Longest call", type=int, unit="seconds", minimum=1,
+              maximum=86400, required=False, default=DEFAULT_MAX_DURATION),
+        Field("number_format", "Number format", "digits: 12025550123, 00: 0012025550123, "
+              "plus: +12025550123", choices=tuple(NUMBER_FORMATS), required=False,
+              default="digits"),
     )
     default_base_url = ""
     dedupes_requests = True
@@ -155,22 +157,14 @@ class C2CPhpProvider(HttpProvider):
                                 excerpt="no base URL: the reseller's domain is required")
 
     def _settings(self) -> tuple[str, int, Callable[[str], str]]:
-        """Hold file, duration and number format, or ``NotConfigured`` naming what is wrong."""
+        """Hold file, duration and number format (parsed on save), or ``NotConfigured``."""
         self._require_base_url()
         holdfile = str(self.options.get("holdfile") or "").strip()
         if not holdfile:
             raise NotConfigured("provider_not_configured", CANNOT_CALL, provider=self.kind,
                                 excerpt="no holdfile option (a sound file id)")
-        duration = str(self.options.get("max_duration") or DEFAULT_MAX_DURATION).strip()
-        if not _NUMBER.fullmatch(duration) or int(duration) == 0:
-            raise NotConfigured("provider_not_configured", CANNOT_CALL, provider=self.kind,
-                                excerpt=f"max_duration {duration!r} is not whole seconds")
-        number_format = self.options.get("number_format") or "digits"
-        if number_format not in NUMBER_FORMATS:
-            raise NotConfigured("provider_not_configured", CANNOT_CALL, provider=self.kind,
-                                excerpt=f"number_format {number_format!r} is not one of "
-                                        f"{', '.join(NUMBER_FORMATS)}")
-        return holdfile, int(duration), NUMBER_FORMATS[number_format]
+        duration = self.options.get("max_duration") or DEFAULT_MAX_DURATION
+        return holdfile, duration, NUMBER_FORMATS[self.options.get("number_format", "digits")]
 
     def _call_params(self, order: CallOrder) -> dict:
         holdfile, duration, dial = self._settings()

@@ -37,10 +37,10 @@ from widget_server.providers.base import (
     CallOrder,
     CallRejected,
     CallReport,
-    Field,
     HttpProvider,
     ProviderError,
 )
+from widget_server.providers.options import Field
 
 CANNOT = N_("This site cannot place calls right now.")
 
@@ -100,10 +100,11 @@ class CalledInProvider(HttpProvider):
     default_base_url = "https://called.in"
     credential_fields = (Field("api_key", "API key", secret=True),)
     option_fields = (
-        Field("max_duration_minutes", "Longest call in whole minutes (blank: no limit)",
-              required=False),
-        Field("caller_id", "Caller id shown to both legs (default: the business number)",
-              required=False),
+        Field("max_duration_minutes", "Longest call", "empty: no limit", type=int,
+              unit="minutes", minimum=1, maximum=1440, required=False),
+        Field("caller_id", "Caller id", "digits, or an international number starting with +; "
+              "shown to both legs, empty: the business number",
+              pattern=r"[0-9]{3,15}|\+[0-9 ().-]{3,24}", required=False),
     )
     path = "/api/clicktocall/"
 
@@ -119,27 +120,19 @@ class CalledInProvider(HttpProvider):
         return CallRejected(reason, CANNOT, provider=self.kind, excerpt=excerpt)
 
     def max_duration(self) -> str | None:
-        raw = str(self.options.get("max_duration_minutes") or "").strip()
-        if not raw:
-            return None
-        if not raw.isdigit() or int(raw) < 1:
-            raise self._refuse("provider_options_invalid",
-                               "max_duration_minutes must be a whole number of minutes")
-        return str(int(raw))
+        minutes = self.options.get("max_duration_minutes")
+        return str(minutes) if minutes else None
 
     def caller_id(self) -> str | None:
-        raw = str(self.options.get("caller_id") or "").strip()
-        if not raw:
-            return None
-        if raw.startswith("+"):
-            try:
-                return split_number(raw)[1]
-            except phonenumbers.NumberParseException:
-                pass
-        elif raw.isdigit():
-            return raw
-        raise self._refuse("provider_options_invalid",
-                           "caller_id must be digits only or an E.164 number")
+        """Digits as given; an E.164 caller id as its national number, as called.in takes it."""
+        raw = self.options.get("caller_id")
+        if not raw or not raw.startswith("+"):
+            return raw or None
+        try:
+            return split_number(raw)[1]
+        except phonenumbers.NumberParseException:
+            raise self._refuse("provider_options_invalid",
+                               "caller_id must be digits only or an E.164 number") from None
 
     def request_params(self, order: CallOrder) -> dict:
         """The documented parameters, the business first; a refusal if we cannot form them."""

@@ -27,7 +27,8 @@ from __future__ import annotations
 import phonenumbers
 
 from widget_server.i18n import N_
-from widget_server.providers.base import CallOrder, CallReport, Field, HttpProvider
+from widget_server.providers.base import CallOrder, CallReport, HttpProvider
+from widget_server.providers.options import Field
 
 # The plain-text answers the document lists: (state, our reason, the visitor's sentence).
 ANSWERS = {
@@ -38,6 +39,9 @@ ANSWERS = {
 }
 # Seconds the read timeout adds to the first leg's dial time.
 ANSWER_MARGIN = 15
+DEFAULT_FIRST_LEG_TIMEOUT = 60
+# A caller id as people write one: digits, maybe a +, spaces, brackets, dots, dashes.
+CALLER_ID = r"\+?[0-9][0-9 ().-]{2,23}"
 
 
 def unformatted(e164: str) -> str:
@@ -57,25 +61,24 @@ class DialogTechProvider(HttpProvider):
         Field("secret_access_key", "Secret access key", secret=True),
     )
     option_fields = (
-        Field("type", "Which field is rung first: 2 = id (default), 1 = phone_to_call",
-              required=False),
-        Field("first_callerid", "Caller id shown on the first leg (the business)",
-              required=False),
-        Field("second_callerid", "Caller id shown on the second leg (the visitor)",
-              required=False),
-        Field("first_leg_timeout", "Seconds the business may take to answer (default 60)",
-              required=False),
+        Field("type", "Field rung first", "2: id, 1: phone_to_call", choices=("2", "1"),
+              required=False, default="2"),
+        Field("first_callerid", "Caller id on the first leg", "a phone number (its digits "
+              "are sent), shown to the business", pattern=CALLER_ID, required=False),
+        Field("second_callerid", "Caller id on the second leg", "a phone number (its digits "
+              "are sent), shown to the visitor", pattern=CALLER_ID, required=False),
+        Field("first_leg_timeout", "Business answer time", "how long the business may take "
+              "to answer", type=float, unit="seconds", minimum=0.1, maximum=300,
+              required=False, default=DEFAULT_FIRST_LEG_TIMEOUT),
     )
 
     def first_leg_timeout(self) -> float:
-        return float(self.options.get("first_leg_timeout") or 60)
+        return self.options.get("first_leg_timeout") or DEFAULT_FIRST_LEG_TIMEOUT
 
     def request_params(self, order: CallOrder) -> dict:
         business, visitor = unformatted(order.business_number), unformatted(
             order.visitor_number)
-        dial_type = str(self.options.get("type") or "2")
-        if dial_type not in ("1", "2"):
-            dial_type = "2"
+        dial_type = self.options.get("type", "2")
         first_field, second_field = ("id", "phone_to_call") if dial_type == "2" else (
             "phone_to_call", "id")
         params = {

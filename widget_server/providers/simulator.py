@@ -34,6 +34,7 @@ _OUTCOMES = {
 class SimulatorProvider(Provider):
     kind = "simulator"
     label = "Simulator (no real calls)"
+    takes_base_url = False
 
     def place_call(self, order: CallOrder, report: CallReport) -> None:
         speed = float(self.settings.get("SIMULATOR_SPEED", 1.0))

@@ -54,10 +54,10 @@ from widget_server.providers.base import (
     CallOrder,
     CallRejected,
     CallReport,
-    Field,
     HttpProvider,
     ProviderError,
 )
+from widget_server.providers.options import Field
 
 PATH = "/c2c/v2"
 STATUS_PATH = "/c2c/v2/status/"
@@ -90,9 +90,7 @@ ANSWERS: dict[str, tuple[str, type[ProviderError] | None, str, bool]] = {
     "fail": ("pbx_error", CallRejected, PBX_ERROR, False),
 }
 # Beyond the table: a followed call ends "completed"/"outcome_unknown_pbx_accepted"
-# (OUTCOME_UNKNOWN), or "failed"/"pbx_error" when the PBX's logged response is an error;
-# an option voice1 would not understand fails the call before any request,
-# "failed"/"provider_options_invalid" (MISCONFIGURED).
+# (OUTCOME_UNKNOWN), or "failed"/"pbx_error" when the PBX's logged response is an error.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
@@ -102,12 +100,14 @@ class Voice1Provider(HttpProvider):
     default_base_url = "https://api.voice1.me"
     credential_fields = (Field("api_key", "API token", secret=True, max_length=200),)
     option_fields = (
-        Field("pbx", "PBX kind: asterisk (default), switchvox or other", required=False),
-        Field("timeout", "Seconds each leg rings before giving up", required=False),
-        Field("dial_as", "PBX extension to dial as (sent as 'dail_as')", required=False,
-              max_length=40),
-        Field("number_format", "digits (default, 12025550123) or plus (+12025550123)",
+        Field("pbx", "PBX kind", choices=PBX_KINDS, required=False, default="asterisk"),
+        Field("timeout", "Leg timeout", "how long each leg rings before giving up", type=int,
+              unit="seconds", minimum=LEG_TIMEOUT_RANGE[0], maximum=LEG_TIMEOUT_RANGE[1],
               required=False),
+        Field("dial_as", "Dial as", "the PBX extension to dial as (sent as 'dail_as')",
+              required=False, max_length=40),
+        Field("number_format", "Number format", "digits: 12025550123, plus: +12025550123",
+              choices=NUMBER_FORMATS, required=False, default="digits"),
     )
     dedupes_requests = False
     polls = True
@@ -173,32 +173,21 @@ class Voice1Provider(HttpProvider):
                 "and the PBX settings, not that the phones rang: check the PBX's log.")
 
     def _request(self, order: CallOrder) -> tuple[dict, float]:
-        """The documented query and our read timeout, or an error naming the bad option."""
+        """The documented query and our read timeout, from options parsed on save."""
         options = order.options
-        pbx = str(options.get("pbx") or "asterisk").strip().lower()
-        number_format = str(options.get("number_format") or "digits").strip().lower()
-        leg_timeout = str(options.get("timeout") or "").strip()
-        dial_as = str(options.get("dial_as") or "").strip()
-        problem = None
-        if pbx not in PBX_KINDS:
-            problem = f"pbx must be one of {', '.join(PBX_KINDS)}"
-        elif number_format not in NUMBER_FORMATS:
-            problem = f"number_format must be one of {', '.join(NUMBER_FORMATS)}"
-        elif leg_timeout and not (leg_timeout.isdigit() and LEG_TIMEOUT_RANGE[0] <= int(
-                leg_timeout) <= LEG_TIMEOUT_RANGE[1]):
-            problem = "timeout must be whole seconds from {} to {}".format(*LEG_TIMEOUT_RANGE)
-        if problem:
-            raise ProviderError("provider_options_invalid", MISCONFIGURED, provider=self.kind,
-                                excerpt=problem)
+        pbx = options.get("pbx", "asterisk")
+        number_format = options.get("number_format", "digits")
+        leg_timeout = options.get("timeout")
+        dial_as = options.get("dial_as")
         params = {"api_key": self.credentials.get("api_key", ""),
                   "dial_first": _dial_string(order.business_number, number_format),
                   "dial_second": _dial_string(order.visitor_number, number_format),
                   "pbx": pbx}
         if leg_timeout:
-            params["timeout"] = str(int(leg_timeout))
+            params["timeout"] = str(leg_timeout)
         if dial_as:
             params["dail_as"] = dial_as
-        return params, int(leg_timeout) + READ_MARGIN if leg_timeout else self.timeouts[1]
+        return params, leg_timeout + READ_MARGIN if leg_timeout else self.timeouts[1]
 
     def _status_url(self, request_id: str, errors: list[dict]) -> str:
         """Our own status URL; an answer's URL only when it lies under our base URL."""

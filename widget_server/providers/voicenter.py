@@ -39,10 +39,10 @@ from widget_server.providers.base import (
     CallOrder,
     CallRejected,
     CallReport,
-    Field,
     HttpProvider,
     ProviderError,
 )
+from widget_server.providers.options import CustomFields, Field
 
 PATH = "/ForwardDialer/click2call.aspx"
 # "var_*: any custom parameter with var_ prefix ... The limit is 10 parameters."
@@ -97,19 +97,31 @@ class VoicenterProvider(HttpProvider):
     default_base_url = "https://api.voicenter.co.il"
     credential_fields = (Field("code", "Code (caller identity)", secret=True),)
     option_fields = (
-        Field("phonecallerid", "Caller id shown to the business", required=False),
-        Field("phonecallername", "Caller name shown to the business", required=False),
-        Field("targetcallerid", "Caller id shown to the visitor", required=False),
-        Field("targetcallername", "Caller name shown to the visitor", required=False),
-        Field("phonemaxdialtime", "Seconds to ring the business (default 60)", required=False),
-        Field("targetmaxdialtime", "Seconds to ring the visitor (default 60)", required=False),
-        Field("maxduration", "Longest call in seconds (default 7200)", required=False),
-        Field("record", "Record the call: true or false", required=False),
-        Field("language", "Language of prompts: he, en, ru ...", required=False),
-        Field("format", "Answer format asked for: JSON (default) or XML", required=False),
-        Field("extension", "The Voicenter extension the business answers on (to hang up)",
+        Field("phonecallerid", "Caller id shown to the business", "digits",
+              pattern=_DIGITS.pattern, required=False),
+        Field("phonecallername", "Caller name shown to the business", max_length=100,
               required=False),
+        Field("targetcallerid", "Caller id shown to the visitor", "digits",
+              pattern=_DIGITS.pattern, required=False),
+        Field("targetcallername", "Caller name shown to the visitor", max_length=100,
+              required=False),
+        Field("phonemaxdialtime", "Business ring time", type=int, unit="seconds", minimum=1,
+              maximum=999999, required=False, default=60),
+        Field("targetmaxdialtime", "Visitor ring time", type=int, unit="seconds", minimum=1,
+              maximum=999999, required=False, default=60),
+        Field("maxduration", "Longest call", type=int, unit="seconds", minimum=1,
+              maximum=999999, required=False, default=7200),
+        Field("record", "Record the call", type=bool, required=False, default=False),
+        Field("language", "Language of prompts", "a two- or three-letter code such as he, "
+              "en or ru", pattern=r"[A-Za-z]{2,3}", required=False),
+        Field("format", "Answer format asked for", choices=("JSON", "XML"), required=False,
+              default="JSON"),
+        Field("extension", "Business extension", "the Voicenter extension the business "
+              "answers on (to hang up); digits", pattern=_DIGITS.pattern, required=False),
     )
+    custom_fields = CustomFields(
+        "var_", MAX_CUSTOM_FIELDS, "Custom fields (var_*)", _CUSTOM_NAME.pattern,
+        Field("value", "Value", "printable text, sent with each call", max_length=100))
 
     # --- options -----------------------------------------------------------------
 

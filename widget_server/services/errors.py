@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+KINDS = ("invalid", "conflict", "forbidden", "not_found")
+
 
 class ServiceError(Exception):
     """An operation refused, with a sentence for the person who asked and the field at fault.
@@ -9,11 +11,21 @@ class ServiceError(Exception):
     ``kind`` says what happens next: ``invalid`` (fix the field), ``conflict``
     (it exists already), ``forbidden`` (not with this role) or ``not_found``.
     The command line shows the message, the API answers problem+json
-    (422/409/403/404), the admin puts it next to ``field``.
+    (422/409/403/404), the admin puts it next to ``field``. Several invalid
+    fields of one save come together as an ``ExceptionGroup`` of these
+    (``invalid_fields``), so every interface shows them all at once.
     """
 
     def __init__(self, message: str, field: str | None = None, kind: str = "invalid"):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}")
         super().__init__(message)
         self.message = message
         self.field = field
         self.kind = kind
+
+
+def invalid_fields(errors: dict[str, str]) -> ExceptionGroup:
+    """Each field at fault with its sentence, as one group to raise."""
+    return ExceptionGroup("Some fields are not valid.",
+                          [ServiceError(message, name or None) for name, message in errors.items()])

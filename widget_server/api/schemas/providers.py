@@ -49,8 +49,12 @@ class ProviderAccountCreate(Body):
     name: Text(120)
     kind: Choice(KINDS)
     base_url: BaseUrl = None
-    credentials: Credentials
-    options: Options = {}
+    credentials: Credentials = Field({}, description=(
+        "Write-only: the provider's credential fields; never returned. None for the "
+        "simulator."))
+    options: Options = Field({}, description=(
+        "The kind's typed options (`widget-server provider kinds` lists them); every "
+        "mistyped one is named at once (422, errors as options.<name>)."))
 
 
 class ProviderAccountUpdate(Body):

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import zoneinfo
-from functools import cache
 from typing import Annotated, Any
 
-import phonenumbers
 from pydantic import (
-    AfterValidator,
     BeforeValidator,
     Field,
     StringConstraints,
     ValidationInfo,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
-from widget_server.abuse.phone import normalise_business_number
 from widget_server.api.schemas.common import (
     Answer,
     Body,
@@ -31,64 +25,26 @@ from widget_server.api.schemas.common import (
     Timestamp,
     says,
 )
-from widget_server.security.origins import normalise_domain
+from widget_server.services.widgets import OUTSIDE_HOURS, POSITIONS
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-POSITIONS = ("bottom-right", "bottom-left")
-OUTSIDE_HOURS = ("hidden", "callback")
-
-
-def _refuse(error: ValueError) -> PydanticCustomError:
-    return PydanticCustomError("invalid", str(error))
-
-
-def _business_number(raw: str) -> str:
-    try:
-        return normalise_business_number(raw)
-    except ValueError as error:
-        raise _refuse(error) from None
-
-
-def _domain(raw: str) -> str:
-    try:
-        return normalise_domain(raw)
-    except ValueError as error:  # DomainError, or a URL that does not parse
-        raise _refuse(error) from None
-
-
-def _region(code: str) -> str:
-    if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise PydanticCustomError("region", f"{code!r} is not a country code such as US or GB.")
-    return code
-
-
-@cache
-def _time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def _time_zone(name: str) -> str:
-    if name not in _time_zones():
-        raise PydanticCustomError("time_zone", "Use an IANA time zone such as Europe/London.")
-    return name
-
-
-def _ordered(hours: dict) -> dict:
-    if not all(start < end for spans in hours.values() for start, end in spans):
-        raise PydanticCustomError("hours", "")
-    return hours
-
-
-Region = Annotated[str, StringConstraints(pattern="^[A-Z]{2}$"), AfterValidator(_region)]
-Clock = Annotated[str, StringConstraints(pattern="^([01][0-9]|2[0-3]):[0-5][0-9]$")]
-Span = Annotated[list[Clock], Field(min_length=2, max_length=2)]
+# Shapes and types only: what a value may be (a real number, a known country or time
+# zone, readable opening hours) is services/widgets.py's rule, as for the admin and CLI.
+Region = Annotated[str, StringConstraints(pattern="^[A-Z]{2}$"),
+                   says("Use a country code such as US or GB.")]
+Span = Annotated[list[str], Field(min_length=2, max_length=2)]
 OpeningHours = Annotated[
-    dict[Choice(DAYS), Annotated[list[Span], Field(max_length=6)]], AfterValidator(_ordered),
-    says('Use {"mon": [["09:00", "17:00"]], ...} with days mon to sun and each opening '
-         "before its closing.")]
+    dict[str, list[Span]],
+    says('Use {"mon": [["09:00", "17:00"]], ...}: days mon to sun, each with a list of '
+         '[opening, closing] times.'),
+    Field(description='Weekdays (mon to sun) to [opening, closing] local times, e.g. '
+                      '{"mon": [["09:00", "17:00"]], "fri": [["22:00", "02:00"]]}: a closing '
+                      'not after its opening runs overnight; "24:00" closes at midnight; a '
+                      'day left out is closed; {} is always open.')]
 Options = Annotated[dict[str, str | int | float | bool],
                     says("Use a JSON object of texts, numbers or booleans.")]
-Domains = Annotated[list[Annotated[Text(260), AfterValidator(_domain)]], Field(max_length=50)]
+Domains = Annotated[list[Text(260)], Field(max_length=50)]
+BusinessNumbers = Annotated[list[Text(32)], Field(min_length=1, max_length=10,
+                                                  description="E.164, rung in this order.")]
 
 
 class WidgetQuery(PageQuery):
@@ -101,9 +57,7 @@ class WidgetSettings(Body):
 
     name: Text(120) = None
     paused: bool = None
-    business_numbers: Annotated[
-        list[Annotated[Text(32), AfterValidator(_business_number)]],
-        Field(min_length=1, max_length=10, description="E.164, rung in this order.")] = None
+    business_numbers: BusinessNumbers = None
     home_country: Region = None
     allowed_countries: Annotated[list[Region], Field(max_length=50)] = None
     language: Annotated[str, StringConstraints(pattern="^[a-z]{2}(-[A-Z]{2})?$"),
@@ -113,8 +67,7 @@ class WidgetSettings(Body):
                              says("Use a colour such as #0b6e4f.")] = None
     button_position: Choice(POSITIONS) = None
     consent_text: Text(500) = None
-    time_zone: Annotated[Text(64), AfterValidator(_time_zone)] = Field(
-        None, description="IANA, e.g. Europe/London.")
+    time_zone: Text(64) = Field(None, description="IANA, e.g. Europe/London.")
     opening_hours: OpeningHours = None
     outside_hours: Choice(OUTSIDE_HOURS) = None
     cap_per_ip: Cap = Field(None, description=(
@@ -133,16 +86,13 @@ class WidgetUpdate(WidgetSettings):
 
 
 class WidgetCreate(WidgetSettings):
-    business_numbers: Annotated[
-        list[Annotated[Text(32), AfterValidator(_business_number)]],
-        Field(min_length=1, max_length=10, description="E.164, rung in this order.")]
+    business_numbers: BusinessNumbers
     account_id: Id = Field(None, description="Default: the key's account.")
     domains: Domains = []
 
 
 class DomainCreate(Body):
-    pattern: Annotated[Text(260), AfterValidator(_domain)] = Field(
-        examples=["*.example.com"])
+    pattern: Text(260) = Field(examples=["*.example.com"])
 
 
 class Domain(Answer):
