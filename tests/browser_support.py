@@ -24,10 +24,26 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 def serve(wsgi_app, host: str = "127.0.0.1"):
-    """A waitress server on a free port, running in a daemon thread."""
+    """A waitress server on a free port, running in a daemon thread; ``stop`` ends it."""
     server = create_server(wsgi_app, host=host, port=0, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
+    server.stopping = threading.Event()
+
+    def run():
+        try:
+            server.run()
+        except OSError:
+            # Closing the sockets under a running select() ends the loop with EBADF:
+            # expected once stop() closed them, a fault otherwise.
+            if not server.stopping.is_set():
+                raise
+
+    threading.Thread(target=run, daemon=True).start()
     return server
+
+
+def stop(server) -> None:
+    server.stopping.set()
+    server.close()
 
 
 def start_consumer(app):

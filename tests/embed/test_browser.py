@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tests.browser_support import serve, start_consumer
+from tests.browser_support import serve, start_consumer, stop
 from tests.factories import create_account, create_widget, solve_altcha
 from widget_server import create_app
 from widget_server.demo import host_page_app
@@ -64,7 +64,7 @@ def site(tmp_path_factory):
            "widget_id": widget_id}
     consumer.stop(graceful=True)
     for server in (app_server, host_server, outside_server):
-        server.close()
+        stop(server)
     with app.app_context():
         db.engine.dispose()
 
