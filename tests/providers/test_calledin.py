@@ -19,7 +19,8 @@ from widget_server.calls.recovery import recover_stalled_calls
 from widget_server.extensions import db
 from widget_server.models import UnansweredNumber
 from widget_server.providers.base import CallOrder, CallRejected
-from widget_server.providers.calledin import CalledInProvider, split_number
+from widget_server.providers.calledin import CalledInProvider
+from widget_server.providers.numbers import split
 
 API_KEY = "ci-key-7f3a9b1c2d"
 VISITOR = "+12025550123"
@@ -115,8 +116,8 @@ def test_a_visitor_abroad_is_sent_as_country_code_and_national_number(live, fake
 
 
 def test_national_numbers_keep_a_leading_zero_where_the_country_dials_it():
-    assert split_number("+390612345678") == ("39", "0612345678")
-    assert split_number("+4930123456") == ("49", "30123456")
+    assert split("+390612345678") == ("39", "0612345678")
+    assert split("+4930123456") == ("49", "30123456")
 
 
 def refuse_key(fake):

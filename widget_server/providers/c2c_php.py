@@ -44,6 +44,7 @@ import re
 from collections.abc import Callable
 
 from widget_server.i18n import N_
+from widget_server.providers import numbers
 from widget_server.providers.base import (
     SORRY,
     Answer,
@@ -85,11 +86,7 @@ REPORT_OUTCOMES: dict[tuple[bool, bool], tuple[str, str | None]] = {
     (False, True): ("failed", "business_not_reached"),
 }
 
-NUMBER_FORMATS = {
-    "digits": lambda e164: e164.lstrip("+"),
-    "00": lambda e164: "00" + e164.lstrip("+"),
-    "plus": lambda e164: "+" + e164.lstrip("+"),
-}
+NUMBER_FORMATS = {"digits": numbers.digits, "00": numbers.double_zero, "plus": numbers.plus}
 DEFAULT_MAX_DURATION = 600
 _NUMBER = re.compile(r"[0-9]+")
 _CREDIT = re.compile(r"[0-9]+(\.[0-9]+)?")

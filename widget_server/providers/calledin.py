@@ -33,6 +33,7 @@ import re
 import phonenumbers
 
 from widget_server.i18n import N_
+from widget_server.providers import numbers
 from widget_server.providers.base import (
     CallOrder,
     CallRejected,
@@ -88,12 +89,6 @@ def _minutes(raw: str) -> int | float | None:
     return float(raw) if "." in raw else int(raw)
 
 
-def split_number(e164: str) -> tuple[str, str]:
-    """(country code, national significant number), digits only, as called.in takes them."""
-    number = phonenumbers.parse(e164)
-    return str(number.country_code), phonenumbers.national_significant_number(number)
-
-
 class CalledInProvider(HttpProvider):
     kind = "calledin"
     label = "called.in click-to-call"
@@ -129,7 +124,7 @@ class CalledInProvider(HttpProvider):
         if not raw or not raw.startswith("+"):
             return raw or None
         try:
-            return split_number(raw)[1]
+            return numbers.split(raw)[1]
         except phonenumbers.NumberParseException:
             raise self._refuse("provider_options_invalid",
                                "caller_id must be digits only or an E.164 number") from None
@@ -137,8 +132,8 @@ class CalledInProvider(HttpProvider):
     def request_params(self, order: CallOrder) -> dict:
         """The documented parameters, the business first; a refusal if we cannot form them."""
         try:
-            caller_cc, caller = split_number(order.business_number)
-            callee_cc, callee = split_number(order.visitor_number)
+            caller_cc, caller = numbers.split(order.business_number)
+            callee_cc, callee = numbers.split(order.visitor_number)
         except phonenumbers.NumberParseException as error:
             raise self._refuse("provider_invalid_request", str(error)) from None
         params = {
@@ -193,7 +188,7 @@ class CalledInProvider(HttpProvider):
                    for secret in (order.callback_secret, *order.earlier_callback_secrets)):
             raise CallRejected("callback_forged", CANNOT, provider=self.kind,
                                excerpt="secret does not match")
-        business, visitor = split_number(order.business_number)[1], split_number(
+        business, visitor = numbers.split(order.business_number)[1], numbers.split(
             order.visitor_number)[1]
         if (params.get("caller_phone_number"), params.get("callee_phone_number")) != (
                 business, visitor):

@@ -24,9 +24,8 @@ the business phone is ringing, so a second request would ring it twice.
 
 from __future__ import annotations
 
-import phonenumbers
-
 from widget_server.i18n import N_
+from widget_server.providers import numbers
 from widget_server.providers.base import CallOrder, CallReport, HttpProvider
 from widget_server.providers.options import Field
 
@@ -42,14 +41,6 @@ ANSWER_MARGIN = 15
 DEFAULT_FIRST_LEG_TIMEOUT = 60
 # A caller id as people write one: digits, maybe a +, spaces, brackets, dots, dashes.
 CALLER_ID = r"\+?[0-9][0-9 ().-]{2,23}"
-
-
-def unformatted(e164: str) -> str:
-    """Digits only: the 10-digit national number in North America, else the full number."""
-    number = phonenumbers.parse(e164)
-    if number.country_code == 1:
-        return str(number.national_number)
-    return e164.lstrip("+")
 
 
 class DialogTechProvider(HttpProvider):
@@ -76,8 +67,8 @@ class DialogTechProvider(HttpProvider):
         return self.options.get("first_leg_timeout") or DEFAULT_FIRST_LEG_TIMEOUT
 
     def request_params(self, order: CallOrder) -> dict:
-        business, visitor = unformatted(order.business_number), unformatted(
-            order.visitor_number)
+        business, visitor = (numbers.north_american_national(order.business_number),
+                             numbers.north_american_national(order.visitor_number))
         dial_type = self.options.get("type", "2")
         first_field, second_field = ("id", "phone_to_call") if dial_type == "2" else (
             "phone_to_call", "id")
@@ -93,7 +84,7 @@ class DialogTechProvider(HttpProvider):
         }
         for name in ("first_callerid", "second_callerid"):
             if self.options.get(name):
-                params[name] = "".join(ch for ch in str(self.options[name]) if ch.isdigit())
+                params[name] = numbers.digits(str(self.options[name]))
         return params
 
     def place_call(self, order: CallOrder, report: CallReport) -> None:

@@ -49,6 +49,7 @@ from json.decoder import scanstring
 from urllib.parse import quote
 
 from widget_server.i18n import N_
+from widget_server.providers import numbers
 from widget_server.providers.base import (
     Answer,
     CallOrder,
@@ -176,12 +177,12 @@ class Voice1Provider(HttpProvider):
         """The documented query and our read timeout, from options parsed on save."""
         options = order.options
         pbx = options.get("pbx", "asterisk")
-        number_format = options.get("number_format", "digits")
+        dial = numbers.plus if options.get("number_format") == "plus" else numbers.digits
         leg_timeout = options.get("timeout")
         dial_as = options.get("dial_as")
         params = {"api_key": self.credentials.get("api_key", ""),
-                  "dial_first": _dial_string(order.business_number, number_format),
-                  "dial_second": _dial_string(order.visitor_number, number_format),
+                  "dial_first": dial(order.business_number),
+                  "dial_second": dial(order.visitor_number),
                   "pbx": pbx}
         if leg_timeout:
             params["timeout"] = str(leg_timeout)
@@ -222,11 +223,6 @@ class Voice1Provider(HttpProvider):
         if not isinstance(value, dict):
             raise self.malformed(answer)
         return value
-
-
-def _dial_string(e164: str, number_format: str) -> str:
-    digits = "".join(ch for ch in e164 if ch.isdigit())
-    return f"+{digits}" if number_format == "plus" else digits
 
 
 def _errors(value: object) -> list[dict]:
