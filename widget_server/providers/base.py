@@ -239,10 +239,6 @@ class HttpProvider(Provider):
     def redactor(self) -> Redactor:
         return Redactor([f.name for f in self.credential_fields], self.secrets())
 
-    def redact(self, text: str) -> str:
-        """Free text of ours (a URL path, a sentence): long credential values masked."""
-        return self.redactor.text(text)
-
     def remote(self, text: str) -> str:
         """The provider's own words for an excerpt: redacted, or withheld (``shows_answers``)."""
         return self.redactor.answer(text) if self.shows_answers else WITHHELD

@@ -71,11 +71,6 @@ def options_schema(kind: str, *, widget: bool = False) -> dict:
     return schema
 
 
-def credentials_schema(kind: str) -> dict:
-    """The JSON Schema of ``kind``'s credentials (every one write-only)."""
-    return values_schema(adapter_class(kind).credential_fields)
-
-
 # --- who may do what ----------------------------------------------------------------
 
 
