@@ -208,6 +208,8 @@ class CallRequest(db.Model):
     provider_report: Mapped[dict | None] = mapped_column(JSON)
     # The id of the request that asked for the call, carried into the worker's logs.
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # The last event handed to mail and webhooks (calls/events.py); later ones are news.
+    published_event_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

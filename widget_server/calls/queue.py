@@ -31,6 +31,8 @@ def make_huey(config: dict):
 
 
 def init_app(app: Flask) -> None:
+    # Mail and webhooks add themselves here (calls/events.py says what a subscriber is).
+    app.extensions["call_event_subscribers"] = []
     huey = make_huey(app.config)
     app.extensions["huey"] = huey
     app.extensions["call_tasks"] = CallTasks(app, huey)
@@ -49,6 +51,18 @@ def enqueue_call(call_id: int, eta: datetime | None = None) -> None:
         task(*args)
     else:  # Huey reads a naive eta as local time: give it an aware UTC one.
         task.schedule(args, eta=eta.replace(tzinfo=UTC))
+
+
+def enqueue_publish(call_id: int) -> None:
+    """Queue telling the call's news (calls/events.py) to mail and webhooks.
+
+    A queue that cannot take it loses nothing: the periodic sweep publishes
+    what was stored and never published.
+    """
+    try:
+        current_app.extensions["call_tasks"].publish(call_id)
+    except QUEUE_ERRORS:
+        current_app.logger.warning("call %s: publishing left to the sweep", call_id)
 
 
 def create_consumer(app: Flask):

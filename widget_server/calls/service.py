@@ -25,7 +25,7 @@ from widget_server.abuse.phone import check_visitor_number
 from widget_server.call_states import CallState
 from widget_server.calls.hours import when_to_call
 from widget_server.calls.placing import record
-from widget_server.calls.queue import QUEUE_ERRORS, enqueue_call
+from widget_server.calls.queue import QUEUE_ERRORS, enqueue_call, enqueue_publish
 from widget_server.db_ops import queued_writes
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db
@@ -200,6 +200,8 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
         give_back(caps)
         record(accepted.id, CallState.FAILED, "queue_unavailable")
         raise Refusal("service_unavailable", UNAVAILABLE, status=503) from None
+    if scheduled_for:  # a call placed now is published by its placing task
+        enqueue_publish(accepted.id)
     current_app.logger.info("call %s accepted", accepted.public_id,
                             extra={"call": accepted.public_id})
     return accepted

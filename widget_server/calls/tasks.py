@@ -1,4 +1,5 @@
-"""The queue's tasks: place a call, poll it, recover stalled calls, purge used tokens.
+"""The queue's tasks: place a call, poll it, publish its events, recover stalled calls,
+purge used tokens.
 
 Each app gets its own Huey (calls/queue.py), so the tasks are declared on it
 by ``CallTasks``, which holds the app the consumer's threads run them in.
@@ -16,6 +17,7 @@ from flask import Flask
 from huey import Huey, crontab
 from sqlalchemy import select
 
+from widget_server.calls.events import publish_call_events, unpublished_calls
 from widget_server.calls.placing import place_call, poll_call, scheduled_for
 from widget_server.calls.recovery import recover_stalled_calls
 from widget_server.extensions import db
@@ -32,15 +34,21 @@ class CallTasks:
         self.config = app.config
         self.place = huey.task(name="place_call")(self.place_call)
         self.poll = huey.task(name="poll_call")(self.poll_call)
+        self.publish = huey.task(name="publish_call_events")(self.publish_call_events)
         huey.periodic_task(crontab(minute="*/15"), name="purge_used_tokens")(
             self.purge_used_tokens)
         huey.periodic_task(crontab(minute="*"), name="recover_stalled_calls")(
             self.recover_stalled_calls)
+        huey.periodic_task(crontab(minute="*"), name="publish_unpublished_events")(
+            self.publish_unpublished_events)
 
     def place_call(self, call_id: int, retries_left: int) -> None:
         with self.app.app_context(), bound_request_id(_request_id_of(call_id)):
+            # The request is news before the provider is called, which may take seconds.
+            publish_call_events(call_id)
             next_step = place_call(call_id, retries_left=retries_left)
             due = scheduled_for(call_id) if next_step == "wait" else None
+            publish_call_events(call_id)
         if next_step == "retry":
             self.place.schedule((call_id, retries_left - 1),
                                 delay=self.config["PLACE_RETRY_DELAY"])
@@ -53,6 +61,7 @@ class CallTasks:
     def poll_call(self, call_id: int, attempts_left: int) -> None:
         with self.app.app_context(), bound_request_id(_request_id_of(call_id)):
             next_step = poll_call(call_id, attempts_left=attempts_left)
+            publish_call_events(call_id)
         if next_step == "poll":
             self.poll.schedule((call_id, attempts_left - 1), delay=self.config["POLL_INTERVAL"])
 
@@ -64,6 +73,16 @@ class CallTasks:
                 self.place(call_id, int(self.config["PLACE_RETRIES"]))
             else:
                 self.poll(call_id, int(self.config["POLL_ATTEMPTS"]))
+
+    def publish_call_events(self, call_id: int) -> None:
+        with self.app.app_context():
+            publish_call_events(call_id)
+
+    def publish_unpublished_events(self) -> None:
+        """The safety net: events whose publisher never ran (queue down, a crash)."""
+        with self.app.app_context():
+            for call_id in unpublished_calls():
+                publish_call_events(call_id)
 
     def purge_used_tokens(self) -> None:
         with self.app.app_context():

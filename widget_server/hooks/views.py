@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from widget_server.calls.placing import call_for_hook_token, take_callback
+from widget_server.calls.queue import enqueue_publish
 from widget_server.errors import Refusal
 from widget_server.extensions import db, limiter
 from widget_server.providers.base import ProviderError
@@ -43,4 +44,5 @@ def provider_callback(kind: str, token: str):
     except Refusal:
         db.session.rollback()
         raise
+    enqueue_publish(call.id)
     return jsonify(status="ok")

@@ -1,0 +1,128 @@
+"""What happened to a call, told in order and once to whoever listens (mail, webhooks).
+
+Every state change of a call is a ``CallEvent`` row, written in the
+transaction that changed the state (calls/service.py, calls/placing.py,
+calls/recovery.py). That table is the outbox: ``publish_call_events`` names
+the rows of one call not yet published (``call.requested``, ``call.dialing``
+...), and hands them, oldest first, to the app's subscribers in one
+transaction that also moves the call's cursor (``published_event_id``) with
+an UPDATE guarded on the cursor it read. Of two publishers at once only one
+fans an event out; a publisher that crashed before its commit left the
+cursor where it was, and the next one (or the periodic sweep) publishes again.
+
+A subscriber is a function ``(call, events) -> after_commit | None``: it
+only writes its own rows (a webhook delivery, a mail to send) in the
+publisher's transaction, and returns what to do once that commits (queue
+the sending), so nothing is sent for events whose publication rolled back.
+Subscribers are listed on the app (``app.extensions["call_event_subscribers"]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from widget_server.call_states import CallState
+from widget_server.extensions import db
+from widget_server.models import CallEvent, CallRequest, utcnow
+
+# Queued again by the worker itself (a retry, recovery): not news to anyone.
+_INTERNAL_REQUEUES = frozenset({"retrying", "requeued"})
+# How far back the sweep looks for calls with events nobody published.
+SWEEP_HORIZON = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class PublishedEvent:
+    """One named event of a call, as subscribers receive it."""
+
+    id: int  # the CallEvent row: unique, and increasing within a call
+    type: str  # call.requested, call.scheduled, call.dialing, ...
+    state: str
+    reason: str | None
+    at: datetime  # naive UTC, as stored
+
+
+Subscriber = Callable[[CallRequest, list[PublishedEvent]], Callable[[], None] | None]
+
+
+def name_events(events: Iterable[CallEvent]) -> list[PublishedEvent]:
+    """The named events among a call's rows, oldest first.
+
+    A row is an event when the state changed: provider exchanges and repeated
+    states are not. A call queued again by a retry is not requested again, nor
+    does it dial again; a call queued again for a redial (reason ``redial``) is
+    ``call.redialed``, and its dialing is news again.
+    """
+    named: list[PublishedEvent] = []
+    previous: str | None = None
+    quiet_dial = False
+    for event in events:
+        if "exchange" in (event.detail or {}) or event.status == previous:
+            continue
+        kind = None
+        if event.status == CallState.QUEUED:
+            if previous is None:
+                kind = "call.scheduled" if event.reason == "scheduled" else "call.requested"
+            elif event.reason == "redial":
+                kind = "call.redialed"
+            quiet_dial = event.reason in _INTERNAL_REQUEUES
+        elif event.status == CallState.DIALING:
+            kind = None if quiet_dial else "call.dialing"
+        elif event.status != CallState.RINGING:
+            kind = f"call.{event.status}"
+        previous = event.status
+        if kind:
+            named.append(PublishedEvent(event.id, kind, event.status, event.reason, event.at))
+    return named
+
+
+def publish_call_events(call_id: int) -> int:
+    """Hand the call's unpublished events to the subscribers; how many there were."""
+    call = db.session.get(CallRequest, call_id)
+    if call is None:
+        db.session.rollback()
+        return 0
+    seen = call.published_event_id or 0
+    rows = db.session.scalars(select(CallEvent).where(CallEvent.call_id == call_id)
+                              .order_by(CallEvent.id)).all()
+    if not rows or rows[-1].id <= seen:
+        db.session.rollback()
+        return 0
+    fresh = [event for event in name_events(rows) if event.id > seen]
+    # Moving the cursor leaves updated_at alone: recovery reads it as "last touched".
+    moved = db.session.execute(
+        update(CallRequest)
+        .where(CallRequest.id == call_id,
+               func.coalesce(CallRequest.published_event_id, 0) == seen)
+        .values(published_event_id=rows[-1].id, updated_at=CallRequest.updated_at)
+    ).rowcount == 1
+    if not moved:  # another publisher got there first
+        db.session.rollback()
+        return 0
+    after_commit = []
+    if fresh:
+        for subscriber in current_app.extensions["call_event_subscribers"]:
+            if (then := subscriber(call, fresh)) is not None:
+                after_commit.append(then)
+    db.session.commit()
+    for then in after_commit:
+        then()
+    return len(fresh)
+
+
+def unpublished_calls(limit: int = 100) -> list[int]:
+    """Calls touched lately whose last events nobody published: the sweep's work."""
+    last_event = (select(func.max(CallEvent.id)).where(CallEvent.call_id == CallRequest.id)
+                  .scalar_subquery())
+    ids = db.session.scalars(
+        select(CallRequest.id)
+        .where(CallRequest.updated_at >= utcnow() - SWEEP_HORIZON,
+               func.coalesce(CallRequest.published_event_id, 0) < last_event)
+        .order_by(CallRequest.id).limit(limit)).all()
+    db.session.rollback()
+    return list(ids)
