@@ -50,7 +50,7 @@ def test_each_call_tells_its_story_once_in_order(app, client, widget, received, 
     assert len(received["events"]) == len(events)
 
 
-def test_a_retry_or_a_provider_exchange_is_not_news(app):
+def test_a_retry_or_a_provider_exchange_is_not_news():
     def step(status, reason=None, detail=None):
         return CallEvent(id=len(steps) + 1, status=status, reason=reason, detail=detail or {},
                          at=utcnow())
