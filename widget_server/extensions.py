@@ -8,6 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from widget_server.abuse import limiter_storage  # noqa: F401  (registers memory://)
 from widget_server.abuse.client_ip import client_ip_key
 
 
