@@ -35,7 +35,7 @@ from widget_server.services import widgets as widget_service
 from widget_server.services.accounts import KINDS, create_account, set_allowance
 from widget_server.services.api_keys import create_api_key, revoke_api_key
 from widget_server.services.blocked_numbers import block_number, unblock
-from widget_server.services.errors import ServiceError
+from widget_server.services.errors import ServiceError, refusals
 from widget_server.services.users import (
     RESET_MAX_AGE,
     ROLES,
@@ -71,9 +71,7 @@ def refused_as_click(subject: str | None = None, option: Callable[[str], str] | 
     try:
         yield
     except (ServiceError, ExceptionGroup) as error:
-        errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
-        if not all(isinstance(each, ServiceError) for each in errors):
-            raise
+        errors = refusals(error)
         raise click.ClickException("\n".join(
             _refusal_line(each, subject, option) for each in errors)) from None
 

@@ -16,7 +16,7 @@ from widget_server.admin.auth import (
 )
 from widget_server.extensions import db, limiter
 from widget_server.models import User
-from widget_server.services.errors import ServiceError
+from widget_server.services.errors import ServiceError, refusals
 from widget_server.services.users import end_sessions
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -35,9 +35,7 @@ def show_refusal(form, error: ServiceError | ExceptionGroup,
     ``prefixes`` renames the services' dotted fields as the form's: ``options.x`` to
     ``option_x`` with ``{"options.": "option_"}``.
     """
-    errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
-    if not all(isinstance(each, ServiceError) for each in errors):
-        raise error
+    errors = refusals(error)
     for each in errors:
         if each.kind in ("not_found", "forbidden"):
             abort(404 if each.kind == "not_found" else 403)

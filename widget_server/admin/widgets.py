@@ -52,7 +52,7 @@ from widget_server.providers import PROVIDERS
 from widget_server.services import provider_accounts
 from widget_server.services import widgets as service
 from widget_server.services.actors import check_widget
-from widget_server.services.errors import ServiceError
+from widget_server.services.errors import ServiceError, refusals
 from widget_server.tenancy import get_scoped, in_subtree, scoped_select
 
 DAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
@@ -280,7 +280,7 @@ class ProviderOptionsForm(FlaskForm):
 
     def show(self, error: ExceptionGroup) -> None:
         """Each sentence next to the option it names (custom fields under custom)."""
-        for each in error.exceptions:
+        for each in refusals(error):
             name, message = each.field or "", each.message
             field = self._fields.get(OPTION_PREFIX + name.removeprefix("provider_options."))
             if field is None and "custom" in self:

@@ -26,7 +26,7 @@ from widget_server.api.problems import Problem, invalid
 from widget_server.api.schemas.common import Page, PageQuery
 from widget_server.errors import MAX_JSON_DEPTH
 from widget_server.extensions import db
-from widget_server.services.errors import ServiceError
+from widget_server.services.errors import ServiceError, refusals
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -94,10 +94,7 @@ def _add_refusals(errors: dict[str, str], model: type[M], fitting: dict,
     try:
         rules(body)
     except (ServiceError, ExceptionGroup) as error:
-        refusals = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
-        if not all(isinstance(each, ServiceError) for each in refusals):
-            raise
-        for each in refusals:
+        for each in refusals(error):
             if each.kind == "invalid":
                 errors.setdefault(each.field or "body", each.message)
 

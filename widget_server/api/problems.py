@@ -13,7 +13,7 @@ from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
 from widget_server.api.schemas.common import Problem as ProblemDocument
-from widget_server.services.errors import ServiceError
+from widget_server.services.errors import ServiceError, refusals
 
 PREFIX = "/api/v1"
 PROBLEM_TYPE = "application/problem+json"
@@ -58,9 +58,7 @@ def service_problem(error: ServiceError | ExceptionGroup):
 
     A group holding anything but ``ServiceError`` is a fault, not a refusal: re-raised.
     """
-    errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
-    if not all(isinstance(each, ServiceError) for each in errors):
-        raise error
+    errors = refusals(error)
     refusal = next((each for each in errors if each.kind != "invalid"), None)
     if refusal is not None:
         return problem_response(Problem(
