@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
-from wtforms.fields.choices import SelectChoice
+
+# types-WTForms 3.2 lacks SelectChoice, which WTForms 3.2 has.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
 from widget_server.abuse.client_ip import client_ip_key
 from widget_server.admin.auth import (
