@@ -147,14 +147,16 @@ def run(host: str, port: int) -> None:
     """Serve the app and consume the call queue in-process."""
     prepare_database()
     click.echo(f"widget-server on http://{host}:{port}/")
-    serve_with_queue(current_app._get_current_object(), host, port)
+    # current_app is a proxy, which Flask types as the app itself.
+    serve_with_queue(current_app._get_current_object(), host, port)  # type: ignore[attr-defined]
 
 
 @main.command()
 @with_appcontext
 def worker() -> None:
     """Consume the call queue in this process (for installations that run it apart)."""
-    create_consumer(current_app._get_current_object()).run()
+    # current_app is a proxy, which Flask types as the app itself.
+    create_consumer(current_app._get_current_object()).run()  # type: ignore[attr-defined]
 
 
 @main.group()
@@ -255,7 +257,7 @@ def _demo_admin_sign_in(app_url: str) -> str:
     password = create_operator_user(FIRST_OPERATOR)
     if password is not None:
         return f"sign in as {FIRST_OPERATOR} with {password} (shown once)"
-    user = db.session.scalar(select(User).where(User.email == FIRST_OPERATOR))
+    user = db.session.scalars(select(User).where(User.email == FIRST_OPERATOR)).one()
     return (f"sign in as {FIRST_OPERATOR}; a new password: "
             f"{app_url}/admin/reset/{reset_token(user)}")
 
