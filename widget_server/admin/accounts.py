@@ -103,7 +103,8 @@ def account_new():
         except ServiceError as error:
             show_refusal(form, error)
         else:
-            parent = db.session.get_one(Account, form.parent_id.data)
+            parent = created.parent
+            assert parent is not None, "create_account puts each account under another"
             flash(f"Account {created.name} created under {parent.name}.", "success")
             return redirect(url_for("admin.accounts"))
     return render_template("admin/accounts/new.html", form=form)
