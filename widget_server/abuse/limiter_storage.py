@@ -18,7 +18,8 @@ from limits.storage import MemoryStorage
 
 
 class LockedMemoryStorage(MemoryStorage):
-    STORAGE_SCHEME: ClassVar[list[str]] = ["memory"]
+    # limits declares it without ClassVar, on the instance.
+    STORAGE_SCHEME: ClassVar[list[str]] = ["memory"]  # type: ignore[misc]
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
         self._change_lock = threading.RLock()
