@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.api.conftest import api, tenants  # noqa: F401  (fixtures)
 from tests.conftest import free_port
 
 
