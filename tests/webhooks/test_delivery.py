@@ -12,11 +12,15 @@ import time
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
+from cryptography.fernet import Fernet
+from flask.cli import ScriptInfo
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.factories import call_body, create_account, create_widget, post_call
 from widget_server.calls.queue import start_in_process_consumer
+from widget_server.cli import main
 from widget_server.extensions import db
 from widget_server.models import Account, WebhookDelivery, WebhookEndpoint, utcnow
 from widget_server.services.errors import ServiceError
@@ -250,3 +254,17 @@ def test_the_body_carries_the_call_and_no_credential(app, widget, receiver):
     assert data["state"] == "completed" and data["occurred_at"].endswith("Z")
     assert data["page_origin"] == "https://shop.example"
     assert "client_ip" not in received.body and "provider" not in received.body
+
+
+def test_keys_rotate_reencrypts_the_secret_and_it_still_signs(app, widget, receiver):
+    endpoint_id, secret = add_endpoint(app, widget.account_id, receiver.url,
+                                       events=["call.requested"])
+    result = CliRunner().invoke(main, ["keys", "rotate"], obj=ScriptInfo(create_app=lambda: app))
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        stored = db.session.get(WebhookEndpoint, endpoint_id).secret_encrypted
+    newest = Fernet(app.config["ENCRYPTION_KEYS"][0])
+    assert newest.decrypt(stored.encode()).decode() == secret  # the new key alone opens it
+    place_call(app, widget)
+    (received,) = receiver.accepted()
+    assert verified(secret, received)["type"] == "call.requested"
