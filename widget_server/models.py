@@ -267,7 +267,7 @@ class UsedToken(Model):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
-class WebhookEndpoint(db.Model):
+class WebhookEndpoint(Model):
     """An account's receiver of its calls' events; the signing secret is a Fernet token.
 
     ``failing_since`` is the first failed attempt since the last success; an
@@ -290,7 +290,7 @@ class WebhookEndpoint(db.Model):
         back_populates="endpoint", cascade="all, delete-orphan", passive_deletes=True)
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Model):
     """One event for one endpoint: sent from the queue, retried until delivered or given up.
 
     ``message_id`` is the Standard Webhooks ``webhook-id``, the same on every

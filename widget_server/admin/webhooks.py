@@ -71,7 +71,7 @@ def _endpoint(endpoint_id: int) -> WebhookEndpoint:
 def _detail(endpoint: WebhookEndpoint, new_secret: str | None = None):
     page = page_number()
     total = db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
-        WebhookDelivery.endpoint_id == endpoint.id))
+        WebhookDelivery.endpoint_id == endpoint.id)) or 0
     deliveries = db.session.scalars(webhooks.deliveries_select(endpoint).limit(PAGE_SIZE)
                                     .offset((page - 1) * PAGE_SIZE)).all()
     return render_template(

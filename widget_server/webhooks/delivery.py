@@ -31,10 +31,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import cast
 
 import requests
 from flask import current_app
 from sqlalchemy import or_, select, update
+from sqlalchemy.engine import CursorResult
 
 from widget_server.extensions import db
 from widget_server.models import WebhookDelivery, WebhookEndpoint, utcnow
@@ -137,13 +139,13 @@ def _waits(delivery: WebhookDelivery) -> bool:
 
 
 def _claim(delivery_id: int, now: datetime, lease: float) -> bool:
-    moved = db.session.execute(
+    moved = cast(CursorResult, db.session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == PENDING,
                or_(WebhookDelivery.next_attempt_at.is_(None),
                    WebhookDelivery.next_attempt_at <= now))
         .values(next_attempt_at=now + timedelta(seconds=lease),
-                attempts=WebhookDelivery.attempts + 1, last_attempt_at=now)).rowcount == 1
+                attempts=WebhookDelivery.attempts + 1, last_attempt_at=now))).rowcount == 1
     db.session.commit()
     return moved
 
@@ -186,6 +188,9 @@ def attempt(delivery_id: int, now: datetime | None = None) -> Outcome:
     if not _claim(delivery_id, now, lease=2 * timeout + 30):
         return Outcome()
     delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:  # deleted with its endpoint meanwhile
+        db.session.rollback()
+        return Outcome()
     endpoint = delivery.endpoint
     code, wait, error, retried = _send(endpoint, delivery, config)
     now = utcnow()

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 
 from widget_server.api.schemas.common import (
+    UNSENT,
     Answer,
     Body,
     Choice,
@@ -19,10 +20,10 @@ from widget_server.api.schemas.common import (
 )
 from widget_server.webhooks import EVENT_TYPES, TEST_EVENT
 
-Events = Annotated[list[Choice(EVENT_TYPES)], Field(
+Events = Annotated[list[Annotated[str, Choice(EVENT_TYPES)]], Field(
     min_length=1, max_length=2 * len(EVENT_TYPES),
     description="The call events sent to this endpoint.")]
-Url = Annotated[Text(500), Field(
+Url = Annotated[str, Text(500), Field(
     description="https (http in development) to a public host, without a query: where the "
                 "events are POSTed.", examples=["https://crm.example/hooks/calls"])]
 
@@ -41,9 +42,9 @@ class WebhookCreate(Body):
 class WebhookUpdate(Body):
     """Only the fields sent change; enabling a disabled endpoint starts it afresh."""
 
-    url: Url = None
-    events: Events = None
-    enabled: bool = None
+    url: Url = UNSENT
+    events: Events = UNSENT
+    enabled: bool = UNSENT
 
 
 class Webhook(Answer):
@@ -75,9 +76,9 @@ class WebhookDelivery(Answer):
         lambda call: call.public_id if call is not None else None)] = Field(
         validation_alias="call", description="The call's public id; null for a test event.")
     message_id: str = Field(description="The webhook-id header, the same on every attempt.")
-    type: Choice((*EVENT_TYPES, TEST_EVENT))
+    type: Annotated[str, Choice((*EVENT_TYPES, TEST_EVENT))]
     payload: dict[str, Any]
-    status: Choice(("pending", "delivered", "failed"))
+    status: Annotated[str, Choice(("pending", "delivered", "failed"))]
     attempts: Count
     next_attempt_at: Timestamp | None
     last_status_code: int | None
