@@ -26,7 +26,7 @@ from widget_server.abuse.blocklist import blocked_select
 from widget_server.calls.queue import create_consumer, start_in_process_consumer
 from widget_server.demo import serve_host_page
 from widget_server.extensions import db
-from widget_server.models import Account, ProviderAccount, User, Widget
+from widget_server.models import Account, ProviderAccount, User, WebhookEndpoint, Widget
 from widget_server.providers import PROVIDERS
 from widget_server.providers.base import exchange_line
 from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
@@ -407,7 +407,8 @@ def keys() -> None:
 @keys.command("rotate")
 @with_appcontext
 def keys_rotate() -> None:
-    """Add a new signing and encryption key; re-encrypt every provider credential."""
+    """Add a new signing and encryption key; re-encrypt every provider credential and
+    webhook signing secret."""
     config = current_app.config
     try:
         rotate_stored_keys(config)
@@ -417,6 +418,9 @@ def keys_rotate() -> None:
         if account_row.credentials_encrypted:
             account_row.credentials_encrypted = fernet(config).rotate(
                 account_row.credentials_encrypted.encode()).decode()
+    for endpoint in db.session.scalars(select(WebhookEndpoint)):
+        endpoint.secret_encrypted = fernet(config).rotate(
+            endpoint.secret_encrypted.encode()).decode()
     db.session.commit()
     click.echo("New keys in use: new tokens are signed and credentials encrypted with them; "
                "tokens signed with older keys stay valid.")

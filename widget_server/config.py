@@ -114,6 +114,15 @@ class Defaults:
     # Circuit breaker per provider account.
     CIRCUIT_FAILURES: int = 3
     CIRCUIT_OPEN_SECONDS: int = 60
+    # Outbound webhooks: seconds to connect and to read an answer; a failed
+    # delivery is tried again after RETRY_BASE seconds, doubling (with jitter) up to
+    # RETRY_CAP, until RETRY_FOR after the event; an endpoint failing for
+    # DISABLE_AFTER seconds (no success in between) is disabled.
+    WEBHOOK_TIMEOUT: float = 10.0
+    WEBHOOK_RETRY_BASE: float = 10.0
+    WEBHOOK_RETRY_CAP: float = 2 * 3600.0
+    WEBHOOK_RETRY_FOR: float = 26 * 3600.0
+    WEBHOOK_DISABLE_AFTER: float = 3 * 86400.0
     # Multiplies the simulator's delays (0.1 in tests makes a call take a second).
     SIMULATOR_SPEED: float = 1.0
 

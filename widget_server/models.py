@@ -265,3 +265,60 @@ class UsedToken(Model):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     token_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class WebhookEndpoint(Model):
+    """An account's receiver of its calls' events; the signing secret is a Fernet token.
+
+    ``failing_since`` is the first failed attempt since the last success; an
+    endpoint failing for ``WEBHOOK_DISABLE_AFTER`` is disabled (``disabled_at``).
+    """
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    events: Mapped[list] = mapped_column(JSON, default=list)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    disabled_at: Mapped[datetime | None]
+    failing_since: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    account: Mapped[Account] = relationship()
+    deliveries: Mapped[list[WebhookDelivery]] = relationship(
+        back_populates="endpoint", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class WebhookDelivery(Model):
+    """One event for one endpoint: sent from the queue, retried until delivered or given up.
+
+    ``message_id`` is the Standard Webhooks ``webhook-id``, the same on every
+    attempt so the receiver can drop a repeat. While ``pending``,
+    ``next_attempt_at`` is when it is due (a claimed attempt moves it ahead).
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("endpoint_id", "event_id"),
+                      Index("ix_webhook_deliveries_chain", "endpoint_id", "call_id", "id"),
+                      Index("ix_webhook_deliveries_due", "status", "next_attempt_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    # None for a test event.
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("call_requests.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("call_events.id"))
+    message_id: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+    endpoint: Mapped[WebhookEndpoint] = relationship(back_populates="deliveries")
+    call: Mapped[CallRequest | None] = relationship()

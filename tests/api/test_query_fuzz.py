@@ -41,7 +41,10 @@ def _operations(app) -> list[tuple[str, list[str], list[str]]]:
 def path_values(api, tenants):
     widget = make_widget(api, "client_a")
     make_provider(api, "reseller")
-    return {"client_id": tenants.ids["client_a"], "widget_id": widget["id"]}
+    webhook = api("POST", "/webhooks", json={"url": "http://127.0.0.1:9/hook",
+                                             "events": ["call.completed"]}).get_json()
+    return {"client_id": tenants.ids["client_a"], "widget_id": widget["id"],
+            "webhook_id": webhook["id"]}
 
 
 def _check(response, where) -> None:
@@ -52,7 +55,7 @@ def _check(response, where) -> None:
 
 def test_no_declared_query_parameter_makes_a_server_error(app, api, path_values):
     operations = _operations(app)
-    assert len(operations) == 7
+    assert len(operations) == 9
 
     for template, path_names, names in operations:
         path = template.format(**{name: path_values[name] for name in path_names})

@@ -1,7 +1,7 @@
 """Schemathesis sends what the OpenAPI document describes; no 5xx, no answer off the schema.
 
 Runs on both databases with a reseller's key over a seeded tree (a client,
-a widget, a provider account, a call, a blocked number), few examples per
+a widget, a provider account, a call, a blocked number, a webhook endpoint), few examples per
 operation to stay around a minute in all.
 """
 
@@ -24,12 +24,15 @@ EXAMPLES = 10
 
 @pytest.fixture
 def seeded(app, client, api, tenants):
-    """A client with a widget, a placed call and a blocked number, a provider account; the
-    reseller's key."""
+    """A client with a widget, a placed call, a blocked number and a webhook endpoint, a
+    provider account; the reseller's key."""
     widget = make_widget(api, "client_a")
     make_provider(api, "reseller")
     assert api("POST", f"/clients/{tenants.ids['client_a']}/blocked_numbers",
                json={"number": "+12025550188"}).status_code == 201
+    assert api("POST", "/webhooks", json={"account_id": tenants.ids["client_a"],
+                                          "url": "http://127.0.0.1:9/hook",
+                                          "events": ["call.completed"]}).status_code == 201
     with app.app_context():
         row = db.session.query(Widget).filter_by(public_id=widget["id"]).one()
         db.session.expunge(row)
@@ -43,7 +46,7 @@ def test_the_api_answers_as_its_document_says(app, seeded):
     headers = {"Authorization": f"Bearer {seeded}", "Accept-Encoding": "identity"}
     checks = [not_a_server_error, response_schema_conformance, status_code_conformance]
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 23
+    assert len(operations) == 31
 
     for operation in operations:
         @given(case=operation.as_strategy())
@@ -61,7 +64,7 @@ def test_query_values_outside_the_document_are_refused_not_failed(app, seeded):
     headers = {"Authorization": f"Bearer {seeded}", "Accept-Encoding": "identity"}
     operations = [result.ok() for result in schema.get_all_operations()]
     with_query = [op for op in operations if op.method.upper() == "GET" and op.query]
-    assert len(with_query) == 7
+    assert len(with_query) == 9
 
     for operation in with_query:
         @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))

@@ -8,6 +8,7 @@ from widget_server.admin import (  # noqa: F401  (imported for the routes they a
     providers,
     reports,
     users,
+    webhooks,
     widgets,
 )
 from widget_server.admin.views import blueprint

@@ -25,6 +25,10 @@ which use their public ids):
   ``until``; one call with its events (state changes, and provider
   exchanges already redacted).
 - ``/reports/usage``: calls per account in the subtree since a date.
+- ``/webhooks``: endpoints that receive an account's call events, signed by
+  Standard Webhooks; the signing secret is answered once, on create and
+  ``POST /webhooks/{id}/rotate_secret``. Deliveries are listed per endpoint;
+  ``POST /webhooks/{id}/test`` sends a ``webhook.test`` event.
 
 Lists take ``?page=`` and ``?per_page=`` (at most 100) and answer
 ``{items, page, per_page, total, next}`` with a ``Link: <...>; rel="next"``.
@@ -45,6 +49,7 @@ from widget_server.api import (  # noqa: F401  (imported for the routes they add
     openapi,
     providers,
     reports,
+    webhooks,
     widgets,
 )
 from widget_server.api.blueprint import blueprint
