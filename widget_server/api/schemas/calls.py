@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasPath, Field, computed_field
 
@@ -18,6 +18,9 @@ from widget_server.api.schemas.common import (
     Timestamp,
 )
 from widget_server.call_states import CallState
+from widget_server.calls.lead import MAX_CAMPAIGN_VALUE_LENGTH
+
+CampaignValue = Annotated[str, Field(min_length=1, max_length=MAX_CAMPAIGN_VALUE_LENGTH)]
 
 
 class CallQuery(PageQuery):
@@ -26,6 +29,10 @@ class CallQuery(PageQuery):
     country: Country | None = Field(None, description="The visitor's country, e.g. US.")
     since: Day | None = Field(None, description="First UTC day, included (from 2000-01-01).")
     until: Day | None = Field(None, description="Last UTC day, included (up to 2999-12-31).")
+    utm_source: CampaignValue | None = Field(None, description="The host page's utm_source.")
+    utm_medium: CampaignValue | None = Field(None, description="The host page's utm_medium.")
+    utm_campaign: CampaignValue | None = Field(None,
+                                               description="The host page's utm_campaign.")
 
 
 class Call(Answer):
@@ -37,6 +44,9 @@ class Call(Answer):
     visitor_number: str
     visitor_country: str
     page_origin: str
+    page_url: str | None = Field(description="The host page, without its query.")
+    campaign: dict[str, str] = Field(
+        description="The host page's utm_* and gclid parameters, where it had them.")
     provider_kind: str
     scheduled_for: Timestamp | None
     provider_report: dict[str, Any] | None

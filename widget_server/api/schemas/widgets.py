@@ -25,7 +25,13 @@ from widget_server.api.schemas.common import (
     Timestamp,
     says,
 )
-from widget_server.services.widgets import OUTSIDE_HOURS, POSITIONS
+from widget_server.services.widgets import (
+    DISPLAY_NUMBERS,
+    MAX_GLOB_LENGTH,
+    MAX_PATH_GLOBS,
+    OUTSIDE_HOURS,
+    POSITIONS,
+)
 
 # Shapes and types only: what a value may be (a real number, a known country or time
 # zone, readable opening hours) is services/widgets.py's rule, as for the admin and CLI.
@@ -43,6 +49,14 @@ OpeningHours = Annotated[
 Options = Annotated[dict[str, str | int | float | bool],
                     says("Use a JSON object of texts, numbers or booleans.")]
 Domains = Annotated[list[Text(260)], Field(max_length=50)]
+PathGlobs = Annotated[list[Text(MAX_GLOB_LENGTH)], Field(
+    max_length=MAX_PATH_GLOBS, description=(
+        "Page paths, each starting with /; * stands for any characters, / included, "
+        "e.g. /blog/*.")), says("Use a list of paths such as /blog/*.")]
+def Within(top: int):  # a type, spelled as one
+    return Annotated[int, Field(ge=0, le=top), says(f"Use a whole number from 0 to {top}.")]
+
+
 BusinessNumbers = Annotated[list[Text(32)], Field(min_length=1, max_length=10,
                                                   description="E.164, rung in this order.")]
 
@@ -79,6 +93,15 @@ class WidgetSettings(Body):
     cap_per_widget: Cap = None
     provider_account_id: Id | None = None
     provider_options: Options = None
+    show_on_paths: PathGlobs = Field(None, description=(
+        "The floating button shows only on these paths; empty: on every path."))
+    hide_on_paths: PathGlobs = Field(None, description=(
+        "The floating button never shows on these paths (before show_on_paths)."))
+    show_after_seconds: Within(DISPLAY_NUMBERS["show_after_seconds"]) = Field(
+        None, description="Seconds on the page before the floating button shows.")
+    show_after_scroll: Within(DISPLAY_NUMBERS["show_after_scroll"]) = Field(
+        None, description="How far down the page (percent) the visitor has scrolled "
+                          "before the floating button shows.")
 
 
 class WidgetUpdate(WidgetSettings):
@@ -128,6 +151,10 @@ class Widget(Answer):
     cap_per_widget: Cap
     provider_account_id: Id | None
     provider_options: Annotated[dict[str, Any], _EMPTY_IF_NONE]
+    show_on_paths: list[str]
+    hide_on_paths: list[str]
+    show_after_seconds: int
+    show_after_scroll: int
     domains: list[Domain]
     embed_snippet: str = ""
     created_at: Timestamp
