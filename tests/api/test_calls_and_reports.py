@@ -74,7 +74,8 @@ def test_calls_carry_their_page_and_campaign_and_filter_by_it(app, client, api):
     assert api("GET", "/calls").get_json()["total"] == 3
 
 
-def test_an_overlong_campaign_filter_is_refused_with_its_field_named(api):
-    response = api("GET", "/calls?utm_source=" + "x" * 101)
-    assert response.status_code == 422
-    assert "utm_source" in response.get_json()["errors"]
+def test_an_overlong_or_unprintable_campaign_filter_is_refused_with_its_field_named(api):
+    for value in ("x" * 101, "%00"):
+        response = api("GET", "/calls?utm_source=" + value)
+        assert response.status_code == 422
+        assert "utm_source" in response.get_json()["errors"]

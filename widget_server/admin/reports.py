@@ -61,6 +61,11 @@ def in_report_range(_form, field) -> None:
         raise ValidationError(problem)
 
 
+# As stored (calls/lead.py): PostgreSQL refuses a NUL in a text parameter.
+CAMPAIGN_VALUE = [Optional(), Length(max=MAX_CAMPAIGN_VALUE_LENGTH),
+                  Regexp(r"^[^\x00-\x1f\x7f]*$", message="Use printable characters only.")]
+
+
 class CallFilterForm(Form):
     """The report filters, read from the query string (a GET form: no CSRF needed)."""
 
@@ -72,12 +77,9 @@ class CallFilterForm(Form):
                          validators=[Optional()])
     country = StringField("Visitor country", validators=[
         Optional(), Regexp(r"^[A-Za-z]{2}$", message="Use a two-letter country code, like US.")])
-    utm_source = StringField("Campaign source", validators=[
-        Optional(), Length(max=MAX_CAMPAIGN_VALUE_LENGTH)])
-    utm_medium = StringField("Campaign medium", validators=[
-        Optional(), Length(max=MAX_CAMPAIGN_VALUE_LENGTH)])
-    utm_campaign = StringField("Campaign", validators=[
-        Optional(), Length(max=MAX_CAMPAIGN_VALUE_LENGTH)])
+    utm_source = StringField("Campaign source", validators=CAMPAIGN_VALUE)
+    utm_medium = StringField("Campaign medium", validators=CAMPAIGN_VALUE)
+    utm_campaign = StringField("Campaign", validators=CAMPAIGN_VALUE)
 
     def criteria(self) -> CallFilter | None:
         """The filters, or None while a field has an error (shown next to it)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import AliasPath, Field, computed_field
 
@@ -15,12 +15,14 @@ from widget_server.api.schemas.common import (
     Page,
     PageQuery,
     PublicId,
+    Text,
     Timestamp,
 )
 from widget_server.call_states import CallState
 from widget_server.calls.lead import MAX_CAMPAIGN_VALUE_LENGTH
 
-CampaignValue = Annotated[str, Field(min_length=1, max_length=MAX_CAMPAIGN_VALUE_LENGTH)]
+# Printable, as stored (calls/lead.py): PostgreSQL refuses a NUL in a text parameter.
+CampaignValue = Text(MAX_CAMPAIGN_VALUE_LENGTH)
 
 
 class CallQuery(PageQuery):
