@@ -3,7 +3,9 @@
  * Data comes from #w's data-* attributes: the frame's CSP forbids inline script.
  * It acts only on what the visitor does inside it: nothing in its URL, name or
  * referrer fills a field, ticks a box or sends, and it works only when framed
- * by a whitelisted page. */
+ * by a whitelisted page. The host page's URL, which the loader puts in this
+ * frame's URL fragment, is sent with a request as metadata and nothing more; the
+ * loader hears the call's progress by postMessage, addressed to the page's origin. */
 (() => {
   'use strict';
   const $ = id => document.getElementById(id), D = $('w').dataset;
@@ -12,6 +14,10 @@
   const captcha = $('captcha'), send = $('send'), altcha = D.captcha == 'altcha';
   const FIELDS = { phone, consent, captcha, form: null };
   const END = ['completed', 'failed', 'rejected'];
+  let pageUrl;
+  try { pageUrl = decodeURIComponent(location.hash.slice(1)); } catch (e) { /* not a URL */ }
+  // Tells the loader (and through it the page's WidgetServer.on) what happened.
+  const tell = news => { if (parent !== window) parent.postMessage('widget-server:' + news, D.origin); };
 
   // On the whitelist, as security/origins.py matches it: host, *.host (subdomains
   // only), each with the scheme's default port unless the entry names one.
@@ -156,10 +162,15 @@
         const r = await fetch(D.calls, {
           method: 'POST', headers: { 'Content-Type': 'application/json' },
           body: JSON.stringify({ token: D.token, nonce, phone: number(raw), captcha: token,
-            page_origin: D.origin, consent: true, callback_at: $('slot') ? $('slot').value : undefined }),
+            page_origin: D.origin, page_url: pageUrl, consent: true, callback_at: $('slot') ? $('slot').value : undefined }),
         });
         const body = await r.json().catch(() => ({}));
-        if (r.status == 202) { nonce = null; return progress(body); }
+        if (r.status == 202) {
+          nonce = null;
+          tell('requested');
+          if ($('slot')) tell('scheduled');
+          return progress(body);
+        }
         // Expired or already spent (a 503 after it was taken): this click's request is
         // sent once more, on a fresh nonce and, for ALTCHA, a fresh solution.
         if (/^nonce_/.test(body.error) && !renewed) {
@@ -185,7 +196,10 @@
   });
 
   // The call's progress: poll its status about once a second until it ends.
+  let told;
   const show = s => {
+    const news = s.status == 'connected' ? s.status : END.includes(s.status) && s.status != 'completed' && 'failed';
+    if (news && news != told) tell(told = news);
     $('status').textContent = T['s_' + s.status] || s.status;
     $('message').textContent = s.message || '';
     $('w').dataset.status = s.status;
@@ -201,6 +215,7 @@
     }
   };
   function progress(accepted) {
+    told = null;
     form.hidden = true;
     $('progress').hidden = false;
     show(accepted);
@@ -232,6 +247,6 @@
 
   // Escape inside the frame closes the dialog the loader drew around it.
   document.addEventListener('keydown', e => {
-    if (e.key == 'Escape' && parent !== window) parent.postMessage('widget-server:close', D.origin);
+    if (e.key == 'Escape') tell('close');
   });
 })();

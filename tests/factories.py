@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, Widget
+from widget_server.models import Account, AllowedDomain, User, Widget
 from widget_server.security import tokens
 
 PAGE_ORIGIN = "https://shop.example"
@@ -30,6 +31,28 @@ def create_widget(*, account: Account, domains=("shop.example",),
     db.session.commit()
     db.session.refresh(widget)
     return widget
+
+
+def create_user(*, account: Account, email: str = "owner@acme.example",
+                role: str = "owner") -> User:
+    """A person of ``account`` (no usable password: tests sign in with ``signed_in``)."""
+    user = User(account_id=account.id, email=email, role=role, password_hash="!")
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def signed_in(app, user_id: int):
+    """A test client with the user's admin session; ``client.csrf`` holds its CSRF token."""
+    with app.app_context():
+        session_id = db.session.get(User, user_id).get_id()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = session_id
+        session["_fresh"] = True
+    page = client.get("/admin/sign-in").get_data(as_text=True)
+    client.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client
 
 
 def solve_altcha(client) -> str:

@@ -153,6 +153,12 @@ class Widget(Model):
     cap_per_ip: Mapped[int | None]
     cap_per_number: Mapped[int | None]
     cap_per_widget: Mapped[int | None]
+    # Display rules of the floating button, applied by the loader: path globs
+    # where it shows (empty: everywhere) or hides, and a delay and a scroll depth.
+    show_on_paths: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    hide_on_paths: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    show_after_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    show_after_scroll: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship(back_populates="widgets")
@@ -198,6 +204,10 @@ class CallRequest(Model):
     visitor_country: Mapped[str] = mapped_column(String(2))
     client_ip: Mapped[str] = mapped_column(String(64))
     page_origin: Mapped[str] = mapped_column(String(300))
+    # Where the lead came from (calls/lead.py): the host page without its query,
+    # and its utm_* and gclid parameters ({} when it had none).
+    page_url: Mapped[str | None] = mapped_column(String(1000))
+    campaign: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     status: Mapped[str] = mapped_column(String(16), default=CallState.QUEUED)
     reason: Mapped[str | None] = mapped_column(String(64))
     provider_kind: Mapped[str] = mapped_column(String(32))

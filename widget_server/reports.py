@@ -28,6 +28,7 @@ from widget_server.extensions import db
 from widget_server.models import Account, CallRequest
 from widget_server.tenancy import subtree_ids
 
+CAMPAIGN_FILTERS = ("utm_source", "utm_medium", "utm_campaign")
 OUTCOMES = ("answered", "unknown", "failed", "rejected", "pending")
 # Report days the filters take: no call predates the product, and the last day
 # leaves room for the day after it (date.max + 1 day is an OverflowError).
@@ -116,6 +117,10 @@ class CallFilter:
     date_to: date | None = None
     status: str | None = None
     country: str | None = None
+    # Campaign parameters the call's host page carried (calls/lead.py), matched exactly.
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
 
 
 def calls_select(account: Account, filters: CallFilter):
@@ -133,6 +138,9 @@ def calls_select(account: Account, filters: CallFilter):
         query = query.where(CallRequest.status == filters.status)
     if filters.country:
         query = query.where(CallRequest.visitor_country == filters.country.upper())
+    for name in CAMPAIGN_FILTERS:
+        if value := getattr(filters, name):
+            query = query.where(CallRequest.campaign[name].as_string() == value)
     return query.order_by(CallRequest.created_at.desc(), CallRequest.id.desc())
 
 

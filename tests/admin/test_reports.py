@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.admin.tenants import build_tree, signed_in
+from tests.factories import create_account, create_user, create_widget
+from tests.factories import signed_in as signed_in_as
 from tests.fakes.c2c_php import C2CPhpFake
 from tests.providers.conftest import live  # noqa: F401  (fixture)
 from widget_server.extensions import db
@@ -266,3 +268,49 @@ def test_a_reseller_sees_each_clients_calls_today_this_month_and_by_outcome(app,
     with app.app_context():
         rows = usage_by_account(db.session.get(Account, ids["north"]), month_start)
     assert [(r.name, r.total) for r in rows] == [("north", 0), ("north-a", 3), ("north-b", 0)]
+
+
+def test_each_call_shows_its_source_filters_by_campaign_and_exports_it(app):
+    with app.app_context():
+        account = create_account(name="acme")
+        user = create_user(account=account)
+        widget = create_widget(account=account)
+        calls = [CallRequest(widget_id=widget.id, account_id=account.id,
+                             visitor_number=f"+1202555012{n}", visitor_country="US",
+                             client_ip="203.0.113.7", page_origin="https://shop.example",
+                             status="completed", provider_kind="simulator",
+                             page_url=page_url, campaign=campaign)
+                 for n, (page_url, campaign) in enumerate((
+                     ("https://shop.example/boilers",
+                      {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "winter",
+                       "gclid": "Cj0"}),
+                     ("https://shop.example/", {"utm_source": "=HYPERLINK(1)"}),
+                     (None, {})))]
+        db.session.add_all(calls)
+        db.session.commit()
+        google, formula, direct = (call.public_id for call in calls)
+        user_id = user.id
+    client = signed_in_as(app, user_id)
+
+    page = client.get("/admin/reports/calls")
+    text = page.get_data(as_text=True)
+    assert ">Source</th>" in text
+    assert "google / cpc / winter" in text and "https://shop.example/boilers" in text
+    assert listed(client.get("/admin/reports/calls?utm_source=google")) == {google}
+    assert listed(client.get("/admin/reports/calls?utm_medium=cpc&utm_campaign=winter")) == {
+        google}
+    assert listed(client.get("/admin/reports/calls?utm_campaign=spring")) == set()
+    for refused in ("x" * 101, "%00"):
+        assert client.get("/admin/reports/calls?utm_source=" + refused).status_code == 400
+
+    rows = {row["call_id"]: row for row in csv_rows(client.get("/admin/reports/calls.csv"))}
+    assert set(rows) == {google, formula, direct}
+    assert {key: rows[google][key] for key in ("page_url", "utm_source", "utm_medium",
+                                               "utm_campaign", "utm_term", "gclid")} == {
+        "page_url": "https://shop.example/boilers", "utm_source": "google",
+        "utm_medium": "cpc", "utm_campaign": "winter", "utm_term": "", "gclid": "Cj0"}
+    # A value a spreadsheet would run as a formula is exported as text.
+    assert rows[formula]["utm_source"] == "'=HYPERLINK(1)"
+    assert rows[direct]["page_url"] == rows[direct]["utm_source"] == ""
+    call_page = client.get(f"/admin/reports/calls/{google}").get_data(as_text=True)
+    assert "https://shop.example/boilers" in call_page and "winter" in call_page

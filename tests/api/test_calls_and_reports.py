@@ -50,3 +50,32 @@ def test_usage_counts_each_clients_calls_for_the_reseller_only(app, client, api,
     assert totals == {"reseller": 0, "client-a": 2, "client-b": 0}
     other = api("GET", "/reports/usage", key="other_reseller").get_json()
     assert {row["name"] for row in other["accounts"]} == {"other-reseller", "other-client"}
+
+
+def test_calls_carry_their_page_and_campaign_and_filter_by_it(app, client, api):
+    widget = make_widget(api, "client_a", cap_per_ip=10)
+    with app.app_context():
+        row = db.session.query(Widget).filter_by(public_id=widget["id"]).one()
+        db.session.expunge(row)
+    for n, query in enumerate(("utm_source=google&utm_medium=cpc&utm_campaign=winter",
+                               "utm_source=newsletter", "")):
+        body = call_body(app, client, row, phone=f"+1202555015{n}",
+                         page_url=f"https://shop.example/boilers?{query}")
+        assert post_call(client, body).status_code == 202
+    google = api("GET", "/calls?utm_source=google").get_json()
+    assert google["total"] == 1
+    [call] = google["items"]
+    assert call["page_url"] == "https://shop.example/boilers"
+    assert call["campaign"] == {"utm_source": "google", "utm_medium": "cpc",
+                                "utm_campaign": "winter"}
+    assert api("GET", "/calls?utm_campaign=winter&utm_medium=cpc").get_json()["total"] == 1
+    assert api("GET", "/calls?utm_source=newsletter").get_json()["total"] == 1
+    assert api("GET", "/calls?utm_source=bing").get_json()["total"] == 0
+    assert api("GET", "/calls").get_json()["total"] == 3
+
+
+def test_an_overlong_or_unprintable_campaign_filter_is_refused_with_its_field_named(api):
+    for value in ("x" * 101, "%00"):
+        response = api("GET", "/calls?utm_source=" + value)
+        assert response.status_code == 422
+        assert "utm_source" in response.get_json()["errors"]

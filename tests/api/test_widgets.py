@@ -159,3 +159,31 @@ def test_a_wrong_type_and_a_broken_rule_are_named_in_one_answer(api):
     refused = api("POST", "/widgets", key="client_a", json={
         "business_numbers": ["+12025550100", "+12025550100"], "cap_per_ip": "many"})
     assert set(refused.get_json()["errors"]) == {"business_numbers", "cap_per_ip"}
+
+
+def test_display_rules_are_set_read_and_reach_the_loaders_config(api, client):
+    widget = make_widget(api, "client_a")
+    assert (widget["show_on_paths"], widget["hide_on_paths"]) == ([], [])
+    assert (widget["show_after_seconds"], widget["show_after_scroll"]) == (0, 0)
+    rules = {"show_on_paths": ["/shop/*", "/contact"], "hide_on_paths": ["/shop/checkout*"],
+             "show_after_seconds": 10, "show_after_scroll": 50}
+    updated = api("PATCH", f"/widgets/{widget['id']}", key="client_a", json=rules)
+    assert updated.status_code == 200
+    assert updated.get_json() == widget | rules
+    config = client.get(f"/embed/v1/config/{_token(widget['embed_snippet'])}",
+                        headers={"Origin": "https://shop.example"}).get_json()
+    assert {name: config[name] for name in rules} == rules
+
+
+def test_display_rules_out_of_shape_are_refused_each_by_its_field(api):
+    widget = make_widget(api, "client_a")
+    refused = api("PATCH", f"/widgets/{widget['id']}", key="client_a", json={
+        "show_on_paths": ["shop/*"], "hide_on_paths": ["/a b"],
+        "show_after_seconds": 3601, "show_after_scroll": 101})
+    assert refused.status_code == 422
+    errors = refused.get_json()["errors"]
+    assert set(errors) == {"show_on_paths", "hide_on_paths", "show_after_seconds",
+                           "show_after_scroll"}
+    assert errors["show_after_scroll"] == "Use a whole number from 0 to 100."
+    assert "starts with /" in errors["show_on_paths"]
+    assert api("GET", f"/widgets/{widget['id']}", key="client_a").get_json() == widget

@@ -39,9 +39,9 @@ def add_endpoint(app, account_id: int, url: str, events=EVENT_TYPES) -> tuple[in
         return endpoint.id, secret
 
 
-def place_call(app, widget, phone: str = "+12025550123") -> str:
+def place_call(app, widget, phone: str = "+12025550123", **fields) -> str:
     client = app.test_client()
-    response = post_call(client, call_body(app, client, widget, phone=phone))
+    response = post_call(client, call_body(app, client, widget, phone=phone, **fields))
     assert response.status_code == 202, response.get_json()
     return response.get_json()["call_id"]
 
@@ -243,7 +243,8 @@ def test_an_address_refused_on_connecting_is_not_sent_to(make_app, receiver):
 
 def test_the_body_carries_the_call_and_no_credential(app, widget, receiver):
     add_endpoint(app, widget.account_id, receiver.url, events=["call.completed"])
-    public_id = place_call(app, widget)
+    public_id = place_call(app, widget, page_url=(
+        "https://shop.example/offer?utm_source=news&utm_campaign=winter&email=a@b.example"))
     (received,) = receiver.accepted()
     body = json.loads(received.body)
     assert body["type"] == "call.completed"
@@ -253,6 +254,8 @@ def test_the_body_carries_the_call_and_no_credential(app, widget, receiver):
     assert data["account"]["id"] == widget.account_id
     assert data["state"] == "completed" and data["occurred_at"].endswith("Z")
     assert data["page_origin"] == "https://shop.example"
+    assert data["page_url"] == "https://shop.example/offer"  # the rest of the query stays out
+    assert data["campaign"] == {"utm_source": "news", "utm_campaign": "winter"}
     assert "client_ip" not in received.body and "provider" not in received.body
 
 

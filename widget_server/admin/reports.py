@@ -21,16 +21,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
 from wtforms import DateField, Form, SelectField, StringField
-from wtforms.validators import Optional, Regexp, ValidationError
+from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from widget_server.abuse.blocklist import is_blocked
 from widget_server.admin.auth import CAN_MANAGE, current_account
 from widget_server.admin.charts import day_chart, fill_days
 from widget_server.admin.views import blueprint, page_number, select_options
 from widget_server.call_states import CallState
+from widget_server.calls.lead import CAMPAIGN_FIELDS, MAX_CAMPAIGN_VALUE_LENGTH
 from widget_server.extensions import db
 from widget_server.models import CallRequest, Widget
 from widget_server.reports import (
+    CAMPAIGN_FILTERS,
     OUTCOMES,
     CallFilter,
     answer_rate,
@@ -50,12 +52,18 @@ REPORT_FIGURES = (("business_seconds", "Business leg (s)"), ("visitor_seconds", 
                   ("minutes", "Minutes"), ("credit", "Credit"))
 CSV_COLUMNS = ("call_id", "created_at_utc", "scheduled_for_utc", "widget", "account",
                "visitor_number", "country", "status", "reason", "outcome", "provider",
+               "page_url", *CAMPAIGN_FIELDS,
                "business_seconds", "visitor_seconds", "minutes", "credit")
 
 
 def in_report_range(_form, field) -> None:
     if problem := day_problem(field.data):
         raise ValidationError(problem)
+
+
+# As stored (calls/lead.py): PostgreSQL refuses a NUL in a text parameter.
+CAMPAIGN_VALUE = [Optional(), Length(max=MAX_CAMPAIGN_VALUE_LENGTH),
+                  Regexp(r"^[^\x00-\x1f\x7f]*$", message="Use printable characters only.")]
 
 
 class CallFilterForm(Form):
@@ -69,6 +77,9 @@ class CallFilterForm(Form):
                          validators=[Optional()])
     country = StringField("Visitor country", validators=[
         Optional(), Regexp(r"^[A-Za-z]{2}$", message="Use a two-letter country code, like US.")])
+    utm_source = StringField("Campaign source", validators=CAMPAIGN_VALUE)
+    utm_medium = StringField("Campaign medium", validators=CAMPAIGN_VALUE)
+    utm_campaign = StringField("Campaign", validators=CAMPAIGN_VALUE)
 
     def criteria(self) -> CallFilter | None:
         """The filters, or None while a field has an error (shown next to it)."""
@@ -79,7 +90,9 @@ class CallFilterForm(Form):
         return CallFilter(widget_id=int(widget) if widget else None,
                           date_from=self.date_from.data, date_to=self.date_to.data,
                           status=self.status.data or None,
-                          country=(self.country.data or "").upper() or None)
+                          country=(self.country.data or "").upper() or None,
+                          **{name: (getattr(self, name).data or "").strip() or None
+                             for name in CAMPAIGN_FILTERS})
 
 
 def _filters():
@@ -93,6 +106,14 @@ def _filters():
     if form.date_from.data and form.date_to.data and form.date_to.data < form.date_from.data:
         form.date_to.errors = [*form.date_to.errors, "The end date is before the start date."]
     return account, form, form.criteria()
+
+
+def source(call: CallRequest) -> str:
+    """The Source column: the campaign as source / medium / campaign, or its ad click id."""
+    campaign = call.campaign or {}
+    named = " / ".join(campaign[name] for name in ("utm_source", "utm_medium", "utm_campaign")
+                       if campaign.get(name))
+    return named or ("gclid " + campaign["gclid"] if campaign.get("gclid") else "")
 
 
 def _figures(call: CallRequest) -> dict[str, object]:
@@ -123,7 +144,7 @@ def report_calls():
     return render_template(
         "admin/reports/calls.html", form=form, calls=calls, total=total, page=page,
         pages=max(1, -(-total // PAGE_SIZE)), args=args, outcome_of=outcome_of,
-        figures=_figures, days=days, chart=day_chart(days), totals=totals,
+        figures=_figures, source=source, days=days, chart=day_chart(days), totals=totals,
         rate=answer_rate(totals), day_rate=answer_rate, outcomes=OUTCOMES)
 
 
@@ -174,7 +195,8 @@ def report_calls_csv():
             call.scheduled_for.isoformat(timespec="seconds") if call.scheduled_for else "",
             call.widget.name, call.widget.account.name, call.visitor_number,
             call.visitor_country, call.status, call.reason or "",
-            outcome_of(call.status, call.reason), call.provider_kind,
+            outcome_of(call.status, call.reason), call.provider_kind, call.page_url,
+            *[(call.campaign or {}).get(name, "") for name in CAMPAIGN_FIELDS],
             *[figures.get(name, "") for name in CSV_COLUMNS[-4:]])])
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     return Response(out.getvalue(), mimetype="text/csv", headers={

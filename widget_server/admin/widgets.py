@@ -85,6 +85,10 @@ def _countries(text: str) -> list[str]:
     return [c for c in re.split(r"[\s,]+", text.upper()) if c]
 
 
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
 class WidgetForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)],
                        description="For you; visitors do not see it.")
@@ -115,6 +119,20 @@ class WidgetForm(FlaskForm):
     cap_per_widget = IntegerField("Calls a day on this widget",
                                   validators=[Optional(), NumberRange(min=0)],
                                   description="Empty: the installation's default.")
+    show_on_paths = TextAreaField(
+        "Show the button only on these pages",
+        description="Page paths, one per line, such as /pricing or /blog/* (* stands for "
+                    "any characters); empty: every page. Your own buttons with "
+                    "data-widget-server-open work on every page.")
+    hide_on_paths = TextAreaField("Never show the button on these pages",
+                                  description="Page paths, one per line, such as /checkout/*.")
+    show_after_seconds = IntegerField("Show the button after (seconds)", default=0,
+                                      validators=[Optional(), NumberRange(min=0)],
+                                      description="Time on the page first; 0: at once.")
+    show_after_scroll = IntegerField("Show the button after scrolling (percent)", default=0,
+                                     validators=[Optional(), NumberRange(min=0, max=100)],
+                                     description="How far down the page the visitor has "
+                                                 "scrolled first; 0: at once.")
     hours_limited = BooleanField("Take calls only during opening hours")
     time_zone = StringField("Time zone", validators=[DataRequired()],
                             description="The opening hours' zone, such as Europe/London.")
@@ -150,19 +168,22 @@ class WidgetForm(FlaskForm):
             "consent_text", "home_country", "time_zone", "outside_hours", "cap_per_ip",
             "cap_per_number", "cap_per_widget")}
         return values | {
-            "business_numbers": [line.strip() for line in (self.business_numbers.data or "")
-                                 .splitlines() if line.strip()],
+            "business_numbers": _lines(self.business_numbers.data),
             "allowed_countries": _countries(self.allowed_countries.data or ""),
             "opening_hours": ({day: field.spans for (day, _), field in
                                zip(DAYS, self.day_fields, strict=True)}
                               if self.hours_limited.data else {}),
             "provider_account_id": self.provider_account_id.data or None,
+            **{name: _lines(getattr(self, name).data) for name in service.PATH_RULES},
+            **{name: getattr(self, name).data or 0 for name in service.DISPLAY_NUMBERS},
         }
 
     def load(self, widget: Widget) -> None:
         """Fill the text fields that do not map one to one onto the widget."""
         self.business_numbers.data = "\n".join(widget.business_numbers or [])
         self.allowed_countries.data = " ".join(widget.allowed_countries or [])
+        for name in service.PATH_RULES:
+            getattr(self, name).data = "\n".join(getattr(widget, name) or [])
         self.hours_limited.data = bool(widget.opening_hours)
         for (day, _), field in zip(DAYS, self.day_fields, strict=True):
             field.data = ", ".join(f"{a}-{b}" for a, b in (widget.opening_hours or {})

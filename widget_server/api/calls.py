@@ -19,7 +19,9 @@ from widget_server.tenancy import scoped_select
 def list_calls(query: CallQuery):
     """``since`` and ``until`` are UTC days, both included."""
     filters = CallFilter(status=query.status, country=query.country,
-                         date_from=query.since, date_to=query.until)
+                         date_from=query.since, date_to=query.until,
+                         utm_source=query.utm_source, utm_medium=query.utm_medium,
+                         utm_campaign=query.utm_campaign)
     if query.widget_id is not None:
         widget = db.session.scalar(scoped_select(Widget, caller()).where(
             Widget.public_id == query.widget_id))

@@ -25,6 +25,7 @@ from widget_server.abuse.cooldown import check_not_cooled_down
 from widget_server.abuse.phone import check_visitor_number
 from widget_server.call_states import CallState
 from widget_server.calls.hours import when_to_call
+from widget_server.calls.lead import read_lead
 from widget_server.calls.placing import record
 from widget_server.calls.queue import QUEUE_ERRORS, enqueue_call, enqueue_publish
 from widget_server.db_ops import queued_writes
@@ -54,6 +55,8 @@ class CallRequestForm:
     consent: object
     # Outside opening hours: when the visitor wants the call (ISO datetime), if offered.
     callback_at: object = None
+    # The host page's URL, metadata only (calls/lead.py).
+    page_url: object = None
 
     @classmethod
     def from_json(cls, body: object) -> CallRequestForm:
@@ -154,6 +157,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
         raise Refusal("widget_unconfigured", "This site has no number to connect you to yet.",
                       status=409)
     scheduled_for = when_to_call(widget, form.callback_at, utcnow())
+    page_url, campaign = read_lead(form.page_url, page_origin)
     caps = caps_for_call(widget, visitor_number=number.e164, client_ip=client_ip, now=utcnow(),
                          ancestors=above)
     widget_id, account_id = widget.id, widget.account_id
@@ -177,6 +181,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
                 "widget_id": widget_id, "account_id": account_id,
                 "visitor_number": number.e164, "visitor_country": number.region,
                 "client_ip": client_ip, "page_origin": page_origin,
+                "page_url": page_url, "campaign": campaign,
                 "provider_kind": provider_kind, "status": CallState.QUEUED, "reason": reason,
                 "request_id": request_id, "scheduled_for": scheduled_for,
             }).one()

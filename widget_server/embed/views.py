@@ -40,9 +40,19 @@ def _limit(key: str):
     return limiter.limit(lambda: current_app.config[key])
 
 
+def _compact_script(source: bytes) -> bytes:
+    """The loader as sent: indentation and whole-line ``//`` comments dropped, so its
+    source keeps its comments and it stays under 2,000 bytes gzipped. The loader has no
+    multi-line string or template literal whose lines this could change."""
+    lines = (line.strip() for line in source.decode().splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//")).encode()
+
+
 def _asset(name: str) -> Response:
     """A file of ``embed/``, long-cached with an ETag (Flask-Compress gzips or brotlis it)."""
     body = (ASSETS / name).read_bytes()
+    if name == "loader.js":
+        body = _compact_script(body)
     response = Response(body, mimetype=_ASSET_TYPES[name])
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     response.cache_control.public = True
@@ -84,7 +94,8 @@ def _embedding_origin(widget) -> str | None:
 @_limit("LIMIT_FRAME")
 def widget_config(token: str):
     """What the loader draws: the button's text, colour and place, and the frame's URL;
-    ``hidden`` outside opening hours when the widget then offers nothing."""
+    ``hidden`` outside opening hours when the widget then offers nothing; the floating
+    button's display rules, which the loader applies to the page it runs on."""
     widget = widget_for_token(token, "domains")
     origin = _embedding_origin(widget)
     if origin is None:
@@ -97,6 +108,10 @@ def widget_config(token: str):
         language=widget.language,
         hidden=widget.outside_hours == "hidden" and not is_open(widget, utcnow()),
         frame_url=url_for("embed.frame", token=token, origin=origin, _external=True),
+        show_on_paths=widget.show_on_paths or [],
+        hide_on_paths=widget.hide_on_paths or [],
+        show_after_seconds=widget.show_after_seconds or 0,
+        show_after_scroll=widget.show_after_scroll or 0,
     )
     response.headers["Access-Control-Allow-Origin"] = origin
     response.headers["Vary"] = "Origin"

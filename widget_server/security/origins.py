@@ -118,6 +118,12 @@ def origin_allowed(origin: str | None, entries: list[str], *, allow_http: bool) 
     return any(_entry_matches(entry, scheme, host, port) for entry in entries)
 
 
+def same_origin(url: str | None, origin: str | None) -> bool:
+    """Whether ``url`` lies on ``origin`` (scheme, host and port, as browsers compare them)."""
+    split = _split_origin(origin_of(url) or "")
+    return split is not None and split == _split_origin(origin or "")
+
+
 def frame_ancestors(entries: list[str], *, allow_http: bool) -> str:
     """The CSP ``frame-ancestors`` value: exactly the whitelisted origins."""
     schemes = ("https", "http") if allow_http else ("https",)

@@ -34,10 +34,14 @@ POSITIONS = ("bottom-right", "bottom-left")
 OUTSIDE_HOURS = ("hidden", "callback")
 TEXTS = {"name": 120, "button_label": 60, "consent_text": 500}
 CAPS = ("cap_per_ip", "cap_per_number", "cap_per_widget")
+PATH_RULES = ("show_on_paths", "hide_on_paths")
+# The loader reads these on every page view: a few short globs, a bounded wait.
+MAX_PATH_GLOBS, MAX_GLOB_LENGTH = 20, 200
+DISPLAY_NUMBERS = {"show_after_seconds": 3600, "show_after_scroll": 100}
 SETTINGS = frozenset({
-    *TEXTS, *CAPS, "paused", "business_numbers", "home_country", "allowed_countries",
-    "language", "button_colour", "button_position", "time_zone", "opening_hours",
-    "outside_hours", "provider_account_id", "provider_options"})
+    *TEXTS, *CAPS, *PATH_RULES, *DISPLAY_NUMBERS, "paused", "business_numbers",
+    "home_country", "allowed_countries", "language", "button_colour", "button_position",
+    "time_zone", "opening_hours", "outside_hours", "provider_account_id", "provider_options"})
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _LANGUAGE = re.compile(r"[a-z]{2}(-[A-Z]{2})?")
 
@@ -127,6 +131,29 @@ def _time_zone(value: str) -> str:
     return value.strip()
 
 
+def _path_globs(name: str, value: object) -> list[str]:
+    """Page path globs such as ``/pricing`` or ``/blog/*`` (``*`` any characters,
+    ``/`` included), as the loader matches them against ``location.pathname``."""
+    if not isinstance(value, list | tuple) or len(value) > MAX_PATH_GLOBS:
+        raise ServiceError(f"Give a list of at most {MAX_PATH_GLOBS} paths.", name)
+    globs = []
+    for glob in value:
+        glob = glob.strip() if isinstance(glob, str) else ""
+        if not glob.startswith("/") or len(glob) > MAX_GLOB_LENGTH or any(
+                c.isspace() or not c.isprintable() for c in glob):
+            raise ServiceError(f"Each path starts with / and has no spaces, at most "
+                               f"{MAX_GLOB_LENGTH} characters, like /blog/*.", name)
+        globs.append(glob)
+    return list(dict.fromkeys(globs))
+
+
+def _display_number(name: str, value: object) -> int:
+    top = DISPLAY_NUMBERS[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+        raise ServiceError(f"Use a whole number from 0 to {top}.", name)
+    return value
+
+
 def _opening_hours(value: object) -> dict:
     try:
         hours = validate_hours(value)
@@ -159,6 +186,8 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
         "provider_options": dict,
         **{name: partial(_text, name) for name in TEXTS},
         **{name: partial(_cap, name, owner=owner) for name in CAPS},
+        **{name: partial(_path_globs, name) for name in PATH_RULES},
+        **{name: partial(_display_number, name) for name in DISPLAY_NUMBERS},
         "provider_account_id": lambda value: provider_accounts.usable(owner, value),
     }
     values, errors = {}, []

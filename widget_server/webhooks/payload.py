@@ -1,9 +1,7 @@
 """What a receiver is told: the Standard Webhooks envelope around a call at one event.
 
 Built from the stored call only: never a provider credential, report or
-exchange, nor the visitor's client address. The page URL and campaign fields
-(issue 12, section 4) join ``call_payload`` when the call stores them; today
-the call keeps the page's origin.
+exchange, nor the visitor's client address.
 """
 
 from __future__ import annotations
@@ -31,6 +29,8 @@ def call_payload(call: CallRequest, event: PublishedEvent) -> dict:
         "visitor_number": call.visitor_number,
         "visitor_country": call.visitor_country,
         "page_origin": call.page_origin,
+        "page_url": call.page_url,
+        "campaign": dict(call.campaign or {}),
         "state": event.state,
         "reason": event.reason,
         "occurred_at": timestamp(event.at),

@@ -15,9 +15,14 @@ from widget_server.api.schemas.common import (
     Page,
     PageQuery,
     PublicId,
+    Text,
     Timestamp,
 )
 from widget_server.call_states import CallState
+from widget_server.calls.lead import MAX_CAMPAIGN_VALUE_LENGTH
+
+# Printable, as stored (calls/lead.py): PostgreSQL refuses a NUL in a text parameter.
+CampaignValue = Annotated[str, Text(MAX_CAMPAIGN_VALUE_LENGTH)]
 
 
 class CallQuery(PageQuery):
@@ -26,6 +31,10 @@ class CallQuery(PageQuery):
     country: Country | None = Field(None, description="The visitor's country, e.g. US.")
     since: Day | None = Field(None, description="First UTC day, included (from 2000-01-01).")
     until: Day | None = Field(None, description="Last UTC day, included (up to 2999-12-31).")
+    utm_source: CampaignValue | None = Field(None, description="The host page's utm_source.")
+    utm_medium: CampaignValue | None = Field(None, description="The host page's utm_medium.")
+    utm_campaign: CampaignValue | None = Field(None,
+                                               description="The host page's utm_campaign.")
 
 
 class Call(Answer):
@@ -37,6 +46,9 @@ class Call(Answer):
     visitor_number: str
     visitor_country: str
     page_origin: str
+    page_url: str | None = Field(description="The host page, without its query.")
+    campaign: dict[str, str] = Field(
+        description="The host page's utm_* and gclid parameters, where it had them.")
     provider_kind: str
     scheduled_for: Timestamp | None
     provider_report: dict[str, Any] | None

@@ -26,7 +26,13 @@ from widget_server.api.schemas.common import (
     Timestamp,
     says,
 )
-from widget_server.services.widgets import OUTSIDE_HOURS, POSITIONS
+from widget_server.services.widgets import (
+    DISPLAY_NUMBERS,
+    MAX_GLOB_LENGTH,
+    MAX_PATH_GLOBS,
+    OUTSIDE_HOURS,
+    POSITIONS,
+)
 
 # Shapes and types only: what a value may be (a real number, a known country or time
 # zone, readable opening hours) is services/widgets.py's rule, as for the admin and CLI.
@@ -47,6 +53,16 @@ Domains = Annotated[list[Annotated[str, Text(260)]], Field(max_length=50)]
 BusinessNumbers = Annotated[list[Annotated[str, Text(32)]],
                             Field(min_length=1, max_length=10,
                                   description="E.164, rung in this order.")]
+PathGlobs = Annotated[list[Annotated[str, Text(MAX_GLOB_LENGTH)]], Field(
+    max_length=MAX_PATH_GLOBS, description=(
+        "Page paths, each starting with /; * stands for any characters, / included, "
+        "e.g. /blog/*.")), says("Use a list of paths such as /blog/*.")]
+SECONDS_TOP, SCROLL_TOP = (DISPLAY_NUMBERS["show_after_seconds"],
+                           DISPLAY_NUMBERS["show_after_scroll"])
+ShowAfterSeconds = Annotated[int, Field(ge=0, le=SECONDS_TOP),
+                             says(f"Use a whole number from 0 to {SECONDS_TOP}.")]
+ShowAfterScroll = Annotated[int, Field(ge=0, le=SCROLL_TOP),
+                            says(f"Use a whole number from 0 to {SCROLL_TOP}.")]
 
 
 class WidgetQuery(PageQuery):
@@ -81,6 +97,15 @@ class WidgetSettings(Body):
     cap_per_widget: Cap = None
     provider_account_id: Id | None = None
     provider_options: Options = UNSENT
+    show_on_paths: PathGlobs = Field(UNSENT, description=(
+        "The floating button shows only on these paths; empty: on every path."))
+    hide_on_paths: PathGlobs = Field(UNSENT, description=(
+        "The floating button never shows on these paths (before show_on_paths)."))
+    show_after_seconds: ShowAfterSeconds = Field(
+        UNSENT, description="Seconds on the page before the floating button shows.")
+    show_after_scroll: ShowAfterScroll = Field(
+        UNSENT, description="How far down the page (percent) the visitor has scrolled "
+                            "before the floating button shows.")
 
 
 class WidgetUpdate(WidgetSettings):
@@ -130,6 +155,10 @@ class Widget(Answer):
     cap_per_widget: Cap
     provider_account_id: Id | None
     provider_options: Annotated[dict[str, Any], _EMPTY_IF_NONE]
+    show_on_paths: list[str]
+    hide_on_paths: list[str]
+    show_after_seconds: int
+    show_after_scroll: int
     domains: list[Domain]
     embed_snippet: str = ""
     created_at: Timestamp
