@@ -153,6 +153,9 @@ class Widget(db.Model):
     cap_per_ip: Mapped[int | None]
     cap_per_number: Mapped[int | None]
     cap_per_widget: Mapped[int | None]
+    # Who is mailed about this widget's calls, and on which events (mail/notifications.py).
+    notify_emails: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    notify_events: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship(back_populates="widgets")
@@ -265,3 +268,33 @@ class UsedToken(db.Model):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     token_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class MailDelivery(db.Model):
+    """One mail to one recipient: the outbox the queue sends from, and the admin's log.
+
+    ``status`` is queued until the SMTP server took it (sent), it was written
+    to the log because no SMTP server is set (logged), or it was given up
+    (failed). ``dedupe_key`` makes a mail that must go once (a widget's digest
+    of a day) a unique row.
+    """
+
+    __tablename__ = "mail_deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    widget_id: Mapped[int | None] = mapped_column(ForeignKey("widgets.id"))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("call_requests.id"))
+    kind: Mapped[str] = mapped_column(String(32), default="")
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    # What the last attempt met: the SMTP server's code and words, never a credential.
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -159,3 +159,19 @@ def test_a_wrong_type_and_a_broken_rule_are_named_in_one_answer(api):
     refused = api("POST", "/widgets", key="client_a", json={
         "business_numbers": ["+12025550100", "+12025550100"], "cap_per_ip": "many"})
     assert set(refused.get_json()["errors"]) == {"business_numbers", "cap_per_ip"}
+
+
+def test_a_widget_mails_the_addresses_it_names_on_the_events_it_chooses(api):
+    widget = make_widget(api, "client_a", notify_emails=[" Owner@Shop.EXAMPLE "],
+                         notify_events=["digest", "missed"])
+    assert (widget["notify_emails"], widget["notify_events"]) == (
+        ["Owner@shop.example"], ["missed", "digest"])
+    bad = api("PATCH", f"/widgets/{widget['id']}", key="client_a",
+              json={"notify_emails": ["owner@shop.example\r\nBcc: x@evil.example"],
+                    "notify_events": ["called"]})
+    assert bad.status_code == 422
+    errors = bad.get_json()["errors"]
+    assert set(errors) == {"notify_emails", "notify_events"}
+    assert api("GET", f"/widgets/{widget['id']}", key="client_a").get_json() == widget
+    off = api("PATCH", f"/widgets/{widget['id']}", key="client_a", json={"notify_events": []})
+    assert off.get_json()["notify_events"] == []

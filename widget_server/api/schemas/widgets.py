@@ -25,7 +25,12 @@ from widget_server.api.schemas.common import (
     Timestamp,
     says,
 )
-from widget_server.services.widgets import OUTSIDE_HOURS, POSITIONS
+from widget_server.services.widgets import (
+    MAX_NOTIFY_EMAILS,
+    NOTIFY_EVENTS,
+    OUTSIDE_HOURS,
+    POSITIONS,
+)
 
 # Shapes and types only: what a value may be (a real number, a known country or time
 # zone, readable opening hours) is services/widgets.py's rule, as for the admin and CLI.
@@ -43,6 +48,13 @@ OpeningHours = Annotated[
 Options = Annotated[dict[str, str | int | float | bool],
                     says("Use a JSON object of texts, numbers or booleans.")]
 Domains = Annotated[list[Text(260)], Field(max_length=50)]
+NotifyEmails = Annotated[list[Text(254)], Field(
+    max_length=MAX_NOTIFY_EMAILS, description="Who is mailed about this widget's calls.")]
+NotifyEvents = Annotated[list[Choice(NOTIFY_EVENTS)], Field(
+    max_length=len(NOTIFY_EVENTS), description=(
+        "What they are mailed about: requested (a new request), scheduled (a call-back "
+        "booked), missed (business not reached or no answer), failed, digest (each day's "
+        "calls, after the widget's midnight)."))]
 BusinessNumbers = Annotated[list[Text(32)], Field(min_length=1, max_length=10,
                                                   description="E.164, rung in this order.")]
 
@@ -79,6 +91,8 @@ class WidgetSettings(Body):
     cap_per_widget: Cap = None
     provider_account_id: Id | None = None
     provider_options: Options = None
+    notify_emails: NotifyEmails = None
+    notify_events: NotifyEvents = None
 
 
 class WidgetUpdate(WidgetSettings):
@@ -128,6 +142,8 @@ class Widget(Answer):
     cap_per_widget: Cap
     provider_account_id: Id | None
     provider_options: Annotated[dict[str, Any], _EMPTY_IF_NONE]
+    notify_emails: list[str]
+    notify_events: list[str]
     domains: list[Domain]
     embed_snippet: str = ""
     created_at: Timestamp
