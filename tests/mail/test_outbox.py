@@ -4,6 +4,7 @@ asked, written to the log when no server is set, and shown in the admin's delive
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 
@@ -11,7 +12,9 @@ from tests.factories import create_account
 from tests.fakes.smtp import FakeSmtpServer
 from tests.mail.conftest import OWNER, PASSWORD, deliveries, signed_in, smtp_url, wait_for
 from widget_server.calls.queue import start_in_process_consumer
-from widget_server.mail.outbox import queue_mail
+from widget_server.extensions import db
+from widget_server.mail.outbox import overdue_mail, queue_mail
+from widget_server.models import MailDelivery, utcnow
 
 RETRYING = {"QUEUE_IMMEDIATE": False, "MAIL_RETRY_DELAY": 0.2, "MAIL_RETRY_MAX_DELAY": 0.4}
 
@@ -131,3 +134,18 @@ def test_the_delivery_log_shows_an_account_its_own_mail_only(app):
     mail(app, rival, to="rival@rival.example")
     page = signed_in(app, acme).get("/admin/mail").get_data(as_text=True)
     assert "acme@shop.example" in page and "rival@rival.example" not in page
+
+
+def test_a_mail_whose_task_was_lost_is_sent_by_the_sweep(make_app, smtp):
+    app = make_app(SMTP_URL=smtp_url(smtp), QUEUE_IMMEDIATE=False)  # nothing consumes
+    delivery_id = mail(app)
+    with app.app_context():
+        assert overdue_mail() == []  # queued just now: its task is still to come
+        row = db.session.get(MailDelivery, delivery_id)
+        row.next_attempt_at = utcnow() - timedelta(minutes=11)
+        db.session.commit()
+        assert overdue_mail() == [delivery_id]
+    immediate = make_app(SMTP_URL=smtp_url(smtp))
+    immediate.extensions["mail_tasks"].send_overdue_mail()
+    assert [(row.status, row.attempts) for row in deliveries(app)] == [("sent", 1)]
+    assert len(smtp.messages) == 1

@@ -24,11 +24,6 @@ from widget_server.i18n import DEFAULT_LANGUAGE, N_, supported, translate
 from widget_server.mail.outbox import add_mail, queue_mail, send_later
 from widget_server.models import CallRequest, Widget
 
-# The events a widget may choose, in the order the admin lists them.
-EVENTS = ("requested", "scheduled", "missed", "failed", "digest")
-EVENT_LABELS = {"requested": "New request", "scheduled": "Call-back booked",
-                "missed": "Missed (business not reached or no answer)",
-                "failed": "Failed", "digest": "Daily digest"}
 # A call that ended with one of these reached nobody who answered: "missed", not "failed".
 MISSED_REASONS = frozenset({"business_not_reached", "business_offline", "no_answer",
                             "visitor_not_reached", "ring_timeout"})
