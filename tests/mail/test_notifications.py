@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.embed.test_opening_hours import hours_closed_now, make_widget_slot
 from tests.factories import call_body, post_call
 from tests.mail.conftest import OWNER, PASSWORD, deliveries, notifying_widget
 from widget_server.extensions import db
@@ -13,9 +14,9 @@ from widget_server.mail.notifications import send_digests
 from widget_server.models import CallRequest, Widget
 
 
-def request_call(app, widget, phone: str) -> str:
+def request_call(app, widget, phone: str, **fields) -> str:
     client = app.test_client()
-    response = post_call(client, call_body(app, client, widget, phone=phone))
+    response = post_call(client, call_body(app, client, widget, phone=phone, **fields))
     assert response.status_code == 202, response.get_json()
     return response.get_json()["call_id"]
 
@@ -40,6 +41,18 @@ def test_a_missed_call_is_mailed_in_the_widgets_language(mail_app, smtp):
     assert "Rufnummer" in text and 'lang="de"' in html
     assert [(row.status, row.attempts, row.kind) for row in deliveries(mail_app)] == [
         ("sent", 1, "missed"), ("sent", 1, "missed")]
+
+
+def test_a_booked_call_back_is_mailed_with_its_time_in_the_widgets_zone(mail_app, smtp):
+    hours = hours_closed_now()
+    widget = notifying_widget(mail_app, events=("scheduled",), language="es",
+                              opening_hours=hours, outside_hours="callback")
+    slot = make_widget_slot(hours)
+    request_call(mail_app, widget, "+12025550123", callback_at=slot)
+    [message] = smtp.messages
+    assert message["Subject"] == "Devolución de llamada reservada para +12025550123"
+    text, _ = parts(message)
+    assert f"Reservada para: {slot[:10]} 09:00 (UTC)" in text
 
 
 def test_no_credential_or_secret_reaches_a_mail(mail_app, smtp):

@@ -45,7 +45,9 @@ def add_mail(to: Iterable[str], subject: str, text: str, html: str, *,
         MailDelivery.dedupe_key.in_([key for key in keys.values() if key])))) if dedupe_key \
         else set()
     rows = [MailDelivery(account_id=account_id, widget_id=widget_id, call_id=call_id,
-                         kind=kind, recipient=recipient, subject=subject[:300], text=text,
+                         # A header holds no line break (a widget's name could carry one).
+                         kind=kind, recipient=recipient,
+                         subject=" ".join(subject.split())[:300], text=text,
                          html=html, status="queued", attempts=0, next_attempt_at=utcnow(),
                          dedupe_key=keys[recipient])
             for recipient in recipients if keys[recipient] not in given]
