@@ -27,7 +27,7 @@ PAGE_SIZE = 50
 def mail_log():
     page = page_number()
     query = scoped_select(MailDelivery, current_account())
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.session.scalars(query.order_by(MailDelivery.created_at.desc(),
                                              MailDelivery.id.desc())
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()

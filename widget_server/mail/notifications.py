@@ -10,7 +10,7 @@ link to the call in the admin (``PUBLIC_URL``), never a credential.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -94,7 +94,7 @@ def notify(call: CallRequest, events: list[PublishedEvent]) -> Callable[[], None
     widget = call.widget
     if not widget.notify_emails:
         return None
-    ids = []
+    ids: list[int] = []
     for kind in dict.fromkeys(filter(None, map(event_kind, events))):
         if kind not in (widget.notify_events or []):
             continue
@@ -145,12 +145,13 @@ def send_digests(now: datetime | None = None) -> int:
     return sent
 
 
-def render_digest(widget: Widget, day: date, calls: list[CallRequest]) -> tuple[str, str, str]:
+def render_digest(widget: Widget, day: date, calls: Sequence[CallRequest]) -> tuple[str, str, str]:
     """(subject, text, html) of ``widget``'s digest of ``day``, in its language."""
     counts = dict.fromkeys(("requested", "completed", "missed", "failed", "scheduled"), 0)
     rows = []
     for call in calls:
         counts["requested"] += 1
+        outcome: str | None
         if call.reason in MISSED_REASONS:
             outcome = "missed"
         elif call.status == "completed":

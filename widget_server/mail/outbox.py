@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from widget_server.calls.queue import QUEUE_ERRORS
 from widget_server.extensions import db
@@ -106,15 +107,15 @@ def deliver(delivery_id: int) -> float | None:
         db.session.rollback()
         return None
     attempts = row.attempts
-    claimed = db.session.execute(
+    claimed = cast(CursorResult, db.session.execute(
         update(MailDelivery).where(MailDelivery.id == delivery_id,
                                    MailDelivery.status == "queued",
                                    MailDelivery.attempts == attempts)
-        .values(attempts=attempts + 1, next_attempt_at=utcnow() + OVERDUE)).rowcount == 1
+        .values(attempts=attempts + 1, next_attempt_at=utcnow() + OVERDUE))).rowcount == 1
     db.session.commit()
     if not claimed:
         return None
-    row = db.session.get(MailDelivery, delivery_id)
+    db.session.refresh(row)
     config = current_app.config
     target = smtp_target(config["SMTP_URL"])
     if target is None:

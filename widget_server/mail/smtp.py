@@ -67,6 +67,7 @@ def send(message: EmailMessage, target: SmtpTarget, *, timeout: float, ca_file: 
     """Hand ``message`` to the server, or raise ``MailError``."""
     context = ssl.create_default_context(cafile=ca_file or None)
     try:
+        client: smtplib.SMTP
         if target.scheme == "smtps":
             client = smtplib.SMTP_SSL(target.host, target.port, timeout=timeout,
                                       context=context, local_hostname=local_hostname)
