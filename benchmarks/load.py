@@ -92,8 +92,8 @@ def provider_widget_token(bodies: CallBodies, fake) -> str:
     """A widget whose calls go to the c2c-php fake; its embed token."""
     from widget_server.extensions import db
     from widget_server.models import Account, AllowedDomain, ProviderAccount, Widget
-    from widget_server.providers.accounts import encrypt_credentials
     from widget_server.security.tokens import embed_token
+    from widget_server.services.provider_accounts import encrypt_credentials
 
     with bodies.app.app_context():
         owner = Account(name="bench-provider", kind="client")

@@ -35,7 +35,7 @@ from widget_server.services import widgets as widget_service
 from widget_server.services.accounts import KINDS, create_account, set_allowance
 from widget_server.services.api_keys import create_api_key, revoke_api_key
 from widget_server.services.blocked_numbers import block_number, unblock
-from widget_server.services.errors import ServiceError
+from widget_server.services.errors import ServiceError, refusals
 from widget_server.services.users import (
     RESET_MAX_AGE,
     ROLES,
@@ -72,9 +72,7 @@ def refused_as_click(subject: str | None = None, option: Callable[[str], str] | 
     try:
         yield
     except (ServiceError, ExceptionGroup) as error:
-        errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
-        if not all(isinstance(each, ServiceError) for each in errors):
-            raise
+        errors = refusals(error)
         raise click.ClickException("\n".join(
             _refusal_line(each, subject, option) for each in errors)) from None
 
@@ -150,14 +148,16 @@ def run(host: str, port: int) -> None:
     """Serve the app and consume the call queue in-process."""
     prepare_database()
     click.echo(f"widget-server on http://{host}:{port}/")
-    serve_with_queue(current_app._get_current_object(), host, port)
+    # current_app is a proxy, which Flask types as the app itself.
+    serve_with_queue(current_app._get_current_object(), host, port)  # type: ignore[attr-defined]
 
 
 @main.command()
 @with_appcontext
 def worker() -> None:
     """Consume the call queue in this process (for installations that run it apart)."""
-    create_consumer(current_app._get_current_object()).run()
+    # current_app is a proxy, which Flask types as the app itself.
+    create_consumer(current_app._get_current_object()).run()  # type: ignore[attr-defined]
 
 
 @main.group()
@@ -266,7 +266,7 @@ def _demo_admin_sign_in(app_url: str) -> str:
     password = create_operator_user(FIRST_OPERATOR)
     if password is not None:
         return f"sign in as {FIRST_OPERATOR} with {password} (shown once)"
-    user = db.session.scalar(select(User).where(User.email == FIRST_OPERATOR))
+    user = db.session.scalars(select(User).where(User.email == FIRST_OPERATOR)).one()
     return (f"sign in as {FIRST_OPERATOR}; a new password: "
             f"{app_url}/admin/reset/{reset_token(user)}")
 

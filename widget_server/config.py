@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 
 ENV_PREFIX = "WIDGET_SERVER"
 
@@ -142,7 +143,7 @@ def _parse(raw: str, default: object) -> object:
         return raw
 
 
-def settings_from_env(environ: dict[str, str] | None = None) -> dict[str, object]:
+def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, object]:
     """Defaults overlaid with the ``WIDGET_SERVER_*`` variables that are set."""
     environ = os.environ if environ is None else environ
     settings: dict[str, object] = {}

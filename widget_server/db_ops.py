@@ -14,6 +14,7 @@ import os
 import threading
 from contextlib import contextmanager
 from functools import lru_cache
+from io import TextIOWrapper
 
 from sqlalchemy import bindparam, text
 
@@ -93,7 +94,7 @@ def increment_below(model, keys: list[dict], caps: list[int]) -> set[tuple]:
     return {tuple(row) for row in db.session.execute(statement, params)}
 
 
-_write_locks: dict[tuple[int, str], tuple[threading.Lock, object]] = {}
+_write_locks: dict[tuple[int, str], tuple[threading.Lock, TextIOWrapper]] = {}
 _write_locks_guard = threading.Lock()
 
 

@@ -66,7 +66,7 @@ def _stamp_records() -> None:
         record.request_id = current_request_id()
         return record
 
-    stamped.stamps_request_id = True
+    stamped.stamps_request_id = True  # type: ignore[attr-defined]  # a marker, read above
     logging.setLogRecordFactory(stamped)
 
 
@@ -76,7 +76,7 @@ def _json_to_stderr() -> None:
     for handler in [h for h in root.handlers if getattr(h, "widget_server", False)]:
         root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
-    handler.widget_server = True
+    handler.widget_server = True  # type: ignore[attr-defined]  # a marker, read above
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:

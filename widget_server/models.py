@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from widget_server.call_states import CallState
-from widget_server.extensions import db
+from widget_server.extensions import Model
 from widget_server.i18n import N_
 
 
@@ -30,7 +30,7 @@ def new_public_id() -> str:
             return public_id
 
 
-class Account(db.Model):
+class Account(Model):
     """operator > resellers > clients; a client may sit directly under the operator."""
 
     __tablename__ = "accounts"
@@ -54,7 +54,7 @@ Index("uq_accounts_sibling_name", func.coalesce(Account.parent_id, 0), func.lowe
       unique=True)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
@@ -73,7 +73,7 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_generation}"
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     """A key for the management API: shown once, stored as a SHA-256 digest, revocable.
 
     The key reads ``wsk_<prefix>_<secret>``; the prefix is stored in clear so
@@ -93,7 +93,7 @@ class ApiKey(db.Model):
     account: Mapped[Account] = relationship()
 
 
-class ProviderAccount(db.Model):
+class ProviderAccount(Model):
     """A telephony provider login; credentials are a Fernet token, never plain."""
 
     __tablename__ = "provider_accounts"
@@ -113,7 +113,7 @@ class ProviderAccount(db.Model):
     account: Mapped[Account] = relationship()
 
 
-class Widget(db.Model):
+class Widget(Model):
     __tablename__ = "widgets"
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
@@ -169,7 +169,7 @@ class Widget(db.Model):
         return list(self.allowed_countries or [self.home_country])
 
 
-class AllowedDomain(db.Model):
+class AllowedDomain(Model):
     """A host the widget may be embedded on: ``example.com``, ``*.example.com``, ``host:port``."""
 
     __tablename__ = "allowed_domains"
@@ -181,7 +181,7 @@ class AllowedDomain(db.Model):
     widget: Mapped[Widget] = relationship(back_populates="domains")
 
 
-class BlockedNumber(db.Model):
+class BlockedNumber(Model):
     __tablename__ = "blocked_numbers"
     __table_args__ = (UniqueConstraint("account_id", "e164"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -190,7 +190,7 @@ class BlockedNumber(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class CallRequest(db.Model):
+class CallRequest(Model):
     __tablename__ = "call_requests"
     __table_args__ = (Index("ix_call_requests_widget_created", "widget_id", "created_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,7 +222,7 @@ class CallRequest(db.Model):
     )
 
 
-class CallEvent(db.Model):
+class CallEvent(Model):
     """One timestamped step of a call: a state change, or a provider exchange."""
 
     __tablename__ = "call_events"
@@ -236,7 +236,7 @@ class CallEvent(db.Model):
     call: Mapped[CallRequest] = relationship(back_populates="events")
 
 
-class UsageCounter(db.Model):
+class UsageCounter(Model):
     """How many calls one scope (ip, number, widget, account) made in one period."""
 
     __tablename__ = "usage_counters"
@@ -246,7 +246,7 @@ class UsageCounter(db.Model):
     count: Mapped[int] = mapped_column(default=0)
 
 
-class UnansweredNumber(db.Model):
+class UnansweredNumber(Model):
     """A number whose call-backs went unanswered, across the installation (harassment guard).
 
     ``count`` unanswered calls since ``since``; a day after ``since`` the count
@@ -261,7 +261,7 @@ class UnansweredNumber(db.Model):
     cooled_until: Mapped[datetime | None]
 
 
-class UsedToken(db.Model):
+class UsedToken(Model):
     """A single-use id (nonce, captcha solution) kept until it would expire anyway."""
 
     __tablename__ = "used_tokens"
@@ -270,7 +270,7 @@ class UsedToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
-class MailDelivery(db.Model):
+class MailDelivery(Model):
     """One mail to one recipient: the outbox the queue sends from, and the admin's log.
 
     ``status`` is queued until the SMTP server took it (sent), it was written

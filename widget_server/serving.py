@@ -26,9 +26,8 @@ import math
 import time
 
 from flask import Flask
-from waitress import create_server
 from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer
+from waitress.server import BaseWSGIServer, create_server
 
 from widget_server.abuse.client_ip import normalise_client_address
 
@@ -52,7 +51,9 @@ class GuardedChannel(HTTPChannel):
             self.will_close = True
 
     def _connections_from_my_address(self) -> int:
-        return sum(1 for channel in self.server.active_channels.values()
+        # types-waitress declares active_channels as one channel; it maps fds to channels.
+        channels = self.server.active_channels.values()  # type: ignore[attr-defined]
+        return sum(1 for channel in channels
                    if getattr(channel, "address_key", None) == self.address_key)
 
     def service(self):

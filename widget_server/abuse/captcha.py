@@ -69,9 +69,10 @@ class AltchaVerifier(CaptchaVerifier):
     def challenge(self) -> dict:
         config = current_app.config
         expires = datetime.now(UTC) + timedelta(seconds=config["ALTCHA_MAX_AGE"])
-        challenge = altcha.create_challenge_v1(
+        # The options object: altcha's keyword overload declares no defaults.
+        challenge = altcha.create_challenge_v1(altcha.ChallengeOptionsV1(
             hmac_key=self._hmac_keys()[0], max_number=config["ALTCHA_MAX_NUMBER"], expires=expires
-        )
+        ))
         return {
             "algorithm": challenge.algorithm,
             "challenge": challenge.challenge,

@@ -96,14 +96,16 @@ def account_new():
         form.kind.choices = select_options([("client", "Client")])
     if form.validate_on_submit():
         try:
-            created = create_account(current_user, name=form.name.data,
+            created = create_account(current_user, name=form.name.data or "",
                                      parent_id=form.parent_id.data, kind=form.kind.data,
                                      daily=form.daily_call_cap.data,
                                      monthly=form.monthly_call_cap.data)
         except ServiceError as error:
             show_refusal(form, error)
         else:
-            flash(f"Account {created.name} created under {created.parent.name}.", "success")
+            parent = created.parent
+            assert parent is not None, "create_account puts each account under another"
+            flash(f"Account {created.name} created under {parent.name}.", "success")
             return redirect(url_for("admin.accounts"))
     return render_template("admin/accounts/new.html", form=form)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from functools import cache, wraps
+from typing import TypeGuard
 
 from flask import abort, current_app, request
 from flask_login import current_user, login_required
@@ -46,7 +47,7 @@ def _unknown_user_hash() -> str:
     return hash_password(secrets.token_urlsafe(32))
 
 
-def password_matches(user: User | None, password: str) -> bool:
+def password_matches(user: User | None, password: str) -> TypeGuard[User]:
     """Whether ``password`` is ``user``'s; for no user, False after the same work.
 
     Checking against a dummy hash when the email is unknown makes both answers

@@ -52,8 +52,8 @@ def _page(account: Account, form: BlockNumberForm | None = None, status: int = 2
     if form is None:
         form = BlockNumberForm(country=_home_country(account))
     page = page_number()
-    total = db.session.scalar(select(func.count()).select_from(BlockedNumber).where(
-        BlockedNumber.account_id == account.id))
+    total = db.session.execute(select(func.count()).select_from(BlockedNumber).where(
+        BlockedNumber.account_id == account.id)).scalar_one()
     entries = db.session.scalars(blocked_select(account.id).limit(PAGE_SIZE)
                                  .offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
@@ -112,7 +112,7 @@ def report_call_block(public_id: str):
     if call is None:
         raise NotFound()
     check_role(CAN_MANAGE)
-    account = db.session.get(Account, call.account_id)
+    account = db.session.get_one(Account, call.account_id)
     try:
         entry, added = block_number(current_user, account.id, call.visitor_number)
     except ServiceError as error:

@@ -39,7 +39,7 @@ def day_chart(days: list[tuple[date, dict[str, int]]]) -> dict | None:
     label_every = max(1, round(len(days) / 8))
     for index, (day, counts) in enumerate(days):
         x = LEFT + index * slot + (slot - bar_w) / 2
-        y = TOP + plot_h
+        y: float = TOP + plot_h
         segments = []
         for outcome in OUTCOMES:
             if counts.get(outcome):

@@ -24,7 +24,7 @@ def domain_add(widget_id: int):
     if not form.validate_on_submit():
         return render_widget(widget, domain_form=form)
     try:
-        domain = domains.add_domain(current_user, widget, form.pattern.data)
+        domain = domains.add_domain(current_user, widget, form.pattern.data or "")
     except ServiceError as error:
         show_refusal(form, error)
         return render_widget(widget, domain_form=form)

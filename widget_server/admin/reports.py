@@ -110,7 +110,8 @@ def report_calls():
         return render_template("admin/reports/calls.html", form=form, invalid=True), 400
     page = page_number()
     query = calls_select(account, criteria)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = db.session.execute(
+        select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
     calls = db.session.scalars(query.options(WITH_WIDGET).limit(PAGE_SIZE)
                                .offset((page - 1) * PAGE_SIZE)).all()
     days = fill_days(calls_per_day(account, criteria))

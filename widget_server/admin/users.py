@@ -82,7 +82,7 @@ def user_new():
     if form.validate_on_submit():
         try:
             created, _password = create_user(current_user, account_id=form.account_id.data,
-                                             email=form.email.data, role=form.role.data,
+                                             email=form.email.data or "", role=form.role.data,
                                              password=form.password.data)
         except ServiceError as error:
             show_refusal(form, error)
@@ -134,7 +134,7 @@ def password_reset(token: str):
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            set_password_by_token(token, form.password.data)
+            set_password_by_token(token, form.password.data or "")
         except ServiceError as error:
             show_refusal(form, error)
         else:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
-from wtforms.fields.choices import SelectChoice
+
+# types-WTForms 3.2 lacks SelectChoice, which WTForms 3.2 has.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
 from widget_server.abuse.client_ip import client_ip_key
 from widget_server.admin.auth import (
@@ -16,7 +18,7 @@ from widget_server.admin.auth import (
 )
 from widget_server.extensions import db, limiter
 from widget_server.models import User
-from widget_server.services.errors import ServiceError
+from widget_server.services.errors import ServiceError, refusals
 from widget_server.services.users import end_sessions
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -35,9 +37,7 @@ def show_refusal(form, error: ServiceError | ExceptionGroup,
     ``prefixes`` renames the services' dotted fields as the form's: ``options.x`` to
     ``option_x`` with ``{"options.": "option_"}``.
     """
-    errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
-    if not all(isinstance(each, ServiceError) for each in errors):
-        raise error
+    errors = refusals(error)
     for each in errors:
         if each.kind in ("not_found", "forbidden"):
             abort(404 if each.kind == "not_found" else 403)

@@ -52,7 +52,7 @@ from widget_server.providers import PROVIDERS
 from widget_server.services import provider_accounts
 from widget_server.services import widgets as service
 from widget_server.services.actors import check_widget
-from widget_server.services.errors import ServiceError
+from widget_server.services.errors import ServiceError, refusals
 from widget_server.tenancy import get_scoped, in_subtree, scoped_select
 
 DAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
@@ -153,7 +153,7 @@ class WidgetForm(FlaskForm):
             "consent_text", "home_country", "time_zone", "outside_hours", "cap_per_ip",
             "cap_per_number", "cap_per_widget")}
         return values | {
-            "business_numbers": [line.strip() for line in self.business_numbers.data
+            "business_numbers": [line.strip() for line in (self.business_numbers.data or "")
                                  .splitlines() if line.strip()],
             "allowed_countries": _countries(self.allowed_countries.data or ""),
             "opening_hours": ({day: field.spans for (day, _), field in
@@ -271,7 +271,10 @@ class ProviderOptionsForm(FlaskForm):
 
     def validate_custom(self, field):
         field.pairs = {}
-        prefix = PROVIDERS[self.provider_kind.data or "simulator"].custom_fields.prefix
+        custom = PROVIDERS[self.provider_kind.data or "simulator"].custom_fields
+        if custom is None:  # a kind changed since the page was loaded: refused by the view
+            return
+        prefix = custom.prefix
         for line in filter(None, (line.strip() for line in (field.data or "").splitlines())):
             name, equals, value = (part.strip() for part in line.partition("="))
             if not equals or not value:
@@ -297,7 +300,7 @@ class ProviderOptionsForm(FlaskForm):
 
     def show(self, error: ExceptionGroup) -> None:
         """Each sentence next to the option it names (custom fields under custom)."""
-        for each in error.exceptions:
+        for each in refusals(error):
             name, message = each.field or "", each.message
             field = self._fields.get(OPTION_PREFIX + name.removeprefix("provider_options."))
             if field is None and "custom" in self:
@@ -339,7 +342,7 @@ def options_form(widget: Widget, *, posted: bool = False) -> ProviderOptionsForm
     if custom is not None:
         inherited = ", ".join(f"{name}={value}" for name, value in sorted(
             (provider.options or {}).items()) if custom.owns(name)
-        ) if visible else ""
+        ) if visible and provider is not None else ""
         fields["custom"] = TextAreaField(
             custom.label, description=f"One per line as {custom.prefix}name=value, sent with "
             "each call beside the provider account's (a name given here replaces its value "

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import TypeVar, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 from flask import jsonify, request, url_for
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -26,7 +26,7 @@ from widget_server.api.problems import Problem, invalid
 from widget_server.api.schemas.common import Page, PageQuery
 from widget_server.errors import MAX_JSON_DEPTH
 from widget_server.extensions import db
-from widget_server.services.errors import ServiceError
+from widget_server.services.errors import ServiceError, refusals
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -94,10 +94,7 @@ def _add_refusals(errors: dict[str, str], model: type[M], fitting: dict,
     try:
         rules(body)
     except (ServiceError, ExceptionGroup) as error:
-        refusals = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
-        if not all(isinstance(each, ServiceError) for each in refusals):
-            raise
-        for each in refusals:
+        for each in refusals(error):
             if each.kind == "invalid":
                 errors.setdefault(each.field or "body", each.message)
 
@@ -158,7 +155,9 @@ def operation(summary: str, *, body: type[BaseModel] | None = None,
                 return jsonify(result.model_dump(mode="json")), status
             return ("", 204) if result is None else result
 
-        run.operation = Operation(summary, body, query, answer, status, errors, path)
+        # The document reads it back from the view (openapi._declared).
+        run.operation = Operation(  # type: ignore[attr-defined]
+            summary, body, query, answer, status, errors, path)
         return run
 
     return decorate
@@ -167,14 +166,16 @@ def operation(summary: str, *, body: type[BaseModel] | None = None,
 def paginated(query: PageQuery, statement, page: type[Page], context: dict | None = None):
     """One page of ``statement``'s rows as ``page``, and a ``Link: rel="next"`` header;
     ``context`` reaches the models' validators (what a row alone cannot tell)."""
-    total = db.session.scalar(select(func.count()).select_from(
-        statement.order_by(None).subquery()))
+    total = db.session.execute(select(func.count()).select_from(
+        statement.order_by(None).subquery())).scalar_one()
     rows = db.session.scalars(
         statement.limit(query.per_page).offset((query.page - 1) * query.per_page)).all()
     next_url = None
     if query.page * query.per_page < total:
-        args = request.args.to_dict() | {"page": query.page + 1, "per_page": query.per_page}
-        next_url = url_for(request.endpoint, **(request.view_args or {}), **args)
+        args: dict[str, Any] = request.args.to_dict() | {"page": query.page + 1,
+                                                         "per_page": query.per_page}
+        # A page answers a view's request, which matched an endpoint.
+        next_url = url_for(request.endpoint or "", **(request.view_args or {}), **args)
     answer = page.model_validate({"items": rows, "page": query.page,
                                   "per_page": query.per_page, "total": total,
                                   "next": next_url}, context=context)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from http import HTTPStatus
+from typing import Any
 
 from flask import Flask, current_app, jsonify
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from widget_server.api.blueprint import blueprint
 from widget_server.api.endpoint import Operation
@@ -82,7 +83,7 @@ def _parameters(op: Operation, names: list[str]) -> list[dict]:
 
 def _operation(op: Operation, names: list[str], refs: dict) -> dict:
     if op.answer is None:
-        ok = {"description": HTTPStatus(op.status).phrase}
+        ok: dict[str, Any] = {"description": HTTPStatus(op.status).phrase}
     else:
         ok = {"description": HTTPStatus(op.status).phrase,
               "content": {"application/json": {"schema": refs[op.answer, "serialization"]}}}
@@ -107,13 +108,13 @@ def _declared(app: Flask):
             continue
         path = _VARIABLE.sub(r"{\1}", rule.rule.removeprefix(PREFIX))
         names = _VARIABLE.findall(rule.rule)
-        for method in sorted(m.lower() for m in rule.methods if m.lower() in _METHODS):
+        for method in sorted(m.lower() for m in rule.methods or () if m.lower() in _METHODS):
             yield path, method, op, names
 
 
 def build(app: Flask) -> dict:
     declared = list(_declared(app))
-    models: list[tuple[type[BaseModel], str]] = [(Problem, "serialization")]
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(Problem, "serialization")]
     for *_, op, _names in declared:
         models += [(op.body, "validation")] if op.body else []
         models += [(op.answer, "serialization")] if op.answer else []

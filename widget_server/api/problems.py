@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Flask, current_app, request
-from werkzeug.exceptions import HTTPException, TooManyRequests
+from flask import current_app, request
+from flask.sansio.app import App
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, TooManyRequests
 
 from widget_server.api.schemas.common import Problem as ProblemDocument
-from widget_server.services.errors import ServiceError
+from widget_server.services.errors import ServiceError, refusals
 
 PREFIX = "/api/v1"
 PROBLEM_TYPE = "application/problem+json"
@@ -58,9 +59,7 @@ def service_problem(error: ServiceError | ExceptionGroup):
 
     A group holding anything but ``ServiceError`` is a fault, not a refusal: re-raised.
     """
-    errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
-    if not all(isinstance(each, ServiceError) for each in errors):
-        raise error
+    errors = refusals(error)
     refusal = next((each for each in errors if each.kind != "invalid"), None)
     if refusal is not None:
         return problem_response(Problem(
@@ -89,12 +88,12 @@ def in_api() -> bool:
 def from_http_exception(error: HTTPException):
     status = error.code or 500
     headers = {}
-    if status == 405 and getattr(error, "valid_methods", None):
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     return problem_response(Problem(status, headers=headers))
 
 
-def install(app: Flask) -> None:
+def install(app: App) -> None:
     """Answer every HTTP error under /api/v1 as a problem, routed or not.
 
     An unknown path under /api/v1 matches no route of the API blueprint, so

@@ -22,9 +22,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 
 from widget_server.call_states import CallState
 from widget_server.extensions import db
@@ -95,12 +97,12 @@ def publish_call_events(call_id: int) -> int:
         return 0
     fresh = [event for event in name_events(rows) if event.id > seen]
     # Moving the cursor leaves updated_at alone: recovery reads it as "last touched".
-    moved = db.session.execute(
+    moved = cast(CursorResult, db.session.execute(
         update(CallRequest)
         .where(CallRequest.id == call_id,
                func.coalesce(CallRequest.published_event_id, 0) == seen)
         .values(published_event_id=rows[-1].id, updated_at=CallRequest.updated_at)
-    ).rowcount == 1
+    )).rowcount == 1
     if not moved:  # another publisher got there first
         db.session.rollback()
         return 0

@@ -166,7 +166,7 @@ def callback_slots(widget, now_utc: datetime, limit: int = 48) -> list[datetime]
     """Times a visitor may choose for a call back: the half hours of the coming week's
     opening, the first at least ``SLOT_STEP`` from now."""
     earliest = _as_utc(now_utc) + SLOT_STEP
-    slots = []
+    slots: list[datetime] = []
     for start, end in open_ranges(widget, now_utc):
         slot = start
         while slot < end and len(slots) < limit:

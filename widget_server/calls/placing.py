@@ -11,10 +11,12 @@ each report of the adapter is its own short transaction.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select, update
+from sqlalchemy.engine import CursorResult
 
 from widget_server import metrics
 from widget_server.abuse.blocklist import blocked_for
@@ -49,8 +51,8 @@ def _store(call_id: int, status: str, reason: str | None,
     if call is None:
         return None
     kept = reason or (call.reason if status == call.status else None)
-    if db.session.execute(update(CallRequest).where(*_still_open(call_id))
-                          .values(status=status, reason=kept)).rowcount != 1:
+    if cast(CursorResult, db.session.execute(update(CallRequest).where(*_still_open(call_id))
+                                             .values(status=status, reason=kept))).rowcount != 1:
         return None
     db.session.add(CallEvent(call_id=call_id, status=status, reason=reason, detail=detail))
     if status in FINAL_STATES and reason in UNANSWERED:
@@ -106,16 +108,15 @@ class StoredCallReport:
             self.steps.append(step)
 
     def exchange(self, **evidence: object) -> None:
-        call = db.session.get(CallRequest, self.call_id)
-        if "elapsed_ms" in evidence:
-            metrics.PROVIDER_LATENCY.labels(call.provider_kind).observe(
-                evidence["elapsed_ms"] / 1000)
+        call = db.session.get_one(CallRequest, self.call_id)
+        if isinstance(elapsed_ms := evidence.get("elapsed_ms"), int | float):
+            metrics.PROVIDER_LATENCY.labels(call.provider_kind).observe(elapsed_ms / 1000)
         db.session.add(CallEvent(call_id=self.call_id, status=call.status,
                                  detail={"exchange": evidence}))
         self._done()
 
     def provider_call_id(self, value: str) -> None:
-        db.session.get(CallRequest, self.call_id).provider_call_id = value[:100]
+        db.session.get_one(CallRequest, self.call_id).provider_call_id = value[:100]
         self._done()
 
     def provider_report(self, **figures: object) -> None:
@@ -178,7 +179,7 @@ def _reason_not_to_dial(call_id: int, now: datetime) -> str | None:
     due = db.session.execute(select(CallRequest.account_id, CallRequest.visitor_number)
                              .where(*_due(call_id, now))).first()
     if due is not None:
-        account = db.session.get(Account, due.account_id)
+        account = db.session.get_one(Account, due.account_id)
         account_ids = [account.id, *(above.id for above in ancestors(account))]
         if blocked_for(account_ids, due.visitor_number):
             reason = "phone_blocked"
@@ -191,13 +192,13 @@ def _reason_not_to_dial(call_id: int, now: datetime) -> str | None:
 def _cancel(call_id: int, now: datetime, reason: str) -> bool:
     """End a due call as rejected for ``reason`` without dialling; False if another
     worker took it first."""
-    cancelled = db.session.execute(
+    cancelled = cast(CursorResult, db.session.execute(
         update(CallRequest).where(*_due(call_id, now))
         .values(status=CallState.REJECTED, reason=reason, updated_at=utcnow())
-    ).rowcount == 1
+    )).rowcount == 1
     if cancelled:
         db.session.add(CallEvent(call_id=call_id, status=CallState.REJECTED, reason=reason))
-        call = db.session.get(CallRequest, call_id)
+        call = db.session.get_one(CallRequest, call_id)
         public_id, provider_kind = call.public_id, call.provider_kind
     db.session.commit()
     if cancelled:
@@ -207,10 +208,10 @@ def _cancel(call_id: int, now: datetime, reason: str) -> bool:
 
 def _claim(call_id: int, now: datetime) -> bool:
     # A call scheduled for later is not claimed before its time, whoever runs the task.
-    claimed = db.session.execute(
+    claimed = cast(CursorResult, db.session.execute(
         update(CallRequest).where(*_due(call_id, now))
         .values(status=CallState.DIALING, reason=None, updated_at=utcnow())
-    ).rowcount == 1
+    )).rowcount == 1
     if claimed:
         # Recovery finds where placing began by this bare event (adapters' carry detail).
         db.session.add(CallEvent(call_id=call_id, status=CallState.DIALING))
@@ -244,7 +245,7 @@ def place_call(call_id: int, *, retries_left: int = 0, now: datetime | None = No
     if not _claim(call_id, now):
         due = scheduled_for(call_id)
         return "wait" if due is not None and due > now else "done"
-    call = db.session.get(CallRequest, call_id)
+    call = db.session.get_one(CallRequest, call_id)
     account = call.widget.provider_account
     if circuit.is_open(account):
         record(call_id, CallState.FAILED, "provider_unavailable", message=SORRY)
@@ -282,7 +283,7 @@ def place_call(call_id: int, *, retries_left: int = 0, now: datetime | None = No
         return "done"
     if account_id:
         circuit.record_success(account_id)
-    final = db.session.get(CallRequest, call_id).status in FINAL_STATES
+    final = db.session.get_one(CallRequest, call_id).status in FINAL_STATES
     return "poll" if provider.polls and not final else "done"
 
 
@@ -301,7 +302,7 @@ def poll_call(call_id: int, *, attempts_left: int) -> str:
     except ProviderError as error:
         current_app.logger.warning("call %s: poll failed: %s", call.public_id, error.reason)
         done = False
-    if done or db.session.get(CallRequest, call_id).status in FINAL_STATES:
+    if done or db.session.get_one(CallRequest, call_id).status in FINAL_STATES:
         return "done"
     if attempts_left <= 0:
         record(call_id, CallState.COMPLETED, "outcome_unknown")
@@ -319,8 +320,8 @@ def take_callback(call: CallRequest, params: dict) -> bool:
     meanwhile waits, then finds it ended, and cannot be overwritten either.
     """
     provider = adapter_for(call.widget.provider_account, call.widget)
-    if db.session.execute(update(CallRequest).where(*_still_open(call.id))
-                          .values(updated_at=utcnow())).rowcount != 1:
+    if cast(CursorResult, db.session.execute(update(CallRequest).where(*_still_open(call.id))
+                                             .values(updated_at=utcnow()))).rowcount != 1:
         return False
     report = StoredCallReport(call.id, commit=False)
     provider.handle_callback(order_for(call), params, report)

@@ -35,9 +35,11 @@ of two recoverers running at once only one acts on a call.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.engine import CursorResult
 
 from widget_server.call_states import CallState
 from widget_server.extensions import db
@@ -67,12 +69,12 @@ def _act(call_id: int, seen_updated_at, status: str, reason: str, **detail: obje
     """
     values = {"updated_at": utcnow()} | (
         {} if status == CallState.DIALING else {"status": status, "reason": reason})
-    moved = db.session.execute(
+    moved = cast(CursorResult, db.session.execute(
         update(CallRequest)
         .where(CallRequest.id == call_id, CallRequest.status == CallState.DIALING,
                CallRequest.updated_at == seen_updated_at)
         .values(**values)
-    ).rowcount == 1
+    )).rowcount == 1
     if moved:
         db.session.add(CallEvent(call_id=call_id, status=status, reason=reason, detail=detail))
     db.session.commit()
@@ -138,12 +140,12 @@ def _requeue_stranded(cutoff) -> list[int]:
     ).all()
     requeued = []
     for call_id, updated_at in stranded:
-        touched = db.session.execute(
+        touched = cast(CursorResult, db.session.execute(
             update(CallRequest)
             .where(CallRequest.id == call_id, CallRequest.status == CallState.QUEUED,
                    CallRequest.updated_at == updated_at)
             .values(updated_at=utcnow())
-        ).rowcount == 1
+        )).rowcount == 1
         if touched:
             db.session.add(CallEvent(call_id=call_id, status=CallState.QUEUED, reason="requeued"))
             requeued.append(call_id)

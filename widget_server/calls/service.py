@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import joinedload
 
 from widget_server.abuse.blocklist import blocked_for
@@ -37,9 +38,10 @@ from widget_server.security.single_use import SingleUse, consume_all
 from widget_server.tenancy import ancestors
 
 # The request path's statements, built once (see _widget_by_public_id).
-_INSERT_CALL = insert(CallRequest.__table__).returning(CallRequest.__table__.c.id,
-                                                       CallRequest.__table__.c.public_id)
-_INSERT_EVENT = insert(CallEvent.__table__)
+# A mapped class's table is a Table; the declarative base types it as any FromClause.
+_CALLS = cast(Table, CallRequest.__table__)
+_INSERT_CALL = insert(_CALLS).returning(_CALLS.c.id, _CALLS.c.public_id)
+_INSERT_EVENT = insert(cast(Table, CallEvent.__table__))
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ def visitor_message(call: CallRequest, steps: list) -> str:
         adapter_sentence = (steps[-1].detail or {}).get("message")
         if isinstance(adapter_sentence, str) and adapter_sentence:
             return translate(adapter_sentence)
-    return translate(_REASON_SENTENCES.get(call.reason or "", _SENTENCES[call.status]))
+    return translate(_REASON_SENTENCES.get(call.reason or "", _SENTENCES[CallState(call.status)]))
 
 
 def public_status(call: CallRequest) -> dict:

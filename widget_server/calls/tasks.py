@@ -52,7 +52,8 @@ class CallTasks:
         if next_step == "retry":
             self.place.schedule((call_id, retries_left - 1),
                                 delay=self.config["PLACE_RETRY_DELAY"])
-        elif next_step == "wait":  # run early (clock skew): again at the chosen time
+        elif next_step == "wait" and due is not None:
+            # Run early (clock skew): again at the chosen time.
             self.place.schedule((call_id, retries_left), eta=due.replace(tzinfo=UTC))
         elif next_step == "poll":
             self.poll.schedule((call_id, int(self.config["POLL_ATTEMPTS"])),

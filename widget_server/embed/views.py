@@ -49,7 +49,8 @@ def _asset(name: str) -> Response:
     response.cache_control.max_age = 86400
     response.headers["Cache-Control"] += ", stale-while-revalidate=604800"
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 @blueprint.get("/loader.js")

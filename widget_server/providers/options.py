@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -101,7 +102,8 @@ class Field:
         if self.type is bool:
             return {**described, "type": "boolean"}
         if self.type in (int, float):
-            schema = {**described, "type": "integer" if self.type is int else "number"}
+            schema: dict[str, Any] = {**described,
+                                      "type": "integer" if self.type is int else "number"}
             if self.minimum is not None:
                 schema["minimum"] = self.minimum
             if self.maximum is not None:

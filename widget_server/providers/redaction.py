@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import overload
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 REDACTED = "[redacted]"
@@ -38,6 +39,10 @@ class Redactor:
             text = text.replace(form, REDACTED)
         return text
 
+    @overload
+    def value(self, value: dict) -> dict: ...
+    @overload
+    def value(self, value: object) -> object: ...
     def value(self, value: object) -> object:
         """A decoded structure (JSON, form, headers): credential names hide their values."""
         if isinstance(value, dict):

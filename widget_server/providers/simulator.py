@@ -23,8 +23,9 @@ from widget_server.i18n import N_
 from widget_server.providers.base import CallOrder, CallRejected, CallReport, Provider
 
 # (seconds before the step at speed 1.0, status, reason)
-_ANSWERED = [(0.5, "ringing", None), (2.0, "connected", None), (4.0, "completed", None)]
-_OUTCOMES = {
+_Steps = list[tuple[float, str, str | None]]
+_ANSWERED: _Steps = [(0.5, "ringing", None), (2.0, "connected", None), (4.0, "completed", None)]
+_OUTCOMES: dict[str, _Steps] = {
     "0002": [(0.5, "ringing", None), (1.5, "failed", "busy")],
     "0003": [(0.5, "ringing", None), (6.0, "failed", "no_answer")],
     "0004": [(1.0, "failed", "network_error")],

@@ -45,7 +45,9 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from json.decoder import scanstring
+
+# The C scanner json uses, which typeshed leaves out of json.decoder.
+from json.decoder import scanstring  # type: ignore[attr-defined]
 from urllib.parse import quote
 
 from widget_server.i18n import N_
@@ -288,7 +290,9 @@ class _Reader:
         self.text, self.pos, self.unclosed = text, 0, unclosed
 
     def skip(self) -> None:
-        self.pos = _WS.match(self.text, self.pos).end()
+        match = _WS.match(self.text, self.pos)
+        assert match is not None, "the pattern matches the empty string"
+        self.pos = match.end()
 
     def peek(self) -> str:
         self.skip()

@@ -72,7 +72,7 @@ def account_for_key(plaintext: str | None) -> ApiKey | None:
     key = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if key is None or key.revoked_at is not None:
         return None
-    if not hmac.compare_digest(key.key_hash, digest(plaintext)):
+    if not hmac.compare_digest(key.key_hash, digest(plaintext or "")):
         return None
     key.last_used_at = utcnow()
     db.session.commit()

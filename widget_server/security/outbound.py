@@ -83,7 +83,7 @@ class AddressRefused(requests.RequestException):
 def resolve(host: str, port: int) -> list[Address]:
     """Every address ``host`` resolves to (the seam tests swap: no DNS there)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
 def address_class(address: Address) -> str | None:
@@ -311,8 +311,9 @@ class PinnedAdapter(HTTPAdapter):
         default = 443 if scheme == "https" else 80
         request.headers["Host"] = named if port == default else f"{named}:{port}"
         if scheme == "https":
-            pool_kwargs["assert_hostname"] = host
-            pool_kwargs["server_hostname"] = host
+            # urllib3 pool arguments that types-requests' _PoolKwargs does not list.
+            pool_kwargs["assert_hostname"] = host  # type: ignore[typeddict-unknown-key]
+            pool_kwargs["server_hostname"] = host  # type: ignore[typeddict-unknown-key]
         host_params["host"] = f"[{address}]" if address.version == 6 else str(address)
         host_params["port"] = port
         return host_params, pool_kwargs

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from sqlalchemy import delete
+from sqlalchemy.engine import CursorResult
 
 from widget_server.db_ops import insert_ignore
 from widget_server.errors import Refusal
@@ -46,4 +48,4 @@ def consume_all(uses: list[SingleUse]) -> None:
 def purge_expired() -> int:
     result = db.session.execute(delete(UsedToken).where(UsedToken.expires_at < utcnow()))
     db.session.commit()
-    return result.rowcount
+    return cast(CursorResult, result).rowcount

@@ -41,7 +41,7 @@ def check_may_administer(actor: Actor, account_id: int, what: str, field: str | 
     if isinstance(actor, User) and actor.role != OWNER:
         raise ServiceError("Only owners manage accounts, users and API keys.", field,
                            kind="forbidden")
-    return db.session.get(Account, account_id)
+    return db.session.get_one(Account, account_id)
 
 
 def lineage_problem(parent: Account, kind: str) -> ServiceError | None:
@@ -145,12 +145,15 @@ def update_account(actor: Actor, account_id: int, *, name: str | None = None,
         what = "allowance" if allowance is not None else "name"
         raise ServiceError(f"An account's {what} is set by its parent, not by itself.",
                            kind="forbidden")
+    parent = account.parent
+    if parent is None:  # a root changes only itself, which is refused above: nothing to do
+        return account
     if allowance is not None:
         children = db.session.scalars(select(Account).where(Account.parent_id == account.id))
-        check_allowance(account.parent, *allowance, children)
+        check_allowance(parent, *allowance, children)
     if name is not None:
         name = checked_name(name)
-        _check_name_free(account.parent, name, but=account)
+        _check_name_free(parent, name, but=account)
         account.name = name
     if allowance is not None:
         account.daily_call_cap, account.monthly_call_cap = allowance

@@ -50,8 +50,10 @@ def block_number(actor: Actor, account_id: int, number: object,
                                             "created_at": utcnow()}).scalar()
     db.session.commit()
     if inserted is None:
-        return find_blocked(account_id, e164), False
-    return db.session.get(BlockedNumber, inserted), True
+        entry = find_blocked(account_id, e164)
+        assert entry is not None, "the insert stopped on this entry"
+        return entry, False
+    return db.session.get_one(BlockedNumber, inserted), True
 
 
 def unblock(actor: Actor, account_id: int, *, entry_id: int | None = None,

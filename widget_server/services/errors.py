@@ -25,7 +25,16 @@ class ServiceError(Exception):
         self.kind = kind
 
 
-def invalid_fields(errors: dict[str, str]) -> ExceptionGroup:
+def refusals(error: ServiceError | ExceptionGroup) -> list[ServiceError]:
+    """The refusals ``error`` holds; a group holding anything else is a fault: re-raised."""
+    errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
+    refused = [each for each in errors if isinstance(each, ServiceError)]
+    if len(refused) < len(errors):
+        raise error
+    return refused
+
+
+def invalid_fields(errors: dict[str, str]) -> ExceptionGroup[ServiceError]:
     """Each field at fault with its sentence, as one group to raise."""
     return ExceptionGroup("Some fields are not valid.",
                           [ServiceError(message, name or None) for name, message in errors.items()])

@@ -20,6 +20,8 @@ it, so a reseller's provider account serves its clients' widgets.
 from __future__ import annotations
 
 import json
+from enum import Enum
+from typing import Final
 
 from cryptography.fernet import InvalidToken
 from flask import current_app
@@ -214,12 +216,19 @@ def add(actor: Actor, *, owner: Account, name: str, kind: str, base_url: str | N
     return created
 
 
-_UNCHANGED = object()
+class _Unchanged(Enum):
+    """A value not given (None is a value: no base URL); an enum, so a checker narrows it."""
+
+    UNCHANGED = "unchanged"
 
 
-def update(actor: Actor, provider: ProviderAccount, *, name: object = _UNCHANGED,
-           base_url: object = _UNCHANGED, options: object = _UNCHANGED,
-           credentials: object = _UNCHANGED) -> ProviderAccount:
+_UNCHANGED: Final = _Unchanged.UNCHANGED
+
+
+def update(actor: Actor, provider: ProviderAccount, *, name: str | _Unchanged = _UNCHANGED,
+           base_url: str | _Unchanged | None = _UNCHANGED,
+           options: dict | _Unchanged = _UNCHANGED,
+           credentials: dict | _Unchanged = _UNCHANGED) -> ProviderAccount:
     """Change what is given (``credentials`` replaces them whole); committed."""
     _require_administer(actor)
     _require_visible(actor, provider.account_id)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Iterable
-from functools import cache
+from collections.abc import Callable, Iterable
+from functools import cache, partial
+from typing import Any
 
 import phonenumbers
 from flask import current_app
@@ -26,7 +27,7 @@ from widget_server.security.tokens import embed_token
 from widget_server.services import provider_accounts
 from widget_server.services.actors import Actor, acting_account, check_may_change, check_widget
 from widget_server.services.domains import normalise_domains
-from widget_server.services.errors import ServiceError
+from widget_server.services.errors import ServiceError, refusals
 from widget_server.tenancy import scoped_select
 
 POSITIONS = ("bottom-right", "bottom-left")
@@ -180,7 +181,7 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
     unknown = set(settings) - SETTINGS
     if unknown:
         raise TypeError(f"Not widget settings: {', '.join(sorted(unknown))}")
-    rules = {
+    rules: dict[str, Callable[[Any], Any]] = {
         "paused": bool,
         "business_numbers": business_numbers,
         "home_country": lambda value: _country("home_country", value),
@@ -196,8 +197,8 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
         "provider_options": dict,
         "notify_emails": notify_emails,
         "notify_events": notify_events,
-        **{name: lambda value, name=name: _text(name, value) for name in TEXTS},
-        **{name: lambda value, name=name: _cap(name, value, owner) for name in CAPS},
+        **{name: partial(_text, name) for name in TEXTS},
+        **{name: partial(_cap, name, owner=owner) for name in CAPS},
         "provider_account_id": lambda value: provider_accounts.usable(owner, value),
     }
     values, errors = {}, []
@@ -215,7 +216,7 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
         try:
             parsed = provider_accounts.widget_options(provider, options)
         except ExceptionGroup as group:
-            errors.extend(group.exceptions)
+            errors.extend(refusals(group))
         else:
             if "provider_options" in values:
                 values["provider_options"] = parsed
@@ -240,7 +241,7 @@ def _prepared(actor: Actor, account_id: int | None, settings: dict,
     try:
         values = _checked(actor, settings, owner, None)
     except ExceptionGroup as group:
-        errors.extend(group.exceptions)
+        errors.extend(refusals(group))
     try:
         patterns = normalise_domains(domains)
     except ServiceError as error:

@@ -10,9 +10,9 @@ from widget_server.api.schemas.common import Answer, Body, Country, Id, Page, Te
 
 
 class BlockedNumberCreate(Body):
-    number: Text(32) = Field(description="Any valid number of any country: +country format, "
-                                         "or national with country.",
-                             examples=["+12025550123", "(202) 555-0123"])
+    number: Annotated[str, Text(32)] = Field(
+        description="Any valid number of any country: +country format, or national with country.",
+        examples=["+12025550123", "(202) 555-0123"])
     country: Country | None = Field(None, description="Where a national number is read, "
                                                       "e.g. US.")
 

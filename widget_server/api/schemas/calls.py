@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasPath, Field, computed_field
 
@@ -22,7 +22,7 @@ from widget_server.call_states import CallState
 
 class CallQuery(PageQuery):
     widget_id: PublicId | None = None
-    status: Choice(tuple(CallState)) | None = None
+    status: Annotated[str, Choice(tuple(CallState))] | None = None
     country: Country | None = Field(None, description="The visitor's country, e.g. US.")
     since: Day | None = Field(None, description="First UTC day, included (from 2000-01-01).")
     until: Day | None = Field(None, description="Last UTC day, included (up to 2999-12-31).")
@@ -52,7 +52,7 @@ class CallEvent(Answer):
     reason: str | None
     detail: dict[str, Any]
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # mypy reads no decorator over property
     @property
     def kind(self) -> Literal["state", "exchange"]:
         return "exchange" if "exchange" in self.detail else "state"

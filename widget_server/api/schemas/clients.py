@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from widget_server.api.schemas.common import (
+    UNSENT,
     Answer,
     Body,
     Cap,
@@ -17,17 +20,17 @@ from widget_server.api.schemas.common import (
 )
 
 KINDS = ("reseller", "client")
-Name = Text(120)
+Name = Annotated[str, Text(120)]
 
 
 class ClientQuery(PageQuery):
-    kind: Choice(KINDS) | None = None
+    kind: Annotated[str, Choice(KINDS)] | None = None
     parent_id: Id | None = None
 
 
 class ClientCreate(Body):
     name: Name
-    kind: Choice(KINDS) = "client"
+    kind: Annotated[str, Choice(KINDS)] = "client"
     parent_id: Id | None = Field(None, description="Default: the key's account.")
     daily_call_cap: Cap = None
     monthly_call_cap: Cap = None
@@ -36,7 +39,7 @@ class ClientCreate(Body):
 class ClientUpdate(Body):
     """Only the fields sent change."""
 
-    name: Name = None
+    name: Name = UNSENT
     daily_call_cap: Cap = None
     monthly_call_cap: Cap = None
 

@@ -7,6 +7,7 @@ does not fit (``says``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -16,12 +17,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     StringConstraints,
     ValidationError,
     WithJsonSchema,
     WrapValidator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from widget_server.reports import DAY_RANGE, FIRST_DAY, LAST_DAY, day_problem
 
@@ -48,15 +50,34 @@ def _printable(value: str) -> str:
     return value
 
 
-def Text(max_length: int):  # a type, spelled as one
-    """Non-blank printable text of at most ``max_length`` characters, stripped."""
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                            max_length=max_length), AfterValidator(_printable)]
+class _Spelled:
+    """Annotated metadata standing for a type built at run time, which no type checker reads."""
+
+    def __init__(self, type_: Any) -> None:
+        self.type_ = type_
+
+    def __get_pydantic_core_schema__(self, source: Any,
+                                     handler: GetCoreSchemaHandler) -> CoreSchema:
+        return handler.generate_schema(self.type_)
 
 
-def Choice(values):
-    """One of ``values``, listed in the sentence when another is sent."""
-    return Annotated[Literal[tuple(values)], says("Use one of: " + ", ".join(values) + ".")]
+def Text(max_length: int) -> _Spelled:
+    """Non-blank printable text of at most ``max_length`` characters, stripped.
+
+    Spelled ``Annotated[str, Text(n)]``.
+    """
+    return _Spelled(Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                     max_length=max_length),
+                              AfterValidator(_printable)])
+
+
+def Choice(values: Iterable[str]) -> _Spelled:
+    """One of ``values``, listed in the sentence when another is sent.
+
+    Spelled ``Annotated[str, Choice(values)]``.
+    """
+    values = tuple(values)
+    return _Spelled(Annotated[Literal[values], says("Use one of: " + ", ".join(values) + ".")])
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -123,6 +144,11 @@ Moment = Annotated[datetime, BeforeValidator(_read_moment), AfterValidator(_in_r
                    WithJsonSchema({"type": "string", "format": "date-time",
                                    "pattern": "^2[0-9]{3}-",
                                    "description": f"From {FIRST_DAY} to {LAST_DAY}."})]
+
+
+# The default of a field a body may leave out: None stands for "not sent", and a null
+# sent is still refused, as the field's type does not admit it.
+UNSENT: Any = None
 
 
 class Body(BaseModel):

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from widget_server.api.schemas.common import (
+    UNSENT,
     Answer,
     Body,
     Choice,
@@ -35,19 +36,19 @@ Credentials = Annotated[
     Field(description="Write-only: the provider's credential fields; never returned.")]
 Options = Annotated[dict[str, str | int | float | bool],
                     says("Use a JSON object of texts, numbers or booleans.")]
-BaseUrl = Annotated[Text(500) | None, Field(
+BaseUrl = Annotated[Annotated[str, Text(500)] | None, Field(
     description="https (http in development) to a public host; null: the provider's own.")]
 
 
 class ProviderAccountQuery(PageQuery):
     account_id: Id | None = None
-    kind: Choice(KINDS) | None = None
+    kind: Annotated[str, Choice(KINDS)] | None = None
 
 
 class ProviderAccountCreate(Body):
     account_id: Id | None = Field(None, description="Default: the key's account.")
-    name: Text(120)
-    kind: Choice(KINDS)
+    name: Annotated[str, Text(120)]
+    kind: Annotated[str, Choice(KINDS)]
     base_url: BaseUrl = None
     credentials: Credentials = Field({}, description=(
         "Write-only: the provider's credential fields; never returned. None for the "
@@ -60,10 +61,10 @@ class ProviderAccountCreate(Body):
 class ProviderAccountUpdate(Body):
     """Only the fields sent change; ``credentials`` replace the stored ones (a rotation)."""
 
-    name: Text(120) = None
+    name: Annotated[str, Text(120)] = UNSENT
     base_url: BaseUrl = None
-    credentials: Credentials = None
-    options: Options = None
+    credentials: Credentials = UNSENT
+    options: Options = UNSENT
 
 
 class ProviderAccount(Answer):

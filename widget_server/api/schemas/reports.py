@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any
 
 from pydantic import Field, create_model
 
-from widget_server.api.schemas.common import Answer, Count, Id, Moment, Query, Timestamp
+from widget_server.api.schemas.common import Answer, Choice, Count, Id, Moment, Query, Timestamp
 from widget_server.reports import OUTCOMES
 
-ByOutcome = create_model("ByOutcome", __base__=Answer,
-                         **dict.fromkeys(OUTCOMES, (Count, ...)))
+_COUNTS: dict[str, Any] = dict.fromkeys(OUTCOMES, (Count, ...))
+ByOutcome = create_model("ByOutcome", __base__=Answer, **_COUNTS)
 
 
 class UsageQuery(Query):
@@ -29,5 +29,5 @@ class AccountUsage(Answer):
 
 class Usage(Answer):
     since: Timestamp
-    outcomes: list[Literal[OUTCOMES]]
+    outcomes: list[Annotated[str, Choice(OUTCOMES)]]
     accounts: list[AccountUsage]

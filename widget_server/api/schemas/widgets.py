@@ -13,6 +13,7 @@ from pydantic import (
 )
 
 from widget_server.api.schemas.common import (
+    UNSENT,
     Answer,
     Body,
     Cap,
@@ -47,41 +48,42 @@ OpeningHours = Annotated[
                       'day left out is closed; {} is always open.')]
 Options = Annotated[dict[str, str | int | float | bool],
                     says("Use a JSON object of texts, numbers or booleans.")]
-Domains = Annotated[list[Text(260)], Field(max_length=50)]
-NotifyEmails = Annotated[list[Text(254)], Field(
+Domains = Annotated[list[Annotated[str, Text(260)]], Field(max_length=50)]
+BusinessNumbers = Annotated[list[Annotated[str, Text(32)]],
+                            Field(min_length=1, max_length=10,
+                                  description="E.164, rung in this order.")]
+NotifyEmails = Annotated[list[Annotated[str, Text(254)]], Field(
     max_length=MAX_NOTIFY_EMAILS, description="Who is mailed about this widget's calls.")]
-NotifyEvents = Annotated[list[Choice(NOTIFY_EVENTS)], Field(
+NotifyEvents = Annotated[list[Annotated[str, Choice(NOTIFY_EVENTS)]], Field(
     max_length=len(NOTIFY_EVENTS), description=(
         "What they are mailed about: requested (a new request), scheduled (a call-back "
         "booked), missed (business not reached or no answer), failed, digest (each day's "
         "calls, after the widget's midnight)."))]
-BusinessNumbers = Annotated[list[Text(32)], Field(min_length=1, max_length=10,
-                                                  description="E.164, rung in this order.")]
 
 
 class WidgetQuery(PageQuery):
     account_id: Id | None = None
-    paused: Choice(("true", "false")) | None = None
+    paused: Annotated[str, Choice(("true", "false"))] | None = None
 
 
 class WidgetSettings(Body):
     """Only the fields sent change."""
 
-    name: Text(120) = None
-    paused: bool = None
-    business_numbers: BusinessNumbers = None
-    home_country: Region = None
-    allowed_countries: Annotated[list[Region], Field(max_length=50)] = None
+    name: Annotated[str, Text(120)] = UNSENT
+    paused: bool = UNSENT
+    business_numbers: BusinessNumbers = UNSENT
+    home_country: Region = UNSENT
+    allowed_countries: Annotated[list[Region], Field(max_length=50)] = UNSENT
     language: Annotated[str, StringConstraints(pattern="^[a-z]{2}(-[A-Z]{2})?$"),
-                        says("Use a language code such as en or pt-BR.")] = None
-    button_label: Text(60) = None
+                        says("Use a language code such as en or pt-BR.")] = UNSENT
+    button_label: Annotated[str, Text(60)] = UNSENT
     button_colour: Annotated[str, StringConstraints(pattern="^#[0-9a-fA-F]{6}$"),
-                             says("Use a colour such as #0b6e4f.")] = None
-    button_position: Choice(POSITIONS) = None
-    consent_text: Text(500) = None
-    time_zone: Text(64) = Field(None, description="IANA, e.g. Europe/London.")
-    opening_hours: OpeningHours = None
-    outside_hours: Choice(OUTSIDE_HOURS) = None
+                             says("Use a colour such as #0b6e4f.")] = UNSENT
+    button_position: Annotated[str, Choice(POSITIONS)] = UNSENT
+    consent_text: Annotated[str, Text(500)] = UNSENT
+    time_zone: Annotated[str, Text(64)] = Field(UNSENT, description="IANA, e.g. Europe/London.")
+    opening_hours: OpeningHours = UNSENT
+    outside_hours: Annotated[str, Choice(OUTSIDE_HOURS)] = UNSENT
     cap_per_ip: Cap = Field(None, description=(
         "Calls a day from one visitor address, counted on this widget; null: the "
         "installation's default. Above the installation's ceiling (CEILING_PER_IP): 422."))
@@ -90,9 +92,9 @@ class WidgetSettings(Body):
         "default. Above the installation's ceiling (CEILING_PER_NUMBER): 422."))
     cap_per_widget: Cap = None
     provider_account_id: Id | None = None
-    provider_options: Options = None
-    notify_emails: NotifyEmails = None
-    notify_events: NotifyEvents = None
+    provider_options: Options = UNSENT
+    notify_emails: NotifyEmails = UNSENT
+    notify_events: NotifyEvents = UNSENT
 
 
 class WidgetUpdate(WidgetSettings):
@@ -101,12 +103,12 @@ class WidgetUpdate(WidgetSettings):
 
 class WidgetCreate(WidgetSettings):
     business_numbers: BusinessNumbers
-    account_id: Id = Field(None, description="Default: the key's account.")
+    account_id: Id = Field(UNSENT, description="Default: the key's account.")
     domains: Domains = []
 
 
 class DomainCreate(Body):
-    pattern: Text(260) = Field(examples=["*.example.com"])
+    pattern: Annotated[str, Text(260)] = Field(examples=["*.example.com"])
 
 
 class Domain(Answer):
