@@ -101,6 +101,9 @@ def test_widget_create_refuses_bad_input_with_a_sentence(cli_env):
          "--number: +12025550100 is in the list twice; give each number once."),
         (["--account", "shop", "--domain", "a.example", "--number", "+12025550100 x12"],
          "--number: '+12025550100 x12' has an extension"),
+        (["--account", "shop", "--domain", "a.example", "--number", "+12025550100",
+          "--notify-email", "owner.example"],
+         "--notify-email: 'owner.example' is not an e-mail address"),
     ]
     for args, sentence in cases:
         result = widget_server(cli_env, "widget", "create", *args, check=False)

@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from widget_server import errors, i18n, ops, webhooks
+from widget_server import errors, i18n, mail, ops, webhooks
 from widget_server import logging as logs
 from widget_server.admin import blueprint as admin_blueprint
 from widget_server.api import blueprint as api_blueprint
@@ -105,6 +105,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ops.init_app(app)
     queue.init_app(app)
     webhooks.init_app(app)
+    mail.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "admin.sign_in"

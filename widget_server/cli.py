@@ -56,7 +56,8 @@ ACCOUNT_HELP = ("The account's name; where names repeat under different parents,
 
 # The options of ``widget create`` by the settings they give.
 WIDGET_OPTIONS = {"business_numbers": "--number", "domains": "--domain",
-                  "home_country": "--country", "provider_account_id": "--provider"}
+                  "home_country": "--country", "provider_account_id": "--provider",
+                  "notify_emails": "--notify-email", "notify_events": "--notify-event"}
 
 
 def _widget_option(field: str) -> str:
@@ -238,12 +239,20 @@ def widget() -> None:
               help="The home country: visitors' numbers must be from it.")
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
               help="This server's public URL, for the snippet.")
+@click.option("--notify-email", "notify_emails", multiple=True,
+              help="An address mailed about the widget's calls.")
+@click.option("--notify-event", "notify_events", multiple=True,
+              type=click.Choice(widget_service.NOTIFY_EVENTS),
+              help="What those addresses are mailed about.")
 @with_appcontext
-def widget_create(account_name, domains, numbers, provider, country, base_url) -> None:
+def widget_create(account_name, domains, numbers, provider, country, base_url, notify_emails,
+                  notify_events) -> None:
     """Create a widget and print its id and embed snippet."""
     operator = prepare_database()
     created = create_widget(operator, account_name=account_name, domains=list(domains),
-                            numbers=list(numbers), provider=provider, home_country=country)
+                            numbers=list(numbers), provider=provider, home_country=country,
+                            notify_emails=list(notify_emails),
+                            notify_events=list(notify_events))
     click.echo(f"Widget {created.public_id}")
     click.echo(widget_service.embed_snippet(created, base_url))
 

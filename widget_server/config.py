@@ -126,6 +126,20 @@ class Defaults:
     # Multiplies the simulator's delays (0.1 in tests makes a call take a second).
     SIMULATOR_SPEED: float = 1.0
 
+    # Mail to site owners, sent by the queue: smtp://user:pass@host:port (STARTTLS when
+    # the server offers it) or smtps:// (implicit TLS). Empty: mail is written to the log.
+    SMTP_URL: str = ""
+    MAIL_FROM: str = "widget-server@localhost"
+    # Seconds to connect and for each answer of the SMTP server.
+    SMTP_TIMEOUT: float = 10.0
+    # A CA bundle (PEM) the SMTP server's certificate is checked against; empty: the system's.
+    SMTP_CA_FILE: str = ""
+    # A mail the server could not take is tried again this many times, the wait doubling
+    # from MAIL_RETRY_DELAY up to MAIL_RETRY_MAX_DELAY seconds.
+    MAIL_RETRIES: int = 6
+    MAIL_RETRY_DELAY: float = 30.0
+    MAIL_RETRY_MAX_DELAY: float = 3600.0
+
 
 def _parse(raw: str, default: object) -> object:
     if isinstance(default, str) or default is None:

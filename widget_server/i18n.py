@@ -3,8 +3,9 @@
 A widget names the language its visitors read (``Widget.language``); the
 embed endpoints record it with ``use_widget_language`` once they know the
 widget. Before that (a garbled token) the visitor's browser chooses among
-the languages we have. The admin, the management API and provider callbacks
-stay in English. A language without a catalogue falls back to English, and
+the languages we have. Mails to site owners are in the widget's language too
+(mail/notifications.py, with ``force_locale``). The admin, the management API
+and provider callbacks stay in English. A language without a catalogue falls back to English, and
 the frame says so in its ``lang`` attribute.
 
 Catalogues live in ``widget_server/translations`` (see docs/translating.md).

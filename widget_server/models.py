@@ -159,6 +159,9 @@ class Widget(Model):
     hide_on_paths: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     show_after_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
     show_after_scroll: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Who is mailed about this widget's calls, and on which events (mail/notifications.py).
+    notify_emails: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    notify_events: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship(back_populates="widgets")
@@ -332,3 +335,31 @@ class WebhookDelivery(Model):
 
     endpoint: Mapped[WebhookEndpoint] = relationship(back_populates="deliveries")
     call: Mapped[CallRequest | None] = relationship()
+class MailDelivery(Model):
+    """One mail to one recipient: the outbox the queue sends from, and the admin's log.
+
+    ``status`` is queued until the SMTP server took it (sent), it was written
+    to the log because no SMTP server is set (logged), or it was given up
+    (failed). ``dedupe_key`` makes a mail that must go once (a widget's digest
+    of a day) a unique row.
+    """
+
+    __tablename__ = "mail_deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    widget_id: Mapped[int | None] = mapped_column(ForeignKey("widgets.id"))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("call_requests.id"))
+    kind: Mapped[str] = mapped_column(String(32), default="")
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    # What the last attempt met: the SMTP server's code and words, never a credential.
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -104,6 +104,7 @@ def test_preview_shows_the_chosen_label_colour_and_position_without_calling(app)
     ("hours_wed", "09:00-24:30", "'24:30' is not a time like 09:00."),
     ("button_position", "top-left", "Not a valid choice"),
     ("cap_per_ip", "-1", "Number must be at least 0."),
+    ("notify_emails", "owner@shop.example\nowner at shop", "'owner at shop' is not an e-mail"),
 ])
 def test_a_bad_setting_is_explained_next_to_its_field_and_nothing_is_stored(
         app, field, value, sentence):
@@ -120,6 +121,22 @@ def test_a_bad_setting_is_explained_next_to_its_field_and_nothing_is_stored(
     after = stored(app, tenants.client_widget_id)
     assert (after.name, after.business_numbers, after.button_colour) == (
         before.name, before.business_numbers, before.button_colour)
+
+
+def test_the_owner_chooses_who_is_mailed_about_which_calls(app):
+    tenants = make_tenants(app)
+    owner = as_role(app, "owner")
+    response = post(owner, f"/admin/widgets/{tenants.client_widget_id}", **settings(
+        notify_emails="owner@shop.example\n\n Sales@Shop.Example ", notify_missed="y",
+        notify_digest="y"))
+    assert response.status_code == 302
+    widget = stored(app, tenants.client_widget_id)
+    assert widget.notify_emails == ["owner@shop.example", "Sales@shop.example"]
+    assert widget.notify_events == ["missed", "digest"]
+    page = owner.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    checked = set(re.findall(r'<input [^>]*\bchecked\b[^>]*id="notify_(\w+)"', page))
+    assert checked == {"missed", "digest"}
+    assert "owner@shop.example\nSales@shop.example</textarea>" in page
 
 
 def test_caps_above_the_accounts_daily_allowance_are_refused(app):

@@ -187,3 +187,17 @@ def test_display_rules_out_of_shape_are_refused_each_by_its_field(api):
     assert errors["show_after_scroll"] == "Use a whole number from 0 to 100."
     assert "starts with /" in errors["show_on_paths"]
     assert api("GET", f"/widgets/{widget['id']}", key="client_a").get_json() == widget
+def test_a_widget_mails_the_addresses_it_names_on_the_events_it_chooses(api):
+    widget = make_widget(api, "client_a", notify_emails=[" Owner@Shop.EXAMPLE "],
+                         notify_events=["digest", "missed"])
+    assert (widget["notify_emails"], widget["notify_events"]) == (
+        ["Owner@shop.example"], ["missed", "digest"])
+    bad = api("PATCH", f"/widgets/{widget['id']}", key="client_a",
+              json={"notify_emails": ["owner@shop.example\r\nBcc: x@evil.example"],
+                    "notify_events": ["called"]})
+    assert bad.status_code == 422
+    errors = bad.get_json()["errors"]
+    assert set(errors) == {"notify_emails", "notify_events"}
+    assert api("GET", f"/widgets/{widget['id']}", key="client_a").get_json() == widget
+    off = api("PATCH", f"/widgets/{widget['id']}", key="client_a", json={"notify_events": []})
+    assert off.get_json()["notify_events"] == []

@@ -7,7 +7,6 @@ verified with the ``standardwebhooks`` package, as a receiver would.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from datetime import timedelta
 
@@ -18,11 +17,17 @@ from flask.cli import ScriptInfo
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tests.factories import call_body, create_account, create_widget, post_call
+from tests.factories import call_body, create_account, create_user, create_widget, post_call
 from widget_server.calls.queue import start_in_process_consumer
 from widget_server.cli import main
 from widget_server.extensions import db
-from widget_server.models import Account, WebhookDelivery, WebhookEndpoint, utcnow
+from widget_server.models import (
+    Account,
+    MailDelivery,
+    WebhookDelivery,
+    WebhookEndpoint,
+    utcnow,
+)
 from widget_server.services.errors import ServiceError
 from widget_server.services.webhooks import create_endpoint
 from widget_server.webhooks import EVENT_TYPES
@@ -154,23 +159,30 @@ def test_a_delivery_is_retried_for_26_hours_then_given_up(app, widget, receiver,
 
 
 @pytest.mark.parametrize("failing_days, disabled", [(2.9, False), (3, True)])
-def test_an_endpoint_failing_for_three_days_is_disabled(app, widget, receiver, caplog,
-                                                        failing_days, disabled):
+def test_an_endpoint_failing_for_three_days_is_disabled_and_its_owners_mailed(
+        app, widget, receiver, failing_days, disabled):
     receiver.then = 503
     endpoint_id, _ = add_endpoint(app, widget.account_id, receiver.url)
     with app.app_context():
+        account = db.session.get(Account, widget.account_id)
+        create_user(account=account, email="owner@shop.example")
+        create_user(account=account, email="member@shop.example", role="member")
         db.session.get(WebhookEndpoint, endpoint_id).failing_since = (
             utcnow() - timedelta(days=failing_days))
         db.session.commit()
-    with caplog.at_level(logging.WARNING, logger="widget_server.webhooks.delivery"):
-        place_call(app, widget)
+    place_call(app, widget)
     with app.app_context():
         endpoint = db.session.get(WebhookEndpoint, endpoint_id)
         assert endpoint.enabled is not disabled
         assert (endpoint.disabled_at is not None) is disabled
+        mails = db.session.scalars(select(MailDelivery).where(
+            MailDelivery.kind == "webhook_disabled")).all()
+        assert [mail.recipient for mail in mails] == (["owner@shop.example"] if disabled
+                                                      else [])
+        if disabled:
+            assert receiver.url in mails[0].text and mails[0].status == "logged"
     statuses = {d.status for d in deliveries(app)}
     assert statuses == ({"failed"} if disabled else {"pending"})
-    assert ("owner mail not sent" in caplog.text) is disabled
     receiver.received.clear()
     place_call(app, widget, phone="+12025550124")  # a disabled endpoint is sent nothing more
     assert bool(receiver.received) is not disabled

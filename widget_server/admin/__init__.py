@@ -5,6 +5,7 @@ from widget_server.admin import (  # noqa: F401  (imported for the routes they a
     api_keys,
     blocked_numbers,
     domains,
+    mail,
     providers,
     reports,
     users,

@@ -140,6 +140,9 @@ class WidgetForm(FlaskForm):
         ("hidden", "Hide the button"),
         ("callback", "Offer a call back at a time the visitor chooses")]))
     provider_account_id = SelectField("Provider account", coerce=int)
+    notify_emails = TextAreaField(
+        "E-mail these addresses", description="One per line, at most ten; they are mailed "
+        "about the events ticked below, in the widget's language.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -176,6 +179,9 @@ class WidgetForm(FlaskForm):
             "provider_account_id": self.provider_account_id.data or None,
             **{name: _lines(getattr(self, name).data) for name in service.PATH_RULES},
             **{name: getattr(self, name).data or 0 for name in service.DISPLAY_NUMBERS},
+            "notify_emails": _lines(self.notify_emails.data),
+            "notify_events": [event for event in service.NOTIFY_EVENTS
+                              if getattr(self, f"notify_{event}").data],
         }
 
     def load(self, widget: Widget) -> None:
@@ -189,12 +195,22 @@ class WidgetForm(FlaskForm):
             field.data = ", ".join(f"{a}-{b}" for a, b in (widget.opening_hours or {})
                                    .get(day, []))
         self.provider_account_id.data = widget.provider_account_id or NO_PROVIDER
+        self.notify_emails.data = "\n".join(widget.notify_emails or [])
+        for event in service.NOTIFY_EVENTS:
+            getattr(self, f"notify_{event}").data = event in (widget.notify_events or [])
 
 
 for _day, _label in DAYS:
     setattr(WidgetForm, f"hours_{_day}", StringField(
         _label, description="Such as 09:00-12:00, 13:00-17:00; 22:00-02:00 runs past midnight; "
                      "empty: closed."))
+
+# The mail events a widget's recipients may choose, as the admin names them.
+NOTIFY_LABELS = {"requested": "A new request", "scheduled": "A call-back booked",
+                 "missed": "A missed call (the business not reached or no answer)",
+                 "failed": "A failed call", "digest": "A digest of each day's calls"}
+for _event in service.NOTIFY_EVENTS:
+    setattr(WidgetForm, f"notify_{_event}", BooleanField(NOTIFY_LABELS[_event]))
 
 
 class NewWidgetForm(WidgetForm):

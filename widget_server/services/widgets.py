@@ -38,11 +38,20 @@ PATH_RULES = ("show_on_paths", "hide_on_paths")
 # The loader reads these on every page view: a few short globs, a bounded wait.
 MAX_PATH_GLOBS, MAX_GLOB_LENGTH = 20, 200
 DISPLAY_NUMBERS = {"show_after_seconds": 3600, "show_after_scroll": 100}
+# What a widget's recipients may be mailed about (mail/notifications.py): a new request,
+# a call-back booked, a missed call (business not reached or no answer), a failed one,
+# and a digest of each day.
+NOTIFY_EVENTS = ("requested", "scheduled", "missed", "failed", "digest")
+MAX_NOTIFY_EMAILS = 10
 SETTINGS = frozenset({
     *TEXTS, *CAPS, *PATH_RULES, *DISPLAY_NUMBERS, "paused", "business_numbers",
     "home_country", "allowed_countries", "language", "button_colour", "button_position",
-    "time_zone", "opening_hours", "outside_hours", "provider_account_id", "provider_options"})
+    "time_zone", "opening_hours", "outside_hours", "provider_account_id", "provider_options",
+    "notify_emails", "notify_events"})
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+# An address a mail header can carry as it is: ASCII, no spaces or line breaks.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+")
 _LANGUAGE = re.compile(r"[a-z]{2}(-[A-Z]{2})?")
 
 
@@ -162,6 +171,35 @@ def _opening_hours(value: object) -> dict:
     return {day: [list(span) for span in spans] for day, spans in hours.items()}
 
 
+def notify_emails(values: Iterable[str]) -> list[str]:
+    """The recipients of a widget's mail: addresses, none twice, at most ten."""
+    if isinstance(values, str) or not all(isinstance(value, str) for value in values):
+        raise ServiceError("Give a list of e-mail addresses.", "notify_emails")
+    addresses = []
+    for value in values:
+        address = value.strip()
+        if len(address) > 254 or not _EMAIL.fullmatch(address):
+            raise ServiceError(f"{address!r} is not an e-mail address such as "
+                               "owner@example.com.", "notify_emails")
+        local, _, domain = address.rpartition("@")
+        address = f"{local}@{domain.lower()}"
+        if address not in addresses:
+            addresses.append(address)
+    if len(addresses) > MAX_NOTIFY_EMAILS:
+        raise ServiceError(f"Give at most {MAX_NOTIFY_EMAILS} addresses.", "notify_emails")
+    return addresses
+
+
+def notify_events(values: Iterable[str]) -> list[str]:
+    """The events a widget's recipients are mailed about, in the order of ``NOTIFY_EVENTS``."""
+    chosen = set(values)
+    unknown = chosen - set(NOTIFY_EVENTS)
+    if unknown:
+        raise ServiceError(f"Not mail events: {', '.join(sorted(map(str, unknown)))}. Use "
+                           f"{', '.join(NOTIFY_EVENTS)}.", "notify_events")
+    return [event for event in NOTIFY_EVENTS if event in chosen]
+
+
 def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None) -> dict:
     """``settings`` with every rule applied, as the widget stores them; else every error.
 
@@ -184,6 +222,8 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
         "time_zone": _time_zone,
         "opening_hours": _opening_hours,
         "provider_options": dict,
+        "notify_emails": notify_emails,
+        "notify_events": notify_events,
         **{name: partial(_text, name) for name in TEXTS},
         **{name: partial(_cap, name, owner=owner) for name in CAPS},
         **{name: partial(_path_globs, name) for name in PATH_RULES},

@@ -35,11 +35,14 @@ from typing import cast
 
 import requests
 from flask import current_app
+from markupsafe import escape
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import CursorResult
 
 from widget_server.extensions import db
-from widget_server.models import WebhookDelivery, WebhookEndpoint, utcnow
+from widget_server.mail.notifications import admin_link
+from widget_server.mail.outbox import add_mail, send_later
+from widget_server.models import User, WebhookDelivery, WebhookEndpoint, utcnow
 from widget_server.security import outbound
 from widget_server.security.keys import fernet
 
@@ -202,8 +205,10 @@ def attempt(delivery_id: int, now: datetime | None = None) -> Outcome:
              delivery.attempts, error)
     endpoint.failing_since = endpoint.failing_since or now
     if now - endpoint.failing_since >= timedelta(seconds=float(config["WEBHOOK_DISABLE_AFTER"])):
-        disable_failing_endpoint(endpoint, now)
-        return _finish(delivery, FAILED, now, error=error)
+        notices = disable_failing_endpoint(endpoint, now)
+        outcome = _finish(delivery, FAILED, now, error=error)
+        send_later(notices)
+        return outcome
     delay = backoff(delivery.attempts, config)
     asked = retry_after(wait) if code in (429, 503) else None
     if asked is not None:
@@ -231,25 +236,38 @@ def _finish(delivery: WebhookDelivery, status: str, now: datetime,
     return Outcome(next_id=next_id)
 
 
-def disable_failing_endpoint(endpoint: WebhookEndpoint, now: datetime) -> None:
-    """Stop sending to an endpoint that failed for the whole window; tell its owner."""
+def disable_failing_endpoint(endpoint: WebhookEndpoint, now: datetime) -> list[int]:
+    """Stop sending to an endpoint that failed for the whole window; mail its owners.
+
+    The mails are written in the same transaction as the disabling; the caller
+    queues them (``send_later``) once that is committed.
+    """
     endpoint.enabled = False
     endpoint.disabled_at = now
     db.session.execute(update(WebhookDelivery).where(
         WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == PENDING)
         .values(status=FAILED, next_attempt_at=None, last_error="endpoint disabled"))
-    mail_owner_endpoint_disabled(endpoint)
-
-
-def mail_owner_endpoint_disabled(endpoint: WebhookEndpoint) -> None:
-    """Where the account's owners are e-mailed that their endpoint was disabled.
-
-    The mail package (issue 12, section 1) is built in parallel; until it is
-    merged the notice is logged for the operator.
-    """
-    log.warning("webhook endpoint %s of account %s disabled: failing since %s; "
-                "owner mail not sent (mail package not merged yet)",
-                endpoint.id, endpoint.account_id, endpoint.failing_since)
+    owners = db.session.scalars(select(User.email).where(
+        User.account_id == endpoint.account_id, User.role == "owner")).all()
+    if not owners:
+        log.warning("webhook endpoint %s of account %s disabled; no owner to mail",
+                    endpoint.id, endpoint.account_id)
+        return []
+    paragraphs = [
+        f"Your webhook endpoint {endpoint.url} has failed every delivery since "
+        f"{endpoint.failing_since:%Y-%m-%d %H:%M} UTC and was disabled: no more "
+        "events are sent to it.",
+        "Fix the receiver, then enable the endpoint again in the admin (Webhooks) or "
+        f'with PATCH /api/v1/webhooks/{endpoint.id} and {{"enabled": true}}.',
+    ]
+    if link := admin_link(f"/admin/webhooks/{endpoint.id}"):
+        paragraphs.append(link)
+    text = "\n\n".join(paragraphs) + "\n"
+    html = "".join(f"<p>{escape(paragraph)}</p>" for paragraph in paragraphs)
+    rows = add_mail(owners, "Webhook endpoint disabled", text, html,
+                    account_id=endpoint.account_id, kind="webhook_disabled",
+                    dedupe_key=f"webhook-disabled:{endpoint.id}:{now:%Y%m%d%H%M%S}")
+    return [row.id for row in rows]
 
 
 def due_deliveries(now: datetime | None = None, limit: int = 200) -> list[int]:

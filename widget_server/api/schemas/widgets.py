@@ -29,7 +29,9 @@ from widget_server.api.schemas.common import (
 from widget_server.services.widgets import (
     DISPLAY_NUMBERS,
     MAX_GLOB_LENGTH,
+    MAX_NOTIFY_EMAILS,
     MAX_PATH_GLOBS,
+    NOTIFY_EVENTS,
     OUTSIDE_HOURS,
     POSITIONS,
 )
@@ -63,6 +65,13 @@ ShowAfterSeconds = Annotated[int, Field(ge=0, le=SECONDS_TOP),
                              says(f"Use a whole number from 0 to {SECONDS_TOP}.")]
 ShowAfterScroll = Annotated[int, Field(ge=0, le=SCROLL_TOP),
                             says(f"Use a whole number from 0 to {SCROLL_TOP}.")]
+NotifyEmails = Annotated[list[Annotated[str, Text(254)]], Field(
+    max_length=MAX_NOTIFY_EMAILS, description="Who is mailed about this widget's calls.")]
+NotifyEvents = Annotated[list[Annotated[str, Choice(NOTIFY_EVENTS)]], Field(
+    max_length=len(NOTIFY_EVENTS), description=(
+        "What they are mailed about: requested (a new request), scheduled (a call-back "
+        "booked), missed (business not reached or no answer), failed, digest (each day's "
+        "calls, after the widget's midnight)."))]
 
 
 class WidgetQuery(PageQuery):
@@ -106,6 +115,8 @@ class WidgetSettings(Body):
     show_after_scroll: ShowAfterScroll = Field(
         UNSENT, description="How far down the page (percent) the visitor has scrolled "
                             "before the floating button shows.")
+    notify_emails: NotifyEmails = UNSENT
+    notify_events: NotifyEvents = UNSENT
 
 
 class WidgetUpdate(WidgetSettings):
@@ -159,6 +170,8 @@ class Widget(Answer):
     hide_on_paths: list[str]
     show_after_seconds: int
     show_after_scroll: int
+    notify_emails: list[str]
+    notify_events: list[str]
     domains: list[Domain]
     embed_snippet: str = ""
     created_at: Timestamp
