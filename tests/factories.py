@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from functools import cache
 
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, Widget
+from widget_server.models import Account, AllowedDomain, ProviderAccount, User, Widget
 from widget_server.security import tokens
+from widget_server.services.users import hash_password
 
 PAGE_ORIGIN = "https://shop.example"
 OWN_ORIGIN = "http://localhost"
@@ -20,6 +22,29 @@ def create_account(*, name: str = "acme", kind: str = "client", **fields) -> Acc
     db.session.add(account)
     db.session.commit()
     return account
+
+
+@cache
+def _password_hash(password: str) -> str:
+    return hash_password(password)  # slow on purpose: once per password per run
+
+
+def create_user(*, account: Account, email: str, role: str = "owner",
+                password: str = "correct horse battery") -> User:
+    user = User(account_id=account.id, email=email, role=role,
+                password_hash=_password_hash(password))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def create_provider_account(*, account: Account, name: str = "sim", kind: str = "simulator",
+                            **fields) -> ProviderAccount:
+    """A provider account stored as given (no credentials: the simulator needs none)."""
+    provider = ProviderAccount(account_id=account.id, name=name, kind=kind, **fields)
+    db.session.add(provider)
+    db.session.commit()
+    return provider
 
 
 def create_widget(*, account: Account, domains=("shop.example",),
