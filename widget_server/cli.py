@@ -47,20 +47,27 @@ from widget_server.services.users import (
     user_by_email,
 )
 from widget_server.serving import make_server
-from widget_server.tenancy import account_path, accounts_by_reference, sibling_named
+from widget_server.tenancy import account_path, accounts_by_reference, ancestors, sibling_named
 
 OPERATOR_ACCOUNT = "operator"
 ACCOUNT_HELP = ("The account's name; where names repeat under different parents, its path "
                 "such as reseller/client, or its id such as #12.")
 
 
-# The options of ``widget create`` by the settings they give.
-WIDGET_OPTIONS = {"business_numbers": "--number", "domains": "--domain",
-                  "home_country": "--country", "provider_account_id": "--provider"}
+def options_named(options: dict[str, str]) -> Callable[[str], str]:
+    """A command's option (or argument) for each field of the services it gives."""
+    return lambda field: options.get(field, field)
 
 
-def _widget_option(field: str) -> str:
-    return WIDGET_OPTIONS.get(field, field)
+# The options of the commands by the fields they give, so a refusal names what to fix.
+_widget_option = options_named({"business_numbers": "--number", "domains": "--domain",
+                                "home_country": "--country",
+                                "provider_account_id": "--provider"})
+_account_create_option = options_named({
+    "name": "NAME", "parent_id": "--parent", "kind": "--kind",
+    "daily_call_cap": "--daily-allowance", "monthly_call_cap": "--monthly-allowance"})
+_allowance_option = options_named({"daily_call_cap": "--daily",
+                                   "monthly_call_cap": "--monthly"})
 
 
 @contextmanager
@@ -179,7 +186,7 @@ def account_create(name: str, parent: str, kind: str, daily_allowance: int | Non
     """Create an account under PARENT."""
     operator = prepare_database()
     parent_account = operator if parent == OPERATOR_ACCOUNT else _account_named(parent)
-    with refused_as_click():
+    with refused_as_click(option=_account_create_option):
         create_account(operator, name=name, parent_id=parent_account.id, kind=kind,
                        daily=daily_allowance, monthly=monthly_allowance)
     click.echo(f"Account {name} ({kind}) created under {parent_account.name}.")
@@ -193,7 +200,7 @@ def account_create(name: str, parent: str, kind: str, daily_allowance: int | Non
 def account_allowance(name: str, daily: int | None, monthly: int | None) -> None:
     """Set the allowance of account NAME (a name, a path or #id), within its parent's."""
     operator = prepare_database()
-    with refused_as_click():
+    with refused_as_click(option=_allowance_option):
         found = set_allowance(operator, _account_named(name).id, daily, monthly)
     click.echo(f"Allowance of {found.name}: {_allowance(daily)} a day, "
                f"{_allowance(monthly)} a month.")
@@ -207,19 +214,25 @@ def create_widget(operator: Account, *, account_name: str, domains: list[str],
                   numbers: list[str], provider: str | None = None, **settings) -> Widget:
     """Create a widget as the operator; ``ClickException`` with a plain sentence for bad input."""
     owner = _account_named(account_name)
-    provider_account = None
-    if provider:  # by name among those it may use: its own first, then those above it
-        named = [each for each in provider_accounts.usable_by(owner) if each.name == provider]
-        named.sort(key=lambda each: each.account_id != owner.id)
-        if not named:
-            raise click.ClickException(f"Account {account_name} has no provider {provider!r}, "
-                                       "nor has any account above it.")
-        provider_account = named[0]
+    provider_id = None
+    if provider:
+        provider_id = _provider_named(owner, provider).id
     with refused_as_click(option=_widget_option):
         return widget_service.create_widget(
             operator, account_id=owner.id, domains=domains, settings={
-                "business_numbers": numbers, "provider_account_id": provider_account and
-                provider_account.id, **settings})
+                "business_numbers": numbers, "provider_account_id": provider_id, **settings})
+
+
+def _provider_named(owner: Account, name: str) -> ProviderAccount:
+    """The provider account ``name`` means for ``owner``'s widget: its own, else the nearest
+    above it of that name, else any; whether the widget may use it is the services' rule."""
+    named = db.session.scalars(select(ProviderAccount).where(ProviderAccount.name == name)
+                               .order_by(ProviderAccount.id)).all()
+    if not named:
+        raise click.ClickException(f"--provider: No provider account is named {name!r}.")
+    lineage = [owner.id, *(account.id for account in ancestors(owner))]
+    return min(named, key=lambda each: (lineage.index(each.account_id)
+                                        if each.account_id in lineage else len(lineage)))
 
 
 @main.group()
