@@ -210,6 +210,9 @@ class Api(Driver):
             settings["provider_account_id"] = self.provider_id(settings.pop("provider"))
         return self.request("PATCH", f"/widgets/{public_id}", acting=acting, json=settings)
 
+    def set_hours(self, public_id: str, *, acting: str, hours: dict) -> Outcome:
+        return self.update_widget(public_id, acting=acting, opening_hours=hours)
+
     def set_widget_options(self, public_id: str, *, acting: str, options: dict) -> Outcome:
         return self.update_widget(public_id, acting=acting, provider_options=options)
 
@@ -350,8 +353,16 @@ class Admin(Driver):
         values = form_values(self.client(acting).get(path).get_data(as_text=True), path)
         if "provider" in settings:
             values["provider_account_id"] = self.provider_id(settings.pop("provider")) or 0
+        if "opening_hours" in settings:
+            hours = settings.pop("opening_hours")
+            values["hours_limited"] = "y"
+            values |= {f"hours_{day}": ", ".join(f"{start}-{end}" for start, end in
+                                                 hours.get(day, [])) for day in DAYS}
         assert not settings, f"the admin driver does not set {settings}"
         return self.post(path, acting=acting, data=values)
+
+    def set_hours(self, public_id: str, *, acting: str, hours: dict) -> Outcome:
+        return self.update_widget(public_id, acting=acting, opening_hours=hours)
 
     def set_widget_options(self, public_id: str, *, acting: str, options: dict) -> Outcome:
         path = f"/admin/widgets/{self.widget_row(public_id)['id']}"

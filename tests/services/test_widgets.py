@@ -30,6 +30,19 @@ def test_overnight_hours_and_a_midnight_close_survive_being_saved_as_shown(app, 
     assert {day: spans for day, spans in stored.items() if spans} == OVERNIGHT
 
 
+@pytest.mark.parametrize("interface", having("set_hours"))
+def test_each_days_bad_hours_are_refused_next_to_that_day_all_at_once(app, drive, interface):
+    driver = drive(interface)
+    widget = client_widget(app, opening_hours=OVERNIGHT)
+    outcome = driver.set_hours(widget, acting="client", hours={
+        "mon": [["09:00", "09:00"]], "tue": [["09:00", "17:00"]], "wed": [["09:00", "24:30"]]})
+    assert outcome.fields == {"opening_hours.mon", "opening_hours.wed"}, outcome
+    assert "The range 09:00-09:00 is empty." in outcome.text
+    assert "'24:30' is not a time like 09:00." in outcome.text
+    assert driver.widget_row(widget)["opening_hours"] == OVERNIGHT
+    assert driver.set_hours(widget, acting="client", hours=OVERNIGHT).accepted
+
+
 @pytest.mark.parametrize("interface", having("update_widget"))
 def test_a_client_chooses_its_resellers_provider_again_after_switching_away(app, drive,
                                                                            interface):

@@ -19,7 +19,7 @@ from flask import current_app
 
 from widget_server.abuse.caps import cap_above_ceiling
 from widget_server.abuse.phone import normalise_business_number
-from widget_server.calls.hours import HoursError, validate_hours
+from widget_server.calls.hours import DAYS, HoursError, validate_hours
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, Widget, utcnow
 from widget_server.security.tokens import embed_token
@@ -127,11 +127,19 @@ def _time_zone(value: str) -> str:
 
 
 def _opening_hours(value: object) -> dict:
-    try:
-        hours = validate_hours(value)
-    except HoursError as error:
-        raise ServiceError(str(error), "opening_hours") from None
-    return {day: [list(span) for span in spans] for day, spans in hours.items()}
+    """The hours as stored; a day's problem is keyed by its day (``opening_hours.mon``),
+    so a form shows it next to that day, and every day's comes at once."""
+    errors = []
+    for day, spans in value.items() if isinstance(value, dict) else [(None, None)]:
+        try:
+            validate_hours({day: spans} if day is not None else value)
+        except HoursError as error:
+            errors.append(ServiceError(str(error).replace(f" on {day}", ""),
+                                       f"opening_hours.{day}") if day in DAYS
+                          else ServiceError(str(error), "opening_hours"))
+    if errors:
+        raise ExceptionGroup("The opening hours are not valid.", errors)
+    return {day: [list(span) for span in spans] for day, spans in value.items()}
 
 
 def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None) -> dict:
@@ -166,6 +174,8 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
             values[name] = rules[name](value)
         except ServiceError as error:
             errors.append(error)
+        except ExceptionGroup as group:
+            errors.extend(group.exceptions)
     if "provider_account_id" in values:
         values["provider_account"] = values.pop("provider_account_id")
     if not errors and ({"provider_account", "provider_options"} & set(values)):
