@@ -9,7 +9,6 @@ other ``WIDGET_SERVER_*`` settings.
 from __future__ import annotations
 
 import json
-import secrets
 import sys
 import threading
 from collections.abc import Callable
@@ -29,10 +28,16 @@ from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
 from widget_server.providers.base import exchange_line
-from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
+from widget_server.security.keys import KeysConfigured, rotate_stored_keys
 from widget_server.services import provider_accounts
 from widget_server.services import widgets as widget_service
-from widget_server.services.accounts import KINDS, create_account, set_allowance
+from widget_server.services.accounts import (
+    KINDS,
+    OWNER,
+    create_account,
+    operator_account,
+    set_allowance,
+)
 from widget_server.services.api_keys import create_api_key, revoke_api_key
 from widget_server.services.blocked_numbers import block_number, unblock
 from widget_server.services.errors import ServiceError
@@ -41,7 +46,6 @@ from widget_server.services.users import (
     ROLES,
     change_role,
     create_user,
-    hash_password,
     remove_user,
     reset_token,
     user_by_email,
@@ -103,24 +107,17 @@ def main() -> None:
 def prepare_database() -> Account:
     """Apply migrations and make sure the operator account exists."""
     upgrade(directory=current_app.extensions["migrate"].directory)
-    operator = db.session.scalar(select(Account).where(Account.kind == "operator",
-                                                       Account.parent_id.is_(None)))
-    if operator is None:
-        operator = Account(name=OPERATOR_ACCOUNT, kind="operator")
-        db.session.add(operator)
-        db.session.commit()
-    return operator
+    return operator_account(OPERATOR_ACCOUNT)
 
 
 def create_operator_user(email: str) -> str | None:
     """Migrate, and create an operator owner ``email`` unless one exists: its new password."""
     operator = prepare_database()
-    if db.session.scalar(select(User).where(User.email == email)) is not None:
+    if user_by_email(email) is not None:
         return None
-    password = secrets.token_urlsafe(12)
-    db.session.add(User(account_id=operator.id, email=email, role="owner",
-                        password_hash=hash_password(password)))
-    db.session.commit()
+    with refused_as_click(option=options_named({"email": "--email"})):
+        _user, password = create_user(operator, account_id=operator.id, email=email,
+                                      role=OWNER)
     return password
 
 
@@ -270,7 +267,7 @@ def _demo_admin_sign_in(app_url: str) -> str:
     password = create_operator_user(FIRST_OPERATOR)
     if password is not None:
         return f"sign in as {FIRST_OPERATOR} with {password} (shown once)"
-    user = db.session.scalar(select(User).where(User.email == FIRST_OPERATOR))
+    user = user_by_email(FIRST_OPERATOR)
     return (f"sign in as {FIRST_OPERATOR}; a new password: "
             f"{app_url}/admin/reset/{reset_token(user)}")
 
@@ -426,11 +423,7 @@ def keys_rotate() -> None:
         rotate_stored_keys(config)
     except KeysConfigured as error:
         raise click.ClickException(str(error)) from None
-    for account_row in db.session.scalars(select(ProviderAccount)):
-        if account_row.credentials_encrypted:
-            account_row.credentials_encrypted = fernet(config).rotate(
-                account_row.credentials_encrypted.encode()).decode()
-    db.session.commit()
+    provider_accounts.reencrypt_credentials()
     click.echo("New keys in use: new tokens are signed and credentials encrypted with them; "
                "tokens signed with older keys stay valid.")
 

@@ -330,6 +330,19 @@ def encrypt_credentials(credentials: dict) -> str | None:
     return fernet(current_app.config).encrypt(json.dumps(credentials).encode()).decode()
 
 
+def reencrypt_credentials() -> int:
+    """Encrypt every stored credential again with the newest key (after a key rotation),
+    committed; how many provider accounts hold credentials."""
+    holding = list(db.session.scalars(select(ProviderAccount).where(
+        ProviderAccount.credentials_encrypted.is_not(None))))
+    keys = fernet(current_app.config)
+    for account in holding:
+        account.credentials_encrypted = keys.rotate(
+            account.credentials_encrypted.encode()).decode()
+    db.session.commit()
+    return len(holding)
+
+
 def decrypt_credentials(account: ProviderAccount) -> dict:
     if not account.credentials_encrypted:
         return {}
