@@ -402,11 +402,9 @@ def provider_check(account_name, name, test_from, test_to) -> None:
         ProviderAccount.name == name))
     if found is None:
         raise click.ClickException(f"Account {account_name} has no provider {name!r}.")
-    try:
+    with refused_as_click(option=options_named({"test_from": "--from", "test_to": "--to"})):
         click.echo(provider_accounts.check(None, found, ConsoleReport(), test_from=test_from,
                                            test_to=test_to))
-    except ServiceError as error:
-        raise click.ClickException(error.message) from None
 
 
 @main.group()

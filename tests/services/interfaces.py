@@ -111,7 +111,7 @@ CLI_FIELDS = {"--daily-allowance": "daily_call_cap", "--monthly-allowance": "mon
               "--daily": "daily_call_cap", "--monthly": "monthly_call_cap",
               "--number": "business_numbers", "--provider": "provider_account_id",
               "--base-url": "base_url", "--name": "name", "--domain": "domains",
-              "--kind": "kind"}
+              "--kind": "kind", "--from": "test_from", "--to": "test_to"}
 
 
 class Cli(Driver):
@@ -155,6 +155,12 @@ class Cli(Driver):
             args += ["--option", f"{key}={value}"]
         stdin = "" if credentials is None else json.dumps(credentials)
         return self.run(*args, stdin=stdin)
+
+    def check_provider(self, *, acting: str, name: str, test_from: str = "",
+                       test_to: str = "") -> Outcome:
+        args = ["provider", "check", "--account", acting, "--name", name]
+        args += ["--from", test_from] if test_from else []
+        return self.run(*args, *(["--to", test_to] if test_to else []))
 
     def create_widget(self, *, acting: str, numbers: list[str] = (NUMBER,),
                       provider: str | None = None) -> Outcome:
@@ -315,6 +321,8 @@ class Admin(Driver):
             return Outcome(True, text=response.location)
         assert response.status_code in (200, 422), response.status_code
         page = response.get_data(as_text=True)
+        if response.status_code == 200 and 'class="field-error"' not in page:
+            return Outcome(True, text=page)  # done, and shown on the same page (a check)
         fields = {_service_field(name, prefixes)
                   for name in re.findall(r'id="([\w-]+)-error"', page)}
         sentences = re.findall(r'class="field-error"[^>]*>([^<]*)<', page)
@@ -340,6 +348,12 @@ class Admin(Driver):
                 **{f"option_{key}": value for key, value in (options or {}).items()},
                 **{f"credential_{key}": value for key, value in (credentials or {}).items()}}
         return self.post(f"/admin/providers/new?kind={kind}", acting=acting, data=data)
+
+    def check_provider(self, *, acting: str, name: str, test_from: str = "",
+                       test_to: str = "") -> Outcome:
+        path = f"/admin/providers/{self.provider_id(name)}"
+        return self.post(f"{path}/check", acting=acting, form_page=path,
+                         data={"test_from": test_from, "test_to": test_to})
 
     def create_widget(self, *, acting: str, numbers: list[str] = (NUMBER,),
                       provider: str | None = None) -> Outcome:

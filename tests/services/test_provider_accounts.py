@@ -2,7 +2,10 @@
 
 import pytest
 
+from tests.factories import create_provider_account
 from tests.services.interfaces import having
+from widget_server.extensions import db
+from widget_server.models import Account
 
 
 @pytest.mark.parametrize("interface", having("add_provider_account"))
@@ -30,3 +33,19 @@ def test_a_dialogtech_answer_time_that_is_no_number_is_refused_at_save(drive, in
         credentials={"access_key": "a", "secret_access_key": "b"})
     assert outcome.fields == {"options.first_leg_timeout"}, outcome
     assert not outcome.accepted
+
+
+@pytest.mark.parametrize("interface", having("check_provider"))
+def test_a_test_calls_numbers_are_read_and_refused_alike(app, drive, interface):
+    driver = drive(interface)
+    with app.app_context():
+        reseller = db.session.scalar(db.select(Account).where(Account.name == "reseller"))
+        create_provider_account(account=reseller, name="practice")
+    both_bad = driver.check_provider(acting="reseller", name="practice", test_from="12",
+                                     test_to="+1 202 555 0100 ext. 12")
+    assert both_bad.fields == {"test_from", "test_to"}, both_bad
+    assert "extension" in both_bad.text
+    one = driver.check_provider(acting="reseller", name="practice", test_from="+12025550100")
+    assert one.refused_on("test_to") and "both numbers, or neither" in one.text, one
+    assert driver.check_provider(acting="reseller", name="practice",
+                                 test_from="+1 202 555 0100", test_to="+12025550111").accepted

@@ -25,6 +25,7 @@ from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import select
 
+from widget_server.abuse.phone import normalise_business_number
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
@@ -280,11 +281,24 @@ def widgets_using(provider: ProviderAccount) -> list[Widget]:
 
 def check(actor: Actor, provider: ProviderAccount, report: CallReport, *,
           test_from: str | None = None, test_to: str | None = None) -> str:
-    """Check the credentials, or place a test call; a sentence, or a ``ServiceError``."""
+    """Check the credentials, or place a test call between two numbers (each read as a
+    business number is); a sentence, or a ``ServiceError`` (a group for both numbers)."""
     _require_administer(actor)
     _require_visible(actor, provider.account_id)
+    errors = []
+    for field, raw in (("test_from", test_from), ("test_to", test_to)):
+        try:
+            if raw:
+                normalise_business_number(raw)
+        except ValueError as error:
+            errors.append(ServiceError(str(error), field))
+    if errors:
+        raise ExceptionGroup("The test call's numbers are not valid.", errors)
     if bool(test_from) != bool(test_to):
         raise ServiceError("A test call needs both numbers, or neither.", field="test_to")
+    if test_from:
+        test_from, test_to = (normalise_business_number(test_from),
+                              normalise_business_number(test_to))
     try:
         return adapter_for(provider).check(report, test_from=test_from, test_to=test_to)
     except ProviderError as error:
