@@ -285,22 +285,18 @@ def check(actor: Actor, provider: ProviderAccount, report: CallReport, *,
     business number is); a sentence, or a ``ServiceError`` (a group for both numbers)."""
     _require_administer(actor)
     _require_visible(actor, provider.account_id)
-    errors = []
+    numbers, errors = {}, []
     for field, raw in (("test_from", test_from), ("test_to", test_to)):
         try:
-            if raw:
-                normalise_business_number(raw)
+            numbers[field] = normalise_business_number(raw) if raw else None
         except ValueError as error:
             errors.append(ServiceError(str(error), field))
     if errors:
         raise ExceptionGroup("The test call's numbers are not valid.", errors)
-    if bool(test_from) != bool(test_to):
+    if bool(numbers["test_from"]) != bool(numbers["test_to"]):
         raise ServiceError("A test call needs both numbers, or neither.", field="test_to")
-    if test_from:
-        test_from, test_to = (normalise_business_number(test_from),
-                              normalise_business_number(test_to))
     try:
-        return adapter_for(provider).check(report, test_from=test_from, test_to=test_to)
+        return adapter_for(provider).check(report, **numbers)
     except ProviderError as error:
         raise ServiceError(f"The provider refused: {error.reason} "
                            f"({error.excerpt or error.message})", field=None) from None
@@ -344,9 +340,9 @@ def encrypt_credentials(credentials: dict) -> str | None:
     return fernet(current_app.config).encrypt(json.dumps(credentials).encode()).decode()
 
 
-def reencrypt_credentials() -> int:
+def reencrypt_credentials() -> None:
     """Encrypt every stored credential again with the newest key (after a key rotation),
-    committed; how many provider accounts hold credentials."""
+    so an older key can later be retired; committed."""
     holding = list(db.session.scalars(select(ProviderAccount).where(
         ProviderAccount.credentials_encrypted.is_not(None))))
     keys = fernet(current_app.config)
@@ -354,7 +350,6 @@ def reencrypt_credentials() -> int:
         account.credentials_encrypted = keys.rotate(
             account.credentials_encrypted.encode()).decode()
     db.session.commit()
-    return len(holding)
 
 
 def decrypt_credentials(account: ProviderAccount) -> dict:

@@ -126,17 +126,27 @@ def _time_zone(value: str) -> str:
     return value.strip()
 
 
+def _day_problem(day: str, spans: object) -> ServiceError | None:
+    """Why one day's ranges cannot be read, named ``opening_hours.<day>``, or None."""
+    try:
+        validate_hours({day: spans})
+    except HoursError as error:
+        if day in DAYS:
+            return ServiceError(str(error).replace(f" on {day}", ""), f"opening_hours.{day}")
+        return ServiceError(str(error), "opening_hours")
+    return None
+
+
 def _opening_hours(value: object) -> dict:
-    """The hours as stored; a day's problem is keyed by its day (``opening_hours.mon``),
-    so a form shows it next to that day, and every day's comes at once."""
-    errors = []
-    for day, spans in value.items() if isinstance(value, dict) else [(None, None)]:
+    """The hours as stored; a day's problem is keyed by its day, so a form shows it next
+    to that day, and every day's comes at once."""
+    if not isinstance(value, dict):
         try:
-            validate_hours({day: spans} if day is not None else value)
+            validate_hours(value)  # refuses it, saying what hours look like
         except HoursError as error:
-            errors.append(ServiceError(str(error).replace(f" on {day}", ""),
-                                       f"opening_hours.{day}") if day in DAYS
-                          else ServiceError(str(error), "opening_hours"))
+            raise ServiceError(str(error), "opening_hours") from None
+    errors = [problem for day, spans in value.items()
+              if (problem := _day_problem(day, spans)) is not None]
     if errors:
         raise ExceptionGroup("The opening hours are not valid.", errors)
     return {day: [list(span) for span in spans] for day, spans in value.items()}
