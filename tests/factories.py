@@ -6,10 +6,12 @@ import base64
 import hashlib
 import json
 import re
+from functools import cache
 
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, User, Widget
+from widget_server.models import Account, AllowedDomain, ProviderAccount, User, Widget
 from widget_server.security import tokens
+from widget_server.services.users import hash_password
 
 PAGE_ORIGIN = "https://shop.example"
 OWN_ORIGIN = "http://localhost"
@@ -23,6 +25,29 @@ def create_account(*, name: str = "acme", kind: str = "client", **fields) -> Acc
     return account
 
 
+@cache
+def _password_hash(password: str) -> str:
+    return hash_password(password)  # slow on purpose: once per password per run
+
+
+def create_user(*, account: Account, email: str = "owner@acme.example", role: str = "owner",
+                password: str = "correct horse battery") -> User:
+    user = User(account_id=account.id, email=email, role=role,
+                password_hash=_password_hash(password))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def create_provider_account(*, account: Account, name: str = "sim", kind: str = "simulator",
+                            **fields) -> ProviderAccount:
+    """A provider account stored as given (no credentials: the simulator needs none)."""
+    provider = ProviderAccount(account_id=account.id, name=name, kind=kind, **fields)
+    db.session.add(provider)
+    db.session.commit()
+    return provider
+
+
 def create_widget(*, account: Account, domains=("shop.example",),
                   numbers=("+12025550100",), **fields) -> Widget:
     widget = Widget(account_id=account.id, business_numbers=list(numbers),
@@ -31,15 +56,6 @@ def create_widget(*, account: Account, domains=("shop.example",),
     db.session.commit()
     db.session.refresh(widget)
     return widget
-
-
-def create_user(*, account: Account, email: str = "owner@acme.example",
-                role: str = "owner") -> User:
-    """A person of ``account`` (no usable password: tests sign in with ``signed_in``)."""
-    user = User(account_id=account.id, email=email, role=role, password_hash="!")
-    db.session.add(user)
-    db.session.commit()
-    return user
 
 
 def signed_in(app, user_id: int):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import widget_server
 
 PACKAGE_DIR = Path(widget_server.__file__).parent
@@ -108,3 +110,108 @@ def test_providers_reach_neither_models_nor_extensions():
     impure = {name: sorted(reached_from(name) & service_side)
               for name in GRAPH if name.startswith("widget_server.providers")}
     assert {name: found for name, found in impure.items() if found} == {}
+
+
+# The packages that answer people and programs, and the command line: each reaches the
+# data through the services, never through another of them.
+WEB_PACKAGES = ("widget_server.admin", "widget_server.api", "widget_server.embed",
+                "widget_server.hooks", "widget_server.cli")
+
+
+def web_package(name: str) -> str | None:
+    return next((package for package in WEB_PACKAGES
+                 if name == package or name.startswith(package + ".")), None)
+
+
+def test_no_web_package_imports_another():
+    crossings = {name: sorted(target for target in GRAPH[name]
+                              if web_package(target) not in (None, web_package(name)))
+                 for name in GRAPH if web_package(name)}
+    assert {name: found for name, found in crossings.items() if found} == {}
+
+
+def private_names_imported(name: str, path: Path) -> set[str]:
+    """``module._name`` that ``name`` takes from another module of ``widget_server``:
+    imported by name, or read off an imported module."""
+    tree = ast.parse(path.read_text(), str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found, modules = set(), {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}".rstrip(".")
+            for alias in node.names:
+                if f"{base}.{alias.name}" in MODULES:
+                    modules[alias.asname or alias.name] = f"{base}.{alias.name}"
+                elif base in MODULES and base != name and _private(alias.name):
+                    found.add(f"{base}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname and alias.name in MODULES:
+                    modules[alias.asname] = alias.name
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in modules and _private(node.attr)):
+            found.add(f"{modules[node.value.id]}.{node.attr}")
+    return found
+
+
+def _private(identifier: str) -> bool:
+    return identifier.startswith("_") and not identifier.startswith("__")
+
+
+def test_the_private_name_check_sees_both_spellings(tmp_path):
+    source = tmp_path / "nosy.py"
+    source.write_text("from widget_server.services.widgets import _checked\n"
+                      "from widget_server.services import users\n"
+                      "users._checked_role('owner')\n"
+                      "from widget_server.services.widgets import embed_snippet\n")
+    assert private_names_imported("widget_server.nosy", source) == {
+        "widget_server.services.widgets._checked", "widget_server.services.users._checked_role"}
+
+
+def test_no_private_name_is_imported_across_modules():
+    found = {name: sorted(private_names_imported(name, path)) for name, path in MODULES.items()}
+    assert {name: names for name, names in found.items() if names} == {}
+
+
+def _module_level_calls(path: Path, function: str) -> list[ast.Call]:
+    return [node.value for node in ast.parse(path.read_text()).body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name) and node.value.func.id == function]
+
+
+@pytest.mark.parametrize("package", ["widget_server.admin", "widget_server.api",
+                                     "widget_server.embed", "widget_server.hooks"])
+def test_every_web_package_makes_its_blueprint_one_way(package):
+    """The blueprint is made, once, at module level in a module of the package that its
+    view modules import it from; the package's ``__init__`` imports the view modules at
+    its top and exports only ``blueprint``, so nothing imports the package half-built."""
+    members = {name: path for name, path in MODULES.items() if name.startswith(package + ".")}
+    makers = [name for name, path in members.items() if _module_level_calls(path, "Blueprint")]
+    assert len(makers) == 1, makers
+    maker = makers[0]
+    init = ast.parse(MODULES[package].read_text())
+    statements = [node for node in init.body
+                  if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+    imports = [node for node in statements if isinstance(node, ast.Import | ast.ImportFrom)]
+    assert statements[:len(imports)] == imports, "imports after other statements in __init__"
+    assert [ast.unparse(node) for node in statements[len(imports):]] == [
+        "__all__ = ['blueprint']"]
+    assert any(isinstance(node, ast.ImportFrom) and node.module == maker
+               and [alias.name for alias in node.names] == ["blueprint"] for node in imports)
+    for name, path in members.items():
+        source = ast.parse(path.read_text())
+        takes = [node.module for node in ast.walk(source) if isinstance(node, ast.ImportFrom)
+                 and "blueprint" in [alias.name for alias in node.names]]
+        assert takes in ([], [maker]), f"{name} takes the blueprint from {takes}"
+
+
+def test_the_command_line_imports_at_its_top_only():
+    tree = ast.parse(MODULES["widget_server.cli"].read_text())
+    late = [f"line {node.lineno}: {ast.unparse(node)}"
+            for function in ast.walk(tree) if isinstance(function, ast.FunctionDef)
+            for node in ast.walk(function) if isinstance(node, ast.Import | ast.ImportFrom)]
+    assert late == []

@@ -9,7 +9,6 @@ other ``WIDGET_SERVER_*`` settings.
 from __future__ import annotations
 
 import json
-import secrets
 import sys
 import threading
 from collections.abc import Callable
@@ -26,13 +25,19 @@ from widget_server.abuse.blocklist import blocked_select
 from widget_server.calls.queue import create_consumer, start_in_process_consumer
 from widget_server.demo import serve_host_page
 from widget_server.extensions import db
-from widget_server.models import Account, ProviderAccount, User, WebhookEndpoint, Widget
+from widget_server.models import Account, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
 from widget_server.providers.base import exchange_line
-from widget_server.security.keys import KeysConfigured, fernet, rotate_stored_keys
-from widget_server.services import provider_accounts
+from widget_server.security.keys import KeysConfigured, rotate_stored_keys
+from widget_server.services import provider_accounts, webhooks
 from widget_server.services import widgets as widget_service
-from widget_server.services.accounts import KINDS, create_account, set_allowance
+from widget_server.services.accounts import (
+    KINDS,
+    OWNER,
+    create_account,
+    operator_account,
+    set_allowance,
+)
 from widget_server.services.api_keys import create_api_key, revoke_api_key
 from widget_server.services.blocked_numbers import block_number, unblock
 from widget_server.services.errors import ServiceError, refusals
@@ -41,27 +46,34 @@ from widget_server.services.users import (
     ROLES,
     change_role,
     create_user,
-    hash_password,
     remove_user,
     reset_token,
     user_by_email,
 )
 from widget_server.serving import make_server
-from widget_server.tenancy import account_path, accounts_by_reference, sibling_named
+from widget_server.tenancy import account_path, accounts_by_reference, ancestors, sibling_named
 
 OPERATOR_ACCOUNT = "operator"
 ACCOUNT_HELP = ("The account's name; where names repeat under different parents, its path "
                 "such as reseller/client, or its id such as #12.")
 
 
-# The options of ``widget create`` by the settings they give.
-WIDGET_OPTIONS = {"business_numbers": "--number", "domains": "--domain",
-                  "home_country": "--country", "provider_account_id": "--provider",
-                  "notify_emails": "--notify-email", "notify_events": "--notify-event"}
+def options_named(options: dict[str, str]) -> Callable[[str], str]:
+    """A command's option (or argument) for each field of the services it gives."""
+    return lambda field: options.get(field, field)
 
 
-def _widget_option(field: str) -> str:
-    return WIDGET_OPTIONS.get(field, field)
+# The options of the commands by the fields they give, so a refusal names what to fix.
+_widget_option = options_named({"business_numbers": "--number", "domains": "--domain",
+                                "home_country": "--country",
+                                "provider_account_id": "--provider",
+                                "notify_emails": "--notify-email",
+                                "notify_events": "--notify-event"})
+_account_create_option = options_named({
+    "name": "NAME", "parent_id": "--parent", "kind": "--kind",
+    "daily_call_cap": "--daily-allowance", "monthly_call_cap": "--monthly-allowance"})
+_allowance_option = options_named({"daily_call_cap": "--daily",
+                                   "monthly_call_cap": "--monthly"})
 
 
 @contextmanager
@@ -95,24 +107,17 @@ def main() -> None:
 def prepare_database() -> Account:
     """Apply migrations and make sure the operator account exists."""
     upgrade(directory=current_app.extensions["migrate"].directory)
-    operator = db.session.scalar(select(Account).where(Account.kind == "operator",
-                                                       Account.parent_id.is_(None)))
-    if operator is None:
-        operator = Account(name=OPERATOR_ACCOUNT, kind="operator")
-        db.session.add(operator)
-        db.session.commit()
-    return operator
+    return operator_account(OPERATOR_ACCOUNT)
 
 
 def create_operator_user(email: str) -> str | None:
     """Migrate, and create an operator owner ``email`` unless one exists: its new password."""
     operator = prepare_database()
-    if db.session.scalar(select(User).where(User.email == email)) is not None:
+    if user_by_email(email) is not None:
         return None
-    password = secrets.token_urlsafe(12)
-    db.session.add(User(account_id=operator.id, email=email, role="owner",
-                        password_hash=hash_password(password)))
-    db.session.commit()
+    with refused_as_click(option=options_named({"email": "--email"})):
+        _user, password = create_user(operator, account_id=operator.id, email=email,
+                                      role=OWNER)
     return password
 
 
@@ -180,7 +185,7 @@ def account_create(name: str, parent: str, kind: str, daily_allowance: int | Non
     """Create an account under PARENT."""
     operator = prepare_database()
     parent_account = operator if parent == OPERATOR_ACCOUNT else _account_named(parent)
-    with refused_as_click():
+    with refused_as_click(option=_account_create_option):
         create_account(operator, name=name, parent_id=parent_account.id, kind=kind,
                        daily=daily_allowance, monthly=monthly_allowance)
     click.echo(f"Account {name} ({kind}) created under {parent_account.name}.")
@@ -194,7 +199,7 @@ def account_create(name: str, parent: str, kind: str, daily_allowance: int | Non
 def account_allowance(name: str, daily: int | None, monthly: int | None) -> None:
     """Set the allowance of account NAME (a name, a path or #id), within its parent's."""
     operator = prepare_database()
-    with refused_as_click():
+    with refused_as_click(option=_allowance_option):
         found = set_allowance(operator, _account_named(name).id, daily, monthly)
     click.echo(f"Allowance of {found.name}: {_allowance(daily)} a day, "
                f"{_allowance(monthly)} a month.")
@@ -208,19 +213,25 @@ def create_widget(operator: Account, *, account_name: str, domains: list[str],
                   numbers: list[str], provider: str | None = None, **settings) -> Widget:
     """Create a widget as the operator; ``ClickException`` with a plain sentence for bad input."""
     owner = _account_named(account_name)
-    provider_account = None
-    if provider:  # by name among those it may use: its own first, then those above it
-        named = [each for each in provider_accounts.usable_by(owner) if each.name == provider]
-        named.sort(key=lambda each: each.account_id != owner.id)
-        if not named:
-            raise click.ClickException(f"Account {account_name} has no provider {provider!r}, "
-                                       "nor has any account above it.")
-        provider_account = named[0]
+    provider_id = None
+    if provider:
+        provider_id = _provider_named(owner, provider).id
     with refused_as_click(option=_widget_option):
         return widget_service.create_widget(
             operator, account_id=owner.id, domains=domains, settings={
-                "business_numbers": numbers, "provider_account_id": provider_account and
-                provider_account.id, **settings})
+                "business_numbers": numbers, "provider_account_id": provider_id, **settings})
+
+
+def _provider_named(owner: Account, name: str) -> ProviderAccount:
+    """The provider account ``name`` means for ``owner``'s widget: its own, else the nearest
+    above it of that name, else any; whether the widget may use it is the services' rule."""
+    named = db.session.scalars(select(ProviderAccount).where(ProviderAccount.name == name)
+                               .order_by(ProviderAccount.id)).all()
+    if not named:
+        raise click.ClickException(f"--provider: No provider account is named {name!r}.")
+    lineage = [owner.id, *(account.id for account in ancestors(owner))]
+    return min(named, key=lambda each: (lineage.index(each.account_id)
+                                        if each.account_id in lineage else len(lineage)))
 
 
 @main.group()
@@ -266,7 +277,8 @@ def _demo_admin_sign_in(app_url: str) -> str:
     password = create_operator_user(FIRST_OPERATOR)
     if password is not None:
         return f"sign in as {FIRST_OPERATOR} with {password} (shown once)"
-    user = db.session.scalars(select(User).where(User.email == FIRST_OPERATOR)).one()
+    user = user_by_email(FIRST_OPERATOR)
+    assert user is not None, "create_operator_user found the operator's user"
     return (f"sign in as {FIRST_OPERATOR}; a new password: "
             f"{app_url}/admin/reset/{reset_token(user)}")
 
@@ -401,11 +413,9 @@ def provider_check(account_name, name, test_from, test_to) -> None:
         ProviderAccount.name == name))
     if found is None:
         raise click.ClickException(f"Account {account_name} has no provider {name!r}.")
-    try:
+    with refused_as_click(option=options_named({"test_from": "--from", "test_to": "--to"})):
         click.echo(provider_accounts.check(None, found, ConsoleReport(), test_from=test_from,
                                            test_to=test_to))
-    except ServiceError as error:
-        raise click.ClickException(error.message) from None
 
 
 @main.group()
@@ -423,14 +433,8 @@ def keys_rotate() -> None:
         rotate_stored_keys(config)
     except KeysConfigured as error:
         raise click.ClickException(str(error)) from None
-    for account_row in db.session.scalars(select(ProviderAccount)):
-        if account_row.credentials_encrypted:
-            account_row.credentials_encrypted = fernet(config).rotate(
-                account_row.credentials_encrypted.encode()).decode()
-    for endpoint in db.session.scalars(select(WebhookEndpoint)):
-        endpoint.secret_encrypted = fernet(config).rotate(
-            endpoint.secret_encrypted.encode()).decode()
-    db.session.commit()
+    provider_accounts.reencrypt_credentials()
+    webhooks.reencrypt_secrets()
     click.echo("New keys in use: new tokens are signed and credentials encrypted with them; "
                "tokens signed with older keys stay valid.")
 

@@ -19,9 +19,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Optional
 
-from widget_server.abuse.phone import normalise_business_number
 from widget_server.admin.auth import CAN_ADMINISTER, current_account, require_role
 from widget_server.admin.views import blueprint, select_options, show_refusal
 from widget_server.extensions import db
@@ -108,32 +107,13 @@ def credentials_form(cls) -> ProviderForm:
 
 
 class CheckForm(FlaskForm):
+    """The test call's numbers as typed: services/provider_accounts.check reads them."""
+
     test_from = StringField("Number rung first (optional)", validators=[Optional()],
                             description="A test call rings this number, then the next. "
                             "Leave both empty to check the credentials only, where the "
                             "provider allows.")
     test_to = StringField("Number rung second (optional)", validators=[Optional()])
-
-    def validate_test_from(self, field):
-        field.data = _test_number(field.data)
-
-    def validate_test_to(self, field):
-        field.data = _test_number(field.data)
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        if valid and bool(self.test_from.data) != bool(self.test_to.data):
-            self.test_to.errors = [*self.test_to.errors,
-                                   "A test call needs both numbers, or neither."]
-            return False
-        return valid
-
-
-def _test_number(raw: str | None) -> str | None:
-    try:
-        return normalise_business_number(raw) if raw else None
-    except ValueError as error:
-        raise ValidationError(str(error)) from None
 
 
 class CheckReport:
@@ -266,7 +246,13 @@ def provider_check(provider_id: int):
         sentence, ok = provider_accounts.check(
             current_user, provider, report, test_from=form.test_from.data,
             test_to=form.test_to.data), True
+    except ExceptionGroup as group:
+        show_refusal(form, group)
+        return _render(provider, check=form, status=422)
     except ServiceError as error:
+        if error.field:
+            show_refusal(form, error)
+            return _render(provider, check=form, status=422)
         sentence, ok = error.message, False
     return _render(provider, check=form,
                    result={"ok": ok, "sentence": sentence, "lines": report.lines})

@@ -44,7 +44,6 @@ from widget_server.abuse.caps import CEILINGS
 from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
 from widget_server.admin.providers import form_field
 from widget_server.admin.views import blueprint, select_options, show_refusal
-from widget_server.calls.hours import HoursError, validate_hours
 from widget_server.extensions import db
 from widget_server.i18n import LANGUAGES
 from widget_server.models import Account, ProviderAccount, Widget
@@ -65,8 +64,9 @@ NO_PROVIDER = 0
 def parse_spans(text: str) -> list[list[str]]:
     """``09:00-12:00, 22:00-02:00`` as ``[["09:00","12:00"], ...]``, or ValueError.
 
-    The same ranges the API takes: one that closes before it opens runs
-    overnight, and 24:00 closes at midnight.
+    Only the writing is read here; what a range may be (one that closes
+    before it opens runs overnight, 24:00 closes at midnight) is the services'
+    rule, whose refusals land next to their day (``HOURS_FIELDS``).
     """
     spans = []
     for part in filter(None, (p.strip() for p in text.split(","))):
@@ -74,11 +74,11 @@ def parse_spans(text: str) -> list[list[str]]:
         if not match:
             raise ValueError(f"{part!r} is not a time span like 09:00-17:00.")
         spans.append([f"{match[1]}:{match[2]}", f"{match[3]}:{match[4]}"])
-    try:
-        validate_hours({"mon": spans})
-    except HoursError as error:
-        raise ValueError(str(error).replace(" on mon", "")) from None
     return spans
+
+
+# The services name a day's hours opening_hours.mon; the form calls it hours_mon.
+HOURS_FIELDS = {"opening_hours.": "hours_"}
 
 
 def _countries(text: str) -> list[str]:
@@ -439,7 +439,7 @@ def widget_new():
             widget = service.create_widget(current_user, account_id=form.account_id.data,
                                            settings=form.settings())
         except (ServiceError, ExceptionGroup) as error:
-            show_refusal(form, error)
+            show_refusal(form, error, HOURS_FIELDS)
         else:
             flash(f"Widget {widget.name} created for {widget.account.name}. Add the domains "
                   "it may be embedded on, then copy the snippet.", "success")
@@ -467,7 +467,7 @@ def widget_edit(widget_id: int):
             service.update_widget(current_user, widget, settings)
         except (ServiceError, ExceptionGroup) as error:
             db.session.rollback()
-            show_refusal(form, _options_at_provider(error, widget, settings))
+            show_refusal(form, _options_at_provider(error, widget, settings), HOURS_FIELDS)
         else:
             flash(f"Widget {widget.name} saved.", "success")
             if dropped:

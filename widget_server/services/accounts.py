@@ -29,6 +29,17 @@ ALLOWANCE_MAX = 2**31 - 1
 CHILD_KINDS = {"operator": ("reseller", "client"), "reseller": ("client",), "client": ()}
 
 
+def operator_account(name: str = "operator") -> Account:
+    """The installation's top account, created (as ``name``) the first time it is asked for."""
+    operator = db.session.scalar(select(Account).where(Account.kind == "operator",
+                                                       Account.parent_id.is_(None)))
+    if operator is None:
+        operator = Account(name=name, kind="operator")
+        db.session.add(operator)
+        db.session.commit()
+    return operator
+
+
 def check_may_administer(actor: Actor, account_id: int, what: str, field: str | None = None
                          ) -> Account:
     """The account ``account_id`` if ``actor`` may manage its accounts, people and keys.

@@ -27,6 +27,7 @@ from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import select
 
+from widget_server.abuse.phone import normalise_business_number
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
@@ -289,13 +290,22 @@ def widgets_using(provider: ProviderAccount) -> list[Widget]:
 
 def check(actor: Actor, provider: ProviderAccount, report: CallReport, *,
           test_from: str | None = None, test_to: str | None = None) -> str:
-    """Check the credentials, or place a test call; a sentence, or a ``ServiceError``."""
+    """Check the credentials, or place a test call between two numbers (each read as a
+    business number is); a sentence, or a ``ServiceError`` (a group for both numbers)."""
     _require_administer(actor)
     _require_visible(actor, provider.account_id)
-    if bool(test_from) != bool(test_to):
+    numbers, errors = {}, []
+    for field, raw in (("test_from", test_from), ("test_to", test_to)):
+        try:
+            numbers[field] = normalise_business_number(raw) if raw else None
+        except ValueError as error:
+            errors.append(ServiceError(str(error), field))
+    if errors:
+        raise ExceptionGroup("The test call's numbers are not valid.", errors)
+    if bool(numbers["test_from"]) != bool(numbers["test_to"]):
         raise ServiceError("A test call needs both numbers, or neither.", field="test_to")
     try:
-        return adapter_for(provider).check(report, test_from=test_from, test_to=test_to)
+        return adapter_for(provider).check(report, **numbers)
     except ProviderError as error:
         raise ServiceError(f"The provider refused: {error.reason} "
                            f"({error.excerpt or error.message})", field=None) from None
@@ -337,6 +347,17 @@ def encrypt_credentials(credentials: dict) -> str | None:
     if not credentials:
         return None
     return fernet(current_app.config).encrypt(json.dumps(credentials).encode()).decode()
+
+
+def reencrypt_credentials() -> None:
+    """Encrypt every stored credential again with the newest key (after a key rotation),
+    so an older key can later be retired; committed."""
+    keys = fernet(current_app.config)
+    for account in db.session.scalars(select(ProviderAccount)):
+        if account.credentials_encrypted:
+            account.credentials_encrypted = keys.rotate(
+                account.credentials_encrypted.encode()).decode()
+    db.session.commit()
 
 
 def decrypt_credentials(account: ProviderAccount) -> dict:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from widget_server.extensions import db
 from widget_server.models import User, WebhookDelivery, WebhookEndpoint, utcnow
 from widget_server.security import outbound
+from widget_server.security.keys import fernet
 from widget_server.services.actors import Actor, acting_account, check_may_change
 from widget_server.services.errors import ServiceError, invalid_fields
 from widget_server.tenancy import in_subtree, subtree_ids
@@ -160,3 +161,12 @@ def send_test_event(actor: Actor, endpoint: WebhookEndpoint) -> WebhookDelivery:
     db.session.commit()
     current_app.extensions["webhook_tasks"].queue([delivery.id])
     return delivery
+
+
+def reencrypt_secrets() -> None:
+    """Encrypt every signing secret again with the newest key (after a key rotation),
+    so an older key can later be retired; committed."""
+    keys = fernet(current_app.config)
+    for endpoint in db.session.scalars(select(WebhookEndpoint)):
+        endpoint.secret_encrypted = keys.rotate(endpoint.secret_encrypted.encode()).decode()
+    db.session.commit()

@@ -20,7 +20,7 @@ from flask import current_app
 
 from widget_server.abuse.caps import cap_above_ceiling
 from widget_server.abuse.phone import normalise_business_number
-from widget_server.calls.hours import HoursError, validate_hours
+from widget_server.calls.hours import DAYS, HoursError, validate_hours
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, Widget, utcnow
 from widget_server.security.tokens import embed_token
@@ -163,12 +163,31 @@ def _display_number(name: str, value: object) -> int:
     return value
 
 
-def _opening_hours(value: object) -> dict:
+def _day_problem(day: str, spans: object) -> ServiceError | None:
+    """Why one day's ranges cannot be read, named ``opening_hours.<day>``, or None."""
     try:
-        hours = validate_hours(value)
+        validate_hours({day: spans})
     except HoursError as error:
-        raise ServiceError(str(error), "opening_hours") from None
-    return {day: [list(span) for span in spans] for day, spans in hours.items()}
+        if day in DAYS:
+            return ServiceError(str(error).replace(f" on {day}", ""), f"opening_hours.{day}")
+        return ServiceError(str(error), "opening_hours")
+    return None
+
+
+def _opening_hours(value: object) -> dict:
+    """The hours as stored; a day's problem is keyed by its day, so a form shows it next
+    to that day, and every day's comes at once."""
+    if not isinstance(value, dict):
+        try:
+            validate_hours(value)  # refuses it, saying what hours look like
+        except HoursError as error:
+            raise ServiceError(str(error), "opening_hours") from None
+        raise ServiceError("Give the opening hours by day.", "opening_hours")
+    errors = [problem for day, spans in value.items()
+              if (problem := _day_problem(day, spans)) is not None]
+    if errors:
+        raise ExceptionGroup("The opening hours are not valid.", errors)
+    return {day: [list(span) for span in spans] for day, spans in value.items()}
 
 
 def notify_emails(values: Iterable[str]) -> list[str]:
@@ -236,6 +255,8 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
             values[name] = rules[name](value)
         except ServiceError as error:
             errors.append(error)
+        except ExceptionGroup as group:
+            errors.extend(refusals(group))
     if "provider_account_id" in values:
         values["provider_account"] = values.pop("provider_account_id")
     if not errors and ({"provider_account", "provider_options"} & set(values)):
