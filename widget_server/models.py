@@ -153,6 +153,10 @@ class Widget(db.Model):
     cap_per_ip: Mapped[int | None]
     cap_per_number: Mapped[int | None]
     cap_per_widget: Mapped[int | None]
+    # A call the business did not answer is rung again this often (0: never), this
+    # many minutes apart, inside opening hours (calls/redial.py).
+    redial_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    redial_interval_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship(back_populates="widgets")
@@ -210,10 +214,19 @@ class CallRequest(db.Model):
     request_id: Mapped[str | None] = mapped_column(String(64))
     # The last event handed to mail and webhooks (calls/events.py); later ones are news.
     published_event_id: Mapped[int | None]
+    # Each attempt at a visitor's request is a row of its own (calls/redial.py): the
+    # first one is the request, later ones point at it, numbered from 1, with why
+    # they were made (next_number, redial, callback, call_now) and the number rung.
+    redial_of_id: Mapped[int | None] = mapped_column(ForeignKey("call_requests.id"),
+                                                     index=True)
+    attempt: Mapped[int] = mapped_column(default=1, server_default="1")
+    attempt_reason: Mapped[str | None] = mapped_column(String(16))
+    business_number: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     widget: Mapped[Widget] = relationship()
+    redial_of: Mapped[CallRequest | None] = relationship(remote_side=[id])
     events: Mapped[list[CallEvent]] = relationship(
         back_populates="call", cascade="all, delete-orphan", order_by="CallEvent.id"
     )

@@ -121,6 +121,16 @@ class WidgetForm(FlaskForm):
     outside_hours = SelectField("Outside opening hours", choices=select_options([
         ("hidden", "Hide the button"),
         ("callback", "Offer a call back at a time the visitor chooses")]))
+    redial_attempts = IntegerField(
+        "Redials when the business does not answer", default=0,
+        validators=[Optional(), NumberRange(min=0, max=5)],
+        description="0 to 5; 0: none. Each of the business numbers is tried in order first; "
+                    "when the redials are used up, a call-back is booked for the next "
+                    "opening if the widget offers call-backs.")
+    redial_interval_minutes = IntegerField(
+        "Minutes between redials", default=10,
+        validators=[Optional(), NumberRange(min=1, max=1440)],
+        description="Redials wait for opening hours.")
     provider_account_id = SelectField("Provider account", coerce=int)
 
     def __init__(self, *args, **kwargs):
@@ -157,7 +167,9 @@ class WidgetForm(FlaskForm):
                                zip(DAYS, self.day_fields, strict=True)}
                               if self.hours_limited.data else {}),
             "provider_account_id": self.provider_account_id.data or None,
-        }
+        } | {name: getattr(self, name).data
+             for name in ("redial_attempts", "redial_interval_minutes")
+             if getattr(self, name).data is not None}  # left empty: unchanged
 
     def load(self, widget: Widget) -> None:
         """Fill the text fields that do not map one to one onto the widget."""
@@ -389,7 +401,8 @@ def widget_new():
     caller = current_account()
     form = NewWidgetForm(obj=Widget(name="Call me back", button_label="Call me back",
                                     button_colour="#0b6e4f", language="en", time_zone="UTC",
-                                    home_country="US",
+                                    home_country="US", redial_attempts=0,
+                                    redial_interval_minutes=10,
                                     consent_text=Widget.__table__.c.consent_text.default.arg))
     accounts = list(db.session.scalars(scoped_select(Account, caller).order_by(Account.name)))
     form.account_id.choices = select_options((a.id, f"{a.name} ({a.kind})") for a in accounts)

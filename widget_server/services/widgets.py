@@ -33,10 +33,12 @@ POSITIONS = ("bottom-right", "bottom-left")
 OUTSIDE_HOURS = ("hidden", "callback")
 TEXTS = {"name": 120, "button_label": 60, "consent_text": 500}
 CAPS = ("cap_per_ip", "cap_per_number", "cap_per_widget")
+# Redials of a call the business missed (calls/redial.py): how many, how far apart.
+REDIAL_RANGES = {"redial_attempts": (0, 5), "redial_interval_minutes": (1, 1440)}
 SETTINGS = frozenset({
-    *TEXTS, *CAPS, "paused", "business_numbers", "home_country", "allowed_countries",
-    "language", "button_colour", "button_position", "time_zone", "opening_hours",
-    "outside_hours", "provider_account_id", "provider_options"})
+    *TEXTS, *CAPS, *REDIAL_RANGES, "paused", "business_numbers", "home_country",
+    "allowed_countries", "language", "button_colour", "button_position", "time_zone",
+    "opening_hours", "outside_hours", "provider_account_id", "provider_options"})
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _LANGUAGE = re.compile(r"[a-z]{2}(-[A-Z]{2})?")
 
@@ -108,6 +110,13 @@ def _cap(name: str, value: int | None, owner: Account) -> int | None:
     return value
 
 
+def _in_range(name: str, value: object) -> int:
+    low, high = REDIAL_RANGES[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ServiceError(f"Use a whole number from {low} to {high}.", name)
+    return value
+
+
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ServiceError(f"Use one of: {', '.join(choices)}.", name)
@@ -158,6 +167,7 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
         "provider_options": dict,
         **{name: lambda value, name=name: _text(name, value) for name in TEXTS},
         **{name: lambda value, name=name: _cap(name, value, owner) for name in CAPS},
+        **{name: lambda value, name=name: _in_range(name, value) for name in REDIAL_RANGES},
         "provider_account_id": lambda value: provider_accounts.usable(owner, value),
     }
     values, errors = {}, []

@@ -17,6 +17,7 @@ from widget_server.api.schemas.common import (
     Body,
     Cap,
     Choice,
+    Count,
     Id,
     Page,
     PageQuery,
@@ -77,6 +78,12 @@ class WidgetSettings(Body):
         "Calls a day to one number, counted on this widget; null: the installation's "
         "default. Above the installation's ceiling (CEILING_PER_NUMBER): 422."))
     cap_per_widget: Cap = None
+    redial_attempts: Count = Field(None, description=(
+        "How often a call the business did not answer is rung again, 0 to 5 (0: never); "
+        "when they are used up and the widget offers call-backs, one is booked for the "
+        "next opening."))
+    redial_interval_minutes: Count = Field(None, description=(
+        "Minutes between redials, 1 to 1440, inside opening hours."))
     provider_account_id: Id | None = None
     provider_options: Options = None
 
@@ -126,6 +133,8 @@ class Widget(Answer):
     cap_per_ip: Cap
     cap_per_number: Cap
     cap_per_widget: Cap
+    redial_attempts: int
+    redial_interval_minutes: int
     provider_account_id: Id | None
     provider_options: Annotated[dict[str, Any], _EMPTY_IF_NONE]
     domains: list[Domain]
