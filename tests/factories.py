@@ -7,8 +7,9 @@ import hashlib
 import json
 
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, Widget
+from widget_server.models import Account, AllowedDomain, User, Widget
 from widget_server.security import tokens
+from widget_server.services.users import hash_password
 
 PAGE_ORIGIN = "https://shop.example"
 OWN_ORIGIN = "http://localhost"
@@ -20,6 +21,15 @@ def create_account(*, name: str = "acme", kind: str = "client", **fields) -> Acc
     db.session.add(account)
     db.session.commit()
     return account
+
+
+def create_user(*, account: Account, email: str, role: str = "owner",
+                password: str = "correct horse battery") -> User:
+    user = User(account_id=account.id, email=email, role=role,
+                password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.commit()
+    return user
 
 
 def create_widget(*, account: Account, domains=("shop.example",),
