@@ -193,7 +193,10 @@ class BlockedNumber(db.Model):
 
 class CallRequest(db.Model):
     __tablename__ = "call_requests"
-    __table_args__ = (Index("ix_call_requests_widget_created", "widget_id", "created_at"),)
+    __table_args__ = (Index("ix_call_requests_widget_created", "widget_id", "created_at"),
+                      # Of two tries at adding a request's next attempt at once, one stands.
+                      UniqueConstraint("redial_of_id", "attempt",
+                                       name="uq_call_requests_attempt"))
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     widget_id: Mapped[int] = mapped_column(ForeignKey("widgets.id"))

@@ -33,6 +33,8 @@ def upgrade():
         batch_op.add_column(sa.Column('attempt_reason', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('business_number', sa.String(length=20), nullable=True))
         batch_op.create_index('ix_call_requests_redial_of_id', ['redial_of_id'])
+        batch_op.create_unique_constraint('uq_call_requests_attempt',
+                                          ['redial_of_id', 'attempt'])
         batch_op.create_foreign_key('fk_call_requests_redial_of_id', 'call_requests',
                                     ['redial_of_id'], ['id'])
 
@@ -40,6 +42,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('call_requests') as batch_op:
         batch_op.drop_constraint('fk_call_requests_redial_of_id', type_='foreignkey')
+        batch_op.drop_constraint('uq_call_requests_attempt', type_='unique')
         batch_op.drop_index('ix_call_requests_redial_of_id')
         batch_op.drop_column('business_number')
         batch_op.drop_column('attempt_reason')

@@ -105,6 +105,16 @@ def test_call_now_is_only_for_calls_of_the_last_24_hours(app, client, api):
     assert "last 24 hours" in refused.get_json()["detail"]
 
 
+def test_a_call_in_progress_is_not_placed_twice(app, client, api):
+    _, call_id = _request(app, client, api, "+12025550006")
+    with app.app_context():
+        db.session.scalar(select(CallRequest)).status = "ringing"
+        db.session.commit()
+    refused = api("POST", f"/calls/{call_id}/redial")
+    assert refused.status_code == 409 and "in progress" in refused.get_json()["detail"]
+    assert api("GET", "/calls").get_json()["total"] == 1
+
+
 def test_another_tenants_call_is_not_found(app, client, api):
     _, call_id = _request(app, client, api, "+12025550006")
     for action in ("redial", "cancel"):

@@ -36,9 +36,6 @@ from widget_server.models import CallEvent, CallRequest, Widget, utcnow
 
 # How a call ends when the business's phone was not answered (c2c-php, dialogtech, simulator).
 BUSINESS_MISSED = frozenset({"business_not_reached", "business_no_answer"})
-# The reason of an attempt's first event, per why it was made ("callback": booked for later).
-FIRST_REASONS = {"next_number": "next_number", "redial": "redial", "callback": "callback",
-                 "call_now": "call_now"}
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,11 @@ def next_attempt(widget: Widget, tried: list[CallRequest], now: datetime) -> Nex
 
 def add_attempt(call: CallRequest, reason: str, business_number: str,
                 scheduled_for: datetime | None, tried: list[CallRequest]) -> CallRequest:
-    """A new queued attempt at ``call``'s request, flushed in the caller's transaction."""
+    """A new queued attempt at ``call``'s request, flushed in the caller's transaction.
+
+    ``reason`` (next_number, redial, callback, call_now) is also its first event's:
+    what names that event (calls/events.py) and what the visitor reads.
+    """
     root = tried[0]
     attempt = CallRequest(
         widget_id=root.widget_id, account_id=root.account_id,
@@ -94,12 +95,12 @@ def add_attempt(call: CallRequest, reason: str, business_number: str,
         client_ip=root.client_ip, page_origin=root.page_origin,
         provider_kind=call.widget.provider_account.kind if call.widget.provider_account
         else "simulator",
-        request_id=root.request_id, status=CallState.QUEUED, reason=FIRST_REASONS[reason],
+        request_id=root.request_id, status=CallState.QUEUED, reason=reason,
         scheduled_for=scheduled_for, redial_of_id=root.id,
         attempt=max(a.attempt for a in tried) + 1, attempt_reason=reason,
         business_number=business_number)
     attempt.events = [CallEvent(
-        status=CallState.QUEUED, reason=FIRST_REASONS[reason],
+        status=CallState.QUEUED, reason=reason,
         detail={"scheduled_for": scheduled_for.isoformat() + "Z"} if scheduled_for else {})]
     db.session.add(attempt)
     db.session.flush()

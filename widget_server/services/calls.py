@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from widget_server.abuse.caps import caps_for_call, count_within_caps
 from widget_server.call_states import FINAL_STATES, CallState
@@ -26,6 +27,7 @@ from widget_server.tenancy import ancestors, scoped_select
 CALL_NOW_WINDOW = timedelta(hours=24)
 # Caps of the visitor's own address: a person in the admin is not that visitor.
 _VISITOR_ADDRESS_CAPS = frozenset({"ip", "ceiling-ip"})
+_IN_PROGRESS = "This call is in progress; wait until it ends."
 
 
 def scoped_call(actor: Actor, public_id: str) -> CallRequest:
@@ -72,7 +74,7 @@ def call_now(actor: Actor, call: CallRequest) -> CallRequest:
     if widget.deleted_at is not None:
         raise ServiceError("This call's widget was deleted.", kind="conflict")
     if latest.status not in FINAL_STATES and not _booked(latest):
-        raise ServiceError("This call is in progress; wait until it ends.", kind="conflict")
+        raise ServiceError(_IN_PROGRESS, kind="conflict")
     caps = [cap for cap in caps_for_call(widget, visitor_number=first.visitor_number,
                                          client_ip=first.client_ip, now=now,
                                          ancestors=ancestors(widget.account))
@@ -80,15 +82,19 @@ def call_now(actor: Actor, call: CallRequest) -> CallRequest:
     replaces = _booked(latest)
     try:
         if replaces and not _cancel(latest):
-            raise ServiceError("This call is in progress; wait until it ends.", kind="conflict")
+            raise ServiceError(_IN_PROGRESS, kind="conflict")
         attempt = add_attempt(latest, "call_now", widget.business_numbers[0], None, tried)
         count_within_caps(caps)
-    except (ServiceError, Refusal) as error:
+        db.session.commit()
+    except Refusal as refusal:  # a cap is reached
         db.session.rollback()
-        if isinstance(error, Refusal):
-            raise ServiceError(error.message, kind="limited") from None
+        raise ServiceError(refusal.message, kind="limited") from None
+    except IntegrityError:  # the server added the next attempt at the same moment
+        db.session.rollback()
+        raise ServiceError(_IN_PROGRESS, kind="conflict") from None
+    except ServiceError:
+        db.session.rollback()
         raise
-    db.session.commit()
     if replaces:
         enqueue_publish(latest.id)
     queue_attempt(attempt.id, None)
