@@ -159,3 +159,19 @@ def test_a_wrong_type_and_a_broken_rule_are_named_in_one_answer(api):
     refused = api("POST", "/widgets", key="client_a", json={
         "business_numbers": ["+12025550100", "+12025550100"], "cap_per_ip": "many"})
     assert set(refused.get_json()["errors"]) == {"business_numbers", "cap_per_ip"}
+
+
+def test_redials_are_off_by_default_and_set_within_their_ranges(api):
+    widget = make_widget(api, "client_a")
+    assert (widget["redial_attempts"], widget["redial_interval_minutes"]) == (0, 10)
+    path = f"/widgets/{widget['id']}"
+    changed = api("PATCH", path, json={"redial_attempts": 3, "redial_interval_minutes": 30})
+    assert changed.status_code == 200, changed.get_json()
+    assert (changed.get_json()["redial_attempts"],
+            changed.get_json()["redial_interval_minutes"]) == (3, 30)
+    refused = api("PATCH", path, json={"redial_attempts": 6, "redial_interval_minutes": 0})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == {
+        "redial_attempts": "Use a whole number from 0 to 5.",
+        "redial_interval_minutes": "Use a whole number from 1 to 1440."}
+    assert api("GET", path).get_json()["redial_attempts"] == 3

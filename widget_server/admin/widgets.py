@@ -122,13 +122,13 @@ class WidgetForm(FlaskForm):
         ("hidden", "Hide the button"),
         ("callback", "Offer a call back at a time the visitor chooses")]))
     redial_attempts = IntegerField(
-        "Redials when the business does not answer", default=0,
+        "Redials when the business does not answer",
         validators=[Optional(), NumberRange(min=0, max=5)],
         description="0 to 5; 0: none. Each of the business numbers is tried in order first; "
                     "when the redials are used up, a call-back is booked for the next "
                     "opening if the widget offers call-backs.")
     redial_interval_minutes = IntegerField(
-        "Minutes between redials", default=10,
+        "Minutes between redials",
         validators=[Optional(), NumberRange(min=1, max=1440)],
         description="Redials wait for opening hours.")
     provider_account_id = SelectField("Provider account", coerce=int)
