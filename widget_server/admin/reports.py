@@ -28,7 +28,7 @@ from widget_server.abuse.blocklist import is_blocked
 from widget_server.admin.auth import CAN_MANAGE, current_account
 from widget_server.admin.charts import day_chart, fill_days
 from widget_server.admin.views import blueprint, page_number, select_options
-from widget_server.call_states import FINAL_STATES, CallState
+from widget_server.call_states import CallState
 from widget_server.calls.redial import attempts_of
 from widget_server.extensions import db
 from widget_server.models import CallRequest, Widget, utcnow
@@ -42,7 +42,7 @@ from widget_server.reports import (
     outcome_of,
     usage_by_account,
 )
-from widget_server.services.calls import CALL_NOW_WINDOW
+from widget_server.services.calls import call_now_refusal, is_booked
 from widget_server.tenancy import scoped_select
 
 PAGE_SIZE = 50
@@ -146,17 +146,13 @@ def report_call(public_id: str):
             steps.append((event, {k: v for k, v in detail.items() if k != "message"},
                           detail.get("message")))
     attempts = attempts_of(call)
-    latest = attempts[-1]
-    booked = latest.status == CallState.QUEUED and latest.scheduled_for is not None
     return render_template(
         "admin/reports/call.html", call=call, steps=steps, exchanges=exchanges,
         outcome=outcome_of(call.status, call.reason), figures=_figures(call),
         figure_labels=dict(REPORT_FIGURES), can_block=current_user.role in CAN_MANAGE,
         blocked=is_blocked(call.account_id, call.visitor_number), attempts=attempts,
-        latest=latest, booked=booked,
-        # services/calls.py has the last word; the page offers only what it would take.
-        can_call_now=(latest.status in FINAL_STATES or booked)
-        and attempts[0].created_at >= utcnow() - CALL_NOW_WINDOW)
+        latest=attempts[-1], booked=is_booked(attempts[-1]),
+        can_call_now=call_now_refusal(attempts, utcnow()) is None)
 
 
 def csv_cell(value: object) -> str:

@@ -7,7 +7,7 @@ both act on the request's newest attempt.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -39,7 +39,7 @@ def scoped_call(actor: Actor, public_id: str) -> CallRequest:
     return call
 
 
-def _booked(call: CallRequest) -> bool:
+def is_booked(call: CallRequest) -> bool:
     """Queued for later: a call-back the visitor chose or one booked for them, or a redial."""
     return call.status == CallState.QUEUED and call.scheduled_for is not None
 
@@ -56,6 +56,18 @@ def _cancel(call: CallRequest) -> bool:
     return cancelled
 
 
+def call_now_refusal(tried: list[CallRequest], now: datetime) -> ServiceError | None:
+    """Why the request tried as ``tried`` may not be placed again now, or None."""
+    if tried[0].created_at < now - CALL_NOW_WINDOW:
+        return ServiceError("Call now is for calls of the last 24 hours; this one is older.",
+                            kind="conflict")
+    if tried[-1].widget.deleted_at is not None:
+        return ServiceError("This call's widget was deleted.", kind="conflict")
+    if tried[-1].status not in FINAL_STATES and not is_booked(tried[-1]):
+        return ServiceError(_IN_PROGRESS, kind="conflict")
+    return None
+
+
 def call_now(actor: Actor, call: CallRequest) -> CallRequest:
     """A new attempt at ``call``'s request, placed at once; the new attempt.
 
@@ -67,19 +79,14 @@ def call_now(actor: Actor, call: CallRequest) -> CallRequest:
     tried = attempts_of(call)
     first, latest = tried[0], tried[-1]
     now = utcnow()
-    if first.created_at < now - CALL_NOW_WINDOW:
-        raise ServiceError("Call now is for calls of the last 24 hours; this one is older.",
-                           kind="conflict")
+    if problem := call_now_refusal(tried, now):
+        raise problem
     widget = latest.widget
-    if widget.deleted_at is not None:
-        raise ServiceError("This call's widget was deleted.", kind="conflict")
-    if latest.status not in FINAL_STATES and not _booked(latest):
-        raise ServiceError(_IN_PROGRESS, kind="conflict")
     caps = [cap for cap in caps_for_call(widget, visitor_number=first.visitor_number,
                                          client_ip=first.client_ip, now=now,
                                          ancestors=ancestors(widget.account))
             if cap.scope not in _VISITOR_ADDRESS_CAPS]
-    replaces = _booked(latest)
+    replaces = is_booked(latest)
     try:
         if replaces and not _cancel(latest):
             raise ServiceError(_IN_PROGRESS, kind="conflict")
@@ -105,7 +112,7 @@ def cancel_call(actor: Actor, call: CallRequest) -> CallRequest:
     """Cancel the call-back booked for ``call``'s request; the cancelled attempt."""
     check_may_change(actor, call.account_id, "call")
     latest = attempts_of(call)[-1]
-    if not _booked(latest) or not _cancel(latest):
+    if not is_booked(latest) or not _cancel(latest):
         db.session.rollback()
         raise ServiceError("Only a booked call-back can be cancelled.", kind="conflict")
     db.session.commit()
