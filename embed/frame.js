@@ -195,7 +195,9 @@
     }
   });
 
-  // The call's progress: poll its status about once a second until it ends.
+  // The call's progress: poll its status about once a second until it completes.
+  // After a failure it keeps looking, every 5 s for up to 10 minutes, since the
+  // server may try again (the status follows the newest attempt).
   let told;
   const show = s => {
     const news = s.status == 'connected' ? s.status : END.includes(s.status) && s.status != 'completed' && 'failed';
@@ -209,25 +211,36 @@
       li.className = here ? (s.status == 'completed' ? 'done now' : 'now') : reached ? 'done' : '';
       if (here) { li.setAttribute('aria-current', 'step'); reached = false; } else li.removeAttribute('aria-current');
     }
-    if (END.includes(s.status) && s.status != 'completed') {
-      $('steps').hidden = true;
-      $('again').hidden = false;
-    }
+    // A failed call may be tried again (the business's next number, a redial): the
+    // steps come back when the next attempt starts.
+    const over = END.includes(s.status) && s.status != 'completed';
+    $('steps').hidden = over;
+    $('again').hidden = !over;
   };
+  let following = 0;  // the request whose status is polled; "Try again" drops it
   function progress(accepted) {
     told = null;
+    const mine = ++following;
     form.hidden = true;
     $('progress').hidden = false;
     show(accepted);
     $('progress').focus();
+    let failedAt = 0;
     const poll = async () => {
+      if (mine != following) return;
       let next = 1000;
       try {
         const r = await fetch(accepted.status_url, { headers: { 'X-Call-Token': accepted.call_token }, cache: 'no-store' });
         if (r.ok) {
           const s = await r.json();
+          if (mine != following) return;
           show(s);
-          if (END.includes(s.status)) return;
+          if (s.status == 'completed') return;
+          if (END.includes(s.status) || (failedAt && s.status == 'queued')) {
+            failedAt = failedAt || Date.now();
+            if (Date.now() - failedAt > 600000) return;
+            next = 5000;
+          }
         } else if (r.status != 429 && r.status < 500) return show({ status: 'failed', message: T.error });
         else next = 5000;
       } catch (e) { next = 3000; }
@@ -238,6 +251,7 @@
   // A new request: the same form again, with what the visitor typed and ticked, a
   // fresh captcha, and a fresh nonce when sent; nothing goes until the visitor sends it.
   $('again').addEventListener('click', () => {
+    following++;
     $('progress').hidden = $('again').hidden = true;
     $('steps').hidden = form.hidden = false;
     delete $('w').dataset.status;

@@ -14,7 +14,7 @@ from widget_server import errors, i18n, mail, ops, webhooks
 from widget_server import logging as logs
 from widget_server.admin import blueprint as admin_blueprint
 from widget_server.api import blueprint as api_blueprint
-from widget_server.calls import queue
+from widget_server.calls import queue, redial
 from widget_server.config import settings_from_env
 from widget_server.embed import blueprint as embed_blueprint
 from widget_server.extensions import compress, csrf, db, limiter, login_manager, migrate
@@ -106,6 +106,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     queue.init_app(app)
     webhooks.init_app(app)
     mail.init_app(app)
+    # A call the business missed is tried again (calls/redial.py).
+    app.extensions["call_event_subscribers"].append(redial.follow_up)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "admin.sign_in"

@@ -162,6 +162,10 @@ class Widget(Model):
     # Who is mailed about this widget's calls, and on which events (mail/notifications.py).
     notify_emails: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     notify_events: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # A call the business did not answer is rung again this often (0: never), this
+    # many minutes apart, inside opening hours (calls/redial.py).
+    redial_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    redial_interval_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship(back_populates="widgets")
@@ -198,7 +202,10 @@ class BlockedNumber(Model):
 
 class CallRequest(Model):
     __tablename__ = "call_requests"
-    __table_args__ = (Index("ix_call_requests_widget_created", "widget_id", "created_at"),)
+    __table_args__ = (Index("ix_call_requests_widget_created", "widget_id", "created_at"),
+                      # Of two tries at adding a request's next attempt at once, one stands.
+                      UniqueConstraint("redial_of_id", "attempt",
+                                       name="uq_call_requests_attempt"))
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     widget_id: Mapped[int] = mapped_column(ForeignKey("widgets.id"))
@@ -223,10 +230,19 @@ class CallRequest(Model):
     request_id: Mapped[str | None] = mapped_column(String(64))
     # The last event handed to mail and webhooks (calls/events.py); later ones are news.
     published_event_id: Mapped[int | None]
+    # Each attempt at a visitor's request is a row of its own (calls/redial.py): the
+    # first one is the request, later ones point at it, numbered from 1, with why
+    # they were made (next_number, redial, callback, call_now) and the number rung.
+    redial_of_id: Mapped[int | None] = mapped_column(ForeignKey("call_requests.id"),
+                                                     index=True)
+    attempt: Mapped[int] = mapped_column(default=1, server_default="1")
+    attempt_reason: Mapped[str | None] = mapped_column(String(16))
+    business_number: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     widget: Mapped[Widget] = relationship()
+    redial_of: Mapped[CallRequest | None] = relationship(remote_side=[id])
     events: Mapped[list[CallEvent]] = relationship(
         back_populates="call", cascade="all, delete-orphan", order_by="CallEvent.id"
     )

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
 from tests.api.conftest import make_widget
+from tests.embed.test_opening_hours import hours_closed_now, make_widget_slot
 from tests.factories import call_body, post_call
+from widget_server.api.problems import PROBLEM_TYPE
 from widget_server.extensions import db
-from widget_server.models import Widget
+from widget_server.models import CallRequest, Widget, utcnow
+
+
+@pytest.fixture
+def app(make_app):
+    """Call now follows a visitor's request within the minute: the per-minute guard apart."""
+    return make_app(CAP_PER_NUMBER_PER_MINUTE=10)
 
 
 def _place_calls(app, client, api, count: int) -> dict:
@@ -79,3 +92,88 @@ def test_an_overlong_or_unprintable_campaign_filter_is_refused_with_its_field_na
         response = api("GET", "/calls?utm_source=" + value)
         assert response.status_code == 422
         assert "utm_source" in response.get_json()["errors"]
+
+
+def _request(app, client, api, phone: str, **fields) -> tuple[dict, str]:
+    """A widget of client A (``fields``), and a visitor's call to ``phone`` through it."""
+    widget = make_widget(api, "client_a", **fields)
+    with app.app_context():
+        row = db.session.query(Widget).filter_by(public_id=widget["id"]).one()
+        db.session.expunge(row)
+    extra = {"callback_at": make_widget_slot(fields["opening_hours"])} \
+        if "opening_hours" in fields else {}
+    response = post_call(client, call_body(app, client, row, phone=phone, **extra))
+    assert response.status_code == 202, response.get_json()
+    return widget, response.get_json()["call_id"]
+
+
+def test_call_now_places_a_missed_call_again_and_counts_against_the_caps(app, client, api):
+    _, call_id = _request(app, client, api, "+12025550006", cap_per_number=2)
+    answer = api("POST", f"/calls/{call_id}/redial")
+    assert answer.status_code == 201, answer.get_json()
+    attempt = answer.get_json()
+    assert (attempt["attempt"], attempt["attempt_reason"], attempt["redial_of_id"]) == (
+        2, "call_now", call_id)
+    placed = api("GET", f"/calls/{attempt['id']}").get_json()
+    assert (placed["status"], placed["reason"]) == ("failed", "business_not_reached")
+    # The widget's cap of 2 calls a day to the number: the request and this one.
+    refused = api("POST", f"/calls/{attempt['id']}/redial")
+    assert refused.status_code == 429 and refused.content_type == PROBLEM_TYPE
+    assert "call-backs as we allow today" in refused.get_json()["detail"]
+    assert api("GET", "/calls").get_json()["total"] == 2
+
+
+def test_call_now_is_only_for_calls_of_the_last_24_hours(app, client, api):
+    _, call_id = _request(app, client, api, "+12025550006")
+    with app.app_context():
+        call = db.session.scalar(select(CallRequest))
+        call.created_at = utcnow() - timedelta(hours=24, minutes=1)
+        db.session.commit()
+    refused = api("POST", f"/calls/{call_id}/redial")
+    assert refused.status_code == 409
+    assert "last 24 hours" in refused.get_json()["detail"]
+
+
+def test_a_call_in_progress_is_not_placed_twice(app, client, api):
+    _, call_id = _request(app, client, api, "+12025550006")
+    with app.app_context():
+        db.session.scalar(select(CallRequest)).status = "ringing"
+        db.session.commit()
+    refused = api("POST", f"/calls/{call_id}/redial")
+    assert refused.status_code == 409 and "in progress" in refused.get_json()["detail"]
+    assert api("GET", "/calls").get_json()["total"] == 1
+
+
+def test_another_tenants_call_is_not_found(app, client, api):
+    _, call_id = _request(app, client, api, "+12025550006")
+    for action in ("redial", "cancel"):
+        assert api("POST", f"/calls/{call_id}/{action}", key="other_reseller"
+                   ).status_code == 404
+        assert api("POST", f"/calls/{call_id}/{action}", key="client_b").status_code == 404
+
+
+def test_a_booked_call_back_is_cancelled_once(app, client, api):
+    _, call_id = _request(app, client, api, "+12025550123", opening_hours=hours_closed_now(),
+                          outside_hours="callback")
+    cancelled = api("POST", f"/calls/{call_id}/cancel")
+    assert cancelled.status_code == 200, cancelled.get_json()
+    assert (cancelled.get_json()["status"], cancelled.get_json()["reason"]) == (
+        "rejected", "cancelled")
+    again = api("POST", f"/calls/{call_id}/cancel")
+    assert again.status_code == 409 and "booked call-back" in again.get_json()["detail"]
+
+
+def test_a_finished_call_has_no_call_back_to_cancel(app, client, api):
+    _, call_id = _request(app, client, api, "+12025550123")
+    assert api("POST", f"/calls/{call_id}/cancel").status_code == 409
+
+
+def test_call_now_on_a_booked_call_back_places_it_instead(app, client, api):
+    _, call_id = _request(app, client, api, "+12025550123", opening_hours=hours_closed_now(),
+                          outside_hours="callback")
+    answer = api("POST", f"/calls/{call_id}/redial")
+    assert answer.status_code == 201, answer.get_json()
+    placed = api("GET", f"/calls/{answer.get_json()['id']}").get_json()
+    assert placed["status"] == "completed"
+    booked = api("GET", f"/calls/{call_id}").get_json()
+    assert (booked["status"], booked["reason"]) == ("rejected", "cancelled")

@@ -46,7 +46,7 @@ def test_the_api_answers_as_its_document_says(app, seeded):
     headers = {"Authorization": f"Bearer {seeded}", "Accept-Encoding": "identity"}
     checks = [not_a_server_error, response_schema_conformance, status_code_conformance]
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 31
+    assert len(operations) == 33
 
     for operation in operations:
         @given(case=operation.as_strategy())

@@ -201,3 +201,19 @@ def test_a_widget_mails_the_addresses_it_names_on_the_events_it_chooses(api):
     assert api("GET", f"/widgets/{widget['id']}", key="client_a").get_json() == widget
     off = api("PATCH", f"/widgets/{widget['id']}", key="client_a", json={"notify_events": []})
     assert off.get_json()["notify_events"] == []
+
+
+def test_redials_are_off_by_default_and_set_within_their_ranges(api):
+    widget = make_widget(api, "client_a")
+    assert (widget["redial_attempts"], widget["redial_interval_minutes"]) == (0, 10)
+    path = f"/widgets/{widget['id']}"
+    changed = api("PATCH", path, json={"redial_attempts": 3, "redial_interval_minutes": 30})
+    assert changed.status_code == 200, changed.get_json()
+    assert (changed.get_json()["redial_attempts"],
+            changed.get_json()["redial_interval_minutes"]) == (3, 30)
+    refused = api("PATCH", path, json={"redial_attempts": 6, "redial_interval_minutes": 0})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == {
+        "redial_attempts": "Use a whole number from 0 to 5.",
+        "redial_interval_minutes": "Use a whole number from 1 to 1440."}
+    assert api("GET", path).get_json()["redial_attempts"] == 3

@@ -61,11 +61,23 @@ def test_a_retry_or_a_provider_exchange_is_not_news():
         (CallState.DIALING, None, {"exchange": {"status": 500}}),
         (CallState.QUEUED, "retrying", None), (CallState.DIALING, None, None),
         (CallState.RINGING, None, None), (CallState.COMPLETED, "no_answer", None),
-        (CallState.QUEUED, "redial", None), (CallState.DIALING, None, None),
     ]:
         steps.append(step(status, reason, detail))
     assert [e.type for e in name_events(steps)] == [
-        "call.requested", "call.dialing", "call.completed", "call.redialed", "call.dialing"]
+        "call.requested", "call.dialing", "call.completed"]
+
+
+@pytest.mark.parametrize("first_reason, first_event", [
+    (None, "call.requested"), ("scheduled", "call.scheduled"),
+    ("next_number", "call.redialed"), ("redial", "call.redialed"),
+    ("call_now", "call.redialed"), ("callback", "call.scheduled"),
+])
+def test_an_attempt_tells_why_it_was_made_by_its_first_event(first_reason, first_event):
+    """Each attempt at a request is a call of its own (calls/redial.py)."""
+    steps = [CallEvent(id=1, status=CallState.QUEUED, reason=first_reason, detail={},
+                       at=utcnow()),
+             CallEvent(id=2, status=CallState.DIALING, detail={}, at=utcnow())]
+    assert [e.type for e in name_events(steps)] == [first_event, "call.dialing"]
 
 
 def test_a_call_booked_for_later_is_news_at_once(app, client, received):

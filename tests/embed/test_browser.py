@@ -230,6 +230,34 @@ def _requests_for(page, path: str) -> list[str]:
     return seen
 
 
+def test_when_the_first_business_number_misses_the_frame_follows_the_next_one(page, site):
+    """The server rings the business's next number when the first does not answer (simulator
+    0007), and the visitor's frame follows that attempt to its end."""
+    with site["app"].app_context():
+        widget = db.session.get(Widget, site["widget_id"])
+        numbers = widget.business_numbers
+        widget.business_numbers = [*numbers, "+12025550111"]
+        db.session.commit()
+    try:
+        _, frame = _open_widget(page, site)
+        frame.get_by_label("Your phone number").fill("202 555 0007")
+        frame.get_by_label("I agree to be called back").check()
+        frame.get_by_role("button", name="Call me back").click()
+        status = frame.locator("#progress").get_by_role("status")
+        expect(status).to_contain_text("The business answered", timeout=15_000)
+        expect(status).to_contain_text("Completed", timeout=15_000)
+        expect(frame.get_by_role("button", name="Try again")).to_be_hidden()
+        with site["app"].app_context():
+            assert [(call.business_number, call.status) for call in db.session.scalars(
+                select(CallRequest).where(CallRequest.visitor_number == "+12025550007")
+                .order_by(CallRequest.id))] == [("+12025550100", "failed"),
+                                                ("+12025550111", "completed")]
+    finally:
+        with site["app"].app_context():
+            db.session.get(Widget, site["widget_id"]).business_numbers = numbers
+            db.session.commit()
+
+
 def test_a_refused_form_nonce_renews_the_form_and_sends_what_the_visitor_typed_again(
         page, site):
     spoiled = _spoil_call_posts(page, 1)

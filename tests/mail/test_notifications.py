@@ -8,7 +8,7 @@ import pytest
 
 from tests.embed.test_opening_hours import hours_closed_now, make_widget_slot
 from tests.factories import call_body, post_call
-from tests.mail.conftest import OWNER, PASSWORD, deliveries, notifying_widget
+from tests.mail.conftest import OWNER, PASSWORD, deliveries, notifying_widget, wait_for
 from widget_server.extensions import db
 from widget_server.mail.notifications import send_digests
 from widget_server.models import CallRequest, Widget
@@ -41,6 +41,25 @@ def test_a_missed_call_is_mailed_in_the_widgets_language(mail_app, smtp):
     assert "Rufnummer" in text and 'lang="de"' in html
     assert [(row.status, row.attempts, row.kind) for row in deliveries(mail_app)] == [
         ("sent", 1, "missed"), ("sent", 1, "missed")]
+
+
+def test_a_missed_call_is_mailed_once_the_next_number_missed_too(mail_app, smtp):
+    widget = notifying_widget(mail_app, events=("missed",),
+                              numbers=("+12025550100", "+12025550101"))
+    request_call(mail_app, widget, "+12025550006")  # no business number answers
+    wait_for(lambda: len(deliveries(mail_app)) == 1)
+    [mail] = deliveries(mail_app)
+    with mail_app.app_context():
+        missed = db.session.get(CallRequest, mail.call_id)
+        assert (mail.kind, missed.attempt, missed.business_number) == (
+            "missed", 2, "+12025550101")
+
+
+def test_no_missed_mail_when_the_next_number_answers(mail_app, smtp):
+    widget = notifying_widget(mail_app, events=("missed", "requested"),
+                              numbers=("+12025550100", "+12025550101"))
+    request_call(mail_app, widget, "+12025550007")  # the second number answers
+    assert [row.kind for row in deliveries(mail_app)] == ["requested"]
 
 
 def test_a_booked_call_back_is_mailed_with_its_time_in_the_widgets_zone(mail_app, smtp):

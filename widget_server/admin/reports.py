@@ -1,8 +1,9 @@
 """Admin reports: the calls of the caller's subtree, one call's timeline, charts, CSV, usage.
 
 Every role may read reports (read-only included); nothing here changes
-anything, so there is no form to protect with CSRF (the one form on a call's
-page, "Block this number", posts to admin/blocked_numbers.py). Queries go through
+anything, so there is no form to protect with CSRF (the forms on a call's
+page post elsewhere: "Block this number" to admin/blocked_numbers.py, "Call
+now" and "Cancel" to admin/calls.py). Queries go through
 ``widget_server.reports`` (scoped to the subtree); a call of another tenant is
 a 404. Provider exchanges are shown as stored: the adapters redact them
 before they are stored, and provider account credentials are never read here.
@@ -29,8 +30,9 @@ from widget_server.admin.charts import day_chart, fill_days
 from widget_server.admin.views import blueprint, page_number, select_options
 from widget_server.call_states import CallState
 from widget_server.calls.lead import CAMPAIGN_FIELDS, MAX_CAMPAIGN_VALUE_LENGTH
+from widget_server.calls.redial import attempts_of
 from widget_server.extensions import db
-from widget_server.models import CallRequest, Widget
+from widget_server.models import CallRequest, Widget, utcnow
 from widget_server.reports import (
     CAMPAIGN_FILTERS,
     OUTCOMES,
@@ -42,6 +44,7 @@ from widget_server.reports import (
     outcome_of,
     usage_by_account,
 )
+from widget_server.services.calls import call_now_refusal, is_booked
 from widget_server.tenancy import scoped_select
 
 PAGE_SIZE = 50
@@ -164,11 +167,14 @@ def report_call(public_id: str):
         else:
             steps.append((event, {k: v for k, v in detail.items() if k != "message"},
                           detail.get("message")))
+    attempts = attempts_of(call)
     return render_template(
         "admin/reports/call.html", call=call, steps=steps, exchanges=exchanges,
         outcome=outcome_of(call.status, call.reason), figures=_figures(call),
         figure_labels=dict(REPORT_FIGURES), can_block=current_user.role in CAN_MANAGE,
-        blocked=is_blocked(call.account_id, call.visitor_number))
+        blocked=is_blocked(call.account_id, call.visitor_number), attempts=attempts,
+        latest=attempts[-1], booked=is_booked(attempts[-1]),
+        can_call_now=call_now_refusal(attempts, utcnow()) is None)
 
 
 def csv_cell(value: object) -> str:

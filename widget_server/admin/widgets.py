@@ -139,6 +139,16 @@ class WidgetForm(FlaskForm):
     outside_hours = SelectField("Outside opening hours", choices=select_options([
         ("hidden", "Hide the button"),
         ("callback", "Offer a call back at a time the visitor chooses")]))
+    redial_attempts = IntegerField(
+        "Redials when the business does not answer",
+        validators=[Optional(), NumberRange(min=0, max=5)],
+        description="0 to 5; 0: none. Each of the business numbers is tried in order first; "
+                    "when the redials are used up, a call-back is booked for the next "
+                    "opening if the widget offers call-backs.")
+    redial_interval_minutes = IntegerField(
+        "Minutes between redials",
+        validators=[Optional(), NumberRange(min=1, max=1440)],
+        description="Redials wait for opening hours.")
     provider_account_id = SelectField("Provider account", coerce=int)
     notify_emails = TextAreaField(
         "E-mail these addresses", description="One per line, at most ten; they are mailed "
@@ -182,7 +192,9 @@ class WidgetForm(FlaskForm):
             "notify_emails": _lines(self.notify_emails.data),
             "notify_events": [event for event in service.NOTIFY_EVENTS
                               if getattr(self, f"notify_{event}").data],
-        }
+        } | {name: getattr(self, name).data
+             for name in ("redial_attempts", "redial_interval_minutes")
+             if getattr(self, name).data is not None}  # left empty: unchanged
 
     def load(self, widget: Widget) -> None:
         """Fill the text fields that do not map one to one onto the widget."""
@@ -429,7 +441,8 @@ def widget_new():
     caller = current_account()
     form = NewWidgetForm(obj=Widget(name="Call me back", button_label="Call me back",
                                     button_colour="#0b6e4f", language="en", time_zone="UTC",
-                                    home_country="US",
+                                    home_country="US", redial_attempts=0,
+                                    redial_interval_minutes=10,
                                     consent_text=Widget.__table__.c.consent_text.default.arg))
     accounts = list(db.session.scalars(scoped_select(Account, caller).order_by(Account.name)))
     form.account_id.choices = select_options((a.id, f"{a.name} ({a.kind})") for a in accounts)

@@ -1,4 +1,5 @@
-"""Calls of the caller's subtree: filtered lists, and one call with its event timeline."""
+"""Calls of the caller's subtree: filtered lists, one call with its event timeline, and
+"Call now" and "Cancel" (services/calls.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from widget_server.api.schemas.common import PublicId
 from widget_server.extensions import db
 from widget_server.models import CallRequest, Widget
 from widget_server.reports import CallFilter, calls_select
+from widget_server.services import calls
 from widget_server.tenancy import scoped_select
 
 
@@ -37,3 +39,21 @@ def get_call(call_id: PublicId):
     if call is None:
         raise Problem(404)
     return CallDetail.model_validate(call)
+
+
+@blueprint.post("/calls/<call_id>/redial")
+@operation("Call now: the request placed again at once, counted against the caps",
+           answer=CallDetail, status=201, errors=(404, 409, 429))
+def redial_call(call_id: PublicId):
+    """For calls of the last 24 hours that are not in progress; answers the new attempt. A
+    call-back booked for later is cancelled."""
+    return CallDetail.model_validate(calls.call_now(caller(), calls.scoped_call(caller(),
+                                                                                call_id)))
+
+
+@blueprint.post("/calls/<call_id>/cancel")
+@operation("Cancel the call-back booked for this call", answer=CallDetail, errors=(404, 409))
+def cancel_call(call_id: PublicId):
+    """Answers the cancelled attempt; 409 when no call-back is booked."""
+    return CallDetail.model_validate(calls.cancel_call(caller(), calls.scoped_call(caller(),
+                                                                                   call_id)))

@@ -48,9 +48,10 @@ PROBLEMS = {
                   {"WWW-Authenticate": {"schema": {"type": "string"}}}),
     403: _problem("Not allowed for this key's account (e.g. its own allowance)."),
     404: _problem("No such object in this key's subtree."),
-    409: _problem("The name or entry exists already."),
+    409: _problem("The name or entry exists already, or the object's state does not allow it."),
     415: _problem("The body is not application/json."),
     422: _problem("Some fields or filters are not valid; see errors."),
+    429: _problem("A daily cap is reached; try again later."),
 }
 LINK = {"Link": {"schema": {"type": "string"}, "description": 'rel="next" when more follow'}}
 THIS_DOCUMENT = {"get": {"summary": "This document", "security": [], "responses": {

@@ -51,7 +51,7 @@ def invalid(errors: dict[str, str]) -> Problem:
     return Problem(422, "Some fields are not valid; see errors.", type_=INVALID, errors=errors)
 
 
-_SERVICE_STATUS = {"conflict": 409, "forbidden": 403, "not_found": 404}
+_SERVICE_STATUS = {"conflict": 409, "forbidden": 403, "not_found": 404, "limited": 429}
 
 
 def service_problem(error: ServiceError | ExceptionGroup):

@@ -34,6 +34,11 @@ from widget_server.models import CallEvent, CallRequest, utcnow
 
 # Queued again by the worker itself (a retry, recovery): not news to anyone.
 _INTERNAL_REQUEUES = frozenset({"retrying", "requeued"})
+# A call's first event by its reason: a booking for later (the visitor's, or one made
+# when the business's redials ran out), an attempt again (calls/redial.py), or a request.
+_FIRST_EVENTS = {"scheduled": "call.scheduled", "callback": "call.scheduled",
+                 "next_number": "call.redialed", "redial": "call.redialed",
+                 "call_now": "call.redialed"}
 # How far back the sweep looks for calls with events nobody published.
 SWEEP_HORIZON = timedelta(days=2)
 
@@ -57,8 +62,9 @@ def name_events(events: Iterable[CallEvent]) -> list[PublishedEvent]:
 
     A row is an event when the state changed: provider exchanges and repeated
     states are not. A call queued again by a retry is not requested again, nor
-    does it dial again; a call queued again for a redial (reason ``redial``) is
-    ``call.redialed``, and its dialing is news again.
+    does it dial again. Each attempt at a request is a call of its own
+    (calls/redial.py): its first event says ``call.redialed`` (the next number,
+    a redial, "Call now") or ``call.scheduled`` (a call-back booked instead).
     """
     named: list[PublishedEvent] = []
     previous: str | None = None
@@ -69,9 +75,7 @@ def name_events(events: Iterable[CallEvent]) -> list[PublishedEvent]:
         kind = None
         if event.status == CallState.QUEUED:
             if previous is None:
-                kind = "call.scheduled" if event.reason == "scheduled" else "call.requested"
-            elif event.reason == "redial":
-                kind = "call.redialed"
+                kind = _FIRST_EVENTS.get(event.reason or "", "call.requested")
             quiet_dial = event.reason in _INTERNAL_REQUEUES
         elif event.status == CallState.DIALING:
             kind = None if quiet_dial else "call.dialing"

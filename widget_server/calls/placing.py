@@ -157,10 +157,15 @@ def order_for(call: CallRequest) -> CallOrder:
     callback_url = (f"{public_url}/hooks/{call.provider_kind}/{hook_token(call)}"
                     if public_url else "")
     newest, *earlier = callback_secrets(call)
-    return CallOrder(call_id=call.public_id, business_number=call.widget.business_numbers[0],
+    numbers = call.widget.business_numbers
+    # An attempt after a missed one (calls/redial.py) rings the number it chose.
+    business_number = call.business_number or numbers[0]
+    return CallOrder(call_id=call.public_id, business_number=business_number,
                      visitor_number=call.visitor_number, page=call.page_origin,
                      callback_url=callback_url, callback_secret=newest,
-                     earlier_callback_secrets=tuple(earlier))
+                     earlier_callback_secrets=tuple(earlier),
+                     ring_position=numbers.index(business_number)
+                     if business_number in numbers else 0)
 
 
 def _due(call_id: int, now: datetime):

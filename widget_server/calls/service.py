@@ -161,6 +161,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     caps = caps_for_call(widget, visitor_number=number.e164, client_ip=client_ip, now=utcnow(),
                          ancestors=above)
     widget_id, account_id = widget.id, widget.account_id
+    business_number = widget.business_numbers[0]
     provider_kind = widget.provider_account.kind if widget.provider_account else "simulator"
     # End the read transaction before the network call and the writes: SQLite
     # must not upgrade a reader to a writer under concurrency.
@@ -184,6 +185,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
                 "page_url": page_url, "campaign": campaign,
                 "provider_kind": provider_kind, "status": CallState.QUEUED, "reason": reason,
                 "request_id": request_id, "scheduled_for": scheduled_for,
+                "business_number": business_number,
             }).one()
             db.session.execute(_INSERT_EVENT, {
                 "call_id": call_id, "status": CallState.QUEUED, "reason": reason,

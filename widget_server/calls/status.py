@@ -55,6 +55,12 @@ _REASON_SENTENCES = {
     "provider_accepted": N_("The call is on its way: the business is rung first, then your "
                          "phone."),
     "cancelled": N_("The call was cancelled."),
+    # Attempts after the business missed the call (calls/redial.py).
+    "next_number": N_("The business did not answer; we are trying another of its numbers."),
+    "redial": N_("The business did not answer; we will try again in a few minutes."),
+    "callback": N_("The business could not take your call; we booked a call-back for when it "
+                   "next opens."),
+    "call_now": N_("The business is calling you back now."),
     # A booked call whose number was blocked or cooled down before it fell due.
     "phone_blocked": N_("This number cannot be called from this site, so the call-back you "
                         "booked was cancelled."),
@@ -98,11 +104,17 @@ def visitor_message(call: CallRequest, steps: list) -> str:
     return translate(_REASON_SENTENCES.get(call.reason or "", _SENTENCES[CallState(call.status)]))
 
 
-def public_status(call: CallRequest) -> dict:
-    """The status for the visitor: state changes only, no provider exchange, no internals."""
+def public_status(call: CallRequest, latest: CallRequest | None = None) -> dict:
+    """The status for the visitor: state changes only, no provider exchange, no internals.
+
+    ``latest`` is the newest attempt at the visitor's request ``call`` (calls/redial.py):
+    the visitor follows it under the request's id.
+    """
+    call_id, call = call.public_id, latest or call
     steps = [event for event in call.events if "exchange" not in (event.detail or {})]
     return {
-        "call_id": call.public_id,
+        "call_id": call_id,
+        "attempt": call.attempt,
         "status": call.status,
         "reason": call.reason,
         "message": visitor_message(call, steps),

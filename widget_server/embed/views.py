@@ -14,6 +14,7 @@ from widget_server import metrics
 from widget_server.abuse.captcha import AltchaVerifier, captcha_verifier
 from widget_server.abuse.client_ip import client_ip_key
 from widget_server.calls.hours import callback_slots, is_open, slot_label
+from widget_server.calls.redial import attempts_of
 from widget_server.calls.service import (
     CallRequestForm,
     allowed_domains,
@@ -258,6 +259,6 @@ def call_status(public_id: str):
     if call is None:
         raise Refusal("call_not_found", "There is no such call.", status=404)
     use_widget_language(call.widget.language)
-    response = jsonify(public_status(call))
+    response = jsonify(public_status(call, attempts_of(call)[-1]))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from widget_server.calls.events import PublishedEvent
+from widget_server.calls.redial import will_try_again
 from widget_server.extensions import db
 from widget_server.i18n import DEFAULT_LANGUAGE, N_, supported, translate
 from widget_server.mail.outbox import add_mail, queue_mail, send_later
@@ -98,6 +99,9 @@ def notify(call: CallRequest, events: list[PublishedEvent]) -> Callable[[], None
     for kind in dict.fromkeys(filter(None, map(event_kind, events))):
         if kind not in (widget.notify_events or []):
             continue
+        if kind == "missed" and any(will_try_again(call, event.reason) for event in events
+                                    if event_kind(event) == "missed"):
+            continue  # mailed once the business's last number or redial misses too
         subject, text, html = render_call_mail(call, kind)
         ids.extend(row.id for row in add_mail(
             widget.notify_emails, subject, text, html, account_id=widget.account_id,

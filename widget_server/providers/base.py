@@ -57,6 +57,8 @@ class CallOrder:
     earlier_callback_secrets: tuple[str, ...] = ()
     # The provider's own options: the provider account's, overlaid by the widget's.
     options: dict = field(default_factory=dict)
+    # Where ``business_number`` stands in the widget's ring order (0: the first).
+    ring_position: int = 0
 
 
 class CallReport(Protocol):

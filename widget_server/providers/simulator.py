@@ -11,6 +11,9 @@ ends in       outcome
 ``0003``      the visitor does not answer: failed, no_answer
 ``0004``      the network fails: failed, network_error
 ``0005``      the provider refuses: rejected, no_credit
+``0006``      the business does not answer: failed, business_not_reached
+``0007``      the business's first number does not answer (failed,
+              business_not_reached); any other of its numbers does
 anything else answered, talks, completed
 ============  =========================================
 """
@@ -30,6 +33,7 @@ _OUTCOMES: dict[str, _Steps] = {
     "0003": [(0.5, "ringing", None), (6.0, "failed", "no_answer")],
     "0004": [(1.0, "failed", "network_error")],
 }
+_BUSINESS_MISSED: _Steps = [(6.0, "failed", "business_not_reached")]
 
 
 class SimulatorProvider(Provider):
@@ -43,6 +47,11 @@ class SimulatorProvider(Provider):
             raise CallRejected("no_credit", N_("This site cannot place calls right now."),
                                provider=self.kind, excerpt="simulated: no credit")
         report.progress("dialing", leg="business")
-        for delay, status, reason in _OUTCOMES.get(order.visitor_number[-4:], _ANSWERED):
+        ending = order.visitor_number[-4:]
+        if ending == "0006" or (ending == "0007" and order.ring_position == 0):
+            steps, leg = _BUSINESS_MISSED, "business"
+        else:
+            steps, leg = _OUTCOMES.get(ending, _ANSWERED), "visitor"
+        for delay, status, reason in steps:
             time.sleep(delay * speed)
-            report.progress(status, reason, leg="visitor")
+            report.progress(status, reason, leg=leg)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-KINDS = ("invalid", "conflict", "forbidden", "not_found")
+KINDS = ("invalid", "conflict", "forbidden", "not_found", "limited")
 
 
 class ServiceError(Exception):
     """An operation refused, with a sentence for the person who asked and the field at fault.
 
     ``kind`` says what happens next: ``invalid`` (fix the field), ``conflict``
-    (it exists already), ``forbidden`` (not with this role) or ``not_found``.
-    The command line shows the message, the API answers problem+json
-    (422/409/403/404), the admin puts it next to ``field``. Several invalid
-    fields of one save come together as an ``ExceptionGroup`` of these
-    (``invalid_fields``), so every interface shows them all at once.
+    (it exists already), ``forbidden`` (not with this role), ``not_found`` or
+    ``limited`` (a cap is reached: try later). The command line shows the
+    message, the API answers problem+json (422/409/403/404/429), the admin
+    puts it next to ``field``. Several invalid fields of one save come together
+    as an ``ExceptionGroup`` of these (``invalid_fields``), so every interface
+    shows them all at once.
     """
 
     def __init__(self, message: str, field: str | None = None, kind: str = "invalid"):

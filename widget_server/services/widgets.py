@@ -43,8 +43,10 @@ DISPLAY_NUMBERS = {"show_after_seconds": 3600, "show_after_scroll": 100}
 # and a digest of each day.
 NOTIFY_EVENTS = ("requested", "scheduled", "missed", "failed", "digest")
 MAX_NOTIFY_EMAILS = 10
+# Redials of a call the business missed (calls/redial.py): how many, how far apart.
+REDIAL_RANGES = {"redial_attempts": (0, 5), "redial_interval_minutes": (1, 1440)}
 SETTINGS = frozenset({
-    *TEXTS, *CAPS, *PATH_RULES, *DISPLAY_NUMBERS, "paused", "business_numbers",
+    *TEXTS, *CAPS, *REDIAL_RANGES, *PATH_RULES, *DISPLAY_NUMBERS, "paused", "business_numbers",
     "home_country", "allowed_countries", "language", "button_colour", "button_position",
     "time_zone", "opening_hours", "outside_hours", "provider_account_id", "provider_options",
     "notify_emails", "notify_events"})
@@ -119,6 +121,13 @@ def _cap(name: str, value: int | None, owner: Account) -> int | None:
     if owner.daily_call_cap is not None and value > owner.daily_call_cap:
         raise ServiceError(f"{owner.name}'s daily allowance is {owner.daily_call_cap} calls; "
                            "stay within it.", name)
+    return value
+
+
+def _in_range(name: str, value: object) -> int:
+    low, high = REDIAL_RANGES[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ServiceError(f"Use a whole number from {low} to {high}.", name)
     return value
 
 
@@ -247,6 +256,7 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
         **{name: partial(_cap, name, owner=owner) for name in CAPS},
         **{name: partial(_path_globs, name) for name in PATH_RULES},
         **{name: partial(_display_number, name) for name in DISPLAY_NUMBERS},
+        **{name: partial(_in_range, name) for name in REDIAL_RANGES},
         "provider_account_id": lambda value: provider_accounts.usable(owner, value),
     }
     values, errors = {}, []

@@ -51,6 +51,14 @@ class Call(Answer):
         description="The host page's utm_* and gclid parameters, where it had them.")
     provider_kind: str
     scheduled_for: Timestamp | None
+    attempt: int = Field(description="1: the visitor's request; later: tried again.")
+    attempt_reason: str | None = Field(description=(
+        "Why this attempt was made: next_number, redial, callback (booked when the redials "
+        "ran out) or call_now."))
+    redial_of_id: PublicId | None = Field(
+        validation_alias=AliasPath("redial_of", "public_id"), default=None,
+        description="The visitor's request this attempt tries again.")
+    business_number: str | None
     provider_report: dict[str, Any] | None
     created_at: Timestamp
     updated_at: Timestamp

@@ -18,6 +18,7 @@ from widget_server.api.schemas.common import (
     Body,
     Cap,
     Choice,
+    Count,
     Id,
     Page,
     PageQuery,
@@ -104,6 +105,12 @@ class WidgetSettings(Body):
         "Calls a day to one number, counted on this widget; null: the installation's "
         "default. Above the installation's ceiling (CEILING_PER_NUMBER): 422."))
     cap_per_widget: Cap = None
+    redial_attempts: Count = Field(UNSENT, description=(
+        "How often a call the business did not answer is rung again, 0 to 5 (0: never); "
+        "when they are used up and the widget offers call-backs, one is booked for the "
+        "next opening."))
+    redial_interval_minutes: Count = Field(UNSENT, description=(
+        "Minutes between redials, 1 to 1440, inside opening hours."))
     provider_account_id: Id | None = None
     provider_options: Options = UNSENT
     show_on_paths: PathGlobs = Field(UNSENT, description=(
@@ -164,6 +171,8 @@ class Widget(Answer):
     cap_per_ip: Cap
     cap_per_number: Cap
     cap_per_widget: Cap
+    redial_attempts: int
+    redial_interval_minutes: int
     provider_account_id: Id | None
     provider_options: Annotated[dict[str, Any], _EMPTY_IF_NONE]
     show_on_paths: list[str]

@@ -1,0 +1,52 @@
+"""Admin: "Call now" and "Cancel" on a call's page (services/calls.py).
+
+Owners and members (``CAN_MANAGE``) may; read-only users get 403. A call
+outside the subtree is a 404 for every role, so it is looked up first. Both
+forms carry the CSRF token (the app's CSRF protection checks every POST).
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, url_for
+from flask_login import current_user, login_required
+from werkzeug.exceptions import NotFound
+
+from widget_server.admin.auth import CAN_MANAGE, check_role, current_account
+from widget_server.admin.views import blueprint
+from widget_server.services import calls
+from widget_server.services.errors import ServiceError
+
+
+def _call(public_id: str):
+    try:
+        call = calls.scoped_call(current_account(), public_id)
+    except ServiceError:
+        raise NotFound() from None
+    check_role(CAN_MANAGE)
+    return call
+
+
+@blueprint.post("/reports/calls/<public_id>/call-now")
+@login_required
+def report_call_now(public_id: str):
+    call = _call(public_id)
+    try:
+        attempt = calls.call_now(current_user, call)
+    except ServiceError as error:
+        flash(f"The call was not placed: {error.message}", "error")
+        return redirect(url_for("admin.report_call", public_id=call.public_id))
+    flash(f"Calling {attempt.visitor_number} again now (attempt {attempt.attempt}).", "success")
+    return redirect(url_for("admin.report_call", public_id=attempt.public_id))
+
+
+@blueprint.post("/reports/calls/<public_id>/cancel")
+@login_required
+def report_call_cancel(public_id: str):
+    call = _call(public_id)
+    try:
+        cancelled = calls.cancel_call(current_user, call)
+    except ServiceError as error:
+        flash(f"Nothing was cancelled: {error.message}", "error")
+        return redirect(url_for("admin.report_call", public_id=call.public_id))
+    flash(f"The call-back booked for {cancelled.visitor_number} is cancelled.", "success")
+    return redirect(url_for("admin.report_call", public_id=cancelled.public_id))
