@@ -6,6 +6,7 @@ page, "Block this number", posts to admin/blocked_numbers.py). Queries go throug
 ``widget_server.reports`` (scoped to the subtree); a call of another tenant is
 a 404. Provider exchanges are shown as stored: the adapters redact them
 before they are stored, and provider account credentials are never read here.
+Each step's reason is worded by calls/status.py, as the visitor reads it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from widget_server.admin.auth import CAN_MANAGE, current_account
 from widget_server.admin.charts import day_chart, fill_days
 from widget_server.admin.views import blueprint, page_number, select_options
 from widget_server.call_states import CallState
+from widget_server.calls.status import reason_sentence
 from widget_server.extensions import db
 from widget_server.models import CallRequest, Widget
 from widget_server.reports import (
@@ -141,8 +143,7 @@ def report_call(public_id: str):
             exchanges.append((event, json.dumps(detail["exchange"], indent=2, sort_keys=True,
                                                 default=str)))
         else:
-            steps.append((event, {k: v for k, v in detail.items() if k != "message"},
-                          detail.get("message")))
+            steps.append((event, detail, reason_sentence(event.reason)))
     return render_template(
         "admin/reports/call.html", call=call, steps=steps, exchanges=exchanges,
         outcome=outcome_of(call.status, call.reason), figures=_figures(call),
