@@ -9,7 +9,7 @@ import requests
 from tests.fakes.http import FakeHttpServer
 from tests.fakes.voice1 import FakeVoice1
 from tests.providers.conftest import RecordingReport, adapter, order
-from widget_server.providers.base import OptionsInvalid
+from widget_server.providers.base import OptionsInvalid, ProviderError
 from widget_server.providers.voice1 import lenient_json
 
 API_KEY = "v1-Key+with/odd=chars-8c41f0"
@@ -177,11 +177,21 @@ def test_success_without_a_request_id_is_not_polled_and_ends_unknown(live, fake)
     ("huge", "provider_answer_too_large"),
     ("non_utf8", "provider_answer_not_utf8"),
 ])
-def test_bad_answers_fail_the_call_once_and_the_worker_goes_on(live, fake, outcome, reason):
+def test_bad_answers_fail_the_call_and_are_never_retried(fake, outcome, reason):
     fake.outcome = outcome
+    provider = adapter("voice1", fake.url, CREDENTIALS)
+    with pytest.raises(ProviderError) as raised:
+        provider.place_call(order(provider), RecordingReport())
+    assert (raised.value.reason, raised.value.final_state, raised.value.retry_safe) == (
+        reason, "failed", False)
+    assert len(fake.dials) == 1
+
+
+def test_after_a_bad_answer_the_call_fails_once_and_the_worker_goes_on(live, fake):
+    fake.outcome = "malformed"
     token = widget(live, fake)
     shown = live.place_call(token)
-    assert (shown["status"], shown["reason"]) == ("failed", reason)
+    assert (shown["status"], shown["reason"]) == ("failed", "provider_answer_unexpected")
     assert len(fake.dials) == 1, "a request that reached voice1 is never sent again"
     fake.outcome = "success"
     assert live.place_call(token, "+12025550124")["status"] == "completed"
