@@ -45,6 +45,8 @@ def test_an_outcome_that_raises_ends_the_call_in_that_errors_state():
     with pytest.raises(ValueError, match="ends a call rejected, not failed"):
         Outcome(CallState.FAILED, "no_credit", error=type(
             "Refusal", (widget_server.providers.base.CallRejected,), {}))
+    with pytest.raises(TypeError, match="no error to raise"):
+        Outcome(CallState.COMPLETED, "outcome_unknown").raise_for("simulator")
 
 
 def test_the_visitor_reads_the_reasons_sentence_in_the_widgets_language():

@@ -153,7 +153,9 @@ class Outcome:
         report.progress(self.state, self.reason, **detail)
 
     def raise_for(self, provider: str, excerpt: str = "") -> ProviderError:
-        """This outcome's error, to raise."""
+        """This outcome's error, to raise; a ``TypeError`` for an outcome that raises none."""
+        if self.error is None or self.reason is None:
+            raise TypeError(f"{self} ends the call with no error to raise")
         return self.error(self.reason, provider=provider, excerpt=excerpt)
 
 
