@@ -9,6 +9,7 @@ name from a package counts as an import of the submodule when there is one.
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,43 @@ def test_the_command_line_imports_at_its_top_only():
             for function in ast.walk(tree) if isinstance(function, ast.FunctionDef)
             for node in ast.walk(function) if isinstance(node, ast.Import | ast.ImportFrom)]
     assert late == []
+
+
+# What an adapter may import: the standard library, the HTTP and phone-number
+# libraries, its own package and the call states. The rest (the outbound session,
+# settings, credentials) is handed in by services/provider_accounts.py.
+PROVIDERS_MAY_IMPORT = frozenset({"requests", "urllib3", "phonenumbers",
+                                  "widget_server.call_states"})
+
+
+def all_imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, anywhere in its source, absolute names only."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path}: a relative import"
+            found.add(node.module)
+    return found
+
+
+def allowed_in_providers(module: str) -> bool:
+    top = module.partition(".")[0]
+    return (top in sys.stdlib_module_names or top in PROVIDERS_MAY_IMPORT
+            or module in PROVIDERS_MAY_IMPORT or module == "widget_server.providers"
+            or module.startswith("widget_server.providers."))
+
+
+def test_the_providers_allow_list_refuses_the_application_and_other_libraries():
+    assert allowed_in_providers("urllib.parse") and allowed_in_providers("requests.adapters")
+    assert allowed_in_providers("widget_server.providers.base")
+    for other in ("widget_server.i18n", "widget_server.security.outbound", "flask",
+                  "widget_server", "sqlalchemy", "widget_server.providersx"):
+        assert not allowed_in_providers(other)
+
+
+def test_providers_import_only_the_allow_list():
+    outside = {name: sorted(m for m in all_imports(path) if not allowed_in_providers(m))
+               for name, path in MODULES.items() if name.startswith("widget_server.providers")}
+    assert {name: found for name, found in outside.items() if found} == {}

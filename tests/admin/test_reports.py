@@ -172,14 +172,16 @@ def test_the_detail_shows_the_timeline_and_the_exchanges_folded_away(app, tree):
     call = make_call(app, widgets["north-a"], events=[
         ("queued", None, {}), ("dialing", None, {}),
         ("dialing", None, {"exchange": {"request": "GET /api?key=[redacted]", "status": 200}}),
-        ("completed", "outcome_unknown", {"message": "The call was placed."}),
+        ("completed", "outcome_unknown", {"leg": "business"}),
     ], status="completed", reason="outcome_unknown")
     page = signed_in(app, "read-only@north-a.example").get(
         f"/admin/reports/calls/{call}").get_data(as_text=True)
     timeline = page[page.index('id="timeline-title"'):page.index('id="exchanges-title"')]
     assert list(re.findall(r"<strong>(\w+)</strong>", timeline)) == [
         "queued", "dialing", "completed"]
-    assert "outcome_unknown" in timeline and "The call was placed." in timeline
+    assert "outcome_unknown" in timeline and "leg: business" in timeline
+    # The reason in the words calls/status.py gives the visitor.
+    assert "The call was placed; we cannot see how it ended." in timeline
     exchanges = page[page.index('id="exchanges-title"'):]
     assert "<details class=\"exchanges\">" in exchanges and "key=[redacted]" in exchanges
     assert "Not reported by this provider." in page

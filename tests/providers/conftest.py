@@ -1,9 +1,15 @@
-"""The whole widget flow against a provider fake: a live app, its queue, a widget.
+"""Adapters against their provider fakes: directly, or through the whole widget flow.
+
+Most provider tests are about an adapter's HTTP protocol and need no app:
+``adapter()`` builds one as ``adapter_for`` does (options parsed, the
+loopback fakes allowed by the session), ``order()`` is the call the worker
+would hand it, and a ``RecordingReport`` keeps what the adapter reports.
 
 ``live`` serves the app on a real loopback port (providers call back to it)
 with the queue consumed in threads of the test process, as ``widget-server
 run`` does. ``LiveApp.place_call`` goes the visitor's way: frame nonce,
-ALTCHA solution, POST, then the status the frame polls.
+ALTCHA solution, POST, then the status the frame polls. Each provider keeps
+a few such tests: callbacks, retries, and what the visitor reads.
 """
 
 from __future__ import annotations
@@ -30,12 +36,60 @@ from widget_server.models import (
     ProviderAccount,
     Widget,
 )
+from widget_server.providers import PROVIDERS
+from widget_server.providers.base import CallOrder, Provider
 from widget_server.security import tokens
-from widget_server.services.provider_accounts import encrypt_credentials
+from widget_server.services.provider_accounts import encrypt_credentials, provider_session
 
 PAGE_ORIGIN = "https://shop.example"
-# Settings for an adapter built by hand: what base_config lets the loopback fakes be.
-FAKE_SETTINGS = {"DEVELOPMENT": True, "PROVIDER_PRIVATE_HOSTS": LOOPBACK_FAKES}
+# The session of an adapter built by hand: base_config's rule, which allows the loopback
+# fakes (and plain http).
+FAKE_SESSION = provider_session({"DEVELOPMENT": True, "PROVIDER_PRIVATE_HOSTS": LOOPBACK_FAKES})
+
+
+def adapter(kind: str, base_url: str | None, credentials: dict, options: dict | None = None,
+            *, shows_answers: bool = True, session: requests.Session = FAKE_SESSION
+            ) -> Provider:
+    """The adapter ``adapter_for`` would build: options parsed (or ``OptionsInvalid``)."""
+    cls = PROVIDERS[kind]
+    return cls(base_url=base_url, credentials=dict(credentials),
+               options=cls.options_or_refusal(dict(options or {})), session=session,
+               shows_answers=shows_answers)
+
+
+def order(provider: Provider | None = None, **fields) -> CallOrder:
+    """A call as the worker hands it over: the business first, the adapter's options."""
+    values = {"call_id": "c0ntract1d", "business_number": "+12025550100",
+              "visitor_number": "+12025550123", "page": PAGE_ORIGIN,
+              "options": provider.options if provider else {}}
+    return CallOrder(**(values | fields))
+
+
+class RecordingReport:
+    """A ``CallReport`` that keeps what the adapter tells, for the test to read."""
+
+    def __init__(self):
+        self.steps: list[tuple] = []
+        self.exchanges: list[dict] = []
+        self.call_ids: list[str] = []
+        self.reports: list[dict] = []
+
+    def progress(self, status, reason=None, **detail):
+        self.steps.append((status, reason, detail))
+
+    def exchange(self, **evidence):
+        self.exchanges.append(evidence)
+
+    def provider_call_id(self, value):
+        self.call_ids.append(value)
+
+    def provider_report(self, **figures):
+        self.reports.append(figures)
+
+    @property
+    def states(self) -> list[tuple[str, str | None]]:
+        """(state, reason) of each step, in order."""
+        return [(status, reason) for status, reason, _ in self.steps]
 
 
 @dataclass

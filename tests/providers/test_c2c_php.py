@@ -11,14 +11,16 @@ from flask.cli import ScriptInfo
 from sqlalchemy import select
 
 from tests.fakes.c2c_php import C2CPhpFake
-from tests.providers.conftest import PAGE_ORIGIN
+from tests.providers.conftest import PAGE_ORIGIN, RecordingReport, adapter, order
+from widget_server.calls.status import reason_sentence
 from widget_server.cli import main
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount
+from widget_server.providers.base import MalformedAnswer, OptionsInvalid
 from widget_server.providers.c2c_php import C2CPhpProvider
 
 CANNOT_CALL = "This site cannot place calls right now."
-SORRY = "We could not place the call just now. Please try again in a few minutes."
+SOMETHING_WRONG = "Something went wrong placing the call. Please try again later."
 
 
 @pytest.fixture
@@ -102,38 +104,49 @@ def test_a_refusal_ends_the_call_rejected_untried_again_and_keeps_the_providers_
     assert live.exchanges(shown["call_id"])[-1]["answer"] == answer
 
 
-@pytest.mark.parametrize("base_url, options, reason", [
-    ("", {"holdfile": "17"}, "provider_not_configured"),
-    # Options saved before they were checked: refused before anything is sent.
-    (None, {}, "provider_options_invalid"),
-    (None, {"holdfile": "17", "max_duration": "ten minutes"}, "provider_options_invalid"),
-    (None, {"holdfile": "17", "number_format": "e.123"}, "provider_options_invalid"),
-])
-def test_an_account_without_base_url_or_with_bad_options_fails_without_any_request(
-        live, fake, base_url, options, reason):
-    token = c2c_widget(live, fake, options=options,
-                       base_url=fake.url if base_url is None else base_url)
-    shown = live.place_call(token, "+12025550127")
+def test_an_account_without_base_url_fails_without_any_request(live, fake):
+    shown = live.place_call(c2c_widget(live, fake, base_url=""), "+12025550127")
 
     assert (shown["status"], shown["reason"], shown["message"]) == (
-        "failed", reason, CANNOT_CALL)
+        "failed", "provider_not_configured", CANNOT_CALL)
     assert fake.server.requests == []
 
 
-@pytest.mark.parametrize("step, reason", [
-    (("status", 404, "<html>Not Found</html>"), "provider_answer_unexpected"),
-    (("body", "<html><body>Please log in</body></html>"), "provider_answer_unexpected"),
-    (("body", ""), "provider_answer_unexpected"),
-    (("body", "4" * 70_000), "provider_answer_too_large"),
-    (("body", b"\xff\xfe8812"), "provider_answer_not_utf8"),
+@pytest.mark.parametrize("options", [
+    {}, {"holdfile": "17", "max_duration": "ten minutes"},
+    {"holdfile": "17", "number_format": "e.123"}])
+def test_options_saved_before_they_were_checked_are_refused_before_anything_is_sent(
+        fake, options):
+    with pytest.raises(OptionsInvalid) as refused:
+        adapter("c2c-php", fake.url, {"uid": fake.uid, "pin": fake.pin}, options)
+    assert refused.value.reason == "provider_options_invalid"
+    assert reason_sentence(refused.value.reason) == CANNOT_CALL
+    assert fake.server.requests == []
+
+
+@pytest.mark.parametrize("step", [
+    ("status", 404, "<html>Not Found</html>"),
+    ("body", "<html><body>Please log in</body></html>"),
+    ("body", ""),
 ])
-def test_an_answer_that_is_not_this_api_fails_the_call_once_and_the_worker_goes_on(
-        live, fake, step, reason):
+def test_an_answer_that_is_not_this_api_is_malformed_and_not_retried(fake, step):
     fake.place_script.append(step)
+    provider = adapter("c2c-php", fake.url, {"uid": fake.uid, "pin": fake.pin},
+                       {"holdfile": "17"})
+    with pytest.raises(MalformedAnswer) as raised:
+        provider.place_call(order(provider), RecordingReport())
+    assert (raised.value.reason, raised.value.retry_safe) == ("provider_answer_unexpected", False)
+    assert len(fake.place_requests) == 1
+
+
+def test_an_answer_that_is_not_this_api_fails_the_call_once_and_the_worker_goes_on(
+        live, fake):
+    fake.place_script.append(("body", "<html><body>Please log in</body></html>"))
     token = c2c_widget(live, fake)
     shown = live.place_call(token, "+12025550128")
 
-    assert (shown["status"], shown["reason"], shown["message"]) == ("failed", reason, SORRY)
+    assert (shown["status"], shown["reason"], shown["message"]) == (
+        "failed", "provider_answer_unexpected", SOMETHING_WRONG)
     assert len(fake.place_requests) == 1
     assert live.place_call(token, "+12025550129")["status"] == "completed"
 
@@ -178,7 +191,8 @@ def test_repeated_server_errors_open_the_circuit_and_the_next_call_fails_at_once
 
     second = live.place_call(token, "+12025550134", timeout=5)
     assert (second["status"], second["reason"]) == ("failed", "provider_unavailable")
-    assert second["message"] == SORRY
+    assert second["message"] == (
+        "Calls cannot be placed right now. Please try again in a few minutes.")
     assert len(fake.place_requests) == 3
 
 

@@ -1,7 +1,7 @@
 """What every HTTP adapter does alike, run over each of them without an app.
 
 Each adapter is built directly (as ``adapter_for`` builds it, credentials
-already decrypted) and pointed at a loopback server that misbehaves the same
+already decrypted: conftest's ``adapter``) and pointed at a loopback server that misbehaves the same
 way for all: it is not there, it fails with 5xx, it answers something no
 provider documents, too much, or not UTF-8. The outcome must be chosen by
 what the worker does next (retry, count towards the circuit, end the call),
@@ -12,22 +12,27 @@ same (retries, the circuit, stored events) is tested once, in calls/.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
+import requests
 
 from tests.conftest import free_port
 from tests.fakes.http import FakeHttpServer
-from tests.providers.conftest import FAKE_SETTINGS
+from tests.providers.conftest import RecordingReport
+from tests.providers.conftest import adapter as build
 from widget_server.providers import PROVIDERS
 from widget_server.providers.base import (
     MAX_ANSWER_BYTES,
     CallOrder,
+    CallRejected,
     HttpProvider,
     MalformedAnswer,
     ProviderError,
     ProviderNoAnswer,
     ProviderUnavailable,
 )
+from widget_server.services.provider_accounts import provider_session
 
 # The credentials and options each adapter needs to send anything: long, distinctive
 # values, so any leak of one into stored evidence is found by plain search.
@@ -45,31 +50,9 @@ def test_every_http_adapter_is_in_the_contract():
     assert sorted(SETUPS) == HTTP_KINDS
 
 
-class RecordingReport:
-    """A ``CallReport`` that keeps what the adapter tells, for the test to read."""
-
-    def __init__(self):
-        self.steps: list[tuple] = []
-        self.exchanges: list[dict] = []
-
-    def progress(self, status, reason=None, **detail):
-        self.steps.append((status, reason, detail))
-
-    def exchange(self, **evidence):
-        self.exchanges.append(evidence)
-
-    def provider_call_id(self, value):
-        self.steps.append(("provider_call_id", value, {}))
-
-    def provider_report(self, **figures):
-        self.steps.append(("provider_report", None, figures))
-
-
-def adapter(kind: str, base_url: str, *, shows_answers: bool = True):
+def adapter(kind: str, base_url: str, **kwargs):
     credentials, options = SETUPS[kind]
-    return PROVIDERS[kind](base_url=base_url, credentials=dict(credentials),
-                           options=dict(options), settings=FAKE_SETTINGS,
-                           shows_answers=shows_answers)
+    return build(kind, base_url, credentials, options, **kwargs)
 
 
 ORDER = CallOrder(call_id="c0ntract1d", business_number="+12025550100",
@@ -78,11 +61,11 @@ ORDER = CallOrder(call_id="c0ntract1d", business_number="+12025550100",
                   callback_secret="cb-" + "s" * 27)
 
 
-def place(kind: str, answer, *, shows_answers: bool = True):
+def place(kind: str, answer, **kwargs):
     """Place ``ORDER`` against a server answering ``answer(request)``; the error and report."""
     report = RecordingReport()
     with FakeHttpServer(answer) as server:
-        provider = adapter(kind, server.url, shows_answers=shows_answers)
+        provider = adapter(kind, server.url, **kwargs)
         with pytest.raises(ProviderError) as raised:
             provider.place_call(ORDER, report)
     return raised.value, report
@@ -156,3 +139,35 @@ def test_an_answer_no_provider_documents_is_malformed_and_kept_redacted(kind):
     assert (error.retry_safe, error.trips_circuit) == (False, True)
     assert "Welcome" in report.exchanges[-1]["answer"]
     assert_no_credential_in(kind, error, report.exchanges)
+
+
+class HurriedSession(requests.Session):
+    """Waits 0.3 s for any answer, whatever read timeout the adapter asks for."""
+
+    def request(self, *args, timeout, **kwargs):
+        return super().request(*args, timeout=(timeout[0], 0.3), **kwargs)
+
+
+@pytest.mark.parametrize("kind", HTTP_KINDS)
+def test_no_answer_in_time_may_have_dialled_so_it_is_retried_only_where_deduplicated(kind):
+    def slow(request):
+        time.sleep(1)
+        return 200, {}, ""
+
+    error, report = place(kind, slow, session=HurriedSession())
+    assert isinstance(error, ProviderNoAnswer) and error.reason == "provider_timeout"
+    assert error.trips_circuit and error.retry_safe == PROVIDERS[kind].dedupes_requests
+    assert report.exchanges[-1]["error"] == "ReadTimeout"
+
+
+@pytest.mark.parametrize("kind", HTTP_KINDS)
+def test_an_address_the_installation_refuses_is_never_asked(kind):
+    report = RecordingReport()
+    with FakeHttpServer(lambda request: (200, {}, "")) as server:
+        provider = adapter(kind, server.url, session=provider_session({"DEVELOPMENT": True}))
+        with pytest.raises(CallRejected) as raised:
+            provider.place_call(ORDER, report)
+    assert server.requests == []
+    assert (raised.value.reason, raised.value.retry_safe, raised.value.trips_circuit) == (
+        "provider_address_refused", False, False)
+    assert "loopback address" in report.exchanges[-1]["error"]

@@ -7,6 +7,7 @@ now" and "Cancel" to admin/calls.py). Queries go through
 ``widget_server.reports`` (scoped to the subtree); a call of another tenant is
 a 404. Provider exchanges are shown as stored: the adapters redact them
 before they are stored, and provider account credentials are never read here.
+Each step's reason is worded by calls/status.py, as the visitor reads it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from widget_server.admin.views import blueprint, page_number, select_options
 from widget_server.call_states import CallState
 from widget_server.calls.lead import CAMPAIGN_FIELDS, MAX_CAMPAIGN_VALUE_LENGTH
 from widget_server.calls.redial import attempts_of
+from widget_server.calls.status import reason_sentence
 from widget_server.extensions import db
 from widget_server.models import CallRequest, Widget, utcnow
 from widget_server.reports import (
@@ -165,8 +167,7 @@ def report_call(public_id: str):
             exchanges.append((event, json.dumps(detail["exchange"], indent=2, sort_keys=True,
                                                 default=str)))
         else:
-            steps.append((event, {k: v for k, v in detail.items() if k != "message"},
-                          detail.get("message")))
+            steps.append((event, detail, reason_sentence(event.reason)))
     attempts = attempts_of(call)
     return render_template(
         "admin/reports/call.html", call=call, steps=steps, exchanges=exchanges,

@@ -25,7 +25,7 @@ from widget_server.call_states import FINAL_STATES, CallState
 from widget_server.calls import circuit
 from widget_server.extensions import db
 from widget_server.models import Account, CallEvent, CallRequest, utcnow
-from widget_server.providers.base import SORRY, CallOrder, ProviderError
+from widget_server.providers.base import CallOrder, ProviderError
 from widget_server.security.keys import derived_secrets
 from widget_server.services.provider_accounts import CredentialsError, adapter_for
 from widget_server.tenancy import ancestors
@@ -253,7 +253,7 @@ def place_call(call_id: int, *, retries_left: int = 0, now: datetime | None = No
     call = db.session.get_one(CallRequest, call_id)
     account = call.widget.provider_account
     if circuit.is_open(account):
-        record(call_id, CallState.FAILED, "provider_unavailable", message=SORRY)
+        record(call_id, CallState.FAILED, "provider_unavailable")
         return "done"
     try:
         provider = adapter_for(account, call.widget)
@@ -264,7 +264,7 @@ def place_call(call_id: int, *, retries_left: int = 0, now: datetime | None = No
         return "done"
     except ProviderError as error:
         # Stored options the adapter cannot use: nothing is sent, nothing retried.
-        record(call_id, error.final_state, error.reason, message=error.message)
+        record(call_id, error.final_state, error.reason)
         return "done"
     order = order_for(call)
     order = CallOrder(**{**order.__dict__, "options": provider.options})
@@ -279,7 +279,7 @@ def place_call(call_id: int, *, retries_left: int = 0, now: datetime | None = No
         if error.retry_safe and retries_left > 0:
             _release_for_retry(call_id, error)
             return "retry"
-        record(call_id, error.final_state, error.reason, message=error.message)
+        record(call_id, error.final_state, error.reason)
         return "done"
     except Exception:
         current_app.logger.exception("call %s: provider %s crashed", order.call_id,

@@ -1,4 +1,9 @@
-"""What the visitor is told about their call: its state, a reason and a sentence."""
+"""What the visitor is told about their call: its state, a reason and a sentence.
+
+The one home of every sentence about a call's outcome: adapters report
+reason codes only, and the frame's status and the admin's call report word
+them here.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +49,10 @@ _REASON_SENTENCES = {
                             "again later."),
     "visitor_not_reached": N_("We rang your phone but could not reach you (no answer, busy or "
                            "unreachable). Please try again later."),
+    # dialogtech (seed 004): its answer comes once the business answered, or did not.
+    "business_answered": N_("The business answered and is calling you now."),
+    "business_no_answer": N_("The business could not take your call just now. Please try "
+                             "again later."),
     # voicenter (seed 003): ERRORCODE 1-4, and an accepted call it cannot follow.
     "provider_invalid_request": N_("The call could not be placed with these details. Please "
                                 "check your number, or try again later."),
@@ -94,14 +103,14 @@ _REASON_SENTENCES = {
 }
 
 
-def visitor_message(call: CallRequest, steps: list) -> str:
-    """The adapter's own sentence for how the call ended, else ours for the reason or state,
-    in the visitor's language (the adapter's sentence is stored in English)."""
-    if call.reason and steps and steps[-1].reason == call.reason:
-        adapter_sentence = (steps[-1].detail or {}).get("message")
-        if isinstance(adapter_sentence, str) and adapter_sentence:
-            return translate(adapter_sentence)
-    return translate(_REASON_SENTENCES.get(call.reason or "", _SENTENCES[CallState(call.status)]))
+def reason_sentence(reason: str | None) -> str | None:
+    """The English sentence for a reason code (the catalogues' key), or None if it has none."""
+    return _REASON_SENTENCES.get(reason or "")
+
+
+def visitor_message(call: CallRequest) -> str:
+    """The sentence for the call's reason, else for its state, in the visitor's language."""
+    return translate(reason_sentence(call.reason) or _SENTENCES[CallState(call.status)])
 
 
 def public_status(call: CallRequest, latest: CallRequest | None = None) -> dict:
@@ -117,7 +126,7 @@ def public_status(call: CallRequest, latest: CallRequest | None = None) -> dict:
         "attempt": call.attempt,
         "status": call.status,
         "reason": call.reason,
-        "message": visitor_message(call, steps),
+        "message": visitor_message(call),
         "events": [{"status": event.status, "reason": event.reason,
                     "at": event.at.isoformat() + "Z"} for event in steps],
     }

@@ -6,11 +6,16 @@ state changes, each raw provider exchange (already redacted), the provider's
 own call id, and whether to poll again later. It raises a ``ProviderError``
 chosen by what the worker should do next, never a bare exception.
 
-``HttpProvider.send`` is the one place that talks HTTP: a session whose
-connections go only to checked, public addresses (security/outbound.py),
-connect and read timeouts, a size cap on answers, strict UTF-8, credential
-redaction (redaction.py), and the mapping of transport failures onto those
-errors.
+Adapters speak in reason codes only: each maps a provider's answers onto an
+``Outcome`` (state, reason, error) in one table, and every sentence a
+visitor or an admin reads about a reason is written once, in calls/status.py.
+
+``HttpProvider.send`` is the one place that talks HTTP: the session the
+caller hands in (services/provider_accounts.py gives one whose connections go
+only to checked, public addresses), connect and read timeouts, a size cap on
+answers, strict UTF-8, credential redaction (redaction.py), and the mapping
+of transport failures onto those errors. The package imports no other part
+of widget_server but ``call_states``, so it stays a client library.
 
 An account whose base URL a tenant sets (``shows_answers`` false) keeps no
 text of the provider's: its exchanges and errors tell the status, size and
@@ -27,10 +32,8 @@ import requests
 from urllib3.exceptions import NewConnectionError
 
 from widget_server.call_states import CallState
-from widget_server.i18n import N_
 from widget_server.providers.options import CustomFields, Field, parse_values
 from widget_server.providers.redaction import Redactor
-from widget_server.security import outbound
 
 # Answers larger than this are not read further: no provider documents one.
 MAX_ANSWER_BYTES = 64 * 1024
@@ -73,8 +76,12 @@ class CallReport(Protocol):
     def provider_report(self, **figures: object) -> None: ...
 
 
+class AddressRefused(requests.RequestException):
+    """Raised by a handed-in session that refuses to connect to an address (its rule's words)."""
+
+
 class ProviderError(Exception):
-    """A provider refused or failed. ``reason`` is ours; ``message`` is for the visitor."""
+    """A provider refused or failed. ``reason`` is our code (calls/status.py words it)."""
 
     # The state the call ends in when this error ends it.
     final_state = CallState.FAILED
@@ -83,11 +90,10 @@ class ProviderError(Exception):
     # Whether this failure counts towards opening the provider account's circuit.
     trips_circuit = False
 
-    def __init__(self, reason: str, message: str, *, provider: str = "", excerpt: str = "",
+    def __init__(self, reason: str, *, provider: str = "", excerpt: str = "",
                  retry_safe: bool | None = None):
         super().__init__(f"{provider or 'provider'}: {reason}: {excerpt[:200]}")
         self.reason = reason
-        self.message = message
         self.provider = provider
         self.excerpt = excerpt[:500]
         if retry_safe is not None:
@@ -126,8 +132,33 @@ class OptionsInvalid(ProviderError):
     """Stored options the adapter cannot use (saved before they were checked): nothing is sent."""
 
 
-SORRY = N_("We could not place the call just now. Please try again in a few minutes.")
-CANNOT_CALL = N_("This site cannot place calls right now.")
+@dataclass(frozen=True)
+class Outcome:
+    """What one provider answer means: the state the call moves to and our reason code.
+
+    With ``error`` the outcome ends the call by raising that ``ProviderError``
+    (``raise_for``), and ``state`` must be the one that error ends in; without
+    it the adapter reports the state (``report``).
+    """
+
+    state: CallState
+    reason: str | None = None
+    error: type[ProviderError] | None = None
+
+    def __post_init__(self):
+        if self.error is not None and self.error.final_state != self.state:
+            raise ValueError(f"{self.error.__name__} ends a call {self.error.final_state}, "
+                             f"not {self.state}")
+
+    def report(self, report: CallReport, **detail: object) -> None:
+        """Tell the worker this outcome's state (an outcome without an error)."""
+        report.progress(self.state, self.reason, **detail)
+
+    def raise_for(self, provider: str, excerpt: str = "") -> ProviderError:
+        """This outcome's error, to raise; a ``TypeError`` for an outcome that raises none."""
+        if self.error is None or self.reason is None:
+            raise TypeError(f"{self} ends the call with no error to raise")
+        return self.error(self.reason, provider=provider, excerpt=excerpt)
 
 
 @dataclass(frozen=True)
@@ -155,11 +186,10 @@ class Provider:
     polls: ClassVar[bool] = False
 
     def __init__(self, *, base_url: str | None, credentials: dict, options: dict,
-                 settings: dict, shows_answers: bool = True):
+                 shows_answers: bool = True):
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.credentials = credentials
         self.options = options
-        self.settings = settings
         # False where a tenant sets the base URL: the provider's text is never kept.
         self.shows_answers = shows_answers
 
@@ -185,7 +215,7 @@ class Provider:
         """The options parsed for a call, or ``OptionsInvalid`` before anything is sent."""
         parsed, errors = cls.parse_options(options)
         if errors:
-            raise OptionsInvalid("provider_options_invalid", CANNOT_CALL, provider=cls.kind,
+            raise OptionsInvalid("provider_options_invalid", provider=cls.kind,
                                  excerpt=" ".join(errors.values()))
         return parsed
 
@@ -209,7 +239,7 @@ class Provider:
 
     def handle_callback(self, order: CallOrder, params: dict, report: CallReport) -> None:
         """A provider's callback for ``order``; raise ``ProviderError`` to refuse it."""
-        raise CallRejected("callback_unexpected", SORRY, provider=self.kind)
+        raise CallRejected("callback_unexpected", provider=self.kind)
 
     def check(self, report: CallReport, *, test_from: str | None = None,
               test_to: str | None = None) -> str:
@@ -229,9 +259,10 @@ class HttpProvider(Provider):
     # (connect, read) seconds; an adapter whose answer waits for a leg raises read.
     timeouts: ClassVar[tuple[float, float]] = (3.05, 15.0)
 
-    def session(self) -> requests.Session:
-        """The keep-alive session of this installation's address rule."""
-        return outbound.session_for(outbound.policy(self.settings))
+    def __init__(self, *, session: requests.Session, **kwargs):
+        """``session``: the caller's, which decides where connections may go."""
+        super().__init__(**kwargs)
+        self.session = session
 
     def secrets(self) -> list[str]:
         """Values never stored or shown: every credential, secret or not (a uid too)."""
@@ -262,36 +293,36 @@ class HttpProvider(Provider):
             evidence["headers"] = self._redact_params(headers)
         started = time.monotonic()
         try:
-            with self.session().request(method, target, params=params, data=data,
-                                        headers=headers, timeout=timeout, stream=True,
-                                        allow_redirects=False) as response:
+            with self.session.request(method, target, params=params, data=data,
+                                      headers=headers, timeout=timeout, stream=True,
+                                      allow_redirects=False) as response:
                 body = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
                 status, content_type = response.status_code, response.headers.get(
                     "Content-Type", "")
-        except outbound.AddressRefused as error:
+        except AddressRefused as error:
             evidence["error"] = f"address refused: {error}"
             report.exchange(**evidence, elapsed_ms=_ms(started))
-            raise CallRejected("provider_address_refused", SORRY, provider=self.kind,
+            raise CallRejected("provider_address_refused", provider=self.kind,
                                excerpt=str(error)) from None
         except requests.ConnectionError as error:
             evidence["error"] = type(error).__name__
             report.exchange(**evidence, elapsed_ms=_ms(started))
             if isinstance(error, requests.ConnectTimeout) or not _may_have_sent(error):
-                raise ProviderUnavailable("provider_unreachable", SORRY, provider=self.kind,
+                raise ProviderUnavailable("provider_unreachable", provider=self.kind,
                                           excerpt=type(error).__name__) from error
-            raise ProviderNoAnswer("provider_timeout", SORRY, provider=self.kind,
+            raise ProviderNoAnswer("provider_timeout", provider=self.kind,
                                    excerpt=type(error).__name__,
                                    retry_safe=self.dedupes_requests) from error
         except requests.Timeout as error:
             evidence["error"] = type(error).__name__
             report.exchange(**evidence, elapsed_ms=_ms(started))
-            raise ProviderNoAnswer("provider_timeout", SORRY, provider=self.kind,
+            raise ProviderNoAnswer("provider_timeout", provider=self.kind,
                                    excerpt=type(error).__name__,
                                    retry_safe=self.dedupes_requests) from error
         except requests.RequestException as error:
             evidence["error"] = type(error).__name__
             report.exchange(**evidence, elapsed_ms=_ms(started))
-            raise ProviderUnavailable("provider_unreachable", SORRY, provider=self.kind,
+            raise ProviderUnavailable("provider_unreachable", provider=self.kind,
                                       excerpt=type(error).__name__) from error
         too_large = len(body) > MAX_ANSWER_BYTES
         text = body[:MAX_ANSWER_BYTES].decode("utf-8", errors="replace")
@@ -300,15 +331,15 @@ class HttpProvider(Provider):
         report.exchange(**evidence, status=status, content_type=content_type,
                         answer_bytes=len(body), elapsed_ms=_ms(started))
         if status >= 500:
-            raise ProviderNoAnswer("provider_server_error", SORRY, provider=self.kind,
+            raise ProviderNoAnswer("provider_server_error", provider=self.kind,
                                    excerpt=f"HTTP {status}", retry_safe=self.dedupes_requests)
         if too_large:
-            raise MalformedAnswer("provider_answer_too_large", SORRY, provider=self.kind,
+            raise MalformedAnswer("provider_answer_too_large", provider=self.kind,
                                   excerpt=f"more than {MAX_ANSWER_BYTES} bytes")
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            raise MalformedAnswer("provider_answer_not_utf8", SORRY, provider=self.kind,
+            raise MalformedAnswer("provider_answer_not_utf8", provider=self.kind,
                                   excerpt=self.remote(text[:200])) from None
         return Answer(status=status, text=text, content_type=content_type)
 
@@ -319,7 +350,7 @@ class HttpProvider(Provider):
                 answer.text[:200])
         else:
             excerpt = self.remote(answer[:200])
-        return MalformedAnswer("provider_answer_unexpected", SORRY, provider=self.kind,
+        return MalformedAnswer("provider_answer_unexpected", provider=self.kind,
                                excerpt=excerpt)
 
 

@@ -43,47 +43,47 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from widget_server.i18n import N_
+from widget_server.call_states import CallState
 from widget_server.providers import numbers
 from widget_server.providers.base import (
-    SORRY,
     Answer,
     CallOrder,
     CallRejected,
     CallReport,
     HttpProvider,
     MalformedAnswer,
+    Outcome,
     ProviderError,
 )
 from widget_server.providers.options import Field
 
 PLACE_PATH = "/api/voice/click2call.php"
 REPORT_PATH = "/api/voice/report-click2call.php"
-CANNOT_CALL = N_("This site cannot place calls right now.")
 
 # What a failed answer to click2call.php becomes: the document lists no error
-# codes, so failures are told apart by shape only.
-# shape -> (our reason, error class, visitor sentence, retried?)
-PLACE_FAILURES: dict[str, tuple[str, type[ProviderError], str, bool]] = {
+# codes, so failures are told apart by shape only. None is retried: it would
+# come again.
+UNEXPECTED = Outcome(CallState.FAILED, "provider_answer_unexpected", MalformedAnswer)
+PLACE_FAILURES: dict[str, Outcome] = {
     # Plain text that is not a Call ID: the provider refused (credentials, credit,
     # API access disabled, number, sound file); its words are in the exchange event.
-    "refused": ("provider_refused", CallRejected, CANNOT_CALL, False),
+    "refused": Outcome(CallState.REJECTED, "provider_refused", CallRejected),
     # Nothing at all, an HTML page (a wrong base URL, a login page, a PHP error)
     # or an HTTP status other than 200: not this API speaking.
-    "empty": ("provider_answer_unexpected", MalformedAnswer, SORRY, False),
-    "markup": ("provider_answer_unexpected", MalformedAnswer, SORRY, False),
-    "http_status": ("provider_answer_unexpected", MalformedAnswer, SORRY, False),
+    "empty": UNEXPECTED,
+    "markup": UNEXPECTED,
+    "http_status": UNEXPECTED,
 }
 # Transport failures come from HttpProvider.send: unreachable, timeouts and 5xx
 # are retried (de-duplicated by uniqueid); oversized or non-UTF-8 answers are not.
 
-# (business leg answered?, visitor leg answered?) -> (final state, reason)
-REPORT_OUTCOMES: dict[tuple[bool, bool], tuple[str, str | None]] = {
-    (True, True): ("completed", None),
-    (True, False): ("failed", "visitor_not_reached"),
-    (False, False): ("failed", "business_not_reached"),
+# (business leg answered?, visitor leg answered?) -> how the call ended.
+REPORT_OUTCOMES: dict[tuple[bool, bool], Outcome] = {
+    (True, True): Outcome(CallState.COMPLETED),
+    (True, False): Outcome(CallState.FAILED, "visitor_not_reached"),
+    (False, False): Outcome(CallState.FAILED, "business_not_reached"),
     # The visitor is only rung once the business answered; kept for safety.
-    (False, True): ("failed", "business_not_reached"),
+    (False, True): Outcome(CallState.FAILED, "business_not_reached"),
 }
 
 NUMBER_FORMATS = {"digits": numbers.digits, "00": numbers.double_zero, "plus": numbers.plus}
@@ -122,7 +122,7 @@ class C2CPhpProvider(HttpProvider):
         answer = self.send("POST", PLACE_PATH, report, data=params)
         call_id = self._call_id(answer)
         report.provider_call_id(call_id)
-        report.progress("dialing", leg="business", provider_call_id=call_id)
+        report.progress(CallState.DIALING, leg="business", provider_call_id=call_id)
 
     def poll(self, order: CallOrder, provider_call_id: str, report: CallReport) -> bool:
         self._require_base_url()
@@ -136,8 +136,8 @@ class C2CPhpProvider(HttpProvider):
         business, visitor, credit = self._report_line(lines[0], order)
         report.provider_report(business_seconds=business, visitor_seconds=visitor,
                                credit=credit)
-        status, reason = REPORT_OUTCOMES[(business > 0, visitor > 0)]
-        report.progress(status, reason, business_seconds=business, visitor_seconds=visitor)
+        REPORT_OUTCOMES[(business > 0, visitor > 0)].report(
+            report, business_seconds=business, visitor_seconds=visitor)
         return True
 
     def check(self, report: CallReport, *, test_from: str | None = None,
@@ -150,7 +150,7 @@ class C2CPhpProvider(HttpProvider):
 
     def _require_base_url(self) -> None:
         if not self.base_url:
-            raise NotConfigured("provider_not_configured", CANNOT_CALL, provider=self.kind,
+            raise NotConfigured("provider_not_configured", provider=self.kind,
                                 excerpt="no base URL: the reseller's domain is required")
 
     def _settings(self) -> tuple[str, int, Callable[[str], str]]:
@@ -158,7 +158,7 @@ class C2CPhpProvider(HttpProvider):
         self._require_base_url()
         holdfile = str(self.options.get("holdfile") or "").strip()
         if not holdfile:
-            raise NotConfigured("provider_not_configured", CANNOT_CALL, provider=self.kind,
+            raise NotConfigured("provider_not_configured", provider=self.kind,
                                 excerpt="no holdfile option (a sound file id)")
         duration = self.options.get("max_duration") or DEFAULT_MAX_DURATION
         return holdfile, duration, NUMBER_FORMATS[self.options.get("number_format", "digits")]
@@ -182,8 +182,7 @@ class C2CPhpProvider(HttpProvider):
             shape, excerpt = "markup", self.remote(text[:200])
         else:
             shape, excerpt = "refused", self.remote(text[:200])
-        reason, error, sentence, retried = PLACE_FAILURES[shape]
-        raise error(reason, sentence, provider=self.kind, excerpt=excerpt, retry_safe=retried)
+        raise PLACE_FAILURES[shape].raise_for(self.kind, excerpt)
 
     def _report_line(self, line: str, order: CallOrder) -> tuple[int, int, str]:
         """``Your_Unique_ID,dur1,dur2,credit`` for our call; credit kept as the text given."""

@@ -32,50 +32,50 @@ import re
 
 import phonenumbers
 
-from widget_server.i18n import N_
+from widget_server.call_states import CallState
 from widget_server.providers import numbers
 from widget_server.providers.base import (
     CallOrder,
     CallRejected,
     CallReport,
     HttpProvider,
-    ProviderError,
+    Outcome,
 )
 from widget_server.providers.options import Field
 
-CANNOT = N_("This site cannot place calls right now.")
 
-# Answer code -> (our reason, error class, the visitor's sentence, retry-safe).
-# A refusal means called.in dialled nobody; "retry-safe" says whether the
-# worker should try again by itself.
-ERRORS: dict[int, tuple[str, type[ProviderError], str, bool]] = {
-    1: ("provider_credentials", CallRejected, CANNOT, False),
-    2: ("no_credit", CallRejected, CANNOT, False),
-    3: ("do_not_call", CallRejected,
-        N_("This number is on a do-not-call list, so we cannot call it."), False),
-    4: ("provider_invalid_request", CallRejected, CANNOT, False),
-    5: ("provider_account_disabled", CallRejected, CANNOT, False),
-    # Safe in principle, but called.in asks for a minute: the visitor retries.
-    6: ("provider_flood", CallRejected,
-        N_("This number was called a moment ago. Please wait a minute and try again."), False),
-    7: ("business_number_unsupported", CallRejected, CANNOT, False),
-    8: ("business_number_unsupported", CallRejected, CANNOT, False),
-    9: ("number_area_unsupported", CallRejected,
-        N_("Calls to your area code are not possible yet. Please try another number."), False),
-    10: ("number_country_unsupported", CallRejected,
-         N_("Calls to your country are not possible yet. Please try another number."), False),
+def _refusal(reason: str) -> Outcome:
+    return Outcome(CallState.REJECTED, reason, CallRejected)
+
+
+# Answer code -> outcome. A refusal means called.in dialled nobody; even so none
+# is retried by the worker: flood protection (6) asks for a full minute, so the
+# visitor is asked to try again instead.
+ERRORS: dict[int, Outcome] = {
+    1: _refusal("provider_credentials"),
+    2: _refusal("no_credit"),
+    3: _refusal("do_not_call"),
+    4: _refusal("provider_invalid_request"),
+    5: _refusal("provider_account_disabled"),
+    6: _refusal("provider_flood"),
+    7: _refusal("business_number_unsupported"),
+    8: _refusal("business_number_unsupported"),
+    9: _refusal("number_area_unsupported"),
+    10: _refusal("number_country_unsupported"),
 }
 
-# Callback ``reason`` (with answered=0) -> (our reason, the visitor's sentence); the call
-# ends failed. The callback does not say which leg it was, so no sentence blames one.
+# Callback ``reason`` (with answered=0) -> how the call ended. The callback does not
+# say which leg it was, so no reason blames one.
 CALLBACK_REASONS = {
-    "0": ("call_failed", N_("The call could not be connected. Please try again later.")),
-    "1": ("hung_up", N_("The call was hung up before it was connected.")),
-    "3": ("ring_timeout", N_("Nobody answered in time. Please try again later.")),
-    "5": ("line_busy", N_("A line was busy. Please try again in a few minutes.")),
-    "8": ("congestion",
-          N_("The phone network was too busy to connect the call. Please try again later.")),
+    "0": Outcome(CallState.FAILED, "call_failed"),
+    "1": Outcome(CallState.FAILED, "hung_up"),
+    "3": Outcome(CallState.FAILED, "ring_timeout"),
+    "5": Outcome(CallState.FAILED, "line_busy"),
+    "8": Outcome(CallState.FAILED, "congestion"),
 }
+ANSWERED = Outcome(CallState.COMPLETED)
+# Without a callback (no public URL of ours, or a garbled ``answered``) we cannot know.
+UNKNOWN = Outcome(CallState.COMPLETED, "outcome_unknown")
 
 SECRET_MAX = 30
 _CODE = re.compile(r"\d{1,3}")
@@ -112,7 +112,7 @@ class CalledInProvider(HttpProvider):
         return super().secrets() + ([self._callback_secret] if self._callback_secret else [])
 
     def _refuse(self, reason: str, excerpt: str) -> CallRejected:
-        return CallRejected(reason, CANNOT, provider=self.kind, excerpt=excerpt)
+        return CallRejected(reason, provider=self.kind, excerpt=excerpt)
 
     def max_duration(self) -> str | None:
         minutes = self.options.get("max_duration_minutes")
@@ -165,17 +165,15 @@ class CalledInProvider(HttpProvider):
             raise self.malformed(answer)
         if int(code) == 0:
             if order.callback_url:
-                report.progress("dialing", None, leg="business", awaiting="callback")
+                report.progress(CallState.DIALING, None, leg="business", awaiting="callback")
             else:
                 # No public URL of ours: called.in cannot tell us how the call ends.
-                report.progress("completed", "outcome_unknown", leg="business",
-                                note="no callback URL configured (PUBLIC_URL)")
+                UNKNOWN.report(report, leg="business",
+                               note="no callback URL configured (PUBLIC_URL)")
             return
         if int(code) not in ERRORS:
             raise self.malformed(answer)
-        reason, error_class, sentence, retry_safe = ERRORS[int(code)]
-        raise error_class(reason, sentence, provider=self.kind, excerpt=f"code {code}",
-                          retry_safe=retry_safe)
+        raise ERRORS[int(code)].raise_for(self.kind, f"code {code}")
 
     def handle_callback(self, order: CallOrder, params: dict, report: CallReport) -> None:
         """Believe a callback only with our secret and our numbers; then the call ends.
@@ -186,13 +184,13 @@ class CalledInProvider(HttpProvider):
         given = str(params.get("secret", "")).encode()
         if not any(secret and hmac.compare_digest(given, secret.encode())
                    for secret in (order.callback_secret, *order.earlier_callback_secrets)):
-            raise CallRejected("callback_forged", CANNOT, provider=self.kind,
+            raise CallRejected("callback_forged", provider=self.kind,
                                excerpt="secret does not match")
         business, visitor = numbers.split(order.business_number)[1], numbers.split(
             order.visitor_number)[1]
         if (params.get("caller_phone_number"), params.get("callee_phone_number")) != (
                 business, visitor):
-            raise CallRejected("callback_wrong_numbers", CANNOT, provider=self.kind,
+            raise CallRejected("callback_wrong_numbers", provider=self.kind,
                                excerpt="numbers do not match the call")
         answered, reason = params.get("answered"), str(params.get("reason", ""))
         minutes = _minutes(str(params.get("minutes", "")))
@@ -201,10 +199,10 @@ class CalledInProvider(HttpProvider):
                                                     for k, v in params.items()}))
         report.provider_report(minutes=minutes, answered=answered == "1")
         if answered == "1":
-            report.progress("completed", None, minutes=minutes)
+            ANSWERED.report(report, minutes=minutes)
         elif answered == "0":
-            ours, sentence = CALLBACK_REASONS.get(reason, CALLBACK_REASONS["0"])
-            report.progress("failed", ours, message=sentence, provider_reason=reason[:10])
+            CALLBACK_REASONS.get(reason, CALLBACK_REASONS["0"]).report(
+                report, provider_reason=reason[:10])
         else:
-            report.progress("completed", "outcome_unknown", answered=str(answered)[:10])
+            UNKNOWN.report(report, answered=str(answered)[:10])
 

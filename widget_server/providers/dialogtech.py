@@ -24,17 +24,15 @@ the business phone is ringing, so a second request would ring it twice.
 
 from __future__ import annotations
 
-from widget_server.i18n import N_
+from widget_server.call_states import CallState
 from widget_server.providers import numbers
-from widget_server.providers.base import CallOrder, CallReport, HttpProvider
+from widget_server.providers.base import CallOrder, CallReport, HttpProvider, Outcome
 from widget_server.providers.options import Field
 
-# The plain-text answers the document lists: (state, our reason, the visitor's sentence).
+# The plain-text answers the document lists.
 ANSWERS = {
-    "Call Connected": ("completed", "business_answered",
-                       N_("The business answered and is calling you now.")),
-    "No Answer": ("failed", "business_no_answer",
-                  N_("The business could not take your call just now. Please try again later.")),
+    "Call Connected": Outcome(CallState.COMPLETED, "business_answered"),
+    "No Answer": Outcome(CallState.FAILED, "business_no_answer"),
 }
 # Seconds the read timeout adds to the first leg's dial time.
 ANSWER_MARGIN = 15
@@ -88,13 +86,12 @@ class DialogTechProvider(HttpProvider):
         return params
 
     def place_call(self, order: CallOrder, report: CallReport) -> None:
-        report.progress("dialing", leg="business")
+        report.progress(CallState.DIALING, leg="business")
         answer = self.send("GET", "/ibp_api.php", report, params=self.request_params(order),
                            read_timeout=self.first_leg_timeout() + ANSWER_MARGIN)
         outcome = ANSWERS.get(answer.text.strip())
         if outcome is None:
             raise self.malformed(answer)
-        status, reason, sentence = outcome
-        if status == "completed":
-            report.progress("ringing", leg="visitor")
-        report.progress(status, reason, message=sentence)
+        if outcome.state == CallState.COMPLETED:
+            report.progress(CallState.RINGING, leg="visitor")
+        outcome.report(report)

@@ -1,7 +1,7 @@
 """A built-in provider that pretends to place calls, for the demo and the tests.
 
 It rings the business, then the visitor, bridges and hangs up, with delays
-like a real call's (scaled by ``SIMULATOR_SPEED``). The visitor's number
+like a real call's (scaled by ``speed``, the caller's ``SIMULATOR_SPEED``). The visitor's number
 chooses the outcome by its last four digits:
 
 ============  =========================================
@@ -22,18 +22,20 @@ from __future__ import annotations
 
 import time
 
-from widget_server.i18n import N_
-from widget_server.providers.base import CallOrder, CallRejected, CallReport, Provider
+from widget_server.call_states import CallState
+from widget_server.providers.base import CallOrder, CallRejected, CallReport, Outcome, Provider
 
-# (seconds before the step at speed 1.0, status, reason)
-_Steps = list[tuple[float, str, str | None]]
-_ANSWERED: _Steps = [(0.5, "ringing", None), (2.0, "connected", None), (4.0, "completed", None)]
-_OUTCOMES: dict[str, _Steps] = {
-    "0002": [(0.5, "ringing", None), (1.5, "failed", "busy")],
-    "0003": [(0.5, "ringing", None), (6.0, "failed", "no_answer")],
-    "0004": [(1.0, "failed", "network_error")],
+RINGING = Outcome(CallState.RINGING)
+# The visitor's number's last four digits -> (seconds before each step at speed 1.0, outcome).
+_ANSWERED = [(0.5, RINGING), (2.0, Outcome(CallState.CONNECTED)),
+             (4.0, Outcome(CallState.COMPLETED))]
+_OUTCOMES = {
+    "0002": [(0.5, RINGING), (1.5, Outcome(CallState.FAILED, "busy"))],
+    "0003": [(0.5, RINGING), (6.0, Outcome(CallState.FAILED, "no_answer"))],
+    "0004": [(1.0, Outcome(CallState.FAILED, "network_error"))],
 }
-_BUSINESS_MISSED: _Steps = [(6.0, "failed", "business_not_reached")]
+_BUSINESS_MISSED = [(6.0, Outcome(CallState.FAILED, "business_not_reached"))]
+NO_CREDIT = Outcome(CallState.REJECTED, "no_credit", CallRejected)
 
 
 class SimulatorProvider(Provider):
@@ -41,17 +43,20 @@ class SimulatorProvider(Provider):
     label = "Simulator (no real calls)"
     takes_base_url = False
 
+    def __init__(self, *, speed: float = 1.0, **kwargs):
+        """``speed`` scales every delay: 0 plays the call out at once."""
+        super().__init__(**kwargs)
+        self.speed = speed
+
     def place_call(self, order: CallOrder, report: CallReport) -> None:
-        speed = float(self.settings.get("SIMULATOR_SPEED", 1.0))
         if order.visitor_number.endswith("0005"):
-            raise CallRejected("no_credit", N_("This site cannot place calls right now."),
-                               provider=self.kind, excerpt="simulated: no credit")
-        report.progress("dialing", leg="business")
+            raise NO_CREDIT.raise_for(self.kind, "simulated: no credit")
+        report.progress(CallState.DIALING, leg="business")
         ending = order.visitor_number[-4:]
         if ending == "0006" or (ending == "0007" and order.ring_position == 0):
             steps, leg = _BUSINESS_MISSED, "business"
         else:
             steps, leg = _OUTCOMES.get(ending, _ANSWERED), "visitor"
-        for delay, status, reason in steps:
-            time.sleep(delay * speed)
-            report.progress(status, reason, leg=leg)
+        for delay, outcome in steps:
+            time.sleep(delay * self.speed)
+            outcome.report(report, leg=leg)

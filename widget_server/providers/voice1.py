@@ -50,7 +50,7 @@ import re
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from urllib.parse import quote
 
-from widget_server.i18n import N_
+from widget_server.call_states import CallState
 from widget_server.providers import numbers
 from widget_server.providers.base import (
     Answer,
@@ -58,6 +58,7 @@ from widget_server.providers.base import (
     CallRejected,
     CallReport,
     HttpProvider,
+    Outcome,
     ProviderError,
 )
 from widget_server.providers.options import Field
@@ -75,25 +76,17 @@ DEFAULT_READ_TIMEOUT = 40.0
 # The read timeout when a leg timeout is set: that many seconds more.
 READ_MARGIN = 10.0
 
-PBX_ACCEPTED = (N_("The business's phone system is calling: it rings the business first, then "
-                "your phone. We cannot see whether the call is answered."))
-PBX_ERROR = (N_("The business's phone system could not place the call. "
-             "Please try again later or contact the business another way."))
-OUTCOME_UNKNOWN = (N_("Your call was handed to the business's phone system. We cannot see how it "
-                   "went; if your phone did not ring, please try again later."))
-MISCONFIGURED = N_("This site cannot place calls right now.")
-
-# response.status -> (our reason, error class or None when the call goes on,
-#                     the visitor's sentence, whether placing it again is safe).
-# "fail" is the PBX's own error, passed on unmodified: voice1 has no error codes, so the
-# PBX's message is kept as evidence. It is not retried: a PBX that refused will refuse
-# again, and voice1 does not promise that a refused request rang no one.
-ANSWERS: dict[str, tuple[str, type[ProviderError] | None, str, bool]] = {
-    "success": ("pbx_accepted", None, PBX_ACCEPTED, False),
-    "fail": ("pbx_error", CallRejected, PBX_ERROR, False),
+# response.status -> outcome: "success" goes on ringing, "fail" is the PBX's own error,
+# passed on unmodified: voice1 has no error codes, so the PBX's message is kept as
+# evidence. It is not retried: a PBX that refused will refuse again, and voice1 does
+# not promise that a refused request rang no one.
+ANSWERS: dict[str, Outcome] = {
+    "success": Outcome(CallState.RINGING, "pbx_accepted"),
+    "fail": Outcome(CallState.REJECTED, "pbx_error", CallRejected),
 }
-# Beyond the table: a followed call ends "completed"/"outcome_unknown_pbx_accepted"
-# (OUTCOME_UNKNOWN), or "failed"/"pbx_error" when the PBX's logged response is an error.
+# How a followed call ends: the PBX's logged response is an error, or nobody can see.
+PBX_ERROR = Outcome(CallState.FAILED, "pbx_error")
+OUTCOME_UNKNOWN = Outcome(CallState.COMPLETED, "outcome_unknown_pbx_accepted")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
@@ -118,7 +111,7 @@ class Voice1Provider(HttpProvider):
 
     def place_call(self, order: CallOrder, report: CallReport) -> None:
         params, read_timeout = self._request(order)
-        report.progress("dialing", leg="business")
+        report.progress(CallState.DIALING, leg="business")
         answer = self.send("GET", PATH, report, params=params, headers=HEADERS,
                            read_timeout=read_timeout)
         body = self._json(answer)
@@ -128,7 +121,7 @@ class Voice1Provider(HttpProvider):
         status = response.get("status")
         if status not in ANSWERS:
             raise self.malformed(answer)
-        reason, error_class, sentence, retry_safe = ANSWERS[status]
+        outcome = ANSWERS[status]
         request_id = response.get("request_id")
         request_id = request_id if isinstance(request_id, str) and _REQUEST_ID.fullmatch(
             request_id) else ""
@@ -137,8 +130,8 @@ class Voice1Provider(HttpProvider):
         errors = _errors(response.get("errors"))
         if errors and self.shows_answers:
             report.provider_report(errors=self.redactor.value(errors))
-        if error_class is None:
-            report.progress("ringing", reason, message=sentence, request_id=request_id)
+        if outcome.error is None:
+            outcome.report(report, request_id=request_id)
             return
         status_url = self._status_url(request_id, errors)
         if status_url:
@@ -146,22 +139,19 @@ class Voice1Provider(HttpProvider):
             with contextlib.suppress(ProviderError):
                 self._store_log(status_url, report)
         excerpt = "; ".join(e["message"] for e in errors if e.get("message")) or status
-        raise error_class(reason, sentence, provider=self.kind, excerpt=self.remote(excerpt),
-                          retry_safe=retry_safe)
+        raise outcome.raise_for(self.kind, self.remote(excerpt))
 
     def poll(self, order: CallOrder, provider_call_id: str, report: CallReport) -> bool:
         """Fetch the status log; the call is settled once it holds the PBX's response."""
         if not provider_call_id:
-            report.progress("completed", "outcome_unknown_pbx_accepted", message=OUTCOME_UNKNOWN)
+            OUTCOME_UNKNOWN.report(report)
             return True
         log = self._store_log(self._status_url(provider_call_id, []), report)
         response = log.get("response")
         if not isinstance(response, dict):
             return False
-        if _pbx_error(response.get("response_data")):
-            report.progress("failed", "pbx_error", message=PBX_ERROR)
-        else:
-            report.progress("completed", "outcome_unknown_pbx_accepted", message=OUTCOME_UNKNOWN)
+        (PBX_ERROR if _pbx_error(response.get("response_data")) else OUTCOME_UNKNOWN).report(
+            report)
         return True
 
     def check(self, report: CallReport, *, test_from: str | None = None,

@@ -33,13 +33,15 @@ import re
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
-from widget_server.i18n import N_
+from widget_server.call_states import CallState
 from widget_server.providers.base import (
     Answer,
     CallOrder,
     CallRejected,
     CallReport,
     HttpProvider,
+    OptionsInvalid,
+    Outcome,
     ProviderError,
 )
 from widget_server.providers.options import CustomFields, Field
@@ -55,24 +57,18 @@ class ApplicationError(ProviderError):
     trips_circuit = True
 
 
-# ERRORCODE -> (our reason, error class, the visitor's sentence). None of them is
-# retried: Voicenter does not de-duplicate, and an error may come after dialling began.
-ERRORS: dict[int, tuple[str, type[ProviderError], str]] = {
-    1: ("provider_invalid_request", CallRejected,
-        (N_("The call could not be placed with these details. Please check your number, "
-         "or try again later."))),
-    2: ("provider_application_error", ApplicationError,
-        N_("The calling service had a problem. Please try again in a few minutes.")),
-    3: ("business_offline", CallRejected,
-        N_("Nobody is available to take your call right now. Please try again later.")),
-    4: ("business_blocked", CallRejected, N_("This site cannot place calls right now.")),
+# ERRORCODE -> outcome. None of them is retried: Voicenter does not de-duplicate,
+# and an error may come after dialling began.
+ERRORS: dict[int, Outcome] = {
+    1: Outcome(CallState.REJECTED, "provider_invalid_request", CallRejected),
+    2: Outcome(CallState.FAILED, "provider_application_error", ApplicationError),
+    3: Outcome(CallState.REJECTED, "business_offline", CallRejected),
+    4: Outcome(CallState.REJECTED, "business_blocked", CallRejected),
 }
-# After ERRORCODE 0: Voicenter tells nothing more, and the visitor is told so.
-ON_ITS_WAY = (N_("The call is on its way: the business is rung first, then your phone. "
-              "We cannot follow the call from here; if your phone does not ring within a "
-              "few minutes, please try again."))
-CANCELLED = N_("The call was cancelled.")
-OPTIONS_INVALID = ("provider_options_invalid", N_("This site cannot place calls right now."))
+# After ERRORCODE 0 Voicenter tells nothing more: accepted, and then we cannot see.
+ACCEPTED = Outcome(CallState.RINGING, "provider_accepted")
+UNKNOWN = Outcome(CallState.COMPLETED, "outcome_unknown")
+CANCELLED = Outcome(CallState.COMPLETED, "cancelled")
 
 _DIGITS = re.compile(r"\+?[0-9]{3,15}")
 _E164 = re.compile(r"\+?[1-9][0-9]{6,14}")
@@ -177,7 +173,8 @@ class VoicenterProvider(HttpProvider):
 
     def _refuse(self, problem: ValueError) -> ProviderError:
         """Our own refusal before anything is sent: the site owner's settings are wrong."""
-        return ProviderError(*OPTIONS_INVALID, provider=self.kind, excerpt=str(problem))
+        return OptionsInvalid("provider_options_invalid", provider=self.kind,
+                              excerpt=str(problem))
 
     # --- actions -----------------------------------------------------------------
 
@@ -190,9 +187,9 @@ class VoicenterProvider(HttpProvider):
             raise self._refuse(problem) from None
         result = self._request("call", params, report)
         report.provider_call_id(result.call_id)
-        report.progress("ringing", "provider_accepted", leg="business", message=ON_ITS_WAY)
+        ACCEPTED.report(report, leg="business")
         # Voicenter has no status report or callback: this is as far as we can see.
-        report.progress("completed", "outcome_unknown", message=ON_ITS_WAY)
+        UNKNOWN.report(report)
 
     def play_message(self, number: str, report: CallReport, *, pre_rec: str = "",
                      dtmf: str = "", loop_rec: str = "", post_rec: str = "",
@@ -245,7 +242,7 @@ class VoicenterProvider(HttpProvider):
             raise self._refuse(ValueError("Voicenter hangs up an extension, not a call id: "
                                           "set the extension option to cancel calls."))
         self.terminate(str(extension), report)
-        report.progress("completed", "cancelled", message=CANCELLED)
+        CANCELLED.report(report)
 
     def _short_call_options(self, options: dict) -> dict[str, str]:
         """The options ``message`` and ``callference`` document (their defaults: 30 s)."""
@@ -275,9 +272,8 @@ class VoicenterProvider(HttpProvider):
             raise self.malformed(answer)
         result = self._parse(answer)
         if result.code in ERRORS:
-            reason, error, sentence = ERRORS[result.code]
-            raise error(reason, sentence, provider=self.kind,
-                        excerpt=f"ERRORCODE {result.code}: {self.remote(result.message)}")
+            raise ERRORS[result.code].raise_for(
+                self.kind, f"ERRORCODE {result.code}: {self.remote(result.message)}")
         if result.code != 0:
             raise self.malformed(answer)
         if call_id_expected and not _CALL_ID.fullmatch(result.call_id):

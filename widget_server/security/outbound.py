@@ -41,6 +41,10 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
+# Raised at connect time when the host resolves to an address the rule refuses: the
+# adapters' own class (they import nothing of ours), so they tell it from a network failure.
+from widget_server.providers.base import AddressRefused
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -74,10 +78,6 @@ _MUST_BE_PUBLIC = ("a provider address must be public, unless the operator lists
 
 class RefusedURL(ValueError):
     """A URL the rule refuses; ``str()`` is a sentence for the person who set it."""
-
-
-class AddressRefused(requests.RequestException):
-    """Raised at connect time: the host resolved to an address the rule refuses."""
 
 
 def resolve(host: str, port: int) -> list[Address]:

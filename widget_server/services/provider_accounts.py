@@ -10,7 +10,9 @@ together (``invalid_fields``).
 
 Credentials are a JSON object encrypted with ``MultiFernet`` (the first
 configured key encrypts, any decrypts). They are decrypted only here, when a
-call is placed or an account is checked, and handed to the adapter.
+call is placed or an account is checked, and handed to the adapter with what
+else it needs from the installation (``adapter_for``): the adapters import
+nothing of the application.
 
 Which provider accounts a widget may call through is decided here only
 (``usable_by``): those of the widget's account and of every account above
@@ -20,18 +22,21 @@ it, so a reseller's provider account serves its clients' widgets.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from enum import Enum
 from typing import Final
 
+import requests
 from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import select
 
 from widget_server.abuse.phone import normalise_business_number
+from widget_server.calls.status import reason_sentence
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
-from widget_server.providers.base import CallReport, Provider, ProviderError
+from widget_server.providers.base import CallReport, HttpProvider, Provider, ProviderError
 from widget_server.providers.options import parse_values, values_schema
 from widget_server.security import outbound
 from widget_server.security.keys import fernet
@@ -308,7 +313,8 @@ def check(actor: Actor, provider: ProviderAccount, report: CallReport, *,
         return adapter_for(provider).check(report, **numbers)
     except ProviderError as error:
         raise ServiceError(f"The provider refused: {error.reason} "
-                           f"({error.excerpt or error.message})", field=None) from None
+                           f"({error.excerpt or reason_sentence(error.reason) or ''})",
+                           field=None) from None
 
 
 def widget_options(provider: ProviderAccount | None, options: object) -> dict:
@@ -372,17 +378,24 @@ def decrypt_credentials(account: ProviderAccount) -> dict:
             "configured keys.") from error
 
 
+def provider_session(settings: Mapping) -> requests.Session:
+    """The session adapters send through: only to the addresses ``settings`` allow, pinned."""
+    return outbound.session_for(outbound.policy(settings))
+
+
 def adapter_for(account: ProviderAccount | None, widget: Widget | None = None) -> Provider:
     """The adapter of ``account`` (the simulator when none): credentials decrypted, options
-    parsed, the widget's over the account's; ``OptionsInvalid`` for stored options it
-    cannot use (saved before they were checked)."""
-    settings = dict(current_app.config)
+    parsed, the widget's over the account's, and the installation's session or simulator
+    speed; ``OptionsInvalid`` for stored options it cannot use (saved before they were
+    checked)."""
+    settings = current_app.config
     widget_options = dict(widget.provider_options or {}) if widget else {}
+    cls = PROVIDERS[account.kind if account else "simulator"]
+    extra = ({"session": provider_session(settings)} if issubclass(cls, HttpProvider)
+             else {"speed": float(settings["SIMULATOR_SPEED"])})
     if account is None:
-        cls = PROVIDERS["simulator"]
         return cls(base_url=None, credentials={},
-                   options=cls.options_or_refusal(widget_options), settings=settings)
-    cls = PROVIDERS[account.kind]
+                   options=cls.options_or_refusal(widget_options), **extra)
     return cls(base_url=account.base_url, credentials=decrypt_credentials(account),
                options=cls.options_or_refusal({**(account.options or {}), **widget_options}),
-               settings=settings, shows_answers=not tenant_sets_address(account))
+               shows_answers=not tenant_sets_address(account), **extra)
