@@ -8,16 +8,20 @@ button only on some paths, after a delay.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
 from playwright.sync_api import expect
+from standardwebhooks.webhooks import Webhook
 
 from tests.browser_support import serve, start_consumer, stop
 from tests.factories import create_account, create_user, create_widget, signed_in
 from widget_server import create_app
 from widget_server.extensions import db
-from widget_server.models import AllowedDomain, CallRequest, Widget
+from widget_server.models import Account, AllowedDomain, CallRequest, Widget
+from widget_server.services.webhooks import create_endpoint
 from widget_server.services.widgets import embed_snippet
 
 pytestmark = pytest.mark.browser
@@ -54,11 +58,12 @@ def site(tmp_path_factory):
         "ALTCHA_MAX_NUMBER": 5000,
         "CAP_PER_IP": 50,
         "LIMIT_CALL_POST": "100/minute",
+        "PROVIDER_PRIVATE_HOSTS": ["127.0.0.1"],  # the webhook receiver
     })
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         account = create_account(name="acme-heating")
-        user_id = create_user(account=account).id
+        user_id, account_id = create_user(account=account).id, account.id
         own, rules = (create_widget(account=account, domains=[]),
                       create_widget(account=account, domains=[], show_on_paths=["/shop/*"],
                                     hide_on_paths=["/shop/checkout"], show_after_seconds=1))
@@ -77,7 +82,7 @@ def site(tmp_path_factory):
         db.session.commit()
     consumer = start_consumer(app)
     yield {"app": app, "host_url": f"http://localhost:{host_server.effective_port}",
-           "user_id": user_id}
+           "user_id": user_id, "account_id": account_id}
     consumer.stop(graceful=True)
     for server in (app_server, host_server):
         stop(server)
@@ -104,7 +109,12 @@ def _ask(page, site, number: str):
     return own, frame
 
 
-def test_the_pages_own_button_opens_the_form_and_hears_the_call_in_order(page, site):
+def test_the_pages_own_button_opens_the_form_and_hears_the_call_in_order(page, site,
+                                                                         receiver):
+    app = site["app"]
+    with app.app_context():
+        owner = db.session.get(Account, site["account_id"])
+        _, secret = create_endpoint(owner, owner.id, receiver.url, ["call.completed"])
     own, frame = _ask(page, site, "+1 202 555 0177")
     # data-button="none": the floating button is never drawn.
     expect(page.locator("widget-server-button").get_by_role(
@@ -123,9 +133,8 @@ def test_the_pages_own_button_opens_the_form_and_hears_the_call_in_order(page, s
     expect(page.locator("iframe[title='Call me back']")).to_be_hidden()
     assert _events(page)[-2:] == ["open", "close"]
 
-    # The page and its campaign reached the stored call and the admin's report; the
-    # rest of the query (an e-mail address) did not.
-    app = site["app"]
+    # The page and its campaign reached the stored call, the admin's report and the
+    # site's webhook; the rest of the query (an e-mail address) did not.
     with app.app_context():
         call = db.session.query(CallRequest).filter_by(visitor_number="+12025550177").one()
         assert call.page_url == f"{site['host_url']}/landing"
@@ -135,6 +144,11 @@ def test_the_pages_own_button_opens_the_form_and_hears_the_call_in_order(page, s
     text = report.get_data(as_text=True)
     assert call.public_id in text and "google / cpc / winter" in text
     assert "mail.example" not in text
+    [hook] = receiver.wait_for(1)
+    data = Webhook(secret).verify(hook.body, hook.headers)["data"]
+    assert (data["id"], data["page_url"], data["campaign"]) == (
+        call.public_id, call.page_url, call.campaign)
+    assert "mail.example" not in json.dumps(data)
 
 
 def test_a_failed_call_is_told_to_the_page(page, site):
