@@ -9,8 +9,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.admin.tenants import build_tree, csrf_token, signed_in, user_id
 from tests.admin.test_csrf import snapshot
+from tests.factories import (
+    NORTH_SOUTH,
+    create_tree,
+    csrf_token,
+    signed_in,
+    user_id,
+)
 from widget_server.extensions import db
 from widget_server.models import Account, ApiKey, BlockedNumber, CallRequest, Widget
 from widget_server.security.api_keys import issue_key
@@ -74,7 +80,7 @@ def sibling_requests(ids, sibling: str, their_user: int, their_key: int,
 
 @pytest.mark.parametrize(("email", "sibling"), CALLERS)
 def test_another_tenants_accounts_users_and_keys_are_not_found(app, email, sibling):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     their_user = user_id(app, f"owner@{sibling}.example")
     their_key = key_of(app, ids[sibling])
     their_blocked = blocked_entry_and_call_of(app, ids[sibling])
@@ -95,7 +101,7 @@ def test_another_tenants_accounts_users_and_keys_are_not_found(app, email, sibli
 
 
 def test_read_only_user_changes_nothing_in_its_own_account(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     own_user = user_id(app, "member@north-a.example")
     own_key = key_of(app, ids["north-a"])
     own_blocked = blocked_entry_and_call_of(app, ids["north-a"])
@@ -114,7 +120,7 @@ def test_read_only_user_changes_nothing_in_its_own_account(app):
 
 @pytest.mark.parametrize("email", ["owner@north-a.example", "owner@north.example"])
 def test_an_account_cannot_raise_its_own_caps(app, email):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     own = ids[email.split("@")[1].removesuffix(".example")]
     client = signed_in(app, email)
     assert f"/admin/accounts/{own}/allowance" not in client.get("/admin/accounts").get_data(
@@ -131,7 +137,7 @@ def test_an_account_cannot_raise_its_own_caps(app, email):
 
 
 def test_members_cannot_manage_people_or_keys_in_their_own_account(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "member@north-a.example")
     response = client.post("/admin/api-keys", data={
         "csrf_token": csrf_token(client), "account_id": ids["north-a"], "name": "mine"})

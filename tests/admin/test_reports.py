@@ -10,15 +10,18 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.admin.tenants import build_tree, signed_in
+from tests.factories import (
+    NORTH_SOUTH,
+    ROLES,
+    create_tree,
+    signed_in,
+)
 from tests.fakes.c2c_php import C2CPhpFake
 from tests.providers.conftest import live  # noqa: F401  (fixture)
 from widget_server.extensions import db
 from widget_server.models import Account, CallEvent, CallRequest, User, Widget, utcnow
 from widget_server.reports import usage_by_account
 from widget_server.services.users import hash_password
-
-ROLES = ("owner", "member", "read-only")
 
 
 def make_widget(app, account_id: int, name: str) -> int:
@@ -56,7 +59,7 @@ def csv_rows(response) -> list[dict]:
 
 @pytest.fixture
 def tree(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     widgets = {name: make_widget(app, ids[name], f"{name} widget")
                for name in ("north-a", "north-b", "south-a")}
     return ids, widgets

@@ -9,7 +9,7 @@ from widget_server.models import Widget
 
 
 def _place_calls(app, client, api, count: int) -> dict:
-    widget = make_widget(api, "client_a", cap_per_ip=10, cap_per_number=5)
+    widget = make_widget(api, "client-a", cap_per_ip=10, cap_per_number=5)
     with app.app_context():
         row = db.session.query(Widget).filter_by(public_id=widget["id"]).one()
         db.session.expunge(row)
@@ -48,5 +48,5 @@ def test_usage_counts_each_clients_calls_for_the_reseller_only(app, client, api,
     usage = api("GET", "/reports/usage?since=2000-01-01").get_json()
     totals = {row["name"]: row["total"] for row in usage["accounts"]}
     assert totals == {"reseller": 0, "client-a": 2, "client-b": 0}
-    other = api("GET", "/reports/usage", key="other_reseller").get_json()
+    other = api("GET", "/reports/usage", key="other-reseller").get_json()
     assert {row["name"] for row in other["accounts"]} == {"other-reseller", "other-client"}

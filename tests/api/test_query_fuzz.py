@@ -39,9 +39,9 @@ def _operations(app) -> list[tuple[str, list[str], list[str]]]:
 
 @pytest.fixture
 def path_values(api, tenants):
-    widget = make_widget(api, "client_a")
+    widget = make_widget(api, "client-a")
     make_provider(api, "reseller")
-    return {"client_id": tenants.ids["client_a"], "widget_id": widget["id"]}
+    return {"client_id": tenants.ids["client-a"], "widget_id": widget["id"]}
 
 
 def _check(response, where) -> None:

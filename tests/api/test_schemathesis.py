@@ -26,9 +26,9 @@ EXAMPLES = 10
 def seeded(app, client, api, tenants):
     """A client with a widget, a placed call and a blocked number, a provider account; the
     reseller's key."""
-    widget = make_widget(api, "client_a")
+    widget = make_widget(api, "client-a")
     make_provider(api, "reseller")
-    assert api("POST", f"/clients/{tenants.ids['client_a']}/blocked_numbers",
+    assert api("POST", f"/clients/{tenants.ids['client-a']}/blocked_numbers",
                json={"number": "+12025550188"}).status_code == 201
     with app.app_context():
         row = db.session.query(Widget).filter_by(public_id=widget["id"]).one()

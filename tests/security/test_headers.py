@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.admin.tenants import build_tree, signed_in
+from tests.factories import (
+    NORTH_SOUTH,
+    create_tree,
+    signed_in,
+)
 from widget_server.extensions import db
 from widget_server.models import Account
 from widget_server.security.api_keys import issue_key
@@ -21,7 +25,7 @@ def assert_not_frameable(response):
 
 @pytest.fixture
 def owner(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     return signed_in(app, "owner@north.example")
 
 
