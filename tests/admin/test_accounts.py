@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 
 from tests.factories import (
     NORTH_SOUTH,
+    create_call,
     create_tree,
     create_widget,
     csrf_token,
     signed_in,
 )
 from widget_server.extensions import db
-from widget_server.models import Account, CallRequest, utcnow
+from widget_server.models import Account, utcnow
 
 
 def new_account(client, **fields):
@@ -128,11 +129,7 @@ def test_reseller_page_shows_calls_today_and_this_month_per_client(app):
     with app.app_context():
         widget = create_widget(account=db.session.get(Account, ids["north-a"]))
         for created in (now, now, month_start, month_start - timedelta(seconds=1)):
-            db.session.add(CallRequest(widget_id=widget.id, account_id=ids["north-a"],
-                                       visitor_number="+12025550123", visitor_country="US",
-                                       client_ip="198.51.100.1", page_origin="https://a.example",
-                                       provider_kind="simulator", created_at=created))
-        db.session.commit()
+            create_call(widget=widget, created_at=created)
     body = signed_in(app, "owner@north.example").get("/admin/accounts").get_data(as_text=True)
 
     def usage(name):

@@ -19,12 +19,15 @@ from tests.factories import (
     ROLES,
     admin_post,
     call_body,
+    create_call,
     create_tree,
     post_call,
     signed_in,
 )
 from widget_server.extensions import db
-from widget_server.models import BlockedNumber, CallRequest, Widget, utcnow
+from widget_server.models import BlockedNumber, CallRequest, Widget
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
 
 BLOCKED, OTHER = "+12025550123", "+12025550124"
 
@@ -60,14 +63,7 @@ def assert_blocked(response) -> None:
 def stored_call(app, widget_id: int, number: str = "+12025550177") -> str:
     """A call in the widget's account's history, as the reports list it."""
     with app.app_context():
-        widget = db.session.get(Widget, widget_id)
-        call = CallRequest(widget_id=widget.id, account_id=widget.account_id,
-                           visitor_number=number, visitor_country="US",
-                           client_ip="203.0.113.7", page_origin="https://shop.example",
-                           status="completed", provider_kind="simulator", created_at=utcnow())
-        db.session.add(call)
-        db.session.commit()
-        return call.public_id
+        return create_call(widget=db.session.get(Widget, widget_id), number=number).public_id
 
 
 def add_entry(app, account_id: int, e164: str) -> int:

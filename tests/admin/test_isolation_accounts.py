@@ -12,14 +12,18 @@ from sqlalchemy import select
 from tests.admin.test_csrf import snapshot
 from tests.factories import (
     NORTH_SOUTH,
+    create_api_key,
+    create_call,
     create_tree,
+    create_widget,
     csrf_token,
     signed_in,
     user_id,
 )
 from widget_server.extensions import db
-from widget_server.models import Account, ApiKey, BlockedNumber, CallRequest, Widget
-from widget_server.security.api_keys import issue_key
+from widget_server.models import Account, ApiKey, BlockedNumber
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
 
 # Who signs in, and an account next to theirs that they must not reach.
 CALLERS = [
@@ -34,24 +38,16 @@ CALLERS = [
 
 def key_of(app, account_id: int) -> int:
     with app.app_context():
-        key, _plaintext = issue_key(db.session.get(Account, account_id), "theirs")
-        db.session.commit()
-        return key.id
+        return create_api_key(account=db.session.get(Account, account_id), name="theirs")[0].id
 
 
 def blocked_entry_and_call_of(app, account_id: int) -> tuple[int, str]:
     """A blocked number of the account, and a call of its widget (for "Block this number")."""
     with app.app_context():
         entry = BlockedNumber(account_id=account_id, e164="+12025550199")
-        widget = Widget(account_id=account_id, business_numbers=["+12025550100"])
-        db.session.add_all([entry, widget])
-        db.session.flush()
-        call = CallRequest(widget_id=widget.id, account_id=account_id,
-                           visitor_number="+12025550177", visitor_country="US",
-                           client_ip="203.0.113.7", page_origin="https://shop.example",
-                           provider_kind="simulator")
-        db.session.add(call)
-        db.session.commit()
+        db.session.add(entry)
+        widget = create_widget(account=db.session.get(Account, account_id))
+        call = create_call(widget=widget, number="+12025550177", status="queued")
         return entry.id, call.public_id
 
 

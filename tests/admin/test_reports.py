@@ -13,15 +13,18 @@ from sqlalchemy import select
 from tests.factories import (
     NORTH_SOUTH,
     ROLES,
+    create_call,
     create_tree,
+    create_user,
     signed_in,
 )
 from tests.fakes.c2c_php import C2CPhpFake
 from tests.providers.conftest import live  # noqa: F401  (fixture)
 from widget_server.extensions import db
-from widget_server.models import Account, CallEvent, CallRequest, User, Widget, utcnow
+from widget_server.models import Account, CallRequest, Widget, utcnow
 from widget_server.reports import usage_by_account
-from widget_server.services.users import hash_password
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
 
 
 def make_widget(app, account_id: int, name: str) -> int:
@@ -32,19 +35,10 @@ def make_widget(app, account_id: int, name: str) -> int:
         return widget.id
 
 
-def make_call(app, widget_id: int, *, status="completed", reason=None, country="US",
-              number="+12025550123", created_at=None, report=None, events=()) -> str:
+def make_call(app, widget_id: int, **fields) -> str:
+    """A call of the widget (tests.factories.create_call's keywords); its public id."""
     with app.app_context():
-        widget = db.session.get(Widget, widget_id)
-        call = CallRequest(widget_id=widget_id, account_id=widget.account_id,
-                           visitor_number=number, visitor_country=country,
-                           client_ip="203.0.113.7", page_origin="https://shop.example",
-                           status=status, reason=reason, provider_kind="simulator",
-                           provider_report=report, created_at=created_at or utcnow())
-        call.events = [CallEvent(status=s, reason=r, detail=d) for s, r, d in events]
-        db.session.add(call)
-        db.session.commit()
-        return call.public_id
+        return create_call(widget=db.session.get(Widget, widget_id), **fields).public_id
 
 
 def listed(response) -> set[str]:
@@ -196,9 +190,7 @@ def test_a_real_provider_call_shows_its_report_and_redacted_exchanges_but_never_
     with live.app.app_context():
         call = db.session.scalar(select(CallRequest).where(
             CallRequest.public_id == shown["call_id"]))
-        db.session.add(User(account_id=call.account_id, email="ro@c2c.example",
-                            role="read-only", password_hash=hash_password("x")))
-        db.session.commit()
+        create_user(account=call.widget.account, role="read-only", email="ro@c2c.example")
     client = signed_in(live.app, "ro@c2c.example")
     pages = [client.get(f"/admin/reports/calls/{shown['call_id']}").get_data(as_text=True),
              client.get("/admin/reports/calls").get_data(as_text=True),

@@ -12,6 +12,7 @@ from tests.factories import (
     RESELL_RIVAL,
     ROLES,
     admin_post,
+    create_api_key,
     create_tree,
     signed_in,
 )
@@ -22,7 +23,6 @@ from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount, Widget
 from widget_server.providers import PROVIDERS
 from widget_server.security import tokens
-from widget_server.security.api_keys import issue_key
 from widget_server.services.provider_accounts import encrypt_credentials
 
 # The provider fakes' loopback app with its queue (tests/providers/conftest.py).
@@ -66,8 +66,7 @@ def page_of(client, widget_id: int) -> str:
 def patch_through_api(app, tenants, changes: dict):
     """PATCH the client's widget with the reseller's API key, as its CRM would."""
     with app.app_context():
-        key = issue_key(db.session.get(Account, tenants.ids["resell"]), "crm")[1]
-        db.session.commit()
+        key = create_api_key(account=db.session.get(Account, tenants.ids["resell"]))[1]
         public_id = db.session.get(Widget, tenants.widgets["client shop"]).public_id
     return app.test_client().patch(f"/api/v1/widgets/{public_id}", json=changes,
                                    headers={"Authorization": f"Bearer {key}"})
@@ -75,9 +74,7 @@ def patch_through_api(app, tenants, changes: dict):
 
 def api_widget(app, tenants, widget_id: int) -> dict:
     with app.app_context():
-        reseller = db.session.get(Account, tenants.ids["resell"])
-        key = issue_key(reseller, "crm")[1]
-        db.session.commit()
+        key = create_api_key(account=db.session.get(Account, tenants.ids["resell"]))[1]
         public_id = db.session.get(Widget, widget_id).public_id
     response = app.test_client().get(f"/api/v1/widgets/{public_id}",
                                      headers={"Authorization": f"Bearer {key}"})

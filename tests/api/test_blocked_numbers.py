@@ -9,6 +9,8 @@ from tests.factories import call_body, post_call
 from widget_server.extensions import db
 from widget_server.models import Widget
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
+
 PROBLEM = "application/problem+json"
 
 

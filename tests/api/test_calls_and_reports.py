@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.conftest import make_widget
 from tests.factories import call_body, post_call
 from widget_server.extensions import db
 from widget_server.models import Widget
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
 
 
 def _place_calls(app, client, api, count: int) -> dict:

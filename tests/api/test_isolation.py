@@ -9,6 +9,8 @@ from tests.factories import call_body, post_call
 from widget_server.extensions import db
 from widget_server.models import CallRequest
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
+
 # (owner of the object, key that must not reach it)
 OUTSIDERS = [
     ("client-a", "client-b"),         # a client key, a sibling's object

@@ -2,7 +2,6 @@
 a booked call whose number was blocked or cooled down before it fell due."""
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
@@ -18,6 +17,7 @@ from tests.factories import (
     post_call,
     signed_in,
 )
+from tests.waiting import wait_until
 from widget_server.abuse.cooldown import note_unanswered
 from widget_server.call_states import CallState
 from widget_server.calls.placing import place_call
@@ -28,6 +28,8 @@ from widget_server.providers import PROVIDERS
 from widget_server.providers.simulator import SimulatorProvider
 from widget_server.security.keys import fernet
 from widget_server.services.blocked_numbers import block_number
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
 
 
 def place(app, client, widget, phone="+12025550123"):
@@ -224,17 +226,18 @@ def test_a_real_consumer_cancels_a_booked_call_blocked_before_its_time(make_app)
     assert admin_post(signed_in(app, "member@resell.example"),
                       f"/admin/accounts/{tenants.ids['client-a']}/blocked-numbers",
                       number=BOOKED, country="").status_code == 302
+
+    def status() -> str:
+        with app.app_context():
+            try:
+                return db.session.get(CallRequest, call_id).status
+            finally:
+                db.session.remove()
+
     # Started once the number is blocked, so a slow machine cannot place the call first.
     consumer = start_in_process_consumer(app)
     try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            with app.app_context():
-                status = db.session.get(CallRequest, call_id).status
-                db.session.remove()
-            if status != "queued":
-                break
-            time.sleep(0.1)
+        wait_until(lambda: status() != "queued", what="the booked call to start", interval=0.1)
     finally:
         consumer.stop(graceful=False)
     assert datetime.now(UTC).replace(tzinfo=None) >= due

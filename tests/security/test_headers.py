@@ -6,12 +6,11 @@ import pytest
 
 from tests.factories import (
     NORTH_SOUTH,
+    create_account,
+    create_api_key,
     create_tree,
     signed_in,
 )
-from widget_server.extensions import db
-from widget_server.models import Account
-from widget_server.security.api_keys import issue_key
 from widget_server.security.tokens import embed_token
 
 
@@ -55,11 +54,7 @@ def test_the_sign_in_page_and_a_forbidden_page_too(app, owner):
 
 def test_api_answers_and_problems_refuse_framing(app):
     with app.app_context():
-        account = Account(name="acme", kind="client")
-        db.session.add(account)
-        db.session.flush()
-        key = issue_key(account, "test")[1]
-        db.session.commit()
+        key = create_api_key(account=create_account(name="acme"))[1]
     client = app.test_client()
     auth = {"Authorization": f"Bearer {key}"}
     for response, status in ((client.get("/api/v1/widgets", headers=auth), 200),
