@@ -34,9 +34,14 @@ def cli_env(tmp_path, database_url):
             conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
 
 
+# A guard against a command that hangs, not a measure of speed: on a busy machine a
+# command's start-up alone has taken over a minute.
+COMMAND_TIMEOUT = 600
+
+
 def widget_server(env, *args, check=True):
     result = subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True,
-                            timeout=60)
+                            timeout=COMMAND_TIMEOUT)
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -75,7 +80,8 @@ def mint_nonce(env, token: str) -> str:
               "with create_app().app_context():\n"
               "    print(form_nonce(widget_for_token(sys.argv[1])))\n")
     result = subprocess.run([sys.executable, "-c", script, token], env=env,
-                            capture_output=True, text=True, timeout=30, check=True)
+                            capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
+                            check=True)
     return result.stdout.strip()
 
 

@@ -156,7 +156,7 @@ class Cluster:
             except requests.RequestException:
                 return False
 
-        wait_until(healthy, 30, f"gunicorn at {url}", 0.1)
+        wait_until(healthy, 120, f"gunicorn at {url}", 0.1)
         return url
 
     def start_worker(self, threads: int = 2) -> subprocess.Popen:

@@ -19,7 +19,7 @@ from tests.conftest import SHARED_REDIS
 from tests.scale.conftest import cluster, dials_per_call, place_requests_per_call
 from tests.waiting import wait_until
 
-pytestmark = [pytest.mark.scale, pytest.mark.databases("sqlite", "postgresql")]
+pytestmark = pytest.mark.scale
 
 CONCURRENT = 200
 CAP = 5
