@@ -48,6 +48,15 @@ def test_missing_or_unknown_credentials_are_refused_by_field(api):
     assert api("GET", "/provider_accounts").get_json()["total"] == 0
 
 
+def test_a_credential_with_a_nul_character_is_refused_not_stored(api):
+    """PostgreSQL cannot store NUL in text: refused by field, never a 500."""
+    refused = api("POST", "/provider_accounts", json={
+        "name": "voice", "kind": "voice1", "credentials": {"api_key": "to\x00ken"}})
+    assert refused.status_code == 422
+    assert list(refused.get_json()["errors"]) == ["credentials"]
+    assert api("GET", "/provider_accounts").get_json()["total"] == 0
+
+
 C2C = {"name": "c2c", "kind": "c2c-php", "base_url": "http://127.0.0.1:9",
        "credentials": {"uid": "u1", "pin": "4321"}}
 
