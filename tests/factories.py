@@ -15,9 +15,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 from types import MappingProxyType
 
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from widget_server.extensions import db
@@ -246,11 +247,20 @@ def user_id(app, email: str) -> int:
         return db.session.scalar(select(User.id).where(User.email == email))
 
 
-def signed_in(app, email: str):
-    """A test client with ``email``'s session, as after signing in."""
+class AdminClient(FlaskClient):
+    """A test client of a signed-in user; ``csrf`` is its session's CSRF token."""
+
+    @cached_property
+    def csrf(self) -> str:
+        return csrf_token(self)
+
+
+def signed_in(app, user: str | int) -> AdminClient:
+    """A test client with the session of ``user`` (an email or an id), as after signing in."""
     with app.app_context():
-        session_id = db.session.get(User, user_id(app, email)).get_id()
-    client = app.test_client()
+        found = db.session.get(User, user if isinstance(user, int) else user_id(app, user))
+        session_id = found.get_id()
+    client = AdminClient(app, app.response_class, use_cookies=True)
     with client.session_transaction() as session:
         session["_user_id"] = session_id
         session["_fresh"] = True
@@ -262,8 +272,6 @@ def csrf_token(client, path: str = "/admin/") -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
 
-def admin_post(client, path: str, **data):
+def admin_post(client: AdminClient, path: str, **data):
     """Post an admin form as the browser does, with the session's CSRF token."""
-    if not hasattr(client, "csrf"):
-        client.csrf = csrf_token(client)
     return client.post(path, data={"csrf_token": client.csrf, **data})
