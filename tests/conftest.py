@@ -1,8 +1,9 @@
-"""Fixtures: an app on SQLite and on PostgreSQL, a client, and a ready widget.
+"""Fixtures: an app on SQLite (and PostgreSQL where marked), a client, and a ready widget.
 
-Every test that takes ``app`` runs twice, once per database. PostgreSQL is
-the one at 127.0.0.1:5432 (database ``test`` is only used to create a
-private database per test run, dropped at the end).
+A test that takes ``app`` runs on SQLite; a module whose SQL matters on
+PostgreSQL too says ``pytestmark = pytest.mark.databases("sqlite", "postgresql")``.
+PostgreSQL is the one at 127.0.0.1:5432 (database ``test`` is only used to
+create a private database per test run, dropped at the end).
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import shutil
 import socket
 import uuid
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import psycopg
 import pytest
 import redis
-from flask_migrate import upgrade
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import Config, upgrade
 from sqlalchemy import text
 
 from tests.factories import create_account, create_widget
@@ -121,8 +125,29 @@ def base_config(instance_path, database_url: str = "") -> dict:
     }
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
+DATABASES = ("sqlite", "postgresql")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "databases(*names): the databases a test that takes "
+                            "an app runs on, each in turn (default: sqlite)")
+
+
+def pytest_generate_tests(metafunc):
+    """Run each test on SQLite, and on PostgreSQL too where its module marks it so.
+
+    Most behaviour is the same on both; PostgreSQL is for the tests whose SQL
+    differs there (concurrency, upserts, locks, migrations, scale).
+    """
+    if "database_url" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("databases")
+        names = marker.args if marker else ("sqlite",)
+        assert set(names) <= set(DATABASES), names
+        metafunc.parametrize("database_url", names, indirect=True)
+
+
+@pytest.fixture
+def database_url(request):
     if request.param == "sqlite":
         return ""
     return request.getfixturevalue("postgres_url")
@@ -143,8 +168,8 @@ def migrated_app(config: dict, sqlite_template: Path):
 
     SQLite starts from a copy of the session's migrated file: migrating each
     test's own file cost 0.1-0.4 s per test. PostgreSQL's one database per
-    session is upgraded in place, a no-op once at head (a command line test
-    may have dropped its schema).
+    session is upgraded only when not at the head revision (first use, or a
+    command line test dropped its schema).
     """
     if not config["DATABASE_URL"]:
         target = Path(config["INSTANCE_PATH"]) / SQLITE_FILE
@@ -153,9 +178,21 @@ def migrated_app(config: dict, sqlite_template: Path):
             shutil.copyfile(sqlite_template, target)
     app = create_app(config)
     if config["DATABASE_URL"]:
+        directory = app.extensions["migrate"].directory
         with app.app_context():
-            upgrade(directory=app.extensions["migrate"].directory)
+            with db.engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_revision()
+            if current != head_revision(directory):
+                upgrade(directory=directory)
     return app
+
+
+@cache
+def head_revision(directory: str) -> str:
+    """The newest migration: read once per session, as Alembic's upgrade reads it each time."""
+    config = Config(f"{directory}/alembic.ini")
+    config.set_main_option("script_location", directory)
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from widget_server import create_app
 from widget_server.extensions import db
 from widget_server.models import Account
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
+
 
 def test_migrations_have_one_head(app):
     config = Config(f"{app.extensions['migrate'].directory}/alembic.ini")

@@ -27,9 +27,12 @@ from werkzeug.serving import make_server
 
 from tests.conftest import base_config, free_port
 from tests.factories import call_body, create_widget, post_call
+from tests.waiting import get_when_up
 from widget_server import create_app
 from widget_server.extensions import db
 from widget_server.models import Account, CallRequest, UsageCounter, Widget
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
 
 CONCURRENT = 20
 CAP = 5
@@ -131,20 +134,6 @@ def test_concurrent_requests_from_one_address_admit_exactly_the_cap(capped, clie
 
 # -- two processes -----------------------------------------------------------------------
 
-def _wait_until_healthy(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"widget-server run exited: {process.stdout.read()}")
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"widget-server run did not answer at {url}")
-
-
 @contextmanager
 def widget_server_processes(app, database_url: str, count: int, log: list[str]):
     """``count`` ``widget-server run`` processes on the app's instance folder and database.
@@ -175,7 +164,7 @@ def widget_server_processes(app, database_url: str, count: int, log: list[str]):
             processes.append(process)
             urls.append(f"http://127.0.0.1:{port}")
             # One at a time: each prepares the database on start.
-            _wait_until_healthy(urls[-1], process)
+            assert get_when_up(f"{urls[-1]}/healthz", process).status_code == 200
         yield urls
     finally:
         for process in processes:

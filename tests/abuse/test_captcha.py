@@ -21,6 +21,8 @@ from widget_server.extensions import db
 from widget_server.models import CallRequest
 from widget_server.security import tokens
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
+
 CAPTCHA_HOST = "widgets.example"
 SITE_KEY = "10000000-ffff-ffff-ffff-000000000001"
 

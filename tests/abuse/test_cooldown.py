@@ -14,11 +14,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.factories import call_body, create_account, create_widget, post_call
+from tests.factories import call_body, create_account, create_call, create_widget, post_call
 from widget_server.abuse.cooldown import cooled_until, note_unanswered
 from widget_server.calls.placing import record
 from widget_server.extensions import db
 from widget_server.models import CallRequest, UnansweredNumber, utcnow
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
 
 NO_ANSWER, BUSY, ANSWERS = "+12025550003", "+12025550002", "+12025550123"
 DAY = 24 * 3600
@@ -83,13 +85,7 @@ def test_fewer_unanswered_calls_than_the_setting_leave_the_number_callable(roomy
 
 def stored_call(app, widget, number: str) -> int:
     with app.app_context():
-        call = CallRequest(widget_id=widget.id, account_id=widget.account_id,
-                           visitor_number=number, visitor_country="US", client_ip="203.0.113.7",
-                           page_origin="https://shop.example", status="ringing",
-                           provider_kind="simulator")
-        db.session.add(call)
-        db.session.commit()
-        return call.id
+        return create_call(widget=widget, number=number, status="ringing").id
 
 
 @pytest.mark.parametrize("reason, counts", [

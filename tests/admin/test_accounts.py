@@ -7,10 +7,16 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from tests.admin.tenants import build_tree, csrf_token, signed_in
-from tests.factories import create_widget
+from tests.factories import (
+    NORTH_SOUTH,
+    create_call,
+    create_tree,
+    create_widget,
+    csrf_token,
+    signed_in,
+)
 from widget_server.extensions import db
-from widget_server.models import Account, CallRequest, utcnow
+from widget_server.models import Account, utcnow
 
 
 def new_account(client, **fields):
@@ -19,14 +25,14 @@ def new_account(client, **fields):
 
 
 def test_reseller_sees_itself_and_its_clients_only(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     body = signed_in(app, "read-only@north.example").get("/admin/accounts").get_data(as_text=True)
     names = re.findall(r'<th scope="row">([\w-]+)', body)
     assert names == ["north", "north-a", "north-b"]
 
 
 def test_client_sees_only_itself_and_is_offered_no_new_account(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     client = signed_in(app, "owner@north-a.example")
     body = client.get("/admin/accounts").get_data(as_text=True)
     assert re.findall(r'<th scope="row">([\w-]+)', body) == ["north-a"]
@@ -35,7 +41,7 @@ def test_client_sees_only_itself_and_is_offered_no_new_account(app):
 
 
 def test_reseller_creates_a_client_within_its_allowance(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@north.example")
     response = new_account(client, name="north-c", parent_id=ids["north"],
                            daily_call_cap="50", monthly_call_cap="500")
@@ -47,7 +53,7 @@ def test_reseller_creates_a_client_within_its_allowance(app):
 
 
 def test_an_allowance_above_the_resellers_own_is_refused_next_to_the_field(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@north.example")
     response = new_account(client, name="north-c", parent_id=ids["north"],
                            daily_call_cap="101", monthly_call_cap="500")
@@ -60,7 +66,7 @@ def test_an_allowance_above_the_resellers_own_is_refused_next_to_the_field(app):
 
 
 def test_a_reseller_cannot_make_resellers_but_the_operator_can(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     new_account(signed_in(app, "owner@north.example"), name="sub", parent_id=ids["north"],
                 kind="reseller", daily_call_cap="5", monthly_call_cap="5")
     operator = signed_in(app, "owner@operator.example")
@@ -73,14 +79,14 @@ def test_a_reseller_cannot_make_resellers_but_the_operator_can(app):
 
 
 def test_a_duplicate_name_is_refused(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     response = new_account(signed_in(app, "owner@north.example"), name="North-B",
                            parent_id=ids["north"], daily_call_cap="1", monthly_call_cap="1")
     assert "north has an account with this name already." in response.get_data(as_text=True)
 
 
 def test_another_resellers_client_name_is_free_and_not_revealed(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     response = new_account(signed_in(app, "owner@north.example"), name="South-A",
                            parent_id=ids["north"], daily_call_cap="1", monthly_call_cap="1")
     assert response.status_code == 302
@@ -91,7 +97,7 @@ def test_another_resellers_client_name_is_free_and_not_revealed(app):
 
 
 def test_reseller_lowers_a_clients_allowance_but_not_above_its_own(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@north.example")
     url = f"/admin/accounts/{ids['north-a']}/allowance"
     too_much = client.post(url, data={"csrf_token": csrf_token(client),
@@ -106,7 +112,7 @@ def test_reseller_lowers_a_clients_allowance_but_not_above_its_own(app):
 
 
 def test_operator_cannot_lower_a_reseller_below_what_it_gave_a_client(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@operator.example")
     response = client.post(f"/admin/accounts/{ids['north']}/allowance", data={
         "csrf_token": csrf_token(client), "daily_call_cap": "9", "monthly_call_cap": "1000"})
@@ -117,17 +123,13 @@ def test_operator_cannot_lower_a_reseller_below_what_it_gave_a_client(app):
 
 
 def test_reseller_page_shows_calls_today_and_this_month_per_client(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     now = utcnow()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     with app.app_context():
         widget = create_widget(account=db.session.get(Account, ids["north-a"]))
         for created in (now, now, month_start, month_start - timedelta(seconds=1)):
-            db.session.add(CallRequest(widget_id=widget.id, account_id=ids["north-a"],
-                                       visitor_number="+12025550123", visitor_country="US",
-                                       client_ip="198.51.100.1", page_origin="https://a.example",
-                                       provider_kind="simulator", created_at=created))
-        db.session.commit()
+            create_call(widget=widget, created_at=created)
     body = signed_in(app, "owner@north.example").get("/admin/accounts").get_data(as_text=True)
 
     def usage(name):
@@ -139,7 +141,7 @@ def test_reseller_page_shows_calls_today_and_this_month_per_client(app):
 
 
 def test_a_daily_allowance_above_the_monthly_one_is_refused_next_to_the_field(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@operator.example")
     created = new_account(client, name="tiny", parent_id=ids["operator"],
                           daily_call_cap="100", monthly_call_cap="10")
@@ -154,7 +156,7 @@ def test_a_daily_allowance_above_the_monthly_one_is_refused_next_to_the_field(ap
 
 
 def test_the_operator_puts_no_reseller_under_a_reseller(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@operator.example")
     response = new_account(client, name="sub", parent_id=ids["north"], kind="reseller",
                            daily_call_cap="1", monthly_call_cap="1")

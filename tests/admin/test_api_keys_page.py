@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
-from tests.admin.tenants import build_tree, csrf_token, signed_in
+from tests.factories import (
+    NORTH_SOUTH,
+    create_tree,
+    csrf_token,
+    signed_in,
+)
 from widget_server.cli import main
 from widget_server.extensions import db
 from widget_server.models import ApiKey
@@ -14,7 +19,7 @@ KEY = re.compile(r"wsk_[A-Za-z0-9]{8}_[A-Za-z0-9_-]+")
 
 
 def test_a_new_key_is_shown_once_and_then_listed_by_prefix_only(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@north.example")
     created = client.post("/admin/api-keys", data={
         "csrf_token": csrf_token(client), "account_id": ids["north-a"], "name": "crm"})
@@ -31,7 +36,7 @@ def test_a_new_key_is_shown_once_and_then_listed_by_prefix_only(app):
 
 
 def test_a_revoked_key_no_longer_opens_the_api(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@north-a.example")
     page = client.post("/admin/api-keys", data={
         "csrf_token": csrf_token(client), "account_id": ids["north-a"], "name": ""})
@@ -48,7 +53,7 @@ def test_a_revoked_key_no_longer_opens_the_api(app):
 
 
 def test_cli_creates_a_key_once_and_revokes_it_by_prefix(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     runner = app.test_cli_runner()
     result = runner.invoke(main, args=["apikey", "create", "--account", "south", "--name", "erp"])
     assert result.exit_code == 0, result.output

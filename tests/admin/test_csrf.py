@@ -10,7 +10,12 @@ import re
 
 from sqlalchemy import select
 
-from tests.admin.tenants import build_tree, csrf_token, signed_in
+from tests.factories import (
+    NORTH_SOUTH,
+    create_tree,
+    csrf_token,
+    signed_in,
+)
 from widget_server.extensions import db
 from widget_server.models import ApiKey
 
@@ -40,7 +45,7 @@ def snapshot(app) -> dict[str, list]:
 
 
 def test_every_state_changing_admin_route_refuses_a_request_without_a_csrf_token(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     client = signed_in(app, "owner@operator.example")
     csrf_token(client)  # the session holds a token; the request just does not send it
     requests = unsafe_admin_requests(app)
@@ -62,7 +67,7 @@ def test_every_state_changing_admin_route_refuses_a_request_without_a_csrf_token
 
 def test_the_same_request_with_its_token_goes_through(app):
     """The control: the refusal above is the missing token, not the request."""
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@operator.example")
     response = client.post("/admin/api-keys", data={
         "csrf_token": csrf_token(client), "account_id": ids["north"], "name": "crm"})

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from tests.admin.tenants import build_tree, signed_in
+from tests.factories import (
+    NORTH_SOUTH,
+    create_tree,
+    signed_in,
+)
 
 
 def test_admin_errors_are_html_pages_with_a_way_back(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     client = signed_in(app, "read-only@north-a.example")
     for path, status, heading in [("/admin/no-such-page", 404, "Not found"),
                                   ("/admin/accounts/999999/allowance", 404, "Not found"),
@@ -25,7 +29,7 @@ def test_errors_outside_the_admin_stay_json(app):
 
 
 def test_out_of_range_report_and_list_parameters_are_400_pages_with_a_sentence(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@operator.example")
     for path in ("/admin/reports/calls?date_to=9999-12-31",
                  "/admin/reports/calls.csv?date_to=9999-12-31",

@@ -9,11 +9,21 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.admin.tenants import build_tree, csrf_token, signed_in, user_id
 from tests.admin.test_csrf import snapshot
+from tests.factories import (
+    NORTH_SOUTH,
+    create_api_key,
+    create_call,
+    create_tree,
+    create_widget,
+    csrf_token,
+    signed_in,
+    user_id,
+)
 from widget_server.extensions import db
-from widget_server.models import Account, ApiKey, BlockedNumber, CallRequest, Widget
-from widget_server.security.api_keys import issue_key
+from widget_server.models import Account, ApiKey, BlockedNumber
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
 
 # Who signs in, and an account next to theirs that they must not reach.
 CALLERS = [
@@ -28,24 +38,16 @@ CALLERS = [
 
 def key_of(app, account_id: int) -> int:
     with app.app_context():
-        key, _plaintext = issue_key(db.session.get(Account, account_id), "theirs")
-        db.session.commit()
-        return key.id
+        return create_api_key(account=db.session.get(Account, account_id), name="theirs")[0].id
 
 
 def blocked_entry_and_call_of(app, account_id: int) -> tuple[int, str]:
     """A blocked number of the account, and a call of its widget (for "Block this number")."""
     with app.app_context():
         entry = BlockedNumber(account_id=account_id, e164="+12025550199")
-        widget = Widget(account_id=account_id, business_numbers=["+12025550100"])
-        db.session.add_all([entry, widget])
-        db.session.flush()
-        call = CallRequest(widget_id=widget.id, account_id=account_id,
-                           visitor_number="+12025550177", visitor_country="US",
-                           client_ip="203.0.113.7", page_origin="https://shop.example",
-                           provider_kind="simulator")
-        db.session.add(call)
-        db.session.commit()
+        db.session.add(entry)
+        widget = create_widget(account=db.session.get(Account, account_id))
+        call = create_call(widget=widget, number="+12025550177", status="queued")
         return entry.id, call.public_id
 
 
@@ -74,7 +76,7 @@ def sibling_requests(ids, sibling: str, their_user: int, their_key: int,
 
 @pytest.mark.parametrize(("email", "sibling"), CALLERS)
 def test_another_tenants_accounts_users_and_keys_are_not_found(app, email, sibling):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     their_user = user_id(app, f"owner@{sibling}.example")
     their_key = key_of(app, ids[sibling])
     their_blocked = blocked_entry_and_call_of(app, ids[sibling])
@@ -95,7 +97,7 @@ def test_another_tenants_accounts_users_and_keys_are_not_found(app, email, sibli
 
 
 def test_read_only_user_changes_nothing_in_its_own_account(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     own_user = user_id(app, "member@north-a.example")
     own_key = key_of(app, ids["north-a"])
     own_blocked = blocked_entry_and_call_of(app, ids["north-a"])
@@ -114,7 +116,7 @@ def test_read_only_user_changes_nothing_in_its_own_account(app):
 
 @pytest.mark.parametrize("email", ["owner@north-a.example", "owner@north.example"])
 def test_an_account_cannot_raise_its_own_caps(app, email):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     own = ids[email.split("@")[1].removesuffix(".example")]
     client = signed_in(app, email)
     assert f"/admin/accounts/{own}/allowance" not in client.get("/admin/accounts").get_data(
@@ -131,7 +133,7 @@ def test_an_account_cannot_raise_its_own_caps(app, email):
 
 
 def test_members_cannot_manage_people_or_keys_in_their_own_account(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "member@north-a.example")
     response = client.post("/admin/api-keys", data={
         "csrf_token": csrf_token(client), "account_id": ids["north-a"], "name": "mine"})

@@ -4,7 +4,13 @@ import html
 
 import pytest
 
-from tests.admin.widget_tenants import ROLES, as_role, make_tenants, post
+from tests.factories import (
+    RESELL_RIVAL,
+    ROLES,
+    admin_post,
+    create_tree,
+    signed_in,
+)
 from widget_server.extensions import db
 from widget_server.models import ProviderAccount, Widget
 from widget_server.services.provider_accounts import decrypt_credentials
@@ -17,7 +23,7 @@ def add_c2c(user, account_id: int, **overrides):
             "base_url": "https://voice.example", "credential_uid": UID,
             "credential_pin": PIN, "option_holdfile": "42"}
     data.update(overrides)
-    return post(user, "/admin/providers/new?kind=c2c-php", **data)
+    return admin_post(user, "/admin/providers/new?kind=c2c-php", **data)
 
 
 def provider_named(app, name: str) -> ProviderAccount | None:
@@ -30,24 +36,24 @@ def provider_named(app, name: str) -> ProviderAccount | None:
 
 
 def test_owner_adds_a_provider_account_whose_credentials_no_page_ever_shows(app):
-    tenants = make_tenants(app)
-    owner = as_role(app, "owner")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    owner = signed_in(app, "owner@resell.example")
     form = owner.get("/admin/providers/new?kind=c2c-php").get_data(as_text=True)
     assert 'type="password"' in form and 'name="credential_pin"' in form
-    response = add_c2c(owner, tenants.client_id)
+    response = add_c2c(owner, tenants.ids["client-a"])
     assert response.status_code == 302
     added = provider_named(app, "white-label")
     assert added.credentials == {"uid": UID, "pin": PIN}
     assert (added.account_id, added.kind, added.base_url, added.options) == (
-        tenants.client_id, "c2c-php", "https://voice.example", {"holdfile": "42"})
+        tenants.ids["client-a"], "c2c-php", "https://voice.example", {"holdfile": "42"})
     pages = [owner.get(path) for path in (
         "/admin/providers", f"/admin/providers/{added.id}", response.location,
         "/admin/providers/new?kind=c2c-php", "/admin/widgets")]
-    pages.append(post(owner, f"/admin/providers/{added.id}/check"))
-    pages.append(post(owner, f"/admin/providers/{added.id}/credentials", credential_uid="",
-                      credential_pin=""))
-    for user in (as_role(app, "member"), as_role(app, "read-only")):
-        pages.append(user.get(f"/admin/providers/{added.id}"))
+    pages.append(admin_post(owner, f"/admin/providers/{added.id}/check"))
+    pages.append(admin_post(owner, f"/admin/providers/{added.id}/credentials", credential_uid="",
+                            credential_pin=""))
+    for email in ("member@resell.example", "read-only@resell.example"):
+        pages.append(signed_in(app, email).get(f"/admin/providers/{added.id}"))
     for page in pages:
         text = html.unescape(page.get_data(as_text=True))
         assert page.status_code == 200
@@ -56,8 +62,8 @@ def test_owner_adds_a_provider_account_whose_credentials_no_page_ever_shows(app)
 
 
 def test_a_white_label_kind_needs_a_base_url_and_nothing_is_stored_without_one(app):
-    tenants = make_tenants(app)
-    response = add_c2c(as_role(app, "owner"), tenants.client_id, base_url="")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    response = add_c2c(signed_in(app, "owner@resell.example"), tenants.ids["client-a"], base_url="")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert ('<p class="field-error" id="base_url-error">c2c-php has no public address: give '
@@ -67,62 +73,68 @@ def test_a_white_label_kind_needs_a_base_url_and_nothing_is_stored_without_one(a
 
 
 def test_a_missing_secret_is_explained_next_to_its_field(app):
-    tenants = make_tenants(app)
-    response = add_c2c(as_role(app, "owner"), tenants.client_id, credential_pin="")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    response = add_c2c(signed_in(app, "owner@resell.example"), tenants.ids["client-a"],
+                       credential_pin="")
     assert 'id="credential_pin-error">pin is required: API PIN.' in response.get_data(as_text=True)
     assert provider_named(app, "white-label") is None
 
 
 def test_a_kind_with_a_public_address_needs_no_base_url(app):
-    tenants = make_tenants(app)
-    response = post(as_role(app, "owner"), "/admin/providers/new?kind=voice1",
-                    account_id=str(tenants.reseller_id), name="v1", base_url="",
-                    credential_api_key="tok-123")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    response = admin_post(signed_in(app, "owner@resell.example"),
+                          "/admin/providers/new?kind=voice1",
+                          account_id=str(tenants.ids["resell"]), name="v1", base_url="",
+                          credential_api_key="tok-123")
     assert response.status_code == 302
     assert provider_named(app, "v1").base_url is None
 
 
 def test_check_without_numbers_says_a_test_call_is_needed(app):
-    tenants = make_tenants(app)
-    response = post(as_role(app, "owner"), f"/admin/providers/{tenants.reseller_provider_id}/check")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    response = admin_post(signed_in(app, "owner@resell.example"),
+                          f"/admin/providers/{tenants.providers['resell-sim']}/check")
     assert "has no way to check credentials without placing a call" in html.unescape(
         response.get_data(as_text=True))
 
 
 def test_check_with_numbers_places_a_test_call_and_says_it_was_accepted(app):
-    tenants = make_tenants(app)
-    response = post(as_role(app, "owner"), f"/admin/providers/{tenants.reseller_provider_id}/check",
-                    test_from="+1 202 555 0100", test_to="+12025550123")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    response = admin_post(signed_in(app, "owner@resell.example"),
+                          f"/admin/providers/{tenants.providers['resell-sim']}/check",
+                          test_from="+1 202 555 0100", test_to="+12025550123")
     page = response.get_data(as_text=True)
     assert "Check passed" in page and "The test call was accepted by the provider." in page
     assert "dialing" in page and "completed" in page
 
 
 def test_a_provider_refusal_is_shown_plainly(app):
-    tenants = make_tenants(app)
-    response = post(as_role(app, "owner"), f"/admin/providers/{tenants.reseller_provider_id}/check",
-                    test_from="+12025550100", test_to="+12025550005")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    response = admin_post(signed_in(app, "owner@resell.example"),
+                          f"/admin/providers/{tenants.providers['resell-sim']}/check",
+                          test_from="+12025550100", test_to="+12025550005")
     page = response.get_data(as_text=True)
     assert "Check failed" in page
     assert "The provider refused: no_credit (simulated: no credit)" in page
 
 
 def test_check_numbers_must_be_phone_numbers(app):
-    tenants = make_tenants(app)
-    response = post(as_role(app, "owner"), f"/admin/providers/{tenants.reseller_provider_id}/check",
-                    test_from="not a number", test_to="+12025550123")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    response = admin_post(signed_in(app, "owner@resell.example"),
+                          f"/admin/providers/{tenants.providers['resell-sim']}/check",
+                          test_from="not a number", test_to="+12025550123")
     page = html.unescape(response.get_data(as_text=True))
     assert 'id="test_from-error">\'not a number\' is not a phone number' in page
     assert "Check passed" not in page
 
 
 def test_rotating_credentials_replaces_them_and_shows_neither(app):
-    tenants = make_tenants(app)
-    owner = as_role(app, "owner")
-    add_c2c(owner, tenants.client_id)
+    tenants = create_tree(app, **RESELL_RIVAL)
+    owner = signed_in(app, "owner@resell.example")
+    add_c2c(owner, tenants.ids["client-a"])
     added = provider_named(app, "white-label")
-    response = post(owner, f"/admin/providers/{added.id}/credentials", credential_uid="uid-2",
-                    credential_pin="pin-new-77")
+    response = admin_post(owner, f"/admin/providers/{added.id}/credentials", credential_uid="uid-2",
+                          credential_pin="pin-new-77")
     assert response.status_code == 302
     assert provider_named(app, "white-label").credentials == {"uid": "uid-2", "pin": "pin-new-77"}
     page = owner.get(response.location).get_data(as_text=True)
@@ -130,17 +142,17 @@ def test_rotating_credentials_replaces_them_and_shows_neither(app):
 
 
 def test_options_and_base_url_are_edited_and_checked(app):
-    tenants = make_tenants(app)
-    owner = as_role(app, "owner")
-    add_c2c(owner, tenants.client_id)
+    tenants = create_tree(app, **RESELL_RIVAL)
+    owner = signed_in(app, "owner@resell.example")
+    add_c2c(owner, tenants.ids["client-a"])
     added = provider_named(app, "white-label")
     assert 'value="42"' in owner.get(f"/admin/providers/{added.id}").get_data(as_text=True)
-    bad = post(owner, f"/admin/providers/{added.id}", base_url="voice.example",
-               option_holdfile="43")
+    bad = admin_post(owner, f"/admin/providers/{added.id}", base_url="voice.example",
+                     option_holdfile="43")
     assert "Start the address with http:// or https://." in bad.get_data(as_text=True)
     assert provider_named(app, "white-label").options == {"holdfile": "42"}
-    post(owner, f"/admin/providers/{added.id}", base_url="https://other.example",
-         option_holdfile="43", option_max_duration="120")
+    admin_post(owner, f"/admin/providers/{added.id}", base_url="https://other.example",
+               option_holdfile="43", option_max_duration="120")
     changed = provider_named(app, "white-label")
     assert (changed.base_url, changed.options) == (
         "https://other.example", {"holdfile": "43", "max_duration": 120})
@@ -148,57 +160,57 @@ def test_options_and_base_url_are_edited_and_checked(app):
 
 
 def test_a_provider_account_serving_a_widget_cannot_be_deleted(app):
-    tenants = make_tenants(app)
-    owner = as_role(app, "owner")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    owner = signed_in(app, "owner@resell.example")
     with app.app_context():
-        db.session.get(Widget, tenants.client_widget_id).provider_account_id = \
-            tenants.reseller_provider_id
+        db.session.get(Widget, tenants.widgets["client shop"]).provider_account_id = \
+            tenants.providers["resell-sim"]
         db.session.commit()
-    path = f"/admin/providers/{tenants.reseller_provider_id}"
-    response = post(owner, f"{path}/delete")
+    path = f"/admin/providers/{tenants.providers['resell-sim']}"
+    response = admin_post(owner, f"{path}/delete")
     assert "still serves widgets" in html.unescape(owner.get(response.location)
                                                    .get_data(as_text=True))
     assert provider_named(app, "resell-sim") is not None
-    post(owner, f"/admin/widgets/{tenants.client_widget_id}/delete")
-    assert post(owner, f"{path}/delete").status_code == 302
+    admin_post(owner, f"/admin/widgets/{tenants.widgets['client shop']}/delete")
+    assert admin_post(owner, f"{path}/delete").status_code == 302
     assert provider_named(app, "resell-sim") is None
     with app.app_context():
-        assert db.session.get(Widget, tenants.client_widget_id).provider_account_id is None
+        assert db.session.get(Widget, tenants.widgets["client shop"]).provider_account_id is None
 
 
 @pytest.mark.parametrize("role", ["member", "read-only"])
 def test_members_and_read_only_users_see_provider_accounts_but_cannot_change_them(app, role):
-    tenants = make_tenants(app)
-    user = as_role(app, role)
-    path = f"/admin/providers/{tenants.reseller_provider_id}"
+    tenants = create_tree(app, **RESELL_RIVAL)
+    user = signed_in(app, f"{role}@resell.example")
+    path = f"/admin/providers/{tenants.providers['resell-sim']}"
     page = user.get(path).get_data(as_text=True)
     assert "resell-sim" in page and "Replace the credentials" not in page
     assert "Check the account" not in page
     assert user.get("/admin/providers/new?kind=c2c-php").status_code == 403
-    assert add_c2c(user, tenants.reseller_id).status_code == 403
+    assert add_c2c(user, tenants.ids["resell"]).status_code == 403
     for action in ("", "/credentials", "/check", "/delete"):
-        assert post(user, path + action, base_url="https://x.example").status_code == 403
+        assert admin_post(user, path + action, base_url="https://x.example").status_code == 403
     assert provider_named(app, "resell-sim").base_url is None
     assert provider_named(app, "white-label") is None
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_another_tenants_provider_account_is_not_found_for_every_role(app, role):
-    tenants = make_tenants(app)
-    user = as_role(app, role)
-    path = f"/admin/providers/{tenants.rival_provider_id}"
+    tenants = create_tree(app, **RESELL_RIVAL)
+    user = signed_in(app, f"{role}@resell.example")
+    path = f"/admin/providers/{tenants.providers['rival-sim']}"
     assert user.get(path).status_code == 404
     for action in ("", "/credentials", "/check", "/delete"):
-        assert post(user, path + action, base_url="https://x.example").status_code == 404
+        assert admin_post(user, path + action, base_url="https://x.example").status_code == 404
     assert "rival-sim" not in user.get("/admin/providers").get_data(as_text=True)
     assert provider_named(app, "rival-sim").base_url is None
 
 
 def test_a_provider_account_cannot_be_added_to_another_tenant(app):
-    tenants = make_tenants(app)
+    tenants = create_tree(app, **RESELL_RIVAL)
     with app.app_context():
-        rival_id = db.session.get(Widget, tenants.rival_widget_id).account_id
-    response = add_c2c(as_role(app, "owner"), rival_id)
+        rival_id = db.session.get(Widget, tenants.widgets["rival shop"]).account_id
+    response = add_c2c(signed_in(app, "owner@resell.example"), rival_id)
     assert "Not a valid choice" in response.get_data(as_text=True)
     assert provider_named(app, "white-label") is None
 
@@ -225,9 +237,10 @@ def field_error(page: str, field: str) -> str:
                                   "to 300; 'abc' is not."}),
 ])
 def test_a_mistyped_option_is_refused_on_save_next_to_its_field(app, kind, data, refused):
-    tenants = make_tenants(app)
-    response = post(as_role(app, "owner"), f"/admin/providers/new?kind={kind}",
-                    account_id=str(tenants.client_id), name="typed", **data)
+    tenants = create_tree(app, **RESELL_RIVAL)
+    response = admin_post(signed_in(app, "owner@resell.example"),
+                          f"/admin/providers/new?kind={kind}",
+                          account_id=str(tenants.ids["client-a"]), name="typed", **data)
     page = response.get_data(as_text=True)
     for field, sentence in refused.items():
         assert field_error(page, field) == sentence
@@ -235,8 +248,9 @@ def test_a_mistyped_option_is_refused_on_save_next_to_its_field(app, kind, data,
 
 
 def test_every_error_of_a_provider_account_is_shown_at_once(app):
-    tenants = make_tenants(app)
-    response = add_c2c(as_role(app, "owner"), tenants.client_id, base_url="voice.example",
+    tenants = create_tree(app, **RESELL_RIVAL)
+    response = add_c2c(signed_in(app, "owner@resell.example"), tenants.ids["client-a"],
+                       base_url="voice.example",
                        credential_pin="", option_holdfile="", option_max_duration="0")
     page = response.get_data(as_text=True)
     for field in ("base_url", "credential_pin", "option_holdfile", "option_max_duration"):
@@ -245,12 +259,12 @@ def test_every_error_of_a_provider_account_is_shown_at_once(app):
 
 
 def test_a_simulator_account_asks_for_no_base_url_or_credentials(app):
-    tenants = make_tenants(app)
-    owner = as_role(app, "owner")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    owner = signed_in(app, "owner@resell.example")
     form = owner.get("/admin/providers/new?kind=simulator").get_data(as_text=True)
     assert 'name="base_url"' not in form and 'name="credential_' not in form
-    response = post(owner, "/admin/providers/new?kind=simulator",
-                    account_id=str(tenants.client_id), name="practice")
+    response = admin_post(owner, "/admin/providers/new?kind=simulator",
+                          account_id=str(tenants.ids["client-a"]), name="practice")
     assert response.status_code == 302
     added = provider_named(app, "practice")
     assert (added.base_url, added.credentials_encrypted) == (None, None)

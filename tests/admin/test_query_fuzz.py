@@ -15,8 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.routing import IntegerConverter
 
-from tests.admin.tenants import build_tree, csrf_token, signed_in
 from tests.admin.test_reports import make_call, make_widget
+from tests.factories import (
+    NORTH_SOUTH,
+    create_tree,
+    csrf_token,
+    signed_in,
+)
 from tests.fuzz_values import EDGES, hostile_query, hostile_text
 
 # Every query parameter an admin page reads, and a few it does not.
@@ -38,7 +43,7 @@ def _path(rule, values: dict) -> str:
 
 @pytest.fixture
 def seeded(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     widget_id = make_widget(app, ids["north-a"], "fuzz widget")
     call_id = make_call(app, widget_id)
     return ids, widget_id, call_id

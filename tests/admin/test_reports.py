@@ -10,17 +10,23 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.admin.tenants import build_tree, signed_in
-from tests.factories import create_account, create_user, create_widget
-from tests.factories import signed_in as signed_in_as
+from tests.factories import (
+    NORTH_SOUTH,
+    ROLES,
+    create_account,
+    create_call,
+    create_tree,
+    create_user,
+    create_widget,
+    signed_in,
+)
 from tests.fakes.c2c_php import C2CPhpFake
 from tests.providers.conftest import live  # noqa: F401  (fixture)
 from widget_server.extensions import db
-from widget_server.models import Account, CallEvent, CallRequest, User, Widget, utcnow
+from widget_server.models import Account, CallRequest, Widget, utcnow
 from widget_server.reports import usage_by_account
-from widget_server.services.users import hash_password
 
-ROLES = ("owner", "member", "read-only")
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
 
 
 def make_widget(app, account_id: int, name: str) -> int:
@@ -31,19 +37,10 @@ def make_widget(app, account_id: int, name: str) -> int:
         return widget.id
 
 
-def make_call(app, widget_id: int, *, status="completed", reason=None, country="US",
-              number="+12025550123", created_at=None, report=None, events=()) -> str:
+def make_call(app, widget_id: int, **fields) -> str:
+    """A call of the widget (tests.factories.create_call's keywords); its public id."""
     with app.app_context():
-        widget = db.session.get(Widget, widget_id)
-        call = CallRequest(widget_id=widget_id, account_id=widget.account_id,
-                           visitor_number=number, visitor_country=country,
-                           client_ip="203.0.113.7", page_origin="https://shop.example",
-                           status=status, reason=reason, provider_kind="simulator",
-                           provider_report=report, created_at=created_at or utcnow())
-        call.events = [CallEvent(status=s, reason=r, detail=d) for s, r, d in events]
-        db.session.add(call)
-        db.session.commit()
-        return call.public_id
+        return create_call(widget=db.session.get(Widget, widget_id), **fields).public_id
 
 
 def listed(response) -> set[str]:
@@ -58,7 +55,7 @@ def csv_rows(response) -> list[dict]:
 
 @pytest.fixture
 def tree(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     widgets = {name: make_widget(app, ids[name], f"{name} widget")
                for name in ("north-a", "north-b", "south-a")}
     return ids, widgets
@@ -197,9 +194,7 @@ def test_a_real_provider_call_shows_its_report_and_redacted_exchanges_but_never_
     with live.app.app_context():
         call = db.session.scalar(select(CallRequest).where(
             CallRequest.public_id == shown["call_id"]))
-        db.session.add(User(account_id=call.account_id, email="ro@c2c.example",
-                            role="read-only", password_hash=hash_password("x")))
-        db.session.commit()
+        create_user(account=call.widget.account, role="read-only", email="ro@c2c.example")
     client = signed_in(live.app, "ro@c2c.example")
     pages = [client.get(f"/admin/reports/calls/{shown['call_id']}").get_data(as_text=True),
              client.get("/admin/reports/calls").get_data(as_text=True),
@@ -275,24 +270,18 @@ def test_a_reseller_sees_each_clients_calls_today_this_month_and_by_outcome(app,
 def test_each_call_shows_its_source_filters_by_campaign_and_exports_it(app):
     with app.app_context():
         account = create_account(name="acme")
-        user = create_user(account=account)
+        user_id = create_user(account=account).id
         widget = create_widget(account=account)
-        calls = [CallRequest(widget_id=widget.id, account_id=account.id,
-                             visitor_number=f"+1202555012{n}", visitor_country="US",
-                             client_ip="203.0.113.7", page_origin="https://shop.example",
-                             status="completed", provider_kind="simulator",
-                             page_url=page_url, campaign=campaign)
-                 for n, (page_url, campaign) in enumerate((
-                     ("https://shop.example/boilers",
-                      {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "winter",
-                       "gclid": "Cj0"}),
-                     ("https://shop.example/", {"utm_source": "=HYPERLINK(1)"}),
-                     (None, {})))]
-        db.session.add_all(calls)
-        db.session.commit()
-        google, formula, direct = (call.public_id for call in calls)
-        user_id = user.id
-    client = signed_in_as(app, user_id)
+        google, formula, direct = (
+            create_call(widget=widget, number=f"+1202555012{n}", page_url=page_url,
+                        campaign=campaign).public_id
+            for n, (page_url, campaign) in enumerate((
+                ("https://shop.example/boilers",
+                 {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "winter",
+                  "gclid": "Cj0"}),
+                ("https://shop.example/", {"utm_source": "=HYPERLINK(1)"}),
+                (None, {}))))
+    client = signed_in(app, user_id)
 
     page = client.get("/admin/reports/calls")
     text = page.get_data(as_text=True)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from tests.admin.tenants import PASSWORD, build_tree, csrf_token, user_id
 from tests.admin.test_users import choose_password, reset_link
+from tests.factories import (
+    NORTH_SOUTH,
+    PASSWORD,
+    create_tree,
+    csrf_token,
+    user_id,
+)
 
 
 def signed_in_for_real(app, email: str, password: str = PASSWORD):
@@ -28,7 +34,7 @@ def can_see_the_dashboard(client) -> bool:
 
 
 def test_sign_out_ends_every_copy_of_the_session(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     person = signed_in_for_real(app, "owner@north.example")
     other_device = signed_in_for_real(app, "owner@north.example")
     thief = copy_of(app, person)
@@ -43,7 +49,7 @@ def test_sign_out_ends_every_copy_of_the_session(app):
 
 
 def test_a_password_reset_ends_the_sessions_signed_in_with_the_old_password(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     person = signed_in_for_real(app, "member@north-a.example")
     thief = copy_of(app, person)
     assert can_see_the_dashboard(thief)
@@ -56,7 +62,7 @@ def test_a_password_reset_ends_the_sessions_signed_in_with_the_old_password(app)
 
 
 def test_a_session_that_carries_no_generation_is_anonymous(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id(app, "owner@north.example"))

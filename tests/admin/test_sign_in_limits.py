@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.admin.tenants import PASSWORD, build_tree, csrf_token
+from tests.factories import (
+    NORTH_SOUTH,
+    PASSWORD,
+    create_tree,
+    csrf_token,
+)
 from widget_server.extensions import db
 from widget_server.models import User
 from widget_server.services.users import set_password
@@ -18,7 +23,7 @@ def attempt(app, email, password, ip, client=None):
 
 
 def test_five_failures_lock_that_address_out_but_not_the_owner_elsewhere(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     for _ in range(5):
         assert attempt(app, "owner@north.example", "guess", "198.51.100.7").status_code == 200
     locked = attempt(app, " Owner@North.example", PASSWORD, "198.51.100.7")
@@ -32,7 +37,7 @@ def test_five_failures_lock_that_address_out_but_not_the_owner_elsewhere(app):
 
 def test_failures_from_many_addresses_lock_the_email_at_the_slower_limit(make_app):
     app = make_app(LIMIT_SIGN_IN_FAILURES_PER_EMAIL="8 per hour")
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     for n in range(8):
         assert attempt(app, "owner@north.example", "guess", f"198.51.100.{n}").status_code == 200
     # A browser that never signed in as this user is locked out, from any address.
@@ -42,7 +47,7 @@ def test_failures_from_many_addresses_lock_the_email_at_the_slower_limit(make_ap
 
 def test_the_owner_still_signs_in_from_their_own_browser_when_the_email_is_locked(make_app):
     app = make_app(LIMIT_SIGN_IN_FAILURES_PER_EMAIL="8 per hour")
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     owners_browser = app.test_client()
     signed_in = attempt(app, "owner@north.example", PASSWORD, "203.0.113.9", owners_browser)
     assert signed_in.status_code == 302
@@ -71,7 +76,7 @@ def test_the_owner_still_signs_in_from_their_own_browser_when_the_email_is_locke
 
 def test_a_known_browser_still_has_the_per_address_limit(make_app):
     app = make_app(LIMIT_SIGN_IN_FAILURES_PER_EMAIL="8 per hour")
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     browser = app.test_client()
     assert attempt(app, "owner@north.example", PASSWORD, "203.0.113.9", browser).status_code == 302
     for _ in range(5):
@@ -83,7 +88,7 @@ def test_a_known_browser_still_has_the_per_address_limit(make_app):
 
 def test_a_new_password_forgets_the_known_browsers(make_app):
     app = make_app(LIMIT_SIGN_IN_FAILURES_PER_EMAIL="8 per hour")
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     browser = app.test_client()
     assert attempt(app, "owner@north.example", PASSWORD, "203.0.113.9", browser).status_code == 302
     with app.app_context():
@@ -97,7 +102,7 @@ def test_a_new_password_forgets_the_known_browsers(make_app):
 
 
 def test_one_address_is_counted_per_slash_64_in_ipv6(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     for n in range(5):
         assert attempt(app, "owner@north.example", "guess",
                        f"2001:db8:1:2::{n + 1}").status_code == 200
@@ -106,6 +111,6 @@ def test_one_address_is_counted_per_slash_64_in_ipv6(app):
 
 
 def test_successful_sign_ins_do_not_count_as_failures(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     for _ in range(6):
         assert attempt(app, "owner@north.example", PASSWORD, "198.51.100.1").status_code == 302

@@ -6,7 +6,13 @@ import re
 
 from sqlalchemy import select
 
-from tests.admin.tenants import build_tree, csrf_token, signed_in, user_id
+from tests.factories import (
+    NORTH_SOUTH,
+    create_tree,
+    csrf_token,
+    signed_in,
+    user_id,
+)
 from widget_server.admin.auth import password_matches
 from widget_server.cli import main
 from widget_server.extensions import db
@@ -22,7 +28,7 @@ def sign_in(app, email, password):
 
 
 def test_owner_adds_a_member_to_a_client_who_can_then_sign_in(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@north.example")
     response = client.post("/admin/users/new", data={
         "csrf_token": csrf_token(client), "email": "new@north-a.example",
@@ -37,7 +43,7 @@ def test_owner_adds_a_member_to_a_client_who_can_then_sign_in(app):
 
 
 def test_a_short_password_or_a_taken_email_is_refused(app):
-    ids = build_tree(app)
+    ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@north-a.example")
     short = client.post("/admin/users/new", data={
         "csrf_token": csrf_token(client), "email": "x@north-a.example",
@@ -52,7 +58,7 @@ def test_a_short_password_or_a_taken_email_is_refused(app):
 
 
 def test_owner_removes_a_user_who_can_no_longer_sign_in_but_not_themselves(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     client = signed_in(app, "owner@north-a.example")
     member = user_id(app, "member@north-a.example")
     owner = user_id(app, "owner@north-a.example")
@@ -76,7 +82,7 @@ def choose_password(client, path, password, confirm=None):
 
 
 def test_a_printed_reset_link_sets_a_new_password_once(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     path = "/" + reset_link(app, "member@north-a.example").split("/", 3)[3]
     client = app.test_client()
     assert "member@north-a.example" in client.get(path).get_data(as_text=True)
@@ -92,7 +98,7 @@ def test_a_printed_reset_link_sets_a_new_password_once(app):
 
 
 def test_a_reset_needs_ten_characters_typed_twice_alike(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     path = "/" + reset_link(app, "owner@south.example").split("/", 3)[3]
     client = app.test_client()
     assert 'id="password-error"' in choose_password(client, path, "short").get_data(as_text=True)
@@ -104,7 +110,7 @@ def test_a_reset_needs_ten_characters_typed_twice_alike(app):
 
 
 def test_an_expired_or_forged_reset_link_is_refused(app, monkeypatch):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     path = "/" + reset_link(app, "owner@south.example").split("/", 3)[3]
     client = app.test_client()
     assert client.get(path[:-2] + "xx").status_code == 404
@@ -113,7 +119,7 @@ def test_an_expired_or_forged_reset_link_is_refused(app, monkeypatch):
 
 
 def test_cli_creates_a_user_and_prints_the_password_once(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     result = app.test_cli_runner().invoke(main, args=["user", "create", "--account", "south-a",
                                                 "--email", "ops@south-a.example",
                                                 "--role", "read-only"])
@@ -129,7 +135,7 @@ def test_cli_creates_a_user_and_prints_the_password_once(app):
 
 
 def test_owner_changes_a_users_role_but_not_their_own_and_members_change_none(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     client = signed_in(app, "owner@north-a.example")
     member = user_id(app, "member@north-a.example")
     owner = user_id(app, "owner@north-a.example")
@@ -153,7 +159,7 @@ def test_owner_changes_a_users_role_but_not_their_own_and_members_change_none(ap
 
 
 def test_cli_changes_a_role_removes_a_user_and_checks_the_email(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     runner = app.test_cli_runner()
     bad = runner.invoke(main, args=["user", "create", "--account", "south-a",
                                     "--email", "not-an-email"])

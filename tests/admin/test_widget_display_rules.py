@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.factories import create_account, create_user, create_widget, signed_in
+from tests.factories import admin_post, create_account, create_user, create_widget, signed_in
 from widget_server.extensions import db
 from widget_server.models import Widget
 
@@ -22,10 +22,9 @@ def _owner_and_widget(app):
 def test_display_rules_are_saved_from_the_form_and_shown_again(app):
     user_id, widget_id = _owner_and_widget(app)
     client = signed_in(app, user_id)
-    response = client.post(f"/admin/widgets/{widget_id}", data=FORM | {
-        "csrf_token": client.csrf, "show_on_paths": "/shop/*\r\n\r\n/contact\r\n",
-        "hide_on_paths": "/shop/checkout", "show_after_seconds": "8",
-        "show_after_scroll": "30"})
+    response = admin_post(client, f"/admin/widgets/{widget_id}", **FORM | {
+        "show_on_paths": "/shop/*\r\n\r\n/contact\r\n", "hide_on_paths": "/shop/checkout",
+        "show_after_seconds": "8", "show_after_scroll": "30"})
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         widget = db.session.get(Widget, widget_id)
@@ -42,8 +41,7 @@ def test_a_path_without_its_leading_slash_is_explained_and_nothing_is_stored(app
     for field, value, sentence in (("show_on_paths", "shop", "Each path starts with /"),
                                    ("show_after_scroll", "150",
                                     "Number must be between 0 and 100.")):
-        response = client.post(f"/admin/widgets/{widget_id}",
-                               data=FORM | {"csrf_token": client.csrf, field: value})
+        response = admin_post(client, f"/admin/widgets/{widget_id}", **FORM | {field: value})
         assert response.status_code == 422
         assert sentence in response.get_data(as_text=True)
     with app.app_context():

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tests.admin.test_calls import signed_in
-from tests.factories import create_account, create_user, create_widget
+from tests.factories import admin_post, create_account, create_user, create_widget, signed_in
 from widget_server.extensions import db
 from widget_server.models import Widget
 
@@ -16,18 +13,16 @@ from widget_server.models import Widget
 def page(app):
     with app.app_context():
         acme = create_account(name="acme")
-        create_user(account=acme, email="owner@acme.example")
+        create_user(account=acme)
         return f"/admin/widgets/{create_widget(account=acme).id}"
 
 
 def save(client, page: str, **redials):
-    html = client.get(page).get_data(as_text=True)
-    form = {"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1),
-            "name": "Shop", "button_label": "Ring me", "button_colour": "#aa3300",
+    form = {"name": "Shop", "button_label": "Ring me", "button_colour": "#aa3300",
             "button_position": "bottom-right", "language": "en", "consent_text": "Call me.",
             "business_numbers": "+12025550100", "home_country": "US", "time_zone": "UTC",
             "outside_hours": "callback", "provider_account_id": "0"} | redials
-    return client.post(page, data=form)
+    return admin_post(client, page, **form)
 
 
 def stored(app, page: str) -> tuple[int, int]:

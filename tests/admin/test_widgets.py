@@ -5,7 +5,13 @@ import re
 
 import pytest
 
-from tests.admin.widget_tenants import ROLES, as_role, make_tenants, post, signed_in
+from tests.factories import (
+    RESELL_RIVAL,
+    ROLES,
+    admin_post,
+    create_tree,
+    signed_in,
+)
 from widget_server.extensions import db
 from widget_server.models import Account, Widget
 
@@ -43,16 +49,16 @@ def snippet_token(page: str) -> str:
 
 
 def test_reseller_issues_a_widget_to_its_client_with_its_own_provider(app):
-    tenants = make_tenants(app)
-    owner = as_role(app, "owner")
-    response = post(owner, "/admin/widgets/new", account_id=tenants.client_id,
-                    **settings(provider_account_id=str(tenants.reseller_provider_id)))
+    tenants = create_tree(app, **RESELL_RIVAL)
+    owner = signed_in(app, "owner@resell.example")
+    response = admin_post(owner, "/admin/widgets/new", account_id=tenants.ids["client-a"],
+                          **settings(provider_account_id=str(tenants.providers["resell-sim"])))
     assert response.status_code == 302
     page = html.unescape(owner.get(response.location).get_data(as_text=True))
     with app.app_context():
         widget = db.session.scalar(db.select(Widget).where(Widget.name == "Main shop"))
-        assert widget.account_id == tenants.client_id
-        assert widget.provider_account_id == tenants.reseller_provider_id
+        assert widget.account_id == tenants.ids["client-a"]
+        assert widget.provider_account_id == tenants.providers["resell-sim"]
         assert widget.business_numbers == ["+442079460018", "+12025550100"]
         assert (widget.home_country, widget.allowed_countries) == ("GB", ["GB", "IE"])
         assert (widget.button_colour, widget.button_position) == ("#aa3300", "bottom-left")
@@ -66,23 +72,25 @@ def test_reseller_issues_a_widget_to_its_client_with_its_own_provider(app):
 
 def test_snippet_uses_the_public_url_when_one_is_configured(make_app):
     app = make_app(PUBLIC_URL="https://widgets.example")
-    tenants = make_tenants(app)
-    page = as_role(app, "member").get(f"/admin/widgets/{tenants.client_widget_id}")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    member = signed_in(app, "member@resell.example")
+    page = member.get(f"/admin/widgets/{tenants.widgets['client shop']}")
     assert 'src="https://widgets.example/embed/v1/loader.js"' in html.unescape(
         page.get_data(as_text=True))
 
 
 def test_the_snippet_shown_places_the_widget_on_its_domain(app):
-    tenants = make_tenants(app)
-    page = as_role(app, "owner").get(f"/admin/widgets/{tenants.client_widget_id}")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    owner = signed_in(app, "owner@resell.example")
+    page = owner.get(f"/admin/widgets/{tenants.widgets['client shop']}")
     assert frame(app.test_client(), snippet_token(page.get_data(as_text=True))).status_code == 200
 
 
 def test_preview_shows_the_chosen_label_colour_and_position_without_calling(app):
-    tenants = make_tenants(app)
-    owner = as_role(app, "owner")
-    post(owner, f"/admin/widgets/{tenants.client_widget_id}", **settings())
-    page = owner.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    tenants = create_tree(app, **RESELL_RIVAL)
+    owner = signed_in(app, "owner@resell.example")
+    admin_post(owner, f"/admin/widgets/{tenants.widgets['client shop']}", **settings())
+    page = owner.get(f"/admin/widgets/{tenants.widgets['client shop']}").get_data(as_text=True)
     preview = re.search(r'<div class="widget-preview"[^>]*>(.*?)</div>', page, re.DOTALL).group(1)
     assert "widget-preview-bottom-left" in preview and 'data-colour="#aa3300"' in preview
     assert "Ring me" in preview
@@ -108,53 +116,56 @@ def test_preview_shows_the_chosen_label_colour_and_position_without_calling(app)
 ])
 def test_a_bad_setting_is_explained_next_to_its_field_and_nothing_is_stored(
         app, field, value, sentence):
-    tenants = make_tenants(app)
-    before = stored(app, tenants.client_widget_id)
+    tenants = create_tree(app, **RESELL_RIVAL)
+    before = stored(app, tenants.widgets["client shop"])
     # Hours are read (and refused) when the widget keeps them.
     limited = {"hours_limited": "y"} if field.startswith("hours_") else {}
-    response = post(as_role(app, "owner"), f"/admin/widgets/{tenants.client_widget_id}",
-                    **settings(**{field: value}, **limited))
+    response = admin_post(signed_in(app, "owner@resell.example"),
+                          f"/admin/widgets/{tenants.widgets['client shop']}",
+                          **settings(**{field: value}, **limited))
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 422
     error = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', page)
     assert error and sentence in error.group(1)
     assert f'aria-describedby="{field}-hint {field}-error"' in page or \
         f'aria-describedby="{field}-error"' in page
-    after = stored(app, tenants.client_widget_id)
+    after = stored(app, tenants.widgets["client shop"])
     assert (after.name, after.business_numbers, after.button_colour) == (
         before.name, before.business_numbers, before.button_colour)
 
 
 def test_the_owner_chooses_who_is_mailed_about_which_calls(app):
-    tenants = make_tenants(app)
-    owner = as_role(app, "owner")
-    response = post(owner, f"/admin/widgets/{tenants.client_widget_id}", **settings(
+    tenants = create_tree(app, **RESELL_RIVAL)
+    owner = signed_in(app, "owner@resell.example")
+    response = admin_post(owner, f"/admin/widgets/{tenants.widgets['client shop']}", **settings(
         notify_emails="owner@shop.example\n\n Sales@Shop.Example ", notify_missed="y",
         notify_digest="y"))
     assert response.status_code == 302
-    widget = stored(app, tenants.client_widget_id)
+    widget = stored(app, tenants.widgets["client shop"])
     assert widget.notify_emails == ["owner@shop.example", "Sales@shop.example"]
     assert widget.notify_events == ["missed", "digest"]
-    page = owner.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    page = owner.get(f"/admin/widgets/{tenants.widgets['client shop']}").get_data(as_text=True)
     checked = set(re.findall(r'<input [^>]*\bchecked\b[^>]*id="notify_(\w+)"', page))
     assert checked == {"missed", "digest"}
     assert "owner@shop.example\nSales@shop.example</textarea>" in page
 
 
 def test_caps_above_the_accounts_daily_allowance_are_refused(app):
-    tenants = make_tenants(app)
+    tenants = create_tree(app, **RESELL_RIVAL)
     with app.app_context():
-        db.session.get(Account, tenants.client_id).daily_call_cap = 20
+        db.session.get(Account, tenants.ids["client-a"]).daily_call_cap = 20
         db.session.commit()
-    response = post(as_role(app, "owner"), f"/admin/widgets/{tenants.client_widget_id}",
-                    **settings(cap_per_widget="21"))
+    response = admin_post(signed_in(app, "owner@resell.example"),
+                          f"/admin/widgets/{tenants.widgets['client shop']}",
+                          **settings(cap_per_widget="21"))
     assert "client-a's daily allowance is 20 calls" in html.unescape(
         response.get_data(as_text=True))
-    assert stored(app, tenants.client_widget_id).cap_per_widget is None
-    response = post(as_role(app, "owner"), f"/admin/widgets/{tenants.client_widget_id}",
-                    **settings(cap_per_widget="20"))
+    assert stored(app, tenants.widgets["client shop"]).cap_per_widget is None
+    response = admin_post(signed_in(app, "owner@resell.example"),
+                          f"/admin/widgets/{tenants.widgets['client shop']}",
+                          **settings(cap_per_widget="20"))
     assert response.status_code == 302
-    assert stored(app, tenants.client_widget_id).cap_per_widget == 20
+    assert stored(app, tenants.widgets["client shop"]).cap_per_widget == 20
 
 
 @pytest.mark.parametrize("field, ceiling, what", [
@@ -163,168 +174,171 @@ def test_caps_above_the_accounts_daily_allowance_are_refused(app):
 ])
 def test_caps_above_the_installations_ceiling_are_refused(app, field, ceiling, what):
     app.config[ceiling] = 4
-    tenants = make_tenants(app)
-    member = as_role(app, "member")
-    page = f"/admin/widgets/{tenants.client_widget_id}"
-    response = post(member, page, **settings(**{field: "1000000"}))
+    tenants = create_tree(app, **RESELL_RIVAL)
+    member = signed_in(app, "member@resell.example")
+    page = f"/admin/widgets/{tenants.widgets['client shop']}"
+    response = admin_post(member, page, **settings(**{field: "1000000"}))
     assert response.status_code == 422
     error = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>',
                       html.unescape(response.get_data(as_text=True)))
     assert error and error.group(1).strip() == (
         f"This installation allows at most 4 {what} on any widget; use 4 or less.")
-    assert getattr(stored(app, tenants.client_widget_id), field) is None
+    assert getattr(stored(app, tenants.widgets["client shop"]), field) is None
     # A new widget is held to the same ceiling.
-    created = post(member, "/admin/widgets/new", account_id=tenants.client_id,
-                   **settings(**{field: "5"}))
+    created = admin_post(member, "/admin/widgets/new", account_id=tenants.ids["client-a"],
+                         **settings(**{field: "5"}))
     assert created.status_code == 422
     with app.app_context():
         assert db.session.scalar(db.select(Widget).where(Widget.name == "Main shop")) is None
-    assert post(member, page, **settings(**{field: "4"})).status_code == 302
-    assert getattr(stored(app, tenants.client_widget_id), field) == 4
+    assert admin_post(member, page, **settings(**{field: "4"})).status_code == 302
+    assert getattr(stored(app, tenants.widgets["client shop"]), field) == 4
     # The form says what the ceiling is before anyone trips over it.
     assert "at most 4." in html.unescape(member.get(page).get_data(as_text=True))
 
 
 def test_opening_hours_are_stored_per_weekday_with_their_time_zone(app):
-    tenants = make_tenants(app)
-    owner = as_role(app, "member")
-    response = post(owner, f"/admin/widgets/{tenants.client_widget_id}", **settings(
+    tenants = create_tree(app, **RESELL_RIVAL)
+    owner = signed_in(app, "member@resell.example")
+    response = admin_post(owner, f"/admin/widgets/{tenants.widgets['client shop']}", **settings(
         hours_limited="y", hours_mon="09:00-12:00, 13:00 - 17:30", hours_sat="10:00-14:00",
         time_zone="America/New_York", outside_hours="callback"))
     assert response.status_code == 302
-    widget = stored(app, tenants.client_widget_id)
+    widget = stored(app, tenants.widgets["client shop"])
     assert widget.time_zone == "America/New_York" and widget.outside_hours == "callback"
     assert widget.opening_hours == {"mon": [["09:00", "12:00"], ["13:00", "17:30"]],
                                     "tue": [], "wed": [], "thu": [], "fri": [],
                                     "sat": [["10:00", "14:00"]], "sun": []}
-    page = owner.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    page = owner.get(f"/admin/widgets/{tenants.widgets['client shop']}").get_data(as_text=True)
     assert 'value="09:00-12:00, 13:00-17:30"' in page
-    post(owner, f"/admin/widgets/{tenants.client_widget_id}", **settings(hours_mon="09:00-12:00"))
-    assert stored(app, tenants.client_widget_id).opening_hours == {}
+    admin_post(owner, f"/admin/widgets/{tenants.widgets['client shop']}",
+               **settings(hours_mon="09:00-12:00"))
+    assert stored(app, tenants.widgets["client shop"]).opening_hours == {}
 
 
 def test_overnight_hours_and_midnight_closing_are_stored_as_the_api_takes_them(app):
-    tenants = make_tenants(app)
-    owner = as_role(app, "member")
-    response = post(owner, f"/admin/widgets/{tenants.client_widget_id}", **settings(
+    tenants = create_tree(app, **RESELL_RIVAL)
+    owner = signed_in(app, "member@resell.example")
+    response = admin_post(owner, f"/admin/widgets/{tenants.widgets['client shop']}", **settings(
         hours_limited="y", hours_fri="18:00-24:00", hours_sat="22:00-02:00"))
     assert response.status_code == 302
-    hours = stored(app, tenants.client_widget_id).opening_hours
+    hours = stored(app, tenants.widgets["client shop"]).opening_hours
     assert (hours["fri"], hours["sat"]) == ([["18:00", "24:00"]], [["22:00", "02:00"]])
-    page = owner.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    page = owner.get(f"/admin/widgets/{tenants.widgets['client shop']}").get_data(as_text=True)
     assert 'value="22:00-02:00"' in page
 
 
 def test_another_tenants_provider_account_cannot_be_chosen(app):
-    tenants = make_tenants(app)
-    owner = as_role(app, "owner")
-    page = owner.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    tenants = create_tree(app, **RESELL_RIVAL)
+    owner = signed_in(app, "owner@resell.example")
+    page = owner.get(f"/admin/widgets/{tenants.widgets['client shop']}").get_data(as_text=True)
     assert "rival-sim" not in page and "resell-sim" in page
-    response = post(owner, f"/admin/widgets/{tenants.client_widget_id}",
-                    **settings(provider_account_id=str(tenants.rival_provider_id)))
+    response = admin_post(owner, f"/admin/widgets/{tenants.widgets['client shop']}",
+                          **settings(provider_account_id=str(tenants.providers["rival-sim"])))
     assert "Not a valid choice" in response.get_data(as_text=True)
-    assert stored(app, tenants.client_widget_id).provider_account_id is None
+    assert stored(app, tenants.widgets["client shop"]).provider_account_id is None
 
 
 def test_a_client_keeps_the_resellers_provider_it_was_issued_with(app):
-    tenants = make_tenants(app)
+    tenants = create_tree(app, **RESELL_RIVAL)
     with app.app_context():
-        db.session.get(Widget, tenants.client_widget_id).provider_account_id = \
-            tenants.reseller_provider_id
+        db.session.get(Widget, tenants.widgets["client shop"]).provider_account_id = \
+            tenants.providers["resell-sim"]
         db.session.commit()
     client_owner = signed_in(app, "owner@client-a.example")
-    response = post(client_owner, f"/admin/widgets/{tenants.client_widget_id}",
-                    **settings(provider_account_id=str(tenants.reseller_provider_id)))
+    response = admin_post(client_owner, f"/admin/widgets/{tenants.widgets['client shop']}",
+                          **settings(provider_account_id=str(tenants.providers["resell-sim"])))
     assert response.status_code == 302
-    assert stored(app, tenants.client_widget_id).provider_account_id == \
-        tenants.reseller_provider_id
+    assert stored(app, tenants.widgets["client shop"]).provider_account_id == \
+        tenants.providers["resell-sim"]
 
 
 def test_a_client_may_switch_back_to_its_resellers_provider(app):
-    tenants = make_tenants(app)
+    tenants = create_tree(app, **RESELL_RIVAL)
     with app.app_context():
-        db.session.get(Widget, tenants.client_widget_id).provider_account_id = \
-            tenants.reseller_provider_id
+        db.session.get(Widget, tenants.widgets["client shop"]).provider_account_id = \
+            tenants.providers["resell-sim"]
         db.session.commit()
     client_owner = signed_in(app, "owner@client-a.example")
-    path = f"/admin/widgets/{tenants.client_widget_id}"
-    assert post(client_owner, path, **settings(provider_account_id="0")).status_code == 302
-    assert stored(app, tenants.client_widget_id).provider_account_id is None
+    path = f"/admin/widgets/{tenants.widgets['client shop']}"
+    assert admin_post(client_owner, path, **settings(provider_account_id="0")).status_code == 302
+    assert stored(app, tenants.widgets["client shop"]).provider_account_id is None
     assert "resell-sim" in client_owner.get(path).get_data(as_text=True)
-    back = post(client_owner, path,
-                **settings(provider_account_id=str(tenants.reseller_provider_id)))
+    back = admin_post(client_owner, path,
+                      **settings(provider_account_id=str(tenants.providers["resell-sim"])))
     assert back.status_code == 302
-    assert stored(app, tenants.client_widget_id).provider_account_id == \
-        tenants.reseller_provider_id
+    assert stored(app, tenants.widgets["client shop"]).provider_account_id == \
+        tenants.providers["resell-sim"]
 
 
 def test_a_clients_new_widget_may_use_its_resellers_provider(app):
-    tenants = make_tenants(app)
+    tenants = create_tree(app, **RESELL_RIVAL)
     client_owner = signed_in(app, "owner@client-a.example")
     form = client_owner.get("/admin/widgets/new").get_data(as_text=True)
     assert "resell-sim" in form and "rival-sim" not in form
-    response = post(client_owner, "/admin/widgets/new", account_id=str(tenants.client_id),
-                    **settings(provider_account_id=str(tenants.reseller_provider_id)))
+    response = admin_post(client_owner, "/admin/widgets/new",
+                          account_id=str(tenants.ids["client-a"]),
+                          **settings(provider_account_id=str(tenants.providers["resell-sim"])))
     assert response.status_code == 302
     with app.app_context():
         widget = db.session.scalar(db.select(Widget).where(Widget.name == "Main shop"))
-        assert widget.provider_account_id == tenants.reseller_provider_id
+        assert widget.provider_account_id == tenants.providers["resell-sim"]
 
 
 def test_pausing_resuming_and_deleting_reach_the_embedded_widget(app):
-    tenants = make_tenants(app)
-    owner = as_role(app, "member")
-    page = owner.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    tenants = create_tree(app, **RESELL_RIVAL)
+    owner = signed_in(app, "member@resell.example")
+    page = owner.get(f"/admin/widgets/{tenants.widgets['client shop']}").get_data(as_text=True)
     token, visitor = snippet_token(page), app.test_client()
-    post(owner, f"/admin/widgets/{tenants.client_widget_id}/pause")
+    admin_post(owner, f"/admin/widgets/{tenants.widgets['client shop']}/pause")
     assert frame(visitor, token).get_json()["error"] == "widget_paused"
-    post(owner, f"/admin/widgets/{tenants.client_widget_id}/resume")
+    admin_post(owner, f"/admin/widgets/{tenants.widgets['client shop']}/resume")
     assert frame(visitor, token).status_code == 200
-    post(owner, f"/admin/widgets/{tenants.client_widget_id}/delete")
+    admin_post(owner, f"/admin/widgets/{tenants.widgets['client shop']}/delete")
     assert frame(visitor, token).get_json()["error"] == "token_revoked"
-    assert stored(app, tenants.client_widget_id).deleted_at is not None
+    assert stored(app, tenants.widgets["client shop"]).deleted_at is not None
     listed = owner.get("/admin/widgets").get_data(as_text=True)
-    assert f'href="/admin/widgets/{tenants.client_widget_id}"' not in listed
-    assert owner.get(f"/admin/widgets/{tenants.client_widget_id}").status_code == 404
+    assert f'href="/admin/widgets/{tenants.widgets["client shop"]}"' not in listed
+    assert owner.get(f"/admin/widgets/{tenants.widgets['client shop']}").status_code == 404
 
 
 def test_read_only_users_see_widgets_but_every_change_is_forbidden(app):
-    tenants = make_tenants(app)
-    reader = as_role(app, "read-only")
-    page = reader.get(f"/admin/widgets/{tenants.client_widget_id}").get_data(as_text=True)
+    tenants = create_tree(app, **RESELL_RIVAL)
+    reader = signed_in(app, "read-only@resell.example")
+    page = reader.get(f"/admin/widgets/{tenants.widgets['client shop']}").get_data(as_text=True)
     assert "client shop" in page and "Save settings" not in page
     assert reader.get("/admin/widgets/new").status_code == 403
-    base = f"/admin/widgets/{tenants.client_widget_id}"
+    base = f"/admin/widgets/{tenants.widgets['client shop']}"
     for path, data in [(base, settings(name="changed")), (f"{base}/pause", {}),
                        (f"{base}/delete", {}), ("/admin/widgets/new",
-                                                settings(account_id=str(tenants.client_id)))]:
-        assert post(reader, path, **data).status_code == 403, path
-    after = stored(app, tenants.client_widget_id)
+                                                settings(account_id=str(tenants.ids["client-a"])))]:
+        assert admin_post(reader, path, **data).status_code == 403, path
+    after = stored(app, tenants.widgets["client shop"])
     assert (after.name, after.paused, after.deleted_at) == ("client shop", False, None)
     with app.app_context():
         assert db.session.query(Widget).count() == 2
 
 
 def test_widgets_can_only_be_created_for_accounts_in_the_subtree(app):
-    tenants = make_tenants(app)
+    tenants = create_tree(app, **RESELL_RIVAL)
     with app.app_context():
         rival_id = db.session.scalar(db.select(Account.id).where(Account.name == "rival"))
-    response = post(as_role(app, "owner"), "/admin/widgets/new", account_id=str(rival_id),
-                    **settings())
+    response = admin_post(signed_in(app, "owner@resell.example"), "/admin/widgets/new",
+                          account_id=str(rival_id),
+                          **settings())
     assert "Not a valid choice" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.query(Widget).filter_by(account_id=rival_id).count() == 1
-    assert tenants.rival_widget_id
+    assert tenants.widgets["rival shop"]
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_another_tenants_widget_is_not_found_on_every_route_for_every_role(app, role):
-    tenants = make_tenants(app)
-    user = as_role(app, role)
-    base = f"/admin/widgets/{tenants.rival_widget_id}"
+    tenants = create_tree(app, **RESELL_RIVAL)
+    user = signed_in(app, f"{role}@resell.example")
+    base = f"/admin/widgets/{tenants.widgets['rival shop']}"
     assert user.get(base).status_code == 404
     for path in (base, f"{base}/pause", f"{base}/resume", f"{base}/delete"):
-        assert post(user, path, **settings(name="taken")).status_code == 404, path
-    after = stored(app, tenants.rival_widget_id)
+        assert admin_post(user, path, **settings(name="taken")).status_code == 404, path
+    after = stored(app, tenants.widgets["rival shop"])
     assert (after.name, after.paused, after.deleted_at) == ("rival shop", False, None)
     assert "rival shop" not in user.get("/admin/widgets").get_data(as_text=True)

@@ -1,37 +1,23 @@
-"""A tenant tree with one API key per account, and a client that sends a key.
+"""The API's tenant tree, one key per account, and a client that sends a key.
 
-operator > reseller > client_a, client_b; operator > other_reseller > other_client.
+operator > reseller (100/day, 1000/month) > client-a, client-b (10, 100 each);
+operator > other-reseller > other-client.
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
-from tests.factories import create_account
-from widget_server.extensions import db
-from widget_server.security.api_keys import issue_key
+from tests.factories import create_tree
 
 
 @pytest.fixture
 def tenants(app):
-    with app.app_context():
-        operator = create_account(name="operator", kind="operator")
-        reseller = create_account(name="reseller", kind="reseller", parent_id=operator.id,
-                                  daily_call_cap=100, monthly_call_cap=1000)
-        client_a = create_account(name="client-a", parent_id=reseller.id,
-                                  daily_call_cap=10, monthly_call_cap=100)
-        client_b = create_account(name="client-b", parent_id=reseller.id,
-                                  daily_call_cap=10, monthly_call_cap=100)
-        other = create_account(name="other-reseller", kind="reseller", parent_id=operator.id)
-        other_client = create_account(name="other-client", parent_id=other.id)
-        accounts = {"operator": operator, "reseller": reseller, "client_a": client_a,
-                    "client_b": client_b, "other_reseller": other,
-                    "other_client": other_client}
-        keys = {name: issue_key(account, name)[1] for name, account in accounts.items()}
-        db.session.commit()
-        return SimpleNamespace(ids={name: a.id for name, a in accounts.items()}, keys=keys)
+    return create_tree(app, resellers={"reseller": ("client-a", "client-b"),
+                                       "other-reseller": ("other-client",)},
+                       allowances={"reseller": (100, 1000), "client-a": (10, 100),
+                                   "client-b": (10, 100)},
+                       keys=True)
 
 
 class Api:

@@ -14,6 +14,8 @@ from widget_server.api.problems import PROBLEM_TYPE
 from widget_server.extensions import db
 from widget_server.models import CallRequest, Widget, utcnow
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
+
 
 @pytest.fixture
 def app(make_app):
@@ -22,7 +24,7 @@ def app(make_app):
 
 
 def _place_calls(app, client, api, count: int) -> dict:
-    widget = make_widget(api, "client_a", cap_per_ip=10, cap_per_number=5)
+    widget = make_widget(api, "client-a", cap_per_ip=10, cap_per_number=5)
     with app.app_context():
         row = db.session.query(Widget).filter_by(public_id=widget["id"]).one()
         db.session.expunge(row)
@@ -61,12 +63,12 @@ def test_usage_counts_each_clients_calls_for_the_reseller_only(app, client, api,
     usage = api("GET", "/reports/usage?since=2000-01-01").get_json()
     totals = {row["name"]: row["total"] for row in usage["accounts"]}
     assert totals == {"reseller": 0, "client-a": 2, "client-b": 0}
-    other = api("GET", "/reports/usage", key="other_reseller").get_json()
+    other = api("GET", "/reports/usage", key="other-reseller").get_json()
     assert {row["name"] for row in other["accounts"]} == {"other-reseller", "other-client"}
 
 
 def test_calls_carry_their_page_and_campaign_and_filter_by_it(app, client, api):
-    widget = make_widget(api, "client_a", cap_per_ip=10)
+    widget = make_widget(api, "client-a", cap_per_ip=10)
     with app.app_context():
         row = db.session.query(Widget).filter_by(public_id=widget["id"]).one()
         db.session.expunge(row)
@@ -96,7 +98,7 @@ def test_an_overlong_or_unprintable_campaign_filter_is_refused_with_its_field_na
 
 def _request(app, client, api, phone: str, **fields) -> tuple[dict, str]:
     """A widget of client A (``fields``), and a visitor's call to ``phone`` through it."""
-    widget = make_widget(api, "client_a", **fields)
+    widget = make_widget(api, "client-a", **fields)
     with app.app_context():
         row = db.session.query(Widget).filter_by(public_id=widget["id"]).one()
         db.session.expunge(row)
@@ -147,9 +149,9 @@ def test_a_call_in_progress_is_not_placed_twice(app, client, api):
 def test_another_tenants_call_is_not_found(app, client, api):
     _, call_id = _request(app, client, api, "+12025550006")
     for action in ("redial", "cancel"):
-        assert api("POST", f"/calls/{call_id}/{action}", key="other_reseller"
+        assert api("POST", f"/calls/{call_id}/{action}", key="other-reseller"
                    ).status_code == 404
-        assert api("POST", f"/calls/{call_id}/{action}", key="client_b").status_code == 404
+        assert api("POST", f"/calls/{call_id}/{action}", key="client-b").status_code == 404
 
 
 def test_a_booked_call_back_is_cancelled_once(app, client, api):

@@ -21,7 +21,7 @@ def test_a_reseller_creates_reads_lists_and_updates_a_client(api, tenants):
 
 
 def test_an_allowance_above_the_parents_own_is_refused(api, tenants):
-    response = api("PATCH", f"/clients/{tenants.ids['client_a']}",
+    response = api("PATCH", f"/clients/{tenants.ids['client-a']}",
                    json={"daily_call_cap": 101})
     assert response.status_code == 422
     assert "daily_call_cap" in response.get_json()["errors"]
@@ -32,7 +32,7 @@ def test_an_allowance_above_the_parents_own_is_refused(api, tenants):
 
 
 def test_a_client_key_creates_no_accounts_and_a_taken_name_conflicts(api):
-    assert api("POST", "/clients", key="client_a", json={"name": "sub"}).status_code == 403
+    assert api("POST", "/clients", key="client-a", json={"name": "sub"}).status_code == 403
     taken = api("POST", "/clients", json={"name": "CLIENT-A", "daily_call_cap": 1,
                                           "monthly_call_cap": 1})
     assert taken.status_code == 409
@@ -45,13 +45,13 @@ def test_names_are_unique_among_siblings_so_a_conflict_tells_nothing_of_other_te
     created = api("POST", "/clients", json={"name": "Other-Client", "daily_call_cap": 1,
                                             "monthly_call_cap": 1})
     assert created.status_code == 201
-    renamed = api("PATCH", f"/clients/{tenants.ids['client_b']}", json={"name": "client-A"})
+    renamed = api("PATCH", f"/clients/{tenants.ids['client-b']}", json={"name": "client-A"})
     assert renamed.status_code == 409
     # A client renaming itself would probe its siblings, other tenants of its reseller.
-    own = api("PATCH", f"/clients/{tenants.ids['client_a']}", key="client_a",
+    own = api("PATCH", f"/clients/{tenants.ids['client-a']}", key="client-a",
               json={"name": "client-b"})
     assert own.status_code == 403
-    assert api("GET", f"/clients/{tenants.ids['client_a']}", key="client_a").get_json()[
+    assert api("GET", f"/clients/{tenants.ids['client-a']}", key="client-a").get_json()[
         "name"] == "client-a"
 
 
@@ -82,7 +82,7 @@ def test_a_daily_allowance_above_the_monthly_one_is_refused(api, tenants):
         "name": "tiny", "daily_call_cap": 100, "monthly_call_cap": 10})
     assert created.status_code == 422
     assert "cannot exceed the monthly one" in created.get_json()["errors"]["daily_call_cap"]
-    patched = api("PATCH", f"/clients/{tenants.ids['client_a']}", json={
+    patched = api("PATCH", f"/clients/{tenants.ids['client-a']}", json={
         "daily_call_cap": 20, "monthly_call_cap": 15})
     assert patched.status_code == 422
     assert "daily_call_cap" in patched.get_json()["errors"]
@@ -94,9 +94,9 @@ def test_unknown_query_parameters_are_refused_like_unknown_body_fields(api, tena
     assert listed.mimetype == "application/problem+json"
     assert listed.get_json()["errors"] == {"kinds": "This field is not known."}
     assert api("GET", "/clients?kind=client&page=1").status_code == 200
-    one = api("GET", f"/clients/{tenants.ids['client_a']}?verbose=1")
+    one = api("GET", f"/clients/{tenants.ids['client-a']}?verbose=1")
     assert one.status_code == 422 and "verbose" in one.get_json()["errors"]
-    changed = api("PATCH", f"/clients/{tenants.ids['client_a']}?dry_run=1",
+    changed = api("PATCH", f"/clients/{tenants.ids['client-a']}?dry_run=1",
                   json={"name": "renamed"})
     assert changed.status_code == 422 and "dry_run" in changed.get_json()["errors"]
-    assert api("GET", f"/clients/{tenants.ids['client_a']}").get_json()["name"] == "client-a"
+    assert api("GET", f"/clients/{tenants.ids['client-a']}").get_json()["name"] == "client-a"

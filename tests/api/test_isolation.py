@@ -9,12 +9,14 @@ from tests.factories import call_body, post_call
 from widget_server.extensions import db
 from widget_server.models import CallRequest
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
+
 # (owner of the object, key that must not reach it)
 OUTSIDERS = [
-    ("client_a", "client_b"),         # a client key, a sibling's object
-    ("other_client", "reseller"),     # a reseller key, another reseller's client
-    ("reseller", "client_a"),         # a client key, its parent's object
-    ("other_reseller", "reseller"),   # a reseller key, a sibling reseller
+    ("client-a", "client-b"),         # a client key, a sibling's object
+    ("other-client", "reseller"),     # a reseller key, another reseller's client
+    ("reseller", "client-a"),         # a client key, its parent's object
+    ("other-reseller", "reseller"),   # a reseller key, a sibling reseller
 ]
 
 
@@ -79,15 +81,15 @@ def test_another_tenants_objects_are_not_found_and_stay_unchanged(app, client, a
 
 
 def test_a_reseller_key_reaches_its_clients_objects(app, client, api, tenants):
-    objects = _objects(app, client, api, tenants, "client_a")
+    objects = _objects(app, client, api, tenants, "client-a")
     for method, path, _body in _attempts(objects):
         if method == "GET":
             assert api(method, path, key="reseller").status_code == 200, path
 
 
 def test_a_client_key_cannot_raise_its_own_caps(api, tenants):
-    response = api("PATCH", f"/clients/{tenants.ids['client_a']}", key="client_a",
+    response = api("PATCH", f"/clients/{tenants.ids['client-a']}", key="client-a",
                    json={"daily_call_cap": 10_000})
     assert response.status_code == 403
-    assert api("GET", f"/clients/{tenants.ids['client_a']}",
-               key="client_a").get_json()["daily_call_cap"] == 10
+    assert api("GET", f"/clients/{tenants.ids['client-a']}",
+               key="client-a").get_json()["daily_call_cap"] == 10

@@ -48,6 +48,15 @@ def test_missing_or_unknown_credentials_are_refused_by_field(api):
     assert api("GET", "/provider_accounts").get_json()["total"] == 0
 
 
+def test_a_credential_with_a_nul_character_is_refused_not_stored(api):
+    """PostgreSQL cannot store NUL in text: refused by field, never a 500."""
+    refused = api("POST", "/provider_accounts", json={
+        "name": "voice", "kind": "voice1", "credentials": {"api_key": "to\x00ken"}})
+    assert refused.status_code == 422
+    assert list(refused.get_json()["errors"]) == ["credentials"]
+    assert api("GET", "/provider_accounts").get_json()["total"] == 0
+
+
 C2C = {"name": "c2c", "kind": "c2c-php", "base_url": "http://127.0.0.1:9",
        "credentials": {"uid": "u1", "pin": "4321"}}
 
@@ -109,18 +118,18 @@ def test_a_taken_name_is_a_conflict(api):
 
 def test_a_client_may_choose_its_resellers_provider_for_a_new_widget(api, tenants):
     provider = make_provider(api, "reseller", name="reseller-sim")
-    widget = make_widget(api, "client_a", provider_account_id=provider["id"])
+    widget = make_widget(api, "client-a", provider_account_id=provider["id"])
     assert widget["provider_account_id"] == provider["id"]
 
 
 def test_a_client_may_switch_back_to_its_resellers_provider(api, tenants):
     provider = make_provider(api, "reseller", name="reseller-sim")
-    widget = make_widget(api, "reseller", account_id=tenants.ids["client_a"],
+    widget = make_widget(api, "reseller", account_id=tenants.ids["client-a"],
                          provider_account_id=provider["id"])
     path = f"/widgets/{widget['id']}"
-    away = api("PATCH", path, key="client_a", json={"provider_account_id": None})
+    away = api("PATCH", path, key="client-a", json={"provider_account_id": None})
     assert away.status_code == 200 and away.get_json()["provider_account_id"] is None
-    back = api("PATCH", path, key="client_a", json={"provider_account_id": provider["id"]})
+    back = api("PATCH", path, key="client-a", json={"provider_account_id": provider["id"]})
     assert back.status_code == 200, back.get_json()
     assert back.get_json()["provider_account_id"] == provider["id"]
 

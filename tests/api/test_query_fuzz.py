@@ -39,11 +39,11 @@ def _operations(app) -> list[tuple[str, list[str], list[str]]]:
 
 @pytest.fixture
 def path_values(api, tenants):
-    widget = make_widget(api, "client_a")
+    widget = make_widget(api, "client-a")
     make_provider(api, "reseller")
     webhook = api("POST", "/webhooks", json={"url": "http://127.0.0.1:9/hook",
                                              "events": ["call.completed"]}).get_json()
-    return {"client_id": tenants.ids["client_a"], "widget_id": widget["id"],
+    return {"client_id": tenants.ids["client-a"], "widget_id": widget["id"],
             "webhook_id": webhook["id"]}
 
 

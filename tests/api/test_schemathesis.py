@@ -26,11 +26,11 @@ EXAMPLES = 10
 def seeded(app, client, api, tenants):
     """A client with a widget, a placed call, a blocked number and a webhook endpoint, a
     provider account; the reseller's key."""
-    widget = make_widget(api, "client_a")
+    widget = make_widget(api, "client-a")
     make_provider(api, "reseller")
-    assert api("POST", f"/clients/{tenants.ids['client_a']}/blocked_numbers",
+    assert api("POST", f"/clients/{tenants.ids['client-a']}/blocked_numbers",
                json={"number": "+12025550188"}).status_code == 201
-    assert api("POST", "/webhooks", json={"account_id": tenants.ids["client_a"],
+    assert api("POST", "/webhooks", json={"account_id": tenants.ids["client-a"],
                                           "url": "http://127.0.0.1:9/hook",
                                           "events": ["call.completed"]}).status_code == 201
     with app.app_context():

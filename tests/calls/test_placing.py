@@ -2,7 +2,6 @@
 a booked call whose number was blocked or cooled down before it fell due."""
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
@@ -10,8 +9,15 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
-from tests.admin.widget_tenants import as_role, make_tenants, post
-from tests.factories import call_body, post_call
+from tests.factories import (
+    RESELL_RIVAL,
+    admin_post,
+    call_body,
+    create_tree,
+    post_call,
+    signed_in,
+)
+from tests.waiting import wait_until
 from widget_server.abuse.cooldown import note_unanswered
 from widget_server.call_states import CallState
 from widget_server.calls.placing import place_call
@@ -22,6 +28,8 @@ from widget_server.providers import PROVIDERS
 from widget_server.providers.simulator import SimulatorProvider
 from widget_server.security.keys import fernet
 from widget_server.services.blocked_numbers import block_number
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
 
 
 def place(app, client, widget, phone="+12025550123"):
@@ -161,10 +169,10 @@ def visitor_sees(client, accepted: dict) -> dict:
 
 
 def test_a_booked_call_to_a_number_blocked_from_its_call_page_is_cancelled_not_dialled(app):
-    tenants = make_tenants(app)
-    call_id, due, accepted = book_for_later(app, tenants.client_widget_id)
-    member = as_role(app, "member")
-    blocked = post(member, f"/admin/reports/calls/{accepted['call_id']}/block")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    call_id, due, accepted = book_for_later(app, tenants.widgets["client shop"])
+    member = signed_in(app, "member@resell.example")
+    blocked = admin_post(member, f"/admin/reports/calls/{accepted['call_id']}/block")
     assert blocked.status_code == 302
     with app.app_context():
         assert place_call(call_id, now=due) == "done"
@@ -176,10 +184,11 @@ def test_a_booked_call_to_a_number_blocked_from_its_call_page_is_cancelled_not_d
 
 
 def test_a_booked_call_to_a_number_the_reseller_blocked_later_is_cancelled(app):
-    tenants = make_tenants(app)
-    call_id, due, _ = book_for_later(app, tenants.client_widget_id)
-    added = post(as_role(app, "owner"), f"/admin/accounts/{tenants.reseller_id}/blocked-numbers",
-                 number=BOOKED, country="")
+    tenants = create_tree(app, **RESELL_RIVAL)
+    call_id, due, _ = book_for_later(app, tenants.widgets["client shop"])
+    added = admin_post(signed_in(app, "owner@resell.example"),
+                       f"/admin/accounts/{tenants.ids['resell']}/blocked-numbers",
+                       number=BOOKED, country="")
     assert added.status_code == 302
     with app.app_context():
         assert place_call(call_id, now=due - timedelta(seconds=1)) == "wait"
@@ -189,8 +198,8 @@ def test_a_booked_call_to_a_number_the_reseller_blocked_later_is_cancelled(app):
 
 
 def test_a_booked_call_to_a_number_cooled_down_meanwhile_is_cancelled(app):
-    tenants = make_tenants(app)
-    call_id, due, accepted = book_for_later(app, tenants.client_widget_id)
+    tenants = create_tree(app, **RESELL_RIVAL)
+    call_id, due, accepted = book_for_later(app, tenants.widgets["client shop"])
     with app.app_context():
         for _ in range(app.config["UNANSWERED_BEFORE_COOLDOWN"]):
             note_unanswered(BOOKED, due - timedelta(hours=1))
@@ -201,10 +210,10 @@ def test_a_booked_call_to_a_number_cooled_down_meanwhile_is_cancelled(app):
 
 
 def test_a_booked_call_blocked_only_by_an_unrelated_tenant_is_placed(app):
-    tenants = make_tenants(app)
-    call_id, due, _ = book_for_later(app, tenants.client_widget_id)
+    tenants = create_tree(app, **RESELL_RIVAL)
+    call_id, due, _ = book_for_later(app, tenants.widgets["client shop"])
     with app.app_context():
-        rival = db.session.get(Widget, tenants.rival_widget_id).account
+        rival = db.session.get(Widget, tenants.widgets["rival shop"]).account
         block_number(rival, rival.id, BOOKED)
         assert place_call(call_id, now=due) == "done"
         assert db.session.get(CallRequest, call_id).status == "completed"
@@ -212,21 +221,23 @@ def test_a_booked_call_blocked_only_by_an_unrelated_tenant_is_placed(app):
 
 def test_a_real_consumer_cancels_a_booked_call_blocked_before_its_time(make_app):
     app = make_app(QUEUE_IMMEDIATE=False)
-    tenants = make_tenants(app)
-    call_id, due, _ = book_for_later(app, tenants.client_widget_id, in_seconds=2)
-    assert post(as_role(app, "member"), f"/admin/accounts/{tenants.client_id}/blocked-numbers",
-                number=BOOKED, country="").status_code == 302
+    tenants = create_tree(app, **RESELL_RIVAL)
+    call_id, due, _ = book_for_later(app, tenants.widgets["client shop"], in_seconds=2)
+    assert admin_post(signed_in(app, "member@resell.example"),
+                      f"/admin/accounts/{tenants.ids['client-a']}/blocked-numbers",
+                      number=BOOKED, country="").status_code == 302
+
+    def status() -> str:
+        with app.app_context():
+            try:
+                return db.session.get(CallRequest, call_id).status
+            finally:
+                db.session.remove()
+
     # Started once the number is blocked, so a slow machine cannot place the call first.
     consumer = start_in_process_consumer(app)
     try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            with app.app_context():
-                status = db.session.get(CallRequest, call_id).status
-                db.session.remove()
-            if status != "queued":
-                break
-            time.sleep(0.1)
+        wait_until(lambda: status() != "queued", what="the booked call to start", interval=0.1)
     finally:
         consumer.stop(graceful=False)
     assert datetime.now(UTC).replace(tzinfo=None) >= due

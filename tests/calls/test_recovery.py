@@ -20,6 +20,8 @@ from widget_server.extensions import db
 from widget_server.models import CallEvent, CallRequest, ProviderAccount, Widget, utcnow
 from widget_server.services.provider_accounts import encrypt_credentials
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
+
 STALL = 60
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ssl
-import time
 
 import pytest
 import trustme
@@ -11,7 +10,7 @@ import trustme
 from tests.factories import create_account, create_widget
 from tests.fakes.smtp import FakeSmtpServer
 from widget_server.extensions import db
-from widget_server.models import MailDelivery, User
+from widget_server.models import MailDelivery
 
 PASSWORD = "smtp-secret-8f3k2"
 OWNER = "owner@shop.example"
@@ -61,25 +60,3 @@ def deliveries(app) -> list[MailDelivery]:
         rows = db.session.scalars(db.select(MailDelivery).order_by(MailDelivery.id)).all()
         db.session.expunge_all()
         return rows
-
-
-def wait_for(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
-
-
-def signed_in(app, account_id: int, email: str = "someone@acme.example", role: str = "owner"):
-    """A test client with the session of a new user of the account, as after signing in."""
-    with app.app_context():
-        user = User(account_id=account_id, email=email, password_hash="x", role=role)
-        db.session.add(user)
-        db.session.commit()
-        session_id = user.get_id()
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = session_id
-        session["_fresh"] = True
-    return client

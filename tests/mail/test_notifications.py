@@ -8,7 +8,8 @@ import pytest
 
 from tests.embed.test_opening_hours import hours_closed_now, make_widget_slot
 from tests.factories import call_body, post_call
-from tests.mail.conftest import OWNER, PASSWORD, deliveries, notifying_widget, wait_for
+from tests.mail.conftest import OWNER, PASSWORD, deliveries, notifying_widget
+from tests.waiting import wait_until
 from widget_server.extensions import db
 from widget_server.mail.notifications import send_digests
 from widget_server.models import CallRequest, Widget
@@ -47,7 +48,7 @@ def test_a_missed_call_is_mailed_once_the_next_number_missed_too(mail_app, smtp)
     widget = notifying_widget(mail_app, events=("missed",),
                               numbers=("+12025550100", "+12025550101"))
     request_call(mail_app, widget, "+12025550006")  # no business number answers
-    wait_for(lambda: len(deliveries(mail_app)) == 1)
+    wait_until(lambda: len(deliveries(mail_app)) == 1)
     [mail] = deliveries(mail_app)
     with mail_app.app_context():
         missed = db.session.get(CallRequest, mail.call_id)
@@ -102,6 +103,7 @@ def test_a_widget_without_recipients_mails_nobody(mail_app, smtp):
     assert smtp.messages == []
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # once a day is kept in SQL
 def test_the_daily_digest_arrives_once_per_widget_and_day(mail_app, smtp):
     widget = notifying_widget(mail_app, events=("digest",), language="fr",
                               time_zone="Europe/Paris")

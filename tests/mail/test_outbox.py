@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from tests.factories import create_account
+from tests.factories import create_account, create_user, signed_in
 from tests.fakes.smtp import FakeSmtpServer
-from tests.mail.conftest import OWNER, PASSWORD, deliveries, signed_in, smtp_url, wait_for
+from tests.mail.conftest import OWNER, PASSWORD, deliveries, smtp_url
+from tests.waiting import wait_until
 from widget_server.calls.queue import start_in_process_consumer
 from widget_server.extensions import db
 from widget_server.mail.outbox import overdue_mail, queue_mail
@@ -28,8 +29,11 @@ def mail(app, account_id=None, to=OWNER):
 
 
 def account(app, name="acme") -> int:
+    """A new account with an owner, who signs in as owner@<name>.example."""
     with app.app_context():
-        return create_account(name=name).id
+        made = create_account(name=name)
+        create_user(account=made)
+        return made.id
 
 
 def test_a_mail_the_server_refuses_for_now_is_sent_again_and_the_admin_shows_it(
@@ -40,13 +44,13 @@ def test_a_mail_the_server_refuses_for_now_is_sent_again_and_the_admin_shows_it(
     consumer = start_in_process_consumer(app)
     try:
         mail(app, acme)
-        wait_for(lambda: deliveries(app)[0].status == "sent")
+        wait_until(lambda: deliveries(app)[0].status == "sent")
     finally:
         consumer.stop(graceful=False)
     [row] = deliveries(app)
     assert (row.attempts, row.last_error) == (3, "451 4.3.0 Try again later")
     assert len(smtp.messages) == 1
-    page = signed_in(app, acme).get("/admin/mail").get_data(as_text=True)
+    page = signed_in(app, "owner@acme.example").get("/admin/mail").get_data(as_text=True)
     assert "451 4.3.0 Try again later" in page and "<td>3</td>" in page
     assert "Mail is off" not in page
 
@@ -58,9 +62,9 @@ def test_a_server_down_then_up_gets_the_mail_on_a_later_attempt(make_app):
     consumer = start_in_process_consumer(app)
     try:
         mail(app)
-        wait_for(lambda: deliveries(app)[0].last_error is not None)
+        wait_until(lambda: deliveries(app)[0].last_error is not None)
         server.start()
-        wait_for(lambda: deliveries(app)[0].status == "sent")
+        wait_until(lambda: deliveries(app)[0].status == "sent")
     finally:
         consumer.stop(graceful=False)
         server.stop()
@@ -76,12 +80,12 @@ def test_a_server_down_for_good_fails_the_mail_and_the_admin_shows_its_attempts(
     consumer = start_in_process_consumer(app)
     try:
         mail(app, acme)
-        wait_for(lambda: deliveries(app)[0].status == "failed")
+        wait_until(lambda: deliveries(app)[0].status == "failed")
     finally:
         consumer.stop(graceful=False)
     [row] = deliveries(app)
     assert row.attempts == 2 and PASSWORD not in row.last_error
-    page = signed_in(app, acme).get("/admin/mail").get_data(as_text=True)
+    page = signed_in(app, "owner@acme.example").get("/admin/mail").get_data(as_text=True)
     assert "<td>failed</td>" in page and "<td>2</td>" in page
     assert "ConnectionRefusedError" in page
 
@@ -124,7 +128,7 @@ def test_without_a_server_mail_is_written_to_the_log_and_the_admin_says_mail_is_
     [row] = deliveries(app)
     assert row.status == "logged"
     assert "Missed call" in caplog.text and "Call +12025550003 back." in caplog.text
-    page = signed_in(app, acme).get("/admin/mail").get_data(as_text=True)
+    page = signed_in(app, "owner@acme.example").get("/admin/mail").get_data(as_text=True)
     assert "Mail is off" in page and "written to the log" in page
 
 
@@ -132,10 +136,11 @@ def test_the_delivery_log_shows_an_account_its_own_mail_only(app):
     acme, rival = account(app, "acme"), account(app, "rival")
     mail(app, acme, to="acme@shop.example")
     mail(app, rival, to="rival@rival.example")
-    page = signed_in(app, acme).get("/admin/mail").get_data(as_text=True)
+    page = signed_in(app, "owner@acme.example").get("/admin/mail").get_data(as_text=True)
     assert "acme@shop.example" in page and "rival@rival.example" not in page
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # the sweep selects overdue rows in SQL
 def test_a_mail_whose_task_was_lost_is_sent_by_the_sweep(make_app, smtp):
     app = make_app(SMTP_URL=smtp_url(smtp), QUEUE_IMMEDIATE=False)  # nothing consumes
     delivery_id = mail(app)

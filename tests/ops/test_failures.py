@@ -8,6 +8,7 @@ worker ever places it later, its caps are given back, and the visitor gets
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import base_config, free_port
@@ -16,6 +17,8 @@ from widget_server import create_app
 from widget_server.extensions import db
 from widget_server.models import CallRequest
 from widget_server.security import tokens
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
 
 UNAVAILABLE = {"error": "service_unavailable",
                "message": "We cannot take requests just now; please try again in a few minutes."}

@@ -7,13 +7,12 @@ key behind.
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import select
 
 from tests.conftest import SHARED_REDIS
 from tests.factories import PAGE_ORIGIN, call_body, post_call
 from tests.ops.conftest import redis_keys
+from tests.waiting import wait_until
 from widget_server.calls.queue import start_in_process_consumer
 from widget_server.extensions import db, limiter
 from widget_server.models import CallRequest
@@ -50,16 +49,17 @@ def test_one_redis_url_queues_the_call_in_redis_and_a_worker_places_it(
     accepted = post_call(client, call_body(app, client, widget))
     waiting = huey.pending_count()
     queue_keys = [key for key in redis_keys(redis_prefix) if key.startswith("huey.")]
+
+    def status() -> str:
+        with app.app_context():
+            try:
+                return db.session.scalar(select(CallRequest.status))
+            finally:
+                db.session.remove()
+
     consumer = start_in_process_consumer(app)
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with app.app_context():
-                status = db.session.scalar(select(CallRequest.status))
-                db.session.remove()
-            if status == "completed":
-                break
-            time.sleep(0.05)
+        wait_until(lambda: status() == "completed", what="the consumer to complete the call")
     finally:
         consumer.stop(graceful=True)
     huey.flush()
@@ -67,7 +67,6 @@ def test_one_redis_url_queues_the_call_in_redis_and_a_worker_places_it(
 
     assert accepted.status_code == 202
     assert waiting == 1 and queue_keys == [f"huey.redis.{redis_prefix}"]
-    assert status == "completed"
     assert huey.pending_count() == 0
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from tests.fakes.calledin import API_PATH, FakeCalledIn
 from tests.providers.conftest import RecordingReport, adapter, order
+from tests.waiting import wait_until
 from widget_server.calls.placing import StoredCallReport
 from widget_server.calls.recovery import recover_stalled_calls
 from widget_server.calls.status import reason_sentence
@@ -38,13 +39,6 @@ def widget(live, fake, *, options=None, widget_options=None, **kwargs):
                                 widget_options=widget_options, **kwargs)
 
 
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def status_now(live, accepted):
     """What the frame would show right now."""
     return requests.get(live.url + accepted["status_url"], timeout=5,
@@ -59,13 +53,13 @@ def placed_without_callback(live, fake, token, phone=VISITOR):
     shown = response.json()
     # Dialled, and the worker recorded the placement (its second "dialing" event), so
     # recovery sees a placed call, never one whose worker was lost while placing it.
-    wait_for(lambda: sum(e.status == "dialing" for e in live.events(shown["call_id"])) >= 2)
+    wait_until(lambda: sum(e.status == "dialing" for e in live.events(shown["call_id"])) >= 2)
     return shown, fake.dials[0]
 
 
 def wait_until_awaiting_callback(live, accepted):
     """The worker has stored called.in's acceptance: the call now only waits."""
-    wait_for(lambda: any((e.detail or {}).get("awaiting") == "callback"
+    wait_until(lambda: any((e.detail or {}).get("awaiting") == "callback"
                          for e in live.events(accepted["call_id"])))
 
 
@@ -260,7 +254,7 @@ def test_a_callback_about_other_numbers_is_refused(live, fake):
 def test_a_replayed_callback_is_refused_and_changes_nothing(live, fake):
     fake.outcome = {"answered": "0", "reason": "5", "minutes": "0"}
     shown = live.place_call(widget(live, fake))
-    wait_for(lambda: fake.callbacks)
+    wait_until(lambda: fake.callbacks)
     events = len(live.events(shown["call_id"]))
     sent = fake.dials[0]
     fake.outcome = {"answered": "1", "reason": "", "minutes": "4"}

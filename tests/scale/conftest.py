@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,22 +27,13 @@ from sqlalchemy import select
 from tests.conftest import LOOPBACK_FAKES, base_config, free_port, scratch_postgres
 from tests.factories import call_body
 from tests.fakes.c2c_php import C2CPhpFake
+from tests.waiting import wait_until
 from widget_server import create_app
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, CallRequest, ProviderAccount, Widget
 from widget_server.services.provider_accounts import encrypt_credentials
 
 BIN = Path(sys.executable).parent
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture
@@ -67,7 +57,7 @@ class PrivateRedis:
              "--appendonly", "no", "--daemonize", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis(port=self.port)
-        wait_for(lambda: _pings(client), 10, "the private redis-server")
+        wait_until(lambda: _pings(client), 10, "the private redis-server")
         client.close()
 
     def stop(self) -> None:
@@ -166,7 +156,7 @@ class Cluster:
             except requests.RequestException:
                 return False
 
-        wait_for(healthy, 30, f"gunicorn at {url}", 0.1)
+        wait_until(healthy, 120, f"gunicorn at {url}", 0.1)
         return url
 
     def start_worker(self, threads: int = 2) -> subprocess.Popen:

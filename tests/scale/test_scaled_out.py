@@ -16,7 +16,8 @@ import requests
 
 from tests.abuse.test_caps import post_all_at_once
 from tests.conftest import SHARED_REDIS
-from tests.scale.conftest import cluster, dials_per_call, place_requests_per_call, wait_for
+from tests.scale.conftest import cluster, dials_per_call, place_requests_per_call
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.scale
 
@@ -44,7 +45,7 @@ def test_200_concurrent_requests_over_two_instances_admit_exactly_5_each_placed_
         assert {body["error"] for status, body in results if status == 429} == {refusal}
         admitted = {body["call_id"] for status, body in results if status == 202}
 
-        wait_for(lambda: all(state in FINAL for state, _ in site.calls().values()), 30,
+        wait_until(lambda: all(state in FINAL for state, _ in site.calls().values()), 30,
                  "every admitted call to end")
         assert set(site.calls()) == admitted
         assert {state for state, _ in site.calls().values()} == {"completed"}
@@ -67,13 +68,13 @@ def test_a_worker_killed_while_placing_a_call_leaves_it_to_the_next_worker_witho
                                headers={"Origin": url}, timeout=10)
         assert answer.status_code == 202, answer.text
         call_id = answer.json()["call_id"]
-        wait_for(lambda: provider_fake.dials, 15, "the worker to dial")
+        wait_until(lambda: provider_fake.dials, 15, "the worker to dial")
         site.kill(first)
         assert site.calls()[call_id] == ("dialing", None)
         time.sleep(3)  # the fake answers into the dead socket; the call is now stalled
 
         site.start_worker(threads=1)
-        wait_for(lambda: site.calls()[call_id][0] in FINAL, 20, "the call to end")
+        wait_until(lambda: site.calls()[call_id][0] in FINAL, 20, "the call to end")
 
         assert site.calls()[call_id] == ("completed", None), site.logs()
         assert place_requests_per_call(provider_fake) == {call_id: 2}
@@ -109,14 +110,14 @@ def test_redis_stopped_during_a_burst_places_nothing_answers_503_and_service_res
         burst = [threading.Thread(target=visitor) for _ in range(2)]
         for thread in burst:
             thread.start()
-        wait_for(lambda: len(answers) >= 8, 20, "calls admitted while Redis is up")
+        wait_until(lambda: len(answers) >= 8, 20, "calls admitted while Redis is up")
         with lock:
             phase[0] = "stopping"
         private_redis.stop()
         with lock:
             phase[0] = "down"
         placed_when_down = len(provider_fake.place_requests)
-        wait_for(lambda: sum(1 for p, *_ in answers if p == "down") >= 12, 20,
+        wait_until(lambda: sum(1 for p, *_ in answers if p == "down") >= 12, 20,
                  "answers while Redis is down")
         frame = requests.get(f"{url}/embed/v1/frame/{body_token(site, widget)}",
                              params={"origin": "https://shop.example"}, timeout=10)
@@ -129,7 +130,7 @@ def test_redis_stopped_during_a_burst_places_nothing_answers_503_and_service_res
         private_redis.start()
         with lock:
             phase[0] = "back"
-        wait_for(lambda: sum(1 for p, s, _ in answers if p == "back" and s == 202) >= 5, 30,
+        wait_until(lambda: sum(1 for p, s, _ in answers if p == "back" and s == 202) >= 5, 30,
                  "calls admitted once Redis is back", 0.1)
         stop.set()
         for thread in burst:
@@ -147,7 +148,7 @@ def test_redis_stopped_during_a_burst_places_nothing_answers_503_and_service_res
         # Nothing placed while Redis was down, beyond what was already in flight.
         assert placed_later_while_down == placed_while_down >= placed_when_down
         back = {b["call_id"] for p, s, b in answers if p == "back" and s == 202}
-        wait_for(lambda: all(site.calls()[c][0] in FINAL for c in back), 20,
+        wait_until(lambda: all(site.calls()[c][0] in FINAL for c in back), 20,
                  "the calls made after Redis came back to end")
         assert {site.calls()[c] for c in back} == {("completed", None)}
         placed = place_requests_per_call(provider_fake)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.admin.tenants import build_tree, signed_in
-from widget_server.extensions import db
-from widget_server.models import Account
-from widget_server.security.api_keys import issue_key
+from tests.factories import (
+    NORTH_SOUTH,
+    create_account,
+    create_api_key,
+    create_tree,
+    signed_in,
+)
 from widget_server.security.tokens import embed_token
 
 
@@ -21,7 +24,7 @@ def assert_not_frameable(response):
 
 @pytest.fixture
 def owner(app):
-    build_tree(app)
+    create_tree(app, **NORTH_SOUTH)
     return signed_in(app, "owner@north.example")
 
 
@@ -51,11 +54,7 @@ def test_the_sign_in_page_and_a_forbidden_page_too(app, owner):
 
 def test_api_answers_and_problems_refuse_framing(app):
     with app.app_context():
-        account = Account(name="acme", kind="client")
-        db.session.add(account)
-        db.session.flush()
-        key = issue_key(account, "test")[1]
-        db.session.commit()
+        key = create_api_key(account=create_account(name="acme"))[1]
     client = app.test_client()
     auth = {"Authorization": f"Bearer {key}"}
     for response, status in ((client.get("/api/v1/widgets", headers=auth), 200),

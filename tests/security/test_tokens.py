@@ -20,6 +20,8 @@ from widget_server.extensions import db
 from widget_server.models import Widget
 from widget_server.security import tokens
 
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs there
+
 OLD_KEY = "old-" + secrets.token_urlsafe(24)
 NEW_KEY = "new-" + secrets.token_urlsafe(24)
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import unescape
 from html.parser import HTMLParser
 
 from sqlalchemy import select
 
-from tests.factories import create_account, create_user
+from tests.factories import Tree, admin_post, create_tree, signed_in
 from widget_server.cli import main
 from widget_server.extensions import db
-from widget_server.models import ProviderAccount, User, Widget
-from widget_server.security.api_keys import issue_key
+from widget_server.models import ProviderAccount, Widget
 
 DOMAIN = "shop.example"
 NUMBER = "+12025550100"
@@ -44,26 +43,10 @@ class Outcome:
         return not self.accepted and set(names) <= self.fields
 
 
-@dataclass
-class Tree:
-    """Account ids by name, and each account's API key and owner's email."""
-
-    ids: dict[str, int]
-    keys: dict[str, str] = field(default_factory=dict)
-
-
 def build_tree(app) -> Tree:
-    with app.app_context():
-        operator = create_account(name="operator", kind="operator")
-        reseller = create_account(name="reseller", kind="reseller", parent_id=operator.id)
-        client = create_account(name="client", parent_id=reseller.id)
-        tree = Tree(ids={})
-        for account in (operator, reseller, client):
-            tree.ids[account.name] = account.id
-            tree.keys[account.name] = issue_key(account, "drift")[1]
-            create_user(account=account, email=f"owner@{account.name}.example")
-        db.session.commit()
-        return tree
+    """operator > reseller > client, each with an API key and an owner@<name>.example."""
+    return create_tree(app, resellers={"reseller": ("client",)}, keys=True,
+                       users=dict.fromkeys(("operator", "reseller", "client"), ("owner",)))
 
 
 def _widget_form(**overrides) -> dict:
@@ -301,22 +284,14 @@ class Admin(Driver):
     name = "admin"
 
     def client(self, acting: str):
-        client = self.app.test_client()
-        with self.app.app_context():
-            session_id = db.session.scalar(select(User).where(
-                User.email == f"owner@{acting}.example")).get_id()
-        with client.session_transaction() as session:
-            session["_user_id"] = session_id
-            session["_fresh"] = True
-        return client
+        return signed_in(self.app, f"owner@{acting}.example")
 
-    def post(self, path: str, *, acting: str, data: dict, form_page: str | None = None,
+    def post(self, path: str, *, acting: str, data: dict,
              prefixes: dict[str, str] = ADMIN_PREFIXES) -> Outcome:
-        """Post ``data`` as the form of ``form_page`` (else ``path``) does."""
+        """Post ``data`` as the browser posts the form (a form read by another session
+        carries that session's CSRF token: this one's replaces it)."""
         client = self.client(acting)
-        page = client.get(form_page or path).get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]
-        response = client.post(path, data={**data, "csrf_token": token})
+        response = admin_post(client, path, **data | {"csrf_token": client.csrf})
         if response.status_code == 302:
             return Outcome(True, text=response.location)
         assert response.status_code in (200, 422), response.status_code
@@ -352,7 +327,7 @@ class Admin(Driver):
     def check_provider(self, *, acting: str, name: str, test_from: str = "",
                        test_to: str = "") -> Outcome:
         path = f"/admin/providers/{self.provider_id(name)}"
-        return self.post(f"{path}/check", acting=acting, form_page=path,
+        return self.post(f"{path}/check", acting=acting,
                          data={"test_from": test_from, "test_to": test_to})
 
     def create_widget(self, *, acting: str, numbers: list[str] = (NUMBER,),
@@ -384,7 +359,7 @@ class Admin(Driver):
                              f"{path}/provider-options")
         values |= {f"option_{key}": value for key, value in options.items()}
         return self.post(f"{path}/provider-options", acting=acting, data=values,
-                         form_page=path, prefixes=WIDGET_OPTION_PREFIXES)
+                         prefixes=WIDGET_OPTION_PREFIXES)
 
     def resave_widget(self, public_id: str, *, acting: str) -> Outcome:
         """Save the edit page's form as it is shown."""

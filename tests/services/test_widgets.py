@@ -103,6 +103,7 @@ def test_a_widgets_own_options_of_the_wrong_type_are_refused_together(app, drive
         client = db.session.scalar(db.select(Account).where(Account.name == "client"))
         white_label = create_provider_account(account=client, name="white-label",
                                               kind="c2c-php", base_url="https://voice.example",
+                                              credentials={"uid": "u1", "pin": "p1"},
                                               options={"holdfile": "7"})
         widget = create_widget(account=client, provider_account_id=white_label.id).public_id
     outcome = driver.set_widget_options(widget, acting="client", options={

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from tests.factories import create_account
+from tests.factories import ROLES, admin_post, create_account, create_user, signed_in
 from widget_server.extensions import db
-from widget_server.models import Account, User, WebhookEndpoint
+from widget_server.models import Account, WebhookEndpoint
 from widget_server.services.webhooks import create_endpoint
 
 SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]+")
@@ -23,27 +23,9 @@ def accounts(app):
     with app.app_context():
         shop = create_account(name="shop")
         other = create_account(name="other")
+        for role in ROLES:
+            create_user(account=shop, role=role)  # role@shop.example
         return {"shop": shop.id, "other": other.id}
-
-
-def signed_in(app, account_id: int, role: str = "owner"):
-    """A test client with the session of a new ``role`` user of the account."""
-    with app.app_context():
-        user = User(account_id=account_id, email=f"{role}-{account_id}@shop.example",
-                    password_hash="not used", role=role)
-        db.session.add(user)
-        db.session.commit()
-        session_id = user.get_id()
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = session_id
-        session["_fresh"] = True
-    return client
-
-
-def csrf(client, path="/admin/webhooks") -> str:
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
 
 def text(response) -> str:
@@ -51,13 +33,12 @@ def text(response) -> str:
 
 
 def create(client, account_id, url, events=("call.completed", "call.failed")):
-    return client.post("/admin/webhooks", data={
-        "csrf_token": csrf(client), "account_id": account_id, "url": url,
-        "events": list(events)})
+    return admin_post(client, "/admin/webhooks", account_id=account_id, url=url,
+                      events=list(events))
 
 
 def test_an_owner_creates_an_endpoint_and_sees_its_secret_once(app, accounts, receiver):
-    owner = signed_in(app, accounts["shop"])
+    owner = signed_in(app, "owner@shop.example")
     created = create(owner, accounts["shop"], receiver.url)
     assert created.status_code == 200
     assert created.headers["Cache-Control"] == "no-store"
@@ -68,8 +49,7 @@ def test_an_owner_creates_an_endpoint_and_sees_its_secret_once(app, accounts, re
         endpoint = db.session.scalar(select(WebhookEndpoint))
         assert endpoint.events == ["call.completed", "call.failed"]
     detail_path = f"/admin/webhooks/{endpoint.id}"
-    token = csrf(owner, detail_path)
-    assert owner.post(f"{detail_path}/test", data={"csrf_token": token}).status_code == 302
+    assert admin_post(owner, f"{detail_path}/test").status_code == 302
     (received,) = receiver.accepted()
     assert Webhook(secret).verify(received.body, received.headers)["type"] == "webhook.test"
     detail = text(owner.get(detail_path))
@@ -77,7 +57,7 @@ def test_an_owner_creates_an_endpoint_and_sees_its_secret_once(app, accounts, re
 
 
 def test_a_refused_url_is_named_on_the_form(app, accounts):
-    owner = signed_in(app, accounts["shop"])
+    owner = signed_in(app, "owner@shop.example")
     refused = create(owner, accounts["shop"], "http://10.0.0.7/hook")
     assert refused.status_code == 400 and "private address" in text(refused)
     with app.app_context():
@@ -93,30 +73,28 @@ def endpoint_of(app, account_id: int, url: str) -> tuple[int, str]:
 
 def test_rotate_and_delete_need_the_confirmation(app, accounts, receiver):
     endpoint_id, old = endpoint_of(app, accounts["shop"], receiver.url)
-    owner = signed_in(app, accounts["shop"])
+    owner = signed_in(app, "owner@shop.example")
     path = f"/admin/webhooks/{endpoint_id}"
-    token = csrf(owner, path)
-    unconfirmed = owner.post(f"{path}/rotate", data={"csrf_token": token})
+    unconfirmed = admin_post(owner, f"{path}/rotate")
     assert unconfirmed.status_code == 302
     assert "Tick the box" in text(owner.get(path))
-    rotated = owner.post(f"{path}/rotate", data={"csrf_token": token, "confirm": "yes"})
+    rotated = admin_post(owner, f"{path}/rotate", confirm="yes")
     (new,) = SECRET.findall(text(rotated))
     assert new != old and rotated.headers["Cache-Control"] == "no-store"
-    assert owner.post(f"{path}/delete", data={"csrf_token": token}).status_code == 302
+    assert admin_post(owner, f"{path}/delete").status_code == 302
     assert owner.get(path).status_code == 200  # still there
-    deleted = owner.post(f"{path}/delete", data={"csrf_token": token, "confirm": "yes"})
+    deleted = admin_post(owner, f"{path}/delete", confirm="yes")
     assert deleted.status_code == 302
     assert owner.get(path).status_code == 404
 
 
 def test_a_disabled_endpoint_is_enabled_again(app, accounts, receiver):
     endpoint_id, _ = endpoint_of(app, accounts["shop"], receiver.url)
-    owner = signed_in(app, accounts["shop"])
+    owner = signed_in(app, "owner@shop.example")
     path = f"/admin/webhooks/{endpoint_id}"
-    token = csrf(owner, path)
-    owner.post(f"{path}/enabled", data={"csrf_token": token, "enabled": "no"})
+    admin_post(owner, f"{path}/enabled", enabled="no")
     assert "disabled since" in text(owner.get(path))
-    owner.post(f"{path}/enabled", data={"csrf_token": token, "enabled": "yes"})
+    admin_post(owner, f"{path}/enabled", enabled="yes")
     with app.app_context():
         assert db.session.get(WebhookEndpoint, endpoint_id).enabled
 
@@ -124,26 +102,23 @@ def test_a_disabled_endpoint_is_enabled_again(app, accounts, receiver):
 @pytest.mark.parametrize("role", ["member", "read-only"])
 def test_only_owners_change_endpoints(app, accounts, receiver, role):
     endpoint_id, _ = endpoint_of(app, accounts["shop"], receiver.url)
-    user = signed_in(app, accounts["shop"], role)
+    user = signed_in(app, f"{role}@shop.example")
     path = f"/admin/webhooks/{endpoint_id}"
     assert user.get(path).status_code == 200
-    token = csrf(user, path)
     assert create(user, accounts["shop"], receiver.url).status_code == 403
     for action in ("test", "rotate", "delete", "enabled"):
-        response = user.post(f"{path}/{action}", data={"csrf_token": token, "confirm": "yes",
-                                                       "enabled": "no"})
+        response = admin_post(user, f"{path}/{action}", confirm="yes", enabled="no")
         assert response.status_code == 403, action
     assert receiver.received == []
 
 
 def test_another_tenants_endpoint_is_not_found(app, accounts, receiver):
     endpoint_id, _ = endpoint_of(app, accounts["other"], receiver.url)
-    owner = signed_in(app, accounts["shop"])
+    owner = signed_in(app, "owner@shop.example")
     path = f"/admin/webhooks/{endpoint_id}"
-    token = csrf(owner)
     assert owner.get(path).status_code == 404
     for action in ("test", "rotate", "delete", "enabled"):
-        response = owner.post(f"{path}/{action}", data={"csrf_token": token, "confirm": "yes"})
+        response = admin_post(owner, f"{path}/{action}", confirm="yes")
         assert response.status_code == 404, action
     assert receiver.url not in text(owner.get("/admin/webhooks"))
     assert create(owner, accounts["other"], receiver.url).status_code == 404

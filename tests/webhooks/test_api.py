@@ -85,8 +85,9 @@ def test_a_private_address_or_an_unknown_event_is_a_422_naming_the_field(api):
     assert api("GET", "/webhooks").get_json()["items"] == []
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # isolation is a query
 def test_another_tenants_endpoint_is_not_found(api, receiver, tenants):
-    theirs = create(api, receiver, key="other_reseller")
+    theirs = create(api, receiver, key="other-reseller")
     for method, suffix in [("GET", ""), ("PATCH", ""), ("DELETE", ""),
                            ("POST", "/rotate_secret"), ("POST", "/test"),
                            ("GET", "/deliveries")]:
@@ -94,15 +95,15 @@ def test_another_tenants_endpoint_is_not_found(api, receiver, tenants):
         response = api(method, f"/webhooks/{theirs['id']}{suffix}", **kwargs)
         assert response.status_code == 404, (method, suffix)
     assert api("GET", "/webhooks").get_json()["items"] == []
-    outside = api("POST", "/webhooks", json={"account_id": tenants.ids["other_client"],
+    outside = api("POST", "/webhooks", json={"account_id": tenants.ids["other-client"],
                                              "url": receiver.url, "events": ["call.failed"]})
     assert outside.status_code == 404
     assert receiver.received == []
 
 
 def test_a_reseller_registers_one_for_its_client(api, receiver, tenants):
-    made = create(api, receiver, account_id=tenants.ids["client_a"])
-    assert made["account_id"] == tenants.ids["client_a"]
-    listed = api("GET", "/webhooks", key="client_a").get_json()["items"]
+    made = create(api, receiver, account_id=tenants.ids["client-a"])
+    assert made["account_id"] == tenants.ids["client-a"]
+    listed = api("GET", "/webhooks", key="client-a").get_json()["items"]
     assert [w["id"] for w in listed] == [made["id"]]
-    assert api("GET", "/webhooks", key="client_b").get_json()["items"] == []
+    assert api("GET", "/webhooks", key="client-b").get_json()["items"] == []

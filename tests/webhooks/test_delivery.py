@@ -198,6 +198,7 @@ def test_a_success_ends_the_failure_window(app, widget, receiver):
         assert db.session.get(WebhookEndpoint, endpoint_id).failing_since is None
 
 
+@pytest.mark.databases("sqlite", "postgresql")  # isolation is a query
 def test_only_the_calls_own_account_is_told(app, receiver):
     with app.app_context():
         reseller = create_account(name="north", kind="reseller")
