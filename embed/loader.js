@@ -83,6 +83,12 @@
         };
         setTimeout(() => { addEventListener('scroll', shown); shown(); }, c.show_after_seconds * 1e3);
       }
+      // Phones: the sheet follows the visual viewport, the part the keyboard leaves.
+      const v = window.visualViewport, fit = () => {
+        h.style.setProperty('--vh', v.height + 'px');
+        h.style.setProperty('--vb', d.documentElement.clientHeight - v.offsetTop - v.height + 'px');
+      };
+      if (v) { v.addEventListener('resize', fit); v.addEventListener('scroll', fit); fit(); }
       const add = () => d.body.append(h);
       d.body ? add() : d.addEventListener('DOMContentLoaded', add);
       return v => v ? open() : g.close();

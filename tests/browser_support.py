@@ -63,12 +63,18 @@ def start_consumer(app):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def playwright_driver():
+    """Playwright itself, for its phone descriptions (``devices``)."""
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                              headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_driver):
+    launched = playwright_driver.chromium.launch(executable_path="/usr/bin/chromium",
+                                                 headless=True, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture

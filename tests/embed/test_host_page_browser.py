@@ -1,4 +1,5 @@
-"""The widget on demanding host pages: a strict CSP, a slow widget server, a dead one.
+"""The widget on demanding host pages and screens: a strict CSP, a slow widget server,
+a dead one, phones with the keyboard up.
 
 The host page sends a CSP without ``'unsafe-inline'``, allowing the widget server
 only as README says; a middleware in front of the app holds back the frame to
@@ -40,6 +41,7 @@ def _host_app(snippet: str, app_url: str) -> Flask:
     @host.get("/")
     def home():
         return strict("<!doctype html><title>Shop</title><link rel=stylesheet href=/shop.css>"
+                      "<meta name=viewport content='width=device-width,initial-scale=1'>"
                       f"<h1>Radiators</h1>{snippet}")
 
     @host.get("/shop.css")
@@ -162,3 +164,55 @@ def test_a_server_dead_after_the_button_is_drawn_gets_a_sentence_and_a_retry(pag
     expect(frame.get_by_text("Verified")).to_be_visible()
     expect(dialog.get_by_role("status")).to_be_hidden()
     expect(dialog.locator("iframe")).to_have_count(1)
+
+
+@pytest.fixture(params=["iPhone 13", "Pixel 7"])
+def phone(request, browser, playwright_driver):
+    device = {key: value for key, value in playwright_driver.devices[request.param].items()
+              if key != "default_browser_type"}
+    context = browser.new_context(**device)
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def _open_on(page, site):
+    page.goto(site["host_url"])
+    page.get_by_role("button", name="Call me back").click()
+    frame = page.frame_locator("iframe[title='Call me back']")
+    expect(frame.get_by_text("Verified")).to_be_visible()
+    return page.get_by_role("dialog", name="Call me back"), frame
+
+
+def test_on_a_phone_the_form_is_a_full_width_bottom_sheet_with_large_tap_targets(phone, site):
+    dialog, frame = _open_on(phone, site)
+    width, height = phone.viewport_size["width"], phone.viewport_size["height"]
+    box = dialog.bounding_box()
+    assert (box["x"], box["width"], box["y"] + box["height"]) == (0, width, height)
+    targets = [dialog.get_by_role("button", name="Close"), frame.get_by_label("Country"),
+               frame.get_by_role("button", name="Call me back"),
+               frame.locator("label[for=consent]")]
+    for target in targets:
+        size = target.bounding_box()
+        assert size["width"] >= 44 and size["height"] >= 44, target
+    # iOS zooms the page on focus into a field whose text is under 16 px.
+    for field in (frame.get_by_label("Country"), frame.get_by_label("Your phone number")):
+        assert float(field.evaluate("e => getComputedStyle(e).fontSize")[:-2]) >= 16
+
+
+def _in_view(locator, height: int) -> bool:
+    box = locator.bounding_box()
+    return box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+@pytest.mark.parametrize("width,height", [(390, 400), (750, 200)])
+def test_with_the_keyboard_up_the_number_and_send_button_stay_in_view(phone, site, width,
+                                                                      height):
+    dialog, frame = _open_on(phone, site)
+    phone.set_viewport_size({"width": width, "height": height})  # what the keyboard leaves
+    number = frame.get_by_label("Your phone number")
+    number.focus()
+    expect(dialog).to_have_js_property("offsetHeight", height)
+    assert _in_view(number, height)
+    assert _in_view(frame.get_by_role("button", name="Call me back"), height)
+    assert dialog.bounding_box()["width"] == width
