@@ -43,6 +43,7 @@
     refused.setAttribute('role', 'alert');
     refused.textContent = T.not_framed;
     $('w').replaceChildren(refused);
+    tell('ready');  // the loader shows the refusal, not its own sentence
     return;
   }
 
@@ -263,4 +264,6 @@
   document.addEventListener('keydown', e => {
     if (e.key == 'Escape') tell('close');
   });
+  // The loader shows the frame, in place of its loading sentence, once it is ready.
+  tell('ready');
 })();

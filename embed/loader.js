@@ -10,40 +10,49 @@
     // A page path against the widget's globs: * is any characters, the rest literal.
     on = globs => globs.some(p => RegExp('^' + p.split('*').map(x => x.replace(/\W/g, '\\$&'))
       .join('.*') + '$').test(location.pathname));
-  const ready = fetch(app + '/embed/v1/config/' + encodeURIComponent(s.dataset.widget))
-    .then(r => { if (!r.ok) throw Error('HTTP ' + r.status); return r.json(); })
-    .then(c => {
+  const get = (path, as) => fetch(app + '/embed/v1/' + path)
+    .then(r => { if (!r.ok) throw Error('HTTP ' + r.status); return r[as](); });
+  const ready = Promise.all([get('config/' + encodeURIComponent(s.dataset.widget), 'json'),
+    get('loader.css', 'text')])
+    .then(([c, style]) => {
       if (c.hidden) return; // closed, and the widget offers nothing outside its hours
       const side = c.position == 'bottom-left' ? 'left' : 'right',
         h = d.createElement('widget-server-button'), root = h.attachShadow({ mode: 'open' });
       // Fixed and out of the flow: the page never shifts.
       h.style.cssText = `position:fixed;bottom:20px;${side}:20px;z-index:2147483000;display:block`;
-      root.innerHTML = '<style>' +
-        'button{font:600 15px/1.2 system-ui,sans-serif;color:#fff;border:0;cursor:pointer}' +
-        '.b{padding:13px 20px;border-radius:99px;box-shadow:0 3px 12px #0004}' +
-        'button:focus-visible{outline:3px solid #111;outline-offset:2px;box-shadow:0 0 0 2px #fff}' +
-        `dialog{padding:0;border:0;border-radius:12px;overflow:hidden;margin:auto ${side == 'left' ? 'auto 20px 20px' : '20px 20px auto'};` +
-        'width:min(380px,calc(100vw - 40px));height:min(600px,calc(100vh - 40px));box-shadow:0 8px 40px #0006}' +
-        'dialog[open]{display:flex;flex-direction:column}dialog::backdrop{background:#0003}' +
-        'header{display:flex;align-items:center;justify-content:space-between;padding:6px 6px 6px 16px;font:600 15px system-ui,sans-serif;color:#fff}' +
-        '.x{background:none;font-size:24px;width:40px;height:40px;border-radius:8px}' +
-        'iframe{flex:1;border:0;width:100%;background:#fff}</style>' +
-        '<button class=b aria-haspopup=dialog aria-expanded=false hidden></button>' +
-        '<dialog><header><span></span><button class=x aria-label=Close>\u00d7</button></header></dialog>';
-      const [b, x] = root.querySelectorAll('button'), g = root.querySelector('dialog');
+      // A constructed stylesheet, not <style>: a host CSP without 'unsafe-inline' allows it.
+      const css = new CSSStyleSheet();
+      css.replaceSync(style);
+      root.adoptedStyleSheets = [css];
+      h.dataset.side = side;
+      root.innerHTML = '<button class=b aria-haspopup=dialog aria-expanded=false hidden></button>' +
+        '<dialog><header><span></span><button class=x aria-label=Close>\u00d7</button></header>' +
+        '<p role=status><span></span><br><br><button class=b hidden></button></p></dialog>';
+      const [b, x, r] = root.querySelectorAll('button'), g = root.querySelector('dialog'),
+        [l, t] = root.querySelectorAll('span'), p = t.parentNode;
       let f, back;
-      b.textContent = root.querySelector('span').textContent = c.label;
-      b.style.background = root.querySelector('header').style.background = c.colour;
+      b.textContent = l.textContent = c.label;
+      r.textContent = c.retry;
+      b.style.background = l.parentNode.style.background = r.style.background = c.colour;
       g.setAttribute('aria-label', c.label);
+      // A sentence stands in for the frame until the frame says it is ready; a frame
+      // that loaded without saying so (the browser's error page) gives way to a retry.
+      const frame = () => {
+        t.textContent = c.loading;
+        p.hidden = 0;
+        r.hidden = f = d.createElement('iframe');
+        f.title = c.label;
+        f.hidden = 1;
+        f.onload = () => setTimeout(() => f.hidden && (t.textContent = c.failed, r.hidden = 0), 1500);
+        // The page's URL rides in the fragment (never sent to a server): metadata
+        // the frame sends with a request, never a field's value.
+        f.src = c.frame_url + '#' + encodeURIComponent(location.href);
+        // Only after the page's own load: the frame never holds back its load event.
+        d.readyState == 'complete' ? g.append(f) : addEventListener('load', () => g.append(f));
+      };
+      r.onclick = () => { f.remove(); frame(); };
       const open = () => {
-        if (!f) {
-          f = d.createElement('iframe');
-          f.title = c.label;
-          // The page's URL rides in the fragment (never sent to a server): metadata
-          // the frame sends with a request, never a field's value.
-          f.src = c.frame_url + '#' + encodeURIComponent(location.href);
-          g.append(f);
-        }
+        f || frame();
         if (g.open) return;
         back = d.activeElement;
         g.showModal();
@@ -62,7 +71,8 @@
       addEventListener('message', e => {
         const m = f && e.origin === app && e.source === f.contentWindow &&
           /^widget-server:(\w+)$/.exec(e.data);
-        if (m) m[1] == 'close' ? g.close() : emit(m[1]);
+        if (m) m[1] == 'ready' ? (p.hidden = 1, f.hidden = 0) :
+          m[1] == 'close' ? g.close() : emit(m[1]);
       });
       // The floating button: not with data-button="none", only where the paths allow,
       // after the delay and once the page is scrolled far enough.
@@ -73,6 +83,12 @@
         };
         setTimeout(() => { addEventListener('scroll', shown); shown(); }, c.show_after_seconds * 1e3);
       }
+      // Phones: the sheet follows the visual viewport, the part the keyboard leaves.
+      const v = window.visualViewport, fit = () => {
+        h.style.setProperty('--vh', v.height + 'px');
+        h.style.setProperty('--vb', d.documentElement.clientHeight - v.offsetTop - v.height + 'px');
+      };
+      if (v) { v.addEventListener('resize', fit); v.addEventListener('scroll', fit); fit(); }
       const add = () => d.body.append(h);
       d.body ? add() : d.addEventListener('DOMContentLoaded', add);
       return v => v ? open() : g.close();

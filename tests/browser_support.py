@@ -23,9 +23,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"]
 
 
-def serve(wsgi_app, host: str = "127.0.0.1"):
-    """A waitress server on a free port, running in a daemon thread; ``stop`` ends it."""
-    server = create_server(wsgi_app, host=host, port=0, threads=8)
+def serve(wsgi_app, host: str = "127.0.0.1", port: int = 0):
+    """A waitress server on ``port`` (by default a free one), running in a daemon thread;
+    ``stop`` ends it, and serving again on its port brings it back."""
+    server = create_server(wsgi_app, host=host, port=port, threads=8)
     server.stopping = threading.Event()
 
     def run():
@@ -62,12 +63,18 @@ def start_consumer(app):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def playwright_driver():
+    """Playwright itself, for its phone descriptions (``devices``)."""
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                              headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_driver):
+    launched = playwright_driver.chromium.launch(executable_path="/usr/bin/chromium",
+                                                 headless=True, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture

@@ -43,6 +43,15 @@ FRAME_TEXTS = {
     "not_framed": N_("This form only works on the website it belongs to."),
 }
 
+# The loader's own sentences, sent with its config: while the frame loads, and
+# when it did not (the server slow to answer, or down).
+LOADER_TEXTS = {
+    "loading": N_("Loading the form…"),
+    "failed": N_("The form could not be loaded. Please check your connection and try "
+                 "again."),
+    "retry": N_("Try again"),
+}
+
 
 def frame_texts() -> dict[str, str]:
     """The texts in the request's language."""

@@ -22,7 +22,7 @@ from widget_server.calls.service import (
     widget_for_token,
 )
 from widget_server.calls.status import public_status
-from widget_server.embed.texts import FRAME_TEXTS, frame_texts
+from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter
 from widget_server.i18n import translate, use_widget_language
@@ -34,7 +34,7 @@ blueprint = Blueprint("embed", __name__, url_prefix="/embed/v1")
 
 ASSETS = Path(__file__).resolve().parents[2] / "embed"
 _ASSET_TYPES = {"loader.js": "text/javascript", "frame.js": "text/javascript",
-                "frame.css": "text/css"}
+                "frame.css": "text/css", "loader.css": "text/css"}
 
 
 def _limit(key: str):
@@ -70,6 +70,12 @@ def loader():
     return _asset("loader.js")
 
 
+@blueprint.get("/loader.css")
+@_limit("LIMIT_LOADER")
+def loader_style():
+    return _asset("loader.css")
+
+
 @blueprint.get("/frame.js")
 @_limit("LIMIT_LOADER")
 def frame_script():
@@ -94,7 +100,8 @@ def _embedding_origin(widget) -> str | None:
 @blueprint.get("/config/<token>")
 @_limit("LIMIT_FRAME")
 def widget_config(token: str):
-    """What the loader draws: the button's text, colour and place, and the frame's URL;
+    """What the loader draws: the button's text, colour and place, the frame's URL and
+    the sentences it shows while the frame loads or when it cannot;
     ``hidden`` outside opening hours when the widget then offers nothing; the floating
     button's display rules, which the loader applies to the page it runs on."""
     widget = widget_for_token(token, "domains")
@@ -113,6 +120,7 @@ def widget_config(token: str):
         hide_on_paths=widget.hide_on_paths or [],
         show_after_seconds=widget.show_after_seconds or 0,
         show_after_scroll=widget.show_after_scroll or 0,
+        **{key: translate(text) for key, text in LOADER_TEXTS.items()},
     )
     response.headers["Access-Control-Allow-Origin"] = origin
     response.headers["Vary"] = "Origin"
