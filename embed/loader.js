@@ -16,8 +16,11 @@
     get('loader.css', 'text')])
     .then(([c, style]) => {
       if (c.hidden) return; // closed, and the widget offers nothing outside its hours
-      const side = c.position == 'bottom-left' ? 'left' : 'right',
+      // Right to left, the corner mirrors; the dialog reads in the widget's direction,
+      // not the page's.
+      const side = (c.position == 'bottom-left') != (c.dir == 'rtl') ? 'left' : 'right',
         h = d.createElement('widget-server-button'), root = h.attachShadow({ mode: 'open' });
+      h.dir = c.dir;
       // Fixed and out of the flow: the page never shifts.
       h.style.cssText = `position:fixed;bottom:20px;${side}:20px;z-index:2147483000;display:block`;
       // A constructed stylesheet, not <style>: a host CSP without 'unsafe-inline' allows it.

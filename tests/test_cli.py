@@ -111,6 +111,9 @@ def test_widget_create_refuses_bad_input_with_a_sentence(cli_env):
         (["--account", "shop", "--domain", "a.example", "--number", "+12025550100",
           "--notify-email", "owner.example"],
          "--notify-email: 'owner.example' is not an e-mail address"),
+        (["--account", "shop", "--domain", "a.example", "--number", "+12025550100",
+          "--language", "fa"],
+         "--language: There is no visitor form in 'fa' yet. Use auto or one of en, ar,"),
     ]
     for args, sentence in cases:
         result = widget_server(cli_env, "widget", "create", *args, check=False)

@@ -65,7 +65,7 @@ def options_named(options: dict[str, str]) -> Callable[[str], str]:
 
 # The options of the commands by the fields they give, so a refusal names what to fix.
 _widget_option = options_named({"business_numbers": "--number", "domains": "--domain",
-                                "home_country": "--country",
+                                "home_country": "--country", "language": "--language",
                                 "provider_account_id": "--provider",
                                 "notify_emails": "--notify-email",
                                 "notify_events": "--notify-event"})
@@ -248,6 +248,8 @@ def widget() -> None:
 @click.option("--provider", default=None, help="The account's provider to call through.")
 @click.option("--country", default="US", show_default=True,
               help="The home country: visitors' numbers must be from it.")
+@click.option("--language", default="en", show_default=True,
+              help="The visitors' language (one with a catalogue), or auto: their browser's.")
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
               help="This server's public URL, for the snippet.")
 @click.option("--notify-email", "notify_emails", multiple=True,
@@ -256,12 +258,13 @@ def widget() -> None:
               type=click.Choice(widget_service.NOTIFY_EVENTS),
               help="What those addresses are mailed about.")
 @with_appcontext
-def widget_create(account_name, domains, numbers, provider, country, base_url, notify_emails,
-                  notify_events) -> None:
+def widget_create(account_name, domains, numbers, provider, country, language, base_url,
+                  notify_emails, notify_events) -> None:
     """Create a widget and print its id and embed snippet."""
     operator = prepare_database()
     created = create_widget(operator, account_name=account_name, domains=list(domains),
                             numbers=list(numbers), provider=provider, home_country=country,
+                            language=language,
                             notify_emails=list(notify_emails),
                             notify_events=list(notify_events))
     click.echo(f"Widget {created.public_id}")

@@ -1,12 +1,14 @@
 """The visitor's language: the frame, its refusals and the call's progress, via Flask-Babel.
 
-A widget names the language its visitors read (``Widget.language``); the
-embed endpoints record it with ``use_widget_language`` once they know the
-widget. Before that (a garbled token) the visitor's browser chooses among
-the languages we have. Mails to site owners are in the widget's language too
-(mail/notifications.py, with ``force_locale``). The admin, the management API
-and provider callbacks stay in English. A language without a catalogue falls back to English, and
-the frame says so in its ``lang`` attribute.
+A widget names the language its visitors read (``Widget.language``), or
+``auto`` for each visitor's browser language; the embed endpoints record it
+with ``use_widget_language`` once they know the widget. Before that (a garbled
+token) the visitor's browser chooses among the languages we have. Mails to site
+owners are in the widget's language too (mail/notifications.py, with
+``force_locale``). The admin, the management API and provider callbacks stay in
+English. Saving a language without a catalogue is refused (services/widgets.py);
+one stored before falls back to English, and the frame says so in its ``lang``
+attribute. Arabic and Hebrew set ``dir=rtl`` (``text_direction``).
 
 Catalogues live in ``widget_server/translations`` (see docs/translating.md).
 Messages are English sentences marked where they are written: ``Refusal``'s
@@ -19,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel import Locale
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_locale, gettext
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -28,6 +30,11 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGES = (DEFAULT_LANGUAGE, *sorted(
     path.name.replace("_", "-") for path in TRANSLATIONS.iterdir()
     if (path / "LC_MESSAGES" / "messages.mo").is_file()))
+
+# A widget set to ``auto`` speaks its visitor's browser language, among LANGUAGES.
+AUTO_LANGUAGE = "auto"
+# Read right to left: the frame says ``dir=rtl`` and mirrors its layout.
+RIGHT_TO_LEFT = frozenset({"ar", "he"})
 
 babel = Babel()
 
@@ -48,7 +55,11 @@ def supported(language: str | None) -> str | None:
 
 
 def use_widget_language(language: str | None) -> None:
-    """Speak the widget's language for the rest of this request."""
+    """Speak the widget's language for the rest of this request; for ``auto``, the
+    visitor's browser language among ours."""
+    if language == AUTO_LANGUAGE:
+        language = request.accept_languages.best_match(LANGUAGES) if has_request_context() \
+            else None
     g.visitor_language = supported(language) or DEFAULT_LANGUAGE
 
 
@@ -69,10 +80,16 @@ def language_tag() -> str:
     return str(get_locale() or Locale.parse(DEFAULT_LANGUAGE)).replace("_", "-")
 
 
+def text_direction() -> str:
+    """``rtl`` for a language read right to left, else ``ltr``: the HTML ``dir`` value."""
+    return "rtl" if language_tag().split("-")[0] in RIGHT_TO_LEFT else "ltr"
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.globals["language_tag"] = language_tag
+    app.jinja_env.globals["text_direction"] = text_direction
     # For texts that are not templates (a site owner's own): Jinja's ``_`` fills
     # ``%`` placeholders, ``translate`` without parameters leaves the text as it is.
     app.jinja_env.globals["translate"] = translate

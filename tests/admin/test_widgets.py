@@ -111,6 +111,7 @@ def test_preview_shows_the_chosen_label_colour_and_position_without_calling(app)
     ("hours_tue", "09:00-09:00", "The range 09:00-09:00 is empty."),
     ("hours_wed", "09:00-24:30", "'24:30' is not a time like 09:00."),
     ("button_position", "top-left", "Not a valid choice"),
+    ("language", "fa", "There is no visitor form in 'fa' yet. Use auto or one of en, ar,"),
     ("cap_per_ip", "-1", "Number must be at least 0."),
     ("notify_emails", "owner@shop.example\nowner at shop", "'owner at shop' is not an e-mail"),
 ])

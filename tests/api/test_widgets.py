@@ -161,6 +161,29 @@ def test_a_wrong_type_and_a_broken_rule_are_named_in_one_answer(api):
     assert set(refused.get_json()["errors"]) == {"business_numbers", "cap_per_ip"}
 
 
+@pytest.mark.parametrize("language", ["fa", "xx", "ar-XX-1"])
+def test_a_language_visitors_cannot_read_is_refused(api, language):
+    """Before, ar, he and fa were stored and silently showed English."""
+    widget = make_widget(api, "client-a")
+    refused = api("PATCH", f"/widgets/{widget['id']}", key="client-a",
+                  json={"language": language})
+    assert refused.status_code == 422
+    assert set(refused.get_json()["errors"]) == {"language"}
+    refused = api("POST", "/widgets", key="client-a", json={
+        "business_numbers": ["+12025550100"], "language": language})
+    assert set(refused.get_json()["errors"]) == {"language"}
+    assert api("GET", f"/widgets/{widget['id']}", key="client-a").get_json() == widget
+
+
+@pytest.mark.parametrize("language", ["ar", "he", "pt-BR", "auto"])
+def test_a_language_with_a_catalogue_or_auto_is_taken(api, client, language):
+    widget = make_widget(api, "client-a", language=language)
+    assert widget["language"] == language
+    config = client.get(f"/embed/v1/config/{_token(widget['embed_snippet'])}",
+                        headers={"Origin": "https://shop.example", "Accept-Language": "he"})
+    assert config.get_json()["dir"] == ("ltr" if language == "pt-BR" else "rtl")
+
+
 def test_display_rules_are_set_read_and_reach_the_loaders_config(api, client):
     widget = make_widget(api, "client-a")
     assert (widget["show_on_paths"], widget["hide_on_paths"]) == ([], [])

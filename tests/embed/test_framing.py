@@ -57,13 +57,14 @@ def test_an_iframe_or_a_client_without_fetch_metadata_gets_the_form(app, client,
     assert 'id="form"' in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("language", ["de", "fr", "es"])
+@pytest.mark.parametrize("language", ["de", "fr", "es", "ar"])
 def test_the_refusal_is_in_the_widgets_language(app, client, language):
     widget = widget_in(app, language, domains=["shop.example"])
     response = _frame(client, _token(app, widget), **{"Sec-Fetch-Dest": "document"})
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 403
-    assert f'<html lang="{language}">' in page
+    direction = "rtl" if language == "ar" else "ltr"
+    assert f'<html lang="{language}" dir="{direction}">' in page
     assert catalogue(language)[SENTENCE] in page and SENTENCE not in page
 
 

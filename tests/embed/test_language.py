@@ -13,7 +13,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from babel.messages.pofile import read_po
 
-from tests.factories import PAGE_ORIGIN, call_body, create_account, create_widget, post_call
+from tests.factories import (
+    OWN_ORIGIN,
+    PAGE_ORIGIN,
+    call_body,
+    create_account,
+    create_widget,
+    post_call,
+)
 from widget_server.extensions import db
 from widget_server.i18n import LANGUAGES, TRANSLATIONS
 from widget_server.security import tokens
@@ -41,20 +48,56 @@ def frame_page(app, client, widget, **headers) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def test_german_french_and_spanish_ship_beside_english():
-    assert {"en", "de", "fr", "es"} <= set(LANGUAGES)
+def config_of(app, client, widget, **headers) -> dict:
+    with app.app_context():
+        token = tokens.embed_token(db.session.merge(widget))
+    return client.get(f"/embed/v1/config/{token}",
+                      headers={"Origin": PAGE_ORIGIN, **headers}).get_json()
 
 
-@pytest.mark.parametrize("language", ["de", "fr", "es"])
+@pytest.mark.parametrize("language", [language for language in LANGUAGES if language != "en"])
 def test_the_frame_is_in_the_widgets_language(app, client, language):
     words = catalogue(language)
     page = frame_page(app, client, widget_in(app, language))
-    assert f'<html lang="{language}">' in page
+    direction = "rtl" if language in ("ar", "he") else "ltr"
+    assert f'<html lang="{language}" dir="{direction}">' in page
     for english in ("Your phone number", "I'm not a robot", "Ringing your phone",
                     "I agree to be called back once at this number about my enquiry.",
                     "Call me back"):
         assert words[english] in page
         assert english not in page
+
+
+@pytest.mark.parametrize(("language", "direction"), [("ar", "rtl"), ("he", "rtl"), ("it", "ltr")])
+def test_the_loader_learns_which_way_the_widget_reads(app, client, language, direction):
+    """The loader mirrors the dialog's corner and sets its direction from this,
+    whatever the host page's own direction."""
+    config = config_of(app, client, widget_in(app, language))
+    assert config["dir"] == direction
+    assert config["label"] == catalogue(language)["Call me back"]
+
+
+@pytest.mark.parametrize(("browser", "expected"), [
+    ("pl-PL, pl;q=0.9, en;q=0.5", "pl"), ("xx, he;q=0.8", "he"), ("fa-IR, fa", "en")])
+def test_an_auto_widget_speaks_the_visitors_browser_language(app, client, browser, expected):
+    widget = widget_in(app, "auto")
+    page = frame_page(app, client, widget, **{"Accept-Language": browser})
+    direction = "rtl" if expected == "he" else "ltr"
+    assert f'<html lang="{expected}" dir="{direction}">' in page
+    phone = catalogue(expected)["Your phone number"] if expected != "en" else "Your phone number"
+    assert phone in page
+    config = config_of(app, client, widget, **{"Accept-Language": browser})
+    assert config["dir"] == direction
+
+
+def test_an_auto_widgets_refusals_follow_the_browser_too(app, client):
+    widget = widget_in(app, "auto")
+    body = call_body(app, client, widget, phone="12")
+    response = client.post("/embed/v1/calls", json=body, headers={
+        "Origin": OWN_ORIGIN, "Accept-Language": "tr"})
+    assert response.status_code == 400
+    assert response.get_json()["message"] == catalogue("tr")[
+        "Short and emergency numbers cannot be called back."]
 
 
 def test_the_buttons_default_label_is_in_the_widgets_language(app, client):
@@ -73,14 +116,15 @@ def test_a_site_owners_own_texts_are_shown_as_written(app, client):
     assert "Rückruf, bitte" in page
 
 
-def test_a_language_without_a_catalogue_falls_back_to_english_and_says_so(app, client):
-    page = frame_page(app, client, widget_in(app, "pt-BR"))
-    assert '<html lang="en">' in page and "Your phone number" in page
+def test_a_language_stored_before_it_was_refused_falls_back_to_english(app, client):
+    """Widgets saved with fa before the admin and API refused it still work, in English."""
+    page = frame_page(app, client, widget_in(app, "fa"))
+    assert '<html lang="en" dir="ltr">' in page and "Your phone number" in page
 
 
 def test_a_regional_variant_uses_its_languages_catalogue(app, client):
     page = frame_page(app, client, widget_in(app, "fr-CA"))
-    assert '<html lang="fr">' in page and catalogue("fr")["Your phone number"] in page
+    assert '<html lang="fr" dir="ltr">' in page and catalogue("fr")["Your phone number"] in page
 
 
 def test_the_widgets_language_wins_over_the_browsers(app, client):

@@ -98,8 +98,8 @@ class WidgetForm(FlaskForm):
         ("bottom-right", "Bottom right"), ("bottom-left", "Bottom left")]))
     language = StringField(
         "Language", validators=[DataRequired()],
-        description=f"The language of the form visitors see: {', '.join(LANGUAGES)} "
-                    "(other codes show English).")
+        description=f"The language of the form visitors see: {', '.join(LANGUAGES)}; "
+                    "or auto: the visitor's browser language among these, else English.")
     consent_text = TextAreaField("Consent text", validators=[DataRequired(), Length(max=500)],
                                  description="What visitors agree to before asking for a call.")
     business_numbers = TextAreaField(

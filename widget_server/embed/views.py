@@ -25,7 +25,7 @@ from widget_server.calls.status import public_status
 from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter
-from widget_server.i18n import translate, use_widget_language
+from widget_server.i18n import text_direction, translate, use_widget_language
 from widget_server.models import CallRequest, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import frame_ancestors, origin_allowed, origin_of
@@ -114,6 +114,7 @@ def widget_config(token: str):
         colour=widget.button_colour,
         position=widget.button_position,
         language=widget.language,
+        dir=text_direction(),
         hidden=widget.outside_hours == "hidden" and not is_open(widget, utcnow()),
         frame_url=url_for("embed.frame", token=token, origin=origin, _external=True),
         show_on_paths=widget.show_on_paths or [],
@@ -123,7 +124,8 @@ def widget_config(token: str):
         **{key: translate(text) for key, text in LOADER_TEXTS.items()},
     )
     response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Vary"] = "Origin"
+    # A widget set to auto answers in the visitor's browser language.
+    response.headers["Vary"] = "Origin, Accept-Language"
     response.cache_control.max_age = 60
     return response
 

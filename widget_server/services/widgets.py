@@ -22,6 +22,7 @@ from widget_server.abuse.caps import cap_above_ceiling
 from widget_server.abuse.phone import normalise_business_number
 from widget_server.calls.hours import DAYS, HoursError, validate_hours
 from widget_server.extensions import db
+from widget_server.i18n import AUTO_LANGUAGE, LANGUAGES, supported
 from widget_server.models import Account, AllowedDomain, Widget, utcnow
 from widget_server.security.tokens import embed_token
 from widget_server.services import provider_accounts
@@ -54,7 +55,7 @@ _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 # An address a mail header can carry as it is: ASCII, no spaces or line breaks.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _EMAIL = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+")
-_LANGUAGE = re.compile(r"[a-z]{2}(-[A-Z]{2})?")
+_LANGUAGE = re.compile(r"[a-z]{2}(-[A-Z]{2})?|auto")
 
 
 @cache
@@ -141,6 +142,17 @@ def _matching(name: str, value: str, pattern: re.Pattern, sentence: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value.strip()):
         raise ServiceError(sentence, name)
     return value.strip()
+
+
+def _language(value: str) -> str:
+    """A language visitors can read (a catalogue ships for it), or ``auto``: a code
+    without a catalogue would silently show English."""
+    language = _matching("language", value, _LANGUAGE,
+                         "Use a language code such as en or pt-BR, or auto.")
+    if language != AUTO_LANGUAGE and supported(language) is None:
+        raise ServiceError(f"There is no visitor form in {language!r} yet. Use auto or one of "
+                           f"{', '.join(LANGUAGES)}.", "language")
+    return language
 
 
 def _time_zone(value: str) -> str:
@@ -241,8 +253,7 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
         "business_numbers": business_numbers,
         "home_country": lambda value: _country("home_country", value),
         "allowed_countries": _countries,
-        "language": lambda value: _matching("language", value, _LANGUAGE,
-                                            "Use a language code such as en or pt-BR."),
+        "language": _language,
         "button_colour": lambda value: _matching("button_colour", value, _COLOUR,
                                                  "Use a colour such as #0b6e4f.").lower(),
         "button_position": lambda value: _choice("button_position", value, POSITIONS),

@@ -88,8 +88,8 @@ class WidgetSettings(Body):
     business_numbers: BusinessNumbers = UNSENT
     home_country: Region = UNSENT
     allowed_countries: Annotated[list[Region], Field(max_length=50)] = UNSENT
-    language: Annotated[str, StringConstraints(pattern="^[a-z]{2}(-[A-Z]{2})?$"),
-                        says("Use a language code such as en or pt-BR.")] = UNSENT
+    language: Annotated[str, StringConstraints(pattern="^([a-z]{2}(-[A-Z]{2})?|auto)$"),
+                        says("Use a language code such as en or pt-BR, or auto.")] = UNSENT
     button_label: Annotated[str, Text(60)] = UNSENT
     button_colour: Annotated[str, StringConstraints(pattern="^#[0-9a-fA-F]{6}$"),
                              says("Use a colour such as #0b6e4f.")] = UNSENT
