@@ -62,10 +62,15 @@
   // Shows a refusal next to the field it is about (by its code's prefix).
   const fail = (code, message, focus) => {
     const k = (/^(phone|consent|captcha)_/.exec(code) || [, 'form'])[1], field = FIELDS[k];
-    $(k + '-err').textContent = message;
+    const err = $(k + '-err');
+    err.textContent = message;
     if (field) {
       field.setAttribute('aria-invalid', 'true');
       if (focus) field.focus();
+    } else {
+      // No field to go to: the message itself, in view on a small screen too.
+      err.focus();
+      err.scrollIntoView({ block: 'nearest' });
     }
   };
 

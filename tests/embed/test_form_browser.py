@@ -1,0 +1,51 @@
+"""The form's focus, errors, wording and colours in a real browser (issue 13).
+
+Reuses test_browser.py's site: the app, a whitelisted host page and the demo widget.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.embed import test_browser
+from tests.embed.test_browser import _open_widget
+
+pytestmark = pytest.mark.browser
+
+site = test_browser.site  # the same module-scoped fixture, started for this module
+
+
+def _fill_and_send(frame):
+    frame.get_by_label("Your phone number").fill("+1 202 555 0123")
+    frame.get_by_label("I agree to be called back").check()
+    frame.get_by_role("button", name="Call me back").click()
+
+
+def test_a_network_failure_moves_focus_to_the_message_and_shows_it_on_a_small_screen(
+        page, site):
+    page.set_viewport_size({"width": 390, "height": 420})
+    page.route("**/embed/v1/calls", lambda route: route.abort())
+    _, frame = _open_widget(page, site)
+    # The error regions are in the accessibility tree before anything is written.
+    assert frame.locator(".err").evaluate_all(
+        "els => els.map(e => getComputedStyle(e).display)").count("none") == 0
+    _fill_and_send(frame)
+    message = frame.locator("#form-err")
+    expect(message).to_have_text(
+        "We could not reach the server; please check your connection and try again.")
+    expect(message).to_be_focused()
+    expect(message).to_be_in_viewport()
+
+
+def test_a_refusal_tied_to_no_field_takes_the_focus_too(page, site):
+    page.set_viewport_size({"width": 390, "height": 420})
+    page.route("**/embed/v1/calls", lambda route: route.fulfill(
+        status=429, json={"error": "rate_limited", "message": "Too many requests; wait a minute."},
+        headers={"Retry-After": "60"}))
+    _, frame = _open_widget(page, site)
+    _fill_and_send(frame)
+    message = frame.locator("#form-err")
+    expect(message).to_have_text("Too many requests; wait a minute.")
+    expect(message).to_be_focused()
+    expect(message).to_be_in_viewport()
