@@ -133,6 +133,13 @@
     verify();
   }
 
+  // The dialog opens with the frame focused: the first field takes it, or the
+  // call's progress once the form is sent. Closing the dialog drops the focus, so
+  // each opening gives it again.
+  const first = () => (form.hidden ? $('progress') : form.querySelector('select,input')).focus();
+  first();
+  addEventListener('focus', () => { if (document.activeElement == document.body) first(); });
+
   // A national number is sent as +<calling code> unless it is the home country's.
   const number = raw => raw[0] == '+' || country.value == D.home ? raw : '+' + codes[country.value] + ' ' + raw;
 

@@ -56,6 +56,7 @@
         if (g.open) return;
         back = d.activeElement;
         g.showModal();
+        f.focus(); // the frame's first field, not the close button
         b.setAttribute('aria-expanded', 'true');
         emit('open');
       };

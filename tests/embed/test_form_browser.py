@@ -49,3 +49,22 @@ def test_a_refusal_tied_to_no_field_takes_the_focus_too(page, site):
     expect(message).to_have_text("Too many requests; wait a minute.")
     expect(message).to_be_focused()
     expect(message).to_be_in_viewport()
+
+
+def test_opening_the_widget_puts_the_focus_on_the_first_field_each_time(page, site):
+    button, frame = _open_widget(page, site)
+    expect(frame.get_by_label("Country")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(button).to_be_focused()
+    button.click()
+    expect(frame.get_by_label("Country")).to_be_focused()
+
+
+def test_try_again_puts_the_focus_on_the_number(page, site):
+    _, frame = _open_widget(page, site)
+    # 0002 is the simulator's busy line.
+    frame.get_by_label("Your phone number").fill("+1 202 555 0002")
+    frame.get_by_label("I agree to be called back").check()
+    frame.get_by_role("button", name="Call me back").click()
+    frame.get_by_role("button", name="Try again").click()
+    expect(frame.get_by_label("Your phone number")).to_be_focused()
