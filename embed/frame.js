@@ -48,7 +48,7 @@
   }
 
   // Country names in the widget's language, where the browser knows them.
-  try {
+  if (country) try {
     const names = new Intl.DisplayNames([document.documentElement.lang, 'en'], { type: 'region' });
     for (const o of country.options) o.text = names.of(o.value) + ' +' + codes[o.value];
   } catch (e) { /* keep the codes */ }
@@ -141,7 +141,7 @@
   addEventListener('focus', () => { if (document.activeElement == document.body) first(); });
 
   // A national number is sent as +<calling code> unless it is the home country's.
-  const number = raw => raw[0] == '+' || country.value == D.home ? raw : '+' + codes[country.value] + ' ' + raw;
+  const number = raw => raw[0] == '+' || !country || country.value == D.home ? raw : '+' + codes[country.value] + ' ' + raw;
 
   // The form's nonce; a fresh one comes from our own origin when it is spent or refused.
   let nonce = D.nonce;

@@ -26,7 +26,7 @@
       root.adoptedStyleSheets = [css];
       h.dataset.side = side;
       root.innerHTML = '<button class=b aria-haspopup=dialog aria-expanded=false hidden></button>' +
-        '<dialog><header><span></span><button class=x aria-label=Close>\u00d7</button></header>' +
+        '<dialog><header><span></span><button class=x>\u00d7</button></header>' +
         '<p role=status><span></span><br><br><button class=b hidden></button></p></dialog>';
       const [b, x, r] = root.querySelectorAll('button'), g = root.querySelector('dialog'),
         [l, t] = root.querySelectorAll('span'), p = t.parentNode;
@@ -35,6 +35,7 @@
       r.textContent = c.retry;
       b.style.background = l.parentNode.style.background = r.style.background = c.colour;
       g.setAttribute('aria-label', c.label);
+      x.setAttribute('aria-label', c.close);
       // A sentence stands in for the frame until the frame says it is ready; a frame
       // that loaded without saying so (the browser's error page) gives way to a retry.
       const frame = () => {
@@ -56,7 +57,6 @@
         if (g.open) return;
         back = d.activeElement;
         g.showModal();
-        f.focus(); // the frame's first field, not the close button
         b.setAttribute('aria-expanded', 'true');
         emit('open');
       };

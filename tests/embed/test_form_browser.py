@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 
 from tests.embed import test_browser
 from tests.embed.test_browser import _open_widget
+from widget_server.extensions import db
+from widget_server.models import Widget
 
 pytestmark = pytest.mark.browser
 
@@ -53,11 +55,11 @@ def test_a_refusal_tied_to_no_field_takes_the_focus_too(page, site):
 
 def test_opening_the_widget_puts_the_focus_on_the_first_field_each_time(page, site):
     button, frame = _open_widget(page, site)
-    expect(frame.get_by_label("Country")).to_be_focused()
+    expect(frame.get_by_label("Your phone number")).to_be_focused()
     page.keyboard.press("Escape")
     expect(button).to_be_focused()
     button.click()
-    expect(frame.get_by_label("Country")).to_be_focused()
+    expect(frame.get_by_label("Your phone number")).to_be_focused()
 
 
 def test_try_again_puts_the_focus_on_the_number(page, site):
@@ -68,3 +70,17 @@ def test_try_again_puts_the_focus_on_the_number(page, site):
     frame.get_by_role("button", name="Call me back").click()
     frame.get_by_role("button", name="Try again").click()
     expect(frame.get_by_label("Your phone number")).to_be_focused()
+
+
+def test_with_a_country_select_the_focus_goes_to_it_on_open(page, site):
+    app = site["app"]
+    with app.app_context():
+        db.session.get(Widget, site["widget_id"]).allowed_countries = ["US", "CA"]
+        db.session.commit()
+    try:
+        _, frame = _open_widget(page, site)
+        expect(frame.get_by_label("Country")).to_be_focused()
+    finally:
+        with app.app_context():
+            db.session.get(Widget, site["widget_id"]).allowed_countries = []
+            db.session.commit()

@@ -22,7 +22,7 @@ from widget_server.calls.service import (
     widget_for_token,
 )
 from widget_server.calls.status import public_status
-from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts
+from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts, phone_hint
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter
 from widget_server.i18n import translate, use_widget_language
@@ -163,6 +163,7 @@ def frame(token: str):
         "embed/frame.html",
         widget=widget,
         t=frame_texts(),
+        phone_hint=phone_hint(widget.home_country),
         token=token,
         nonce=tokens.form_nonce(widget),
         page_origin=page_origin,
