@@ -34,6 +34,8 @@
       b.textContent = l.textContent = c.label;
       r.textContent = c.retry;
       b.style.background = l.parentNode.style.background = r.style.background = c.colour;
+      // Black or white, whichever meets WCAG AA on the colour (colours.py).
+      b.style.color = l.parentNode.style.color = r.style.color = x.style.color = c.text_colour;
       g.setAttribute('aria-label', c.label);
       x.setAttribute('aria-label', c.close);
       // A sentence stands in for the frame until the frame says it is ready; a frame

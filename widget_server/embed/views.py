@@ -22,6 +22,7 @@ from widget_server.calls.service import (
     widget_for_token,
 )
 from widget_server.calls.status import public_status
+from widget_server.colours import text_colour
 from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts, phone_hint
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter
@@ -112,6 +113,7 @@ def widget_config(token: str):
     response = jsonify(
         label=translate(widget.button_label),
         colour=widget.button_colour,
+        text_colour=text_colour(widget.button_colour),
         position=widget.button_position,
         language=widget.language,
         hidden=widget.outside_hours == "hidden" and not is_open(widget, utcnow()),
@@ -164,6 +166,7 @@ def frame(token: str):
         widget=widget,
         t=frame_texts(),
         phone_hint=phone_hint(widget.home_country),
+        text_colour=text_colour(widget.button_colour),
         token=token,
         nonce=tokens.form_nonce(widget),
         page_origin=page_origin,
