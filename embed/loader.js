@@ -59,6 +59,7 @@
         if (g.open) return;
         back = d.activeElement;
         g.showModal();
+        f.hidden || f.focus();
         b.setAttribute('aria-expanded', 'true');
         emit('open');
       };
@@ -74,7 +75,8 @@
       addEventListener('message', e => {
         const m = f && e.origin === app && e.source === f.contentWindow &&
           /^widget-server:(\w+)$/.exec(e.data);
-        if (m) m[1] == 'ready' ? (p.hidden = 1, f.hidden = 0) :
+        // Ready: the frame shows and takes the focus (its first field, not the close button).
+        if (m) m[1] == 'ready' ? (p.hidden = 1, f.hidden = 0, f.focus()) :
           m[1] == 'close' ? g.close() : emit(m[1]);
       });
       // The floating button: not with data-button="none", only where the paths allow,
