@@ -45,7 +45,7 @@
         p.hidden = 0;
         r.hidden = f = d.createElement('iframe');
         f.title = c.label;
-        f.hidden = 1;
+        f.hidden = f.autofocus = 1; // reopened, the dialog focuses the frame
         f.onload = () => setTimeout(() => f.hidden && (t.textContent = c.failed, r.hidden = 0), 1500);
         // The page's URL rides in the fragment (never sent to a server): metadata
         // the frame sends with a request, never a field's value.
@@ -59,7 +59,6 @@
         if (g.open) return;
         back = d.activeElement;
         g.showModal();
-        f.hidden || f.focus();
         b.setAttribute('aria-expanded', 'true');
         emit('open');
       };
