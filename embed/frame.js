@@ -48,7 +48,7 @@
   }
 
   // Country names in the widget's language, where the browser knows them.
-  try {
+  if (country) try {
     const names = new Intl.DisplayNames([document.documentElement.lang, 'en'], { type: 'region' });
     for (const o of country.options) o.text = names.of(o.value) + ' +' + codes[o.value];
   } catch (e) { /* keep the codes */ }
@@ -62,10 +62,15 @@
   // Shows a refusal next to the field it is about (by its code's prefix).
   const fail = (code, message, focus) => {
     const k = (/^(phone|consent|captcha)_/.exec(code) || [, 'form'])[1], field = FIELDS[k];
-    $(k + '-err').textContent = message;
+    const err = $(k + '-err');
+    err.textContent = message;
     if (field) {
       field.setAttribute('aria-invalid', 'true');
       if (focus) field.focus();
+    } else {
+      // No field to go to: the message itself, in view on a small screen too.
+      err.focus();
+      err.scrollIntoView({ block: 'nearest' });
     }
   };
 
@@ -128,8 +133,15 @@
     verify();
   }
 
+  // The dialog opens with the frame focused: the first field takes it, or the
+  // call's progress once the form is sent. Closing the dialog drops the focus, so
+  // each opening gives it again.
+  const first = () => (form.hidden ? $('progress') : form.querySelector('select,input')).focus();
+  first();
+  addEventListener('focus', () => { if (document.activeElement == document.body) first(); });
+
   // A national number is sent as +<calling code> unless it is the home country's.
-  const number = raw => raw[0] == '+' || country.value == D.home ? raw : '+' + codes[country.value] + ' ' + raw;
+  const number = raw => raw[0] == '+' || !country || country.value == D.home ? raw : '+' + codes[country.value] + ' ' + raw;
 
   // The form's nonce; a fresh one comes from our own origin when it is spent or refused.
   let nonce = D.nonce;

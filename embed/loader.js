@@ -29,7 +29,7 @@
       root.adoptedStyleSheets = [css];
       h.dataset.side = side;
       root.innerHTML = '<button class=b aria-haspopup=dialog aria-expanded=false hidden></button>' +
-        '<dialog><header><span></span><button class=x aria-label=Close>\u00d7</button></header>' +
+        '<dialog><header><span></span><button class=x>\u00d7</button></header>' +
         '<p role=status><span></span><br><br><button class=b hidden></button></p></dialog>';
       const [b, x, r] = root.querySelectorAll('button'), g = root.querySelector('dialog'),
         [l, t] = root.querySelectorAll('span'), p = t.parentNode;
@@ -37,7 +37,10 @@
       b.textContent = l.textContent = c.label;
       r.textContent = c.retry;
       b.style.background = l.parentNode.style.background = r.style.background = c.colour;
+      // Black or white, whichever meets WCAG AA on the colour (colours.py).
+      b.style.color = l.parentNode.style.color = r.style.color = x.style.color = c.text_colour;
       g.setAttribute('aria-label', c.label);
+      x.setAttribute('aria-label', c.close);
       // A sentence stands in for the frame until the frame says it is ready; a frame
       // that loaded without saying so (the browser's error page) gives way to a retry.
       const frame = () => {
@@ -45,7 +48,7 @@
         p.hidden = 0;
         r.hidden = f = d.createElement('iframe');
         f.title = c.label;
-        f.hidden = 1;
+        f.hidden = f.autofocus = 1; // reopened, the dialog focuses the frame
         f.onload = () => setTimeout(() => f.hidden && (t.textContent = c.failed, r.hidden = 0), 1500);
         // The page's URL rides in the fragment (never sent to a server): metadata
         // the frame sends with a request, never a field's value.
@@ -74,7 +77,8 @@
       addEventListener('message', e => {
         const m = f && e.origin === app && e.source === f.contentWindow &&
           /^widget-server:(\w+)$/.exec(e.data);
-        if (m) m[1] == 'ready' ? (p.hidden = 1, f.hidden = 0) :
+        // Ready: the frame shows and takes the focus (its first field, not the close button).
+        if (m) m[1] == 'ready' ? (p.hidden = 1, f.hidden = 0, f.focus()) :
           m[1] == 'close' ? g.close() : emit(m[1]);
       });
       // The floating button: not with data-button="none", only where the paths allow,

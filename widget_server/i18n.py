@@ -18,9 +18,11 @@ the frame's template; they are translated when sent.
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from babel import Locale
+from babel.lists import format_list
 from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_locale, gettext
 
@@ -73,6 +75,20 @@ def _select_locale() -> str:
 def translate(message: str, **params: object) -> str:
     """``message`` in the request's language, with ``%(name)s`` placeholders filled."""
     return gettext(message, **params)
+
+
+class CountryNames:
+    """Countries as a ``%(name)s`` value: named in the language the sentence is sent in
+    (Babel's names, "Austria, Germany and Switzerland"), not as codes."""
+
+    def __init__(self, codes) -> None:
+        self.codes = list(codes)
+
+    def __str__(self) -> str:
+        locale = get_locale() or Locale.parse(DEFAULT_LANGUAGE)
+        names = [locale.territories.get(code, code) for code in self.codes]
+        return format_list(sorted(names, key=lambda name: unicodedata.normalize("NFKD", name)),
+                           locale=locale)
 
 
 def language_tag() -> str:

@@ -80,7 +80,7 @@ def test_landline_and_mobile_examples_are_accepted_in_their_own_region(region, t
 def test_a_jamaican_number_is_refused_for_a_us_widget_despite_sharing_plus_one():
     refusal = refusal_of("+1 876 523 0123", home="US")
     assert refusal.code == "phone_country"
-    assert "US" in refusal.message
+    assert "United States" in refusal.message
 
 
 def test_a_jamaican_number_is_accepted_once_jamaica_is_allowed():
@@ -95,7 +95,7 @@ def test_a_us_number_typed_nationally_on_a_widget_allowing_two_countries_stays_u
 def test_a_foreign_number_is_refused_and_the_sentence_names_the_allowed_countries():
     refusal = refusal_of("+44 7400 123456", home="US", countries=["US", "CA"])
     assert refusal.code == "phone_country"
-    assert "CA, US" in refusal.message
+    assert "Canada and United States" in refusal.message
 
 
 def test_an_international_freephone_number_is_refused():

@@ -78,7 +78,9 @@ def site(tmp_path_factory):
     })
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
-        widget_id = create_widget(account=create_account(name="acme-radiators"), domains=[]).id
+        # Two countries, so that the form has its country select (a tap target).
+        widget_id = create_widget(account=create_account(name="acme-radiators"), domains=[],
+                                  home_country="US", allowed_countries=["US", "CA"]).id
     frame_delay = {"seconds": 0}
 
     def slow_frames(environ, start_response):

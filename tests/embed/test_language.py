@@ -145,7 +145,7 @@ def test_a_refusal_with_a_variable_part_is_translated_and_filled_in(app, client)
     widget = widget_in(app, "es", allowed_countries=["US", "CA"])
     response = post_call(client, call_body(app, client, widget, phone="+442079460958"))
     expected = catalogue("es")["We can only call numbers in %(countries)s."] % {
-        "countries": "CA, US"}
+        "countries": "Canadá y Estados Unidos"}
     assert response.get_json() == {"error": "phone_country", "message": expected}
 
 

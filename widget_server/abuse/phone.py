@@ -15,7 +15,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, shortnumberinfo
 
 from widget_server.errors import Refusal
-from widget_server.i18n import N_
+from widget_server.i18n import N_, CountryNames
 
 _ACCEPTED_TYPES = {
     PhoneNumberType.FIXED_LINE,
@@ -76,7 +76,7 @@ def check_visitor_number(raw: object, *, home_country: str, countries: list[str]
     region = phonenumbers.region_code_for_number(number)
     if region not in countries:
         raise Refusal("phone_country", "We can only call numbers in %(countries)s.",
-                      params={"countries": ", ".join(sorted(countries))})
+                      params={"countries": CountryNames(countries)})
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if is_blocked(e164):
         raise Refusal("phone_blocked", "This number cannot be called from this site.",

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from functools import cache
 
+import phonenumbers
 from flask_babel import get_locale, get_translations
 
-from widget_server.i18n import N_
+from widget_server.i18n import N_, translate
 
 FRAME_TEXTS = {
     "intro": N_("Leave your number and we will call you right away."),
@@ -19,7 +20,6 @@ FRAME_TEXTS = {
     "slot": N_("When should we call you?"),
     "country": N_("Country"),
     "phone": N_("Your phone number"),
-    "phone_hint": N_("For example 202 555 0123, or with +country code."),
     "robot": N_("I'm not a robot"),
     "verifying": N_("Verifying…"),
     "verified": N_("Verified"),
@@ -50,7 +50,18 @@ LOADER_TEXTS = {
     "failed": N_("The form could not be loaded. Please check your connection and try "
                  "again."),
     "retry": N_("Try again"),
+    "close": N_("Close"),
 }
+
+
+def phone_hint(country: str) -> str:
+    """The number field's hint, with an example number of ``country`` written as its
+    people write it (a mobile number, as phonenumbers gives it)."""
+    example = (phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+               or phonenumbers.example_number(country))
+    return translate(N_("For example %(number)s, or with +country code."),
+                     number=phonenumbers.format_number(example,
+                                                       phonenumbers.PhoneNumberFormat.NATIONAL))
 
 
 def frame_texts() -> dict[str, str]:

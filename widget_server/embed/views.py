@@ -22,7 +22,8 @@ from widget_server.calls.service import (
     widget_for_token,
 )
 from widget_server.calls.status import public_status
-from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts
+from widget_server.colours import text_colour
+from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts, phone_hint
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter
 from widget_server.i18n import text_direction, translate, use_widget_language
@@ -112,6 +113,7 @@ def widget_config(token: str):
     response = jsonify(
         label=translate(widget.button_label),
         colour=widget.button_colour,
+        text_colour=text_colour(widget.button_colour),
         position=widget.button_position,
         language=widget.language,
         dir=text_direction(),
@@ -165,6 +167,8 @@ def frame(token: str):
         "embed/frame.html",
         widget=widget,
         t=frame_texts(),
+        phone_hint=phone_hint(widget.home_country),
+        text_colour=text_colour(widget.button_colour),
         token=token,
         nonce=tokens.form_nonce(widget),
         page_origin=page_origin,
