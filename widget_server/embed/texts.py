@@ -59,6 +59,7 @@ def phone_hint(country: str) -> str:
     people write it (a mobile number, as phonenumbers gives it)."""
     example = (phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
                or phonenumbers.example_number(country))
+    assert example is not None, "every region phonenumbers supports has an example"
     return translate(N_("For example %(number)s, or with +country code."),
                      number=phonenumbers.format_number(example,
                                                        phonenumbers.PhoneNumberFormat.NATIONAL))
