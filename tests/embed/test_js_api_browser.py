@@ -131,6 +131,7 @@ def test_the_pages_own_button_opens_the_form_and_hears_the_call_in_order(page, s
     expect(page.locator("iframe[title='Call me back']")).to_be_visible()
     page.evaluate("() => WidgetServer.close()")
     expect(page.locator("iframe[title='Call me back']")).to_be_hidden()
+    page.wait_for_function("() => events.length == 6")  # a dialog's close event is queued
     assert _events(page)[-2:] == ["open", "close"]
 
     # The page and its campaign reached the stored call, the admin's report and the
