@@ -68,7 +68,8 @@ _widget_option = options_named({"business_numbers": "--number", "domains": "--do
                                 "home_country": "--country", "language": "--language",
                                 "provider_account_id": "--provider",
                                 "notify_emails": "--notify-email",
-                                "notify_events": "--notify-event"})
+                                "notify_events": "--notify-event",
+                                "promise_text": "--promise"})
 _account_create_option = options_named({
     "name": "NAME", "parent_id": "--parent", "kind": "--kind",
     "daily_call_cap": "--daily-allowance", "monthly_call_cap": "--monthly-allowance"})
@@ -250,6 +251,9 @@ def widget() -> None:
               help="The home country: visitors' numbers must be from it.")
 @click.option("--language", default="en", show_default=True,
               help="The visitors' language (one with a catalogue), or auto: their browser's.")
+@click.option("--promise", default="",
+              help="One short line under the form's heading, such as \"We call you back "
+                   "within 30 seconds\"; default: none.")
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
               help="This server's public URL, for the snippet.")
 @click.option("--notify-email", "notify_emails", multiple=True,
@@ -258,13 +262,13 @@ def widget() -> None:
               type=click.Choice(widget_service.NOTIFY_EVENTS),
               help="What those addresses are mailed about.")
 @with_appcontext
-def widget_create(account_name, domains, numbers, provider, country, language, base_url,
-                  notify_emails, notify_events) -> None:
+def widget_create(account_name, domains, numbers, provider, country, language, promise,
+                  base_url, notify_emails, notify_events) -> None:
     """Create a widget and print its id and embed snippet."""
     operator = prepare_database()
     created = create_widget(operator, account_name=account_name, domains=list(domains),
                             numbers=list(numbers), provider=provider, home_country=country,
-                            language=language,
+                            language=language, promise_text=promise,
                             notify_emails=list(notify_emails),
                             notify_events=list(notify_events))
     click.echo(f"Widget {created.public_id}")

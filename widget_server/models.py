@@ -149,6 +149,9 @@ class Widget(Model):
         String(500),
         default=N_("I agree to be called back once at this number about my enquiry."),
     )
+    # The owner's promise under the form's heading ("We call you back within 30
+    # seconds"); empty: none.
+    promise_text: Mapped[str] = mapped_column(String(80), default="", server_default="")
     # None: the installation default.
     cap_per_ip: Mapped[int | None]
     cap_per_number: Mapped[int | None]

@@ -80,7 +80,8 @@ class Driver:
             widget = db.session.scalar(select(Widget).where(Widget.public_id == public_id))
             return {"id": widget.id, "provider_account_id": widget.provider_account_id,
                     "opening_hours": widget.opening_hours,
-                    "business_numbers": widget.business_numbers}
+                    "business_numbers": widget.business_numbers,
+                    "promise_text": widget.promise_text}
 
     def newest_widget(self) -> str | None:
         with self.app.app_context():
@@ -94,7 +95,8 @@ CLI_FIELDS = {"--daily-allowance": "daily_call_cap", "--monthly-allowance": "mon
               "--daily": "daily_call_cap", "--monthly": "monthly_call_cap",
               "--number": "business_numbers", "--provider": "provider_account_id",
               "--base-url": "base_url", "--name": "name", "--domain": "domains",
-              "--kind": "kind", "--from": "test_from", "--to": "test_to"}
+              "--kind": "kind", "--from": "test_from", "--to": "test_to",
+              "--promise": "promise_text"}
 
 
 class Cli(Driver):
@@ -146,11 +148,12 @@ class Cli(Driver):
         return self.run(*args, *(["--to", test_to] if test_to else []))
 
     def create_widget(self, *, acting: str, numbers: list[str] = (NUMBER,),
-                      provider: str | None = None) -> Outcome:
+                      provider: str | None = None, promise: str | None = None) -> Outcome:
         args = ["widget", "create", "--account", acting, "--domain", DOMAIN]
         for number in numbers:
             args += ["--number", number]
         args += ["--provider", provider] if provider else []
+        args += ["--promise", promise] if promise is not None else []
         return self.run(*args)
 
 
@@ -189,10 +192,11 @@ class Api(Driver):
                             json=body | ({"base_url": base_url} if base_url else {}))
 
     def create_widget(self, *, acting: str, numbers: list[str] = (NUMBER,),
-                      provider: str | None = None) -> Outcome:
+                      provider: str | None = None, promise: str | None = None) -> Outcome:
         return self.request("POST", "/widgets", acting=acting, json={
             "business_numbers": list(numbers), "domains": [DOMAIN],
-            "provider_account_id": self.provider_id(provider)})
+            "provider_account_id": self.provider_id(provider)} | (
+                {"promise_text": promise} if promise is not None else {}))
 
     def update_widget(self, public_id: str, *, acting: str, **settings) -> Outcome:
         if "provider" in settings:
@@ -331,10 +335,10 @@ class Admin(Driver):
                          data={"test_from": test_from, "test_to": test_to})
 
     def create_widget(self, *, acting: str, numbers: list[str] = (NUMBER,),
-                      provider: str | None = None) -> Outcome:
+                      provider: str | None = None, promise: str | None = None) -> Outcome:
         return self.post("/admin/widgets/new", acting=acting, data=_widget_form(
             account_id=self.tree.ids[acting], business_numbers="\n".join(numbers),
-            provider_account_id=self.provider_id(provider) or 0))
+            provider_account_id=self.provider_id(provider) or 0, promise_text=promise or ""))
 
     def update_widget(self, public_id: str, *, acting: str, **settings) -> Outcome:
         """Change what ``settings`` name in the edit page's form, the rest as shown."""

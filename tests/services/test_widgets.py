@@ -6,6 +6,7 @@ from tests.factories import create_provider_account, create_widget
 from tests.services.interfaces import NUMBER, having
 from widget_server.extensions import db
 from widget_server.models import Account
+from widget_server.services.widgets import PROMISE_RULE
 
 OVERNIGHT = {"fri": [["22:00", "02:00"]], "sat": [["18:00", "24:00"]]}
 
@@ -113,3 +114,18 @@ def test_a_widgets_own_options_of_the_wrong_type_are_refused_together(app, drive
     assert not outcome.accepted
     assert driver.set_widget_options(widget, acting="client", options={
         "max_duration": "60", "number_format": "plus"}).accepted
+
+
+@pytest.mark.parametrize("interface", having("create_widget"))
+def test_a_widgets_promise_is_one_short_line_or_none(app, drive, interface):
+    driver = drive(interface)
+    outcome = driver.create_widget(acting="client", promise="  We call you back within 30 "
+                                                             "seconds  ")
+    assert outcome.accepted, outcome
+    assert driver.widget_row(driver.newest_widget())["promise_text"] == \
+        "We call you back within 30 seconds"
+    assert driver.create_widget(acting="client").accepted
+    assert driver.widget_row(driver.newest_widget())["promise_text"] == ""
+    refused = driver.create_widget(acting="client", promise="x" * 81)
+    assert refused.refused_on("promise_text"), refused
+    assert PROMISE_RULE in refused.text

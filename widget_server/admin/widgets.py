@@ -102,6 +102,10 @@ class WidgetForm(FlaskForm):
                     "or auto: the visitor's browser language among these, else English.")
     consent_text = TextAreaField("Consent text", validators=[DataRequired(), Length(max=500)],
                                  description="What visitors agree to before asking for a call.")
+    # Its length is the services' rule, in their words (PROMISE_RULE).
+    promise_text = StringField(
+        "Promise", description="One short line under the form's heading, such as \"We call "
+                               "you back within 30 seconds\", shown as written; empty: none.")
     business_numbers = TextAreaField(
         "Business numbers to ring", validators=[DataRequired()],
         description="One per line in +country format; the first is rung first.")
@@ -181,6 +185,7 @@ class WidgetForm(FlaskForm):
             "consent_text", "home_country", "time_zone", "outside_hours", "cap_per_ip",
             "cap_per_number", "cap_per_widget")}
         return values | {
+            "promise_text": self.promise_text.data or "",
             "business_numbers": _lines(self.business_numbers.data),
             "allowed_countries": _countries(self.allowed_countries.data or ""),
             "opening_hours": ({day: field.spans for (day, _), field in

@@ -34,6 +34,11 @@ from widget_server.tenancy import scoped_select
 POSITIONS = ("bottom-right", "bottom-left")
 OUTSIDE_HOURS = ("hidden", "callback")
 TEXTS = {"name": 120, "button_label": 60, "consent_text": 500}
+# The owner's optional promise under the form's heading ("We call you back within 30
+# seconds"): one short line, so the card stays small.
+PROMISE_LENGTH = 80
+PROMISE_RULE = (f"Write one line of at most {PROMISE_LENGTH} characters, or leave it empty "
+                "for none.")
 CAPS = ("cap_per_ip", "cap_per_number", "cap_per_widget")
 PATH_RULES = ("show_on_paths", "hide_on_paths")
 # The loader reads these on every page view: a few short globs, a bounded wait.
@@ -50,7 +55,7 @@ SETTINGS = frozenset({
     *TEXTS, *CAPS, *REDIAL_RANGES, *PATH_RULES, *DISPLAY_NUMBERS, "paused", "business_numbers",
     "home_country", "allowed_countries", "language", "button_colour", "button_position",
     "time_zone", "opening_hours", "outside_hours", "provider_account_id", "provider_options",
-    "notify_emails", "notify_events"})
+    "notify_emails", "notify_events", "promise_text"})
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 # An address a mail header can carry as it is: ASCII, no spaces or line breaks.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -93,6 +98,13 @@ def _text(name: str, value: object) -> str:
     if len(value.strip()) > TEXTS[name]:
         raise ServiceError(f"Use at most {TEXTS[name]} characters.", name)
     return value.strip()
+
+
+def _promise(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or len(text) > PROMISE_LENGTH or not text.isprintable():
+        raise ServiceError(PROMISE_RULE, "promise_text")
+    return text
 
 
 def _country(name: str, value: str) -> str:
@@ -264,6 +276,7 @@ def _checked(actor: Actor, settings: dict, owner: Account, widget: Widget | None
         "notify_emails": notify_emails,
         "notify_events": notify_events,
         **{name: partial(_text, name) for name in TEXTS},
+        "promise_text": _promise,
         **{name: partial(_cap, name, owner=owner) for name in CAPS},
         **{name: partial(_path_globs, name) for name in PATH_RULES},
         **{name: partial(_display_number, name) for name in DISPLAY_NUMBERS},

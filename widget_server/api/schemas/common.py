@@ -71,6 +71,16 @@ def Text(max_length: int) -> _Spelled:
                               AfterValidator(_printable)])
 
 
+def OptionalText(max_length: int) -> _Spelled:
+    """Printable text of at most ``max_length`` characters, stripped; empty for none.
+
+    Spelled ``Annotated[str, OptionalText(n)]``.
+    """
+    return _Spelled(Annotated[str, StringConstraints(strip_whitespace=True,
+                                                     max_length=max_length),
+                              AfterValidator(_printable)])
+
+
 def Choice(values: Iterable[str]) -> _Spelled:
     """One of ``values``, listed in the sentence when another is sent.
 

@@ -20,6 +20,7 @@ from widget_server.api.schemas.common import (
     Choice,
     Count,
     Id,
+    OptionalText,
     Page,
     PageQuery,
     PublicId,
@@ -35,6 +36,8 @@ from widget_server.services.widgets import (
     NOTIFY_EVENTS,
     OUTSIDE_HOURS,
     POSITIONS,
+    PROMISE_LENGTH,
+    PROMISE_RULE,
 )
 
 # Shapes and types only: what a value may be (a real number, a known country or time
@@ -95,6 +98,10 @@ class WidgetSettings(Body):
                              says("Use a colour such as #0b6e4f.")] = UNSENT
     button_position: Annotated[str, Choice(POSITIONS)] = UNSENT
     consent_text: Annotated[str, Text(500)] = UNSENT
+    promise_text: Annotated[str, OptionalText(PROMISE_LENGTH), says(
+        PROMISE_RULE)] = Field(
+        UNSENT, description="One line under the form's heading, such as \"We call you back "
+                            "within 30 seconds\"; empty: none.")
     time_zone: Annotated[str, Text(64)] = Field(UNSENT, description="IANA, e.g. Europe/London.")
     opening_hours: OpeningHours = UNSENT
     outside_hours: Annotated[str, Choice(OUTSIDE_HOURS)] = UNSENT
@@ -165,6 +172,7 @@ class Widget(Answer):
     button_colour: str
     button_position: str
     consent_text: str
+    promise_text: str
     time_zone: str
     opening_hours: Annotated[dict[str, Any], _EMPTY_IF_NONE]
     outside_hours: str
