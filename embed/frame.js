@@ -19,6 +19,22 @@
   // Tells the loader (and through it the page's WidgetServer.on) what happened.
   const tell = news => { if (parent !== window) parent.postMessage('widget-server:' + news, D.origin); };
 
+  // The card's height, which the loader sizes the frame to: measured in the full
+  // layout. The short one (.short, frame.css) applies only when the dialog leaves
+  // less room than that, as with a phone's keyboard up.
+  const root = document.documentElement;
+  let height;
+  const fit = () => {
+    root.classList.remove('short');
+    const h = Math.ceil(document.body.getBoundingClientRect().height);
+    root.classList.toggle('short', innerHeight < h && innerHeight <= 420);
+    if (h != height) tell('h' + (height = h));
+  };
+  // After the frame's layout, not inside it: no ResizeObserver loop.
+  new ResizeObserver(() => requestAnimationFrame(fit)).observe(document.body);
+  addEventListener('resize', fit);
+  fit();
+
   // On the whitelist, as security/origins.py matches it: host, *.host (subdomains
   // only), each with the scheme's default port unless the entry names one.
   const W = JSON.parse(D.whitelist);
@@ -153,7 +169,7 @@
   };
 
   let busy = false;
-  const label = send.textContent;
+  const words = send.lastChild, label = words.textContent;
   form.addEventListener('submit', async e => {
     e.preventDefault();
     // Only the visitor's own click on the button, or Enter in the form, sends it.
@@ -165,7 +181,7 @@
     if (!consent.checked) fail('consent_missing', T.consent_missing);
     if (!raw || !consent.checked) return form.querySelector('[aria-invalid]').focus();
     busy = send.disabled = true;
-    send.textContent = T.sending;
+    words.textContent = T.sending;
     try {
       let token;
       try { token = altcha ? await verify() : vendorToken(); } catch (err) { token = null; }
@@ -204,7 +220,7 @@
       else fail('', T.network);
     } finally {
       busy = send.disabled = false;
-      send.textContent = label;
+      words.textContent = label;
     }
   });
 

@@ -1,4 +1,4 @@
-/*! widget-server loader v1: the call-me-back button and window.WidgetServer (README) */
+/*! widget-server loader v1: the call-back button, window.WidgetServer (README) */
 // Draws the button in a Shadow DOM and opens the widget's form (an iframe from the
 // widget server) in a dialog. Served compacted: comment lines and indentation go.
 // Snippet: <script async src="APP/embed/v1/loader.js" data-widget="TOKEN"></script>
@@ -15,7 +15,8 @@
   const ready = Promise.all([get('config/' + encodeURIComponent(s.dataset.widget), 'json'),
     get('loader.css', 'text')])
     .then(([c, style]) => {
-      if (c.hidden) return; // closed, and the widget offers nothing outside its hours
+      // Closed, and the widget offers nothing outside its hours.
+      if (c.hidden) return;
       // Right to left, the corner mirrors; the dialog reads in the widget's direction,
       // not the page's.
       const side = (c.position == 'bottom-left') != (c.dir == 'rtl') ? 'left' : 'right',
@@ -28,13 +29,16 @@
       css.replaceSync(style);
       root.adoptedStyleSheets = [css];
       h.dataset.side = side;
-      root.innerHTML = '<button class=b aria-haspopup=dialog aria-expanded=false hidden></button>' +
-        '<dialog><header><span></span><button class=x>\u00d7</button></header>' +
+      // A phone handset (as the frame's send button): an inline SVG, no font to load.
+      // The dialog's header is no landmark: the page has its own banner.
+      root.innerHTML = '<button class=b aria-haspopup=dialog aria-expanded=false hidden>' +
+        '<svg viewBox=0,0,32,32 aria-hidden=true><path d=M9,3l4,7-3,3c2,4,5,7,9,9l3-3,7,4-2,6C15,29,3,17,3,5z></svg></button>' +
+        '<dialog><header role=none><span></span><button class=x>\u00d7</button></header>' +
         '<p role=status><span></span><br><br><button class=b hidden></button></p></dialog>';
       const [b, x, r] = root.querySelectorAll('button'), g = root.querySelector('dialog'),
         [l, t] = root.querySelectorAll('span'), p = t.parentNode;
       let f, back;
-      b.textContent = l.textContent = c.label;
+      b.append(l.textContent = c.label);
       r.textContent = c.retry;
       b.style.background = l.parentNode.style.background = r.style.background = c.colour;
       // Black or white, whichever meets WCAG AA on the colour (colours.py).
@@ -48,7 +52,8 @@
         p.hidden = 0;
         r.hidden = f = d.createElement('iframe');
         f.title = c.label;
-        f.hidden = f.autofocus = 1; // reopened, the dialog focuses the frame
+        // Reopened, the dialog focuses the frame.
+        f.hidden = f.autofocus = 1;
         f.onload = () => setTimeout(() => f.hidden && (t.textContent = c.failed, r.hidden = 0), 1500);
         // The page's URL rides in the fragment (never sent to a server): metadata
         // the frame sends with a request, never a field's value.
@@ -73,12 +78,13 @@
         (back != h && back || b).focus();
         emit('close');
       };
-      // The frame's news (Escape, the call's progress): only our frame, from our origin.
+      // The frame's news (its card's height, Escape, the call's progress): only our
+      // frame, from our origin.
       addEventListener('message', e => {
         const m = f && e.origin === app && e.source === f.contentWindow &&
-          /^widget-server:(\w+)$/.exec(e.data);
+          /^widget-server:([a-z]+)(\d*)$/.exec(e.data);
         // Ready: the frame shows and takes the focus (its first field, not the close button).
-        if (m) m[1] == 'ready' ? (p.hidden = 1, f.hidden = 0, f.focus()) :
+        if (m) m[2] ? f.style.height = m[2] + 'px' : m[1] == 'ready' ? (p.hidden = 1, f.hidden = 0, f.focus()) :
           m[1] == 'close' ? g.close() : emit(m[1]);
       });
       // The floating button: not with data-button="none", only where the paths allow,

@@ -43,6 +43,7 @@ def site(tmp_path_factory):
     @host.get("/<language>")
     def page(language: str):
         return (f'<!doctype html><html lang="he" dir="rtl"><title>חנות</title>'
+                '<meta name="viewport" content="width=device-width">'
                 f"<h1>ברוכים הבאים</h1>{snippets[language]}</html>")
 
     host_server = serve(host)
@@ -106,3 +107,20 @@ def test_on_a_right_to_left_page_an_english_widget_stays_left_to_right(page, sit
     assert _dialog_direction(page) == "ltr"
     frame = page.frame_locator("iframe[title='Call me back']")
     expect(frame.locator(":root")).to_have_attribute("dir", "ltr")
+
+
+def test_on_a_phone_the_mirrored_sheet_still_spans_the_whole_width(browser, playwright_driver,
+                                                                   site):
+    device = {key: value for key, value in playwright_driver.devices["Pixel 7"].items()
+              if key != "default_browser_type"}
+    context = browser.new_context(**device)
+    try:
+        page = context.new_page()
+        page.goto(f"{site}/ar")
+        page.get_by_role("button", name=ARABIC_LABEL).click()
+        dialog = page.get_by_role("dialog", name=ARABIC_LABEL)
+        expect(dialog).to_be_visible()
+        box, width = dialog.bounding_box(), page.viewport_size["width"]
+        assert (box["x"], box["width"]) == (0, width)
+    finally:
+        context.close()
