@@ -5,7 +5,8 @@
  * referrer fills a field, ticks a box or sends, and it works only when framed
  * by a whitelisted page. The host page's URL, which the loader puts in this
  * frame's URL fragment, is sent with a request as metadata and nothing more; the
- * loader hears the call's progress by postMessage, addressed to the page's origin. */
+ * loader hears the call's progress and the card's height by postMessage, addressed
+ * to the page's origin. */
 (() => {
   'use strict';
   const $ = id => document.getElementById(id), D = $('w').dataset;
