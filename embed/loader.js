@@ -83,7 +83,8 @@
       addEventListener('message', e => {
         const m = f && e.origin === app && e.source === f.contentWindow &&
           /^widget-server:([a-z]+)(\d*)$/.exec(e.data);
-        // Ready: the frame shows and takes the focus (its first field, not the close button).
+        // h<number>: the card's height, the frame's too. Ready: the frame shows and takes
+        // the focus (its first field, not the close button).
         if (m) m[2] ? f.style.height = m[2] + 'px' : m[1] == 'ready' ? (p.hidden = 1, f.hidden = 0, f.focus()) :
           m[1] == 'close' ? g.close() : emit(m[1]);
       });
