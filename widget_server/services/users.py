@@ -89,7 +89,7 @@ def create_user(actor: Actor, *, account_id: int, email: str, role: str,
     db.session.flush()
     ids: list[int] = []
     if invite:
-        inviter = actor.email if isinstance(actor, User) else account.name
+        inviter = actor.email if isinstance(actor, User) else actor.name
         ids = add_invitation(user, inviter, current_app.config["PUBLIC_URL"] or base_url)
     db.session.commit()
     send_later(ids)
