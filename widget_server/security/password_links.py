@@ -12,15 +12,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from widget_server.errors import Refusal
+from widget_server.db_ops import insert_ignore
 from widget_server.extensions import db
-from widget_server.models import UsedToken, User
-from widget_server.security.single_use import SingleUse
+from widget_server.models import UsedToken, User, utcnow
 
 INVITATION = "invitation"
 RESET = "reset"
@@ -51,10 +51,13 @@ class PasswordLink:
     link_id: str
     purpose: str
 
-    def consume(self) -> None:
-        """Record the link as used in the current transaction; a second use is refused."""
-        SingleUse(USED_KIND, self.link_id, MAX_AGE[self.purpose],
-                  Refusal("link_used", "This link has been used.", status=404)).consume()
+    def consume(self) -> bool:
+        """Record the link as used in the current transaction; False if it was already
+        (of two requests racing with one link, one records it)."""
+        inserted = insert_ignore(UsedToken, [{
+            "kind": USED_KIND, "token_id": self.link_id,
+            "expires_at": utcnow() + timedelta(seconds=MAX_AGE[self.purpose])}])
+        return (USED_KIND, self.link_id) in inserted
 
 
 def read_link(token: str, purpose: str) -> PasswordLink | None:

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from widget_server.calls.queue import QUEUE_ERRORS
-from widget_server.errors import Refusal
 from widget_server.extensions import db
 from widget_server.mail.outbox import send_later
 from widget_server.mail.people import add_invitation
@@ -157,12 +156,9 @@ def set_password_by_link(token: str, purpose: str, password: str) -> User:
     if link is None:
         raise ServiceError("This link has expired or has been used.", kind="not_found")
     password = _checked_password(password)
-    try:
-        link.consume()
-    except Refusal:
+    if not link.consume():
         db.session.rollback()
-        raise ServiceError("This link has expired or has been used.",
-                           kind="not_found") from None
+        raise ServiceError("This link has expired or has been used.", kind="not_found")
     set_password(link.user, password)
     db.session.commit()
     return link.user
