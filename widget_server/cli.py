@@ -75,6 +75,7 @@ _account_create_option = options_named({
     "daily_call_cap": "--daily-allowance", "monthly_call_cap": "--monthly-allowance"})
 _allowance_option = options_named({"daily_call_cap": "--daily",
                                    "monthly_call_cap": "--monthly"})
+_user_option = options_named({"email": "--email", "role": "--role", "account_id": "--account"})
 
 
 @contextmanager
@@ -486,7 +487,7 @@ def user() -> None:
 def user_create(account_name: str, email: str, role: str, base_url: str) -> None:
     """Add a user to ACCOUNT and mail them an invitation to choose their password."""
     operator = prepare_database()
-    with refused_as_click():
+    with refused_as_click(option=_user_option):
         created = create_user(operator, account_id=_account_named(account_name).id,
                               email=email, role=role, base_url=admin_root(base_url))
     click.echo(f"User {email} ({role}) created in {account_name}; an invitation to choose "

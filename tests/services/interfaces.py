@@ -153,6 +153,10 @@ class Cli(Driver):
         args += ["--provider", provider] if provider else []
         return self.run(*args)
 
+    def create_user(self, *, acting: str, email: str, role: str = "member") -> Outcome:
+        return self.run("user", "create", "--account", acting, "--email", email,
+                        "--role", role)
+
 
 # --- the management API ----------------------------------------------------------------
 
@@ -335,6 +339,10 @@ class Admin(Driver):
         return self.post("/admin/widgets/new", acting=acting, data=_widget_form(
             account_id=self.tree.ids[acting], business_numbers="\n".join(numbers),
             provider_account_id=self.provider_id(provider) or 0))
+
+    def create_user(self, *, acting: str, email: str, role: str = "member") -> Outcome:
+        return self.post("/admin/users/new", acting=acting, data={
+            "email": email, "account_id": self.tree.ids[acting], "role": role})
 
     def update_widget(self, public_id: str, *, acting: str, **settings) -> Outcome:
         """Change what ``settings`` name in the edit page's form, the rest as shown."""
