@@ -12,7 +12,14 @@ from sqlalchemy import select
 
 from tests.admin.test_sessions import can_see_the_dashboard, signed_in_for_real
 from tests.admin.test_users import choose_password, sign_in
-from tests.factories import NORTH_SOUTH, PASSWORD, create_tree, csrf_token, signed_in
+from tests.factories import (
+    NORTH_SOUTH,
+    PASSWORD,
+    create_tree,
+    csrf_token,
+    signed_in,
+    user_id,
+)
 from widget_server.cli import main
 from widget_server.extensions import db
 from widget_server.models import MailDelivery
@@ -89,6 +96,30 @@ def test_an_invitation_link_works_for_seven_days_and_not_after(mail_app, smtp, m
     later(monkeypatch, 7 * 86400 + 1)
     assert client.get(path).status_code == 404
     assert "Invitations expire after 7 days" in client.get(path).get_data(as_text=True)
+
+
+def test_an_owner_invites_again_someone_whose_invitation_expired(mail_app, smtp, monkeypatch):
+    invite(mail_app)
+    expired = link_in(smtp.messages[0], "welcome")
+    owner = signed_in(mail_app, "owner@north.example")
+    member = user_id(mail_app, INVITEE)
+    assert "Invite again" in owner.get("/admin/users").get_data(as_text=True)
+    again = owner.post(f"/admin/users/{member}/invite", data={"csrf_token": owner.csrf})
+    assert again.status_code == 302
+    fresh = link_in(smtp.messages[1], "welcome")
+    later(monkeypatch, 7 * 86400 + 1)
+    assert mail_app.test_client().get(expired).status_code == 404
+    monkeypatch.undo()
+    assert choose_password(mail_app.test_client(), fresh, "my very own password").status_code \
+        == 302
+    # Once they have a password, nobody invites them again; nor another tenant ever.
+    refused = owner.post(f"/admin/users/{member}/invite", data={"csrf_token": owner.csrf},
+                         follow_redirects=True)
+    assert "has chosen a password already" in refused.get_data(as_text=True)
+    rival = signed_in(mail_app, "owner@south.example")
+    assert rival.post(f"/admin/users/{member}/invite",
+                      data={"csrf_token": rival.csrf}).status_code == 404
+    assert len(smtp.messages) == 2
 
 
 def test_an_invitation_is_not_a_reset_link_nor_the_other_way_round(mail_app, smtp):

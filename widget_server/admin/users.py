@@ -24,6 +24,7 @@ from widget_server.services.users import (
     ROLES,
     change_role,
     create_user,
+    invite_again,
     remove_user,
     set_password_by_link,
     user_for_link,
@@ -114,6 +115,17 @@ def user_role(user_id: int):
     except ServiceError as error:
         return _refused(error)
     flash(f"{user.email} is now {user.role}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@blueprint.post("/users/<int(max=2147483647):user_id>/invite")
+@login_required
+def user_invite(user_id: int):
+    try:
+        user = invite_again(current_user, user_id, request.url_root)
+    except ServiceError as error:
+        return _refused(error)
+    flash(f"A new invitation is on its way to {user.email}.", "success")
     return redirect(url_for("admin.users"))
 
 

@@ -95,6 +95,19 @@ def create_user(actor: Actor, *, account_id: int, email: str, role: str,
     return user
 
 
+def invite_again(actor: Actor, user_id: int, base_url: str = "") -> User:
+    """Mail a new invitation to a user who has not chosen a password yet (theirs
+    expired, or went astray); committed. Earlier invitations still work until used."""
+    user = _other_user(actor, user_id, "invites")
+    if user.has_password:
+        raise ServiceError(f"{user.email} has chosen a password already.", kind="conflict")
+    inviter = actor.email if isinstance(actor, User) else actor.name
+    ids = add_invitation(user, inviter, current_app.config["PUBLIC_URL"] or base_url)
+    db.session.commit()
+    send_later(ids)
+    return user
+
+
 def _other_user(actor: Actor, user_id: int, doing: str) -> User:
     user = db.session.get(User, user_id)
     if user is None:
