@@ -42,8 +42,7 @@ def send_to_enrolment():
     if (current_user.is_authenticated and not current_user.totp_enabled
             and request.endpoint not in _ENROLMENT_ENDPOINTS
             and two_factor.required_for(current_user)):
-        flash("Your account requires two-factor sign-in: set it up to go on.", "error")
-        return redirect(url_for("admin.security"))
+        return redirect(url_for("admin.security"))  # which says why
     return None
 
 
