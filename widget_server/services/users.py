@@ -73,7 +73,7 @@ def create_user(actor: Actor, *, account_id: int, email: str, role: str,
     a link to choose theirs, on the admin at ``PUBLIC_URL`` or else ``base_url``.
 
     Without ``invite`` (the command line's first operator) nobody is mailed:
-    the caller hands over ``link_token(user, INVITATION)`` itself.
+    the caller hands over ``invitation_token(user)`` itself.
     """
     account = check_may_administer(actor, account_id, "account", "account_id")
     email = email.strip()
