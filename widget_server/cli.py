@@ -528,6 +528,17 @@ def user_remove(email: str) -> None:
     click.echo(f"{email} removed.")
 
 
+@user.command("two-factor-off")
+@click.option("--email", required=True)
+@with_appcontext
+def user_two_factor_off(email: str) -> None:
+    """Turn off two-factor sign-in for EMAIL, who lost their phone and recovery codes."""
+    operator = prepare_database()
+    with refused_as_click():
+        two_factor.turn_off_for(operator, _user_named(email).id)
+    click.echo(f"Two-factor sign-in is off for {email}; they can set it up again.")
+
+
 @user.command("reset-link")
 @click.option("--email", required=True)
 @click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True,

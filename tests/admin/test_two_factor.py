@@ -15,7 +15,7 @@ from flask.cli import ScriptInfo
 from tests.admin.test_invitations import forgot, link_in
 from tests.admin.test_sessions import can_see_the_dashboard
 from tests.admin.test_users import choose_password
-from tests.factories import NORTH_SOUTH, PASSWORD, create_tree, csrf_token, signed_in
+from tests.factories import NORTH_SOUTH, PASSWORD, create_tree, csrf_token, signed_in, user_id
 from widget_server.cli import main
 from widget_server.extensions import db
 from widget_server.models import RecoveryCode, User
@@ -281,3 +281,24 @@ def test_keys_rotate_reencrypts_totp_secrets_and_codes_still_work(app, clock):
     newest = Fernet(app.config["ENCRYPTION_KEYS"][0])
     assert newest.decrypt(stored.encode()).decode() == secret  # the new key alone opens it
     assert signs_in_with_code(app, MEMBER, code_at(secret, clock.now))
+
+
+def test_only_an_owner_above_turns_off_someone_elses_second_factor(app, clock):
+    create_tree(app, **NORTH_SOUTH)
+    enrol(app, MEMBER, clock)
+    enrol(app, "owner@north-a.example", clock)
+    member, owner = user_id(app, MEMBER), user_id(app, "owner@north-a.example")
+    listing = signed_in(app, "owner@north-a.example").get("/admin/users").get_data(as_text=True)
+    assert f'action="/admin/users/{member}/two-factor-off"' in listing
+    assert f'action="/admin/users/{owner}/two-factor-off"' not in listing
+    for email, target, status in (("owner@north-a.example", owner, 403),
+                                  (MEMBER, owner, 403),
+                                  ("owner@south.example", member, 404)):
+        client = signed_in(app, email)
+        assert client.post(f"/admin/users/{target}/two-factor-off",
+                           data={"csrf_token": client.csrf}).status_code == status
+    owner_above = signed_in(app, "owner@north.example")
+    assert owner_above.post(f"/admin/users/{member}/two-factor-off",
+                            data={"csrf_token": owner_above.csrf}).status_code == 302
+    _, plain = password_step(app, MEMBER)
+    assert plain.location == "/admin/"

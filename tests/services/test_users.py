@@ -1,12 +1,16 @@
-"""Adding a person, through every interface that has it: the same refusals, and an invitation
-mail rather than a password whoever adds them."""
+"""People, through every interface that has it: adding one gets the same refusals and an
+invitation mail rather than a password; a lost second factor is turned off alike."""
 
+import time
+
+import pyotp
 import pytest
 from sqlalchemy import select
 
 from tests.services.interfaces import having
 from widget_server.extensions import db
-from widget_server.models import MailDelivery, User
+from widget_server.models import MailDelivery, RecoveryCode, User
+from widget_server.services import two_factor
 
 
 @pytest.mark.parametrize("interface", having("create_user"))
@@ -35,3 +39,20 @@ def test_a_taken_email_is_refused_whatever_its_case(drive, interface):
     outcome = drive(interface).create_user(acting="client", email="Owner@Client.example")
     assert outcome.refused_on("email"), outcome
     assert "already signs in with this email" in outcome.text
+
+
+@pytest.mark.parametrize("interface", having("turn_two_factor_off"))
+def test_an_owner_above_turns_off_a_lost_second_factor(drive, interface):
+    driver = drive(interface)
+    with driver.app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "owner@client.example"))
+        secret = two_factor.begin_enrolment(user)
+        two_factor.confirm_enrolment(user, pyotp.TOTP(secret).at(time.time()))
+    outcome = driver.turn_two_factor_off(acting="reseller", email="owner@client.example")
+    assert outcome.accepted, outcome
+    with driver.app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "owner@client.example"))
+        assert (user.totp_enabled, user.totp_secret_encrypted) == (False, None)
+        assert db.session.scalar(select(RecoveryCode.id)) is None
+    again = driver.turn_two_factor_off(acting="reseller", email="owner@client.example")
+    assert not again.accepted and "does not use two-factor sign-in" in again.text

@@ -19,6 +19,7 @@ from widget_server.extensions import db
 from widget_server.models import Account, User
 from widget_server.security.password_links import INVITATION, MAX_AGE, RESET
 from widget_server.services.errors import ServiceError
+from widget_server.services.two_factor import turn_off_for
 from widget_server.services.users import (
     MIN_PASSWORD,
     ROLES,
@@ -126,6 +127,18 @@ def user_invite(user_id: int):
     except ServiceError as error:
         return _refused(error)
     flash(f"A new invitation is on its way to {user.email}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@blueprint.post("/users/<int(max=2147483647):user_id>/two-factor-off")
+@login_required
+def user_two_factor_off(user_id: int):
+    try:
+        user = turn_off_for(current_user, user_id)
+    except ServiceError as error:
+        return _refused(error)
+    flash(f"Two-factor sign-in is off for {user.email}; they can set it up again.",
+          "success")
     return redirect(url_for("admin.users"))
 
 

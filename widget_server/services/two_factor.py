@@ -184,10 +184,30 @@ def disable(user: User, password: str) -> None:
     remembered browsers go. Committed."""
     if not (user.password_hash and check_password_hash(user.password_hash, password)):
         raise ServiceError("That is not your password.", "password")
+    _turn_off(user)
+    db.session.commit()
+
+
+def _turn_off(user: User) -> None:
     user.totp_enabled, user.totp_secret_encrypted, user.totp_last_step = False, None, None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     forget_devices(user)
+
+
+def turn_off_for(actor: Actor, user_id: int) -> User:
+    """Turn another user's second factor off (their phone and recovery codes are lost);
+    an owner above them or the command line does it. Committed."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise ServiceError("There is no such user.", kind="not_found")
+    check_may_administer(actor, user.account_id, "user")
+    if isinstance(actor, User) and actor.id == user.id:
+        raise ServiceError("Turn your own off on the security page.", kind="forbidden")
+    if not user.totp_enabled:
+        raise ServiceError(f"{user.email} does not use two-factor sign-in.", kind="conflict")
+    _turn_off(user)
     db.session.commit()
+    return user
 
 
 def remember_device(user: User) -> str:
