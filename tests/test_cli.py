@@ -85,9 +85,9 @@ def mint_nonce(env, token: str) -> str:
     return result.stdout.strip()
 
 
-def test_init_prints_the_operator_password_once(cli_env):
+def test_init_prints_a_link_to_choose_the_operators_password_once(cli_env):
     first = widget_server(cli_env, "init").stdout
-    assert "password (shown once)" in first
+    assert re.search(r"choose its password at http://127\.0\.0\.1:8000/admin/welcome/\S+", first)
     assert "password" not in widget_server(cli_env, "init").stdout
 
 
@@ -298,21 +298,34 @@ def admin_signs_in(port: int, email: str, password: str) -> bool:
                            allow_redirects=False).status_code == 200
 
 
+def choose_password_at(link: str, password: str) -> None:
+    """Set a password at a printed link, as a person does in the browser."""
+    with requests.Session() as browser:
+        form = browser.get(link, timeout=10).text
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+        chosen = browser.post(link, timeout=10, allow_redirects=False, data={
+            "csrf_token": token, "password": password, "confirm": password})
+        assert chosen.status_code == 302, chosen.text
+
+
 def test_demo_serves_the_host_page_the_widget_and_the_admin(cli_env):
     port = free_port(span=2)  # the demo's host page listens on the next port
     demo = run_demo(cli_env, port)
     try:
         lines = "".join(read_until(demo.stdout, r"^embed snippet:"))
         host = re.search(r"demo host page:\s+(\S+)", lines).group(1)
-        admin = re.search(r"admin:\s+(\S+)\s+sign in as (\S+) with (\S+) \(shown once\)", lines)
+        admin = re.search(r"admin:\s+(\S+)\s+sign in as (\S+); choose its password: (\S+)",
+                          lines)
         assert admin and admin.group(1) == f"http://127.0.0.1:{port}/admin/"
+        assert admin.group(3).startswith(f"http://127.0.0.1:{port}/admin/welcome/")
         page = get_when_up(host, demo).text
         token = re.search(r'data-widget="([^"]+)"', page).group(1)
         assert f'src="http://127.0.0.1:{port}/embed/v1/loader.js"' in page
         frame = get_when_up(f"http://127.0.0.1:{port}/embed/v1/frame/{token}", demo,
                             params={"origin": host.rstrip("/")})
         assert frame.status_code == 200 and 'id="phone"' in frame.text
-        assert admin_signs_in(port, admin.group(2), admin.group(3))
+        choose_password_at(admin.group(3), "the demo's password")
+        assert admin_signs_in(port, admin.group(2), "the demo's password")
     finally:
         demo.terminate()
         demo.wait(timeout=30)

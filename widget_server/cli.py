@@ -29,7 +29,8 @@ from widget_server.models import Account, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
 from widget_server.providers.base import exchange_line
 from widget_server.security.keys import KeysConfigured, rotate_stored_keys
-from widget_server.services import provider_accounts, webhooks
+from widget_server.security.password_links import INVITATION, MAX_AGE, RESET
+from widget_server.services import provider_accounts, two_factor, webhooks
 from widget_server.services import widgets as widget_service
 from widget_server.services.accounts import (
     KINDS,
@@ -42,10 +43,10 @@ from widget_server.services.api_keys import create_api_key, revoke_api_key
 from widget_server.services.blocked_numbers import block_number, unblock
 from widget_server.services.errors import ServiceError, refusals
 from widget_server.services.users import (
-    RESET_MAX_AGE,
     ROLES,
     change_role,
     create_user,
+    invitation_token,
     remove_user,
     reset_token,
     user_by_email,
@@ -75,6 +76,7 @@ _account_create_option = options_named({
     "daily_call_cap": "--daily-allowance", "monthly_call_cap": "--monthly-allowance"})
 _allowance_option = options_named({"daily_call_cap": "--daily",
                                    "monthly_call_cap": "--monthly"})
+_user_option = options_named({"email": "--email", "role": "--role", "account_id": "--account"})
 
 
 @contextmanager
@@ -111,15 +113,24 @@ def prepare_database() -> Account:
     return operator_account(OPERATOR_ACCOUNT)
 
 
-def create_operator_user(email: str) -> str | None:
-    """Migrate, and create an operator owner ``email`` unless one exists: its new password."""
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def admin_root(base_url: str = DEFAULT_BASE_URL) -> str:
+    """Where the admin's links point: ``PUBLIC_URL``, else ``base_url``."""
+    return (current_app.config["PUBLIC_URL"] or base_url).rstrip("/")
+
+
+def create_operator_user(email: str, base_url: str = DEFAULT_BASE_URL) -> str | None:
+    """Migrate, and create an operator owner ``email`` unless one exists: the link where
+    they choose their password (printed, not mailed: mail may not be set up yet)."""
     operator = prepare_database()
     if user_by_email(email) is not None:
         return None
     with refused_as_click(option=options_named({"email": "--email"})):
-        _user, password = create_user(operator, account_id=operator.id, email=email,
-                                      role=OWNER)
-    return password
+        created = create_user(operator, account_id=operator.id, email=email, role=OWNER,
+                              invite=False)
+    return f"{admin_root(base_url)}/admin/welcome/{invitation_token(created)}"
 
 
 FIRST_OPERATOR = "admin@localhost"
@@ -131,9 +142,10 @@ FIRST_OPERATOR = "admin@localhost"
 @with_appcontext
 def init(email: str) -> None:
     """Prepare the database (migrations) and the first operator user."""
-    password = create_operator_user(email)
-    if password is not None:
-        click.echo(f"Operator user {email} created; its password (shown once): {password}")
+    link = create_operator_user(email)
+    if link is not None:
+        click.echo(f"Operator user {email} created; choose its password at {link} "
+                   f"(the link works once, for {MAX_AGE[INVITATION] // 86400} days)")
     click.echo(f"Database ready at {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
 
 
@@ -279,11 +291,11 @@ DEMO_ACCOUNT = "demo"
 
 
 def _demo_admin_sign_in(app_url: str) -> str:
-    """How to sign in to the demo's admin: the operator's password when this run created
-    it, else a one-hour link to set a new one (only a digest of a password is kept)."""
-    password = create_operator_user(FIRST_OPERATOR)
-    if password is not None:
-        return f"sign in as {FIRST_OPERATOR} with {password} (shown once)"
+    """How to sign in to the demo's admin: a link to choose the operator's password when
+    this run created it, else a one-hour link to set a new one."""
+    link = create_operator_user(FIRST_OPERATOR, app_url)
+    if link is not None:
+        return f"sign in as {FIRST_OPERATOR}; choose its password: {link}"
     user = user_by_email(FIRST_OPERATOR)
     assert user is not None, "create_operator_user found the operator's user"
     return (f"sign in as {FIRST_OPERATOR}; a new password: "
@@ -433,8 +445,8 @@ def keys() -> None:
 @keys.command("rotate")
 @with_appcontext
 def keys_rotate() -> None:
-    """Add a new signing and encryption key; re-encrypt every provider credential and
-    webhook signing secret."""
+    """Add a new signing and encryption key; re-encrypt every provider credential, webhook
+    signing secret and two-factor secret."""
     config = current_app.config
     try:
         rotate_stored_keys(config)
@@ -442,6 +454,7 @@ def keys_rotate() -> None:
         raise click.ClickException(str(error)) from None
     provider_accounts.reencrypt_credentials()
     webhooks.reencrypt_secrets()
+    two_factor.reencrypt_secrets()
     click.echo("New keys in use: new tokens are signed and credentials encrypted with them; "
                "tokens signed with older keys stay valid.")
 
@@ -472,15 +485,21 @@ def user() -> None:
 @click.option("--account", "account_name", required=True, help=ACCOUNT_HELP)
 @click.option("--email", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="owner", show_default=True)
+@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True,
+              help="Where the admin is served, when PUBLIC_URL is not set.")
 @with_appcontext
-def user_create(account_name: str, email: str, role: str) -> None:
-    """Add a user to ACCOUNT; prints a generated password once."""
+def user_create(account_name: str, email: str, role: str, base_url: str) -> None:
+    """Add a user to ACCOUNT and mail them an invitation to choose their password."""
     operator = prepare_database()
-    with refused_as_click():
-        _user, password = create_user(operator, account_id=_account_named(account_name).id,
-                                      email=email, role=role)
-    click.echo(f"User {email} ({role}) created in {account_name}; "
-               f"their password (shown once): {password}")
+    with refused_as_click(option=_user_option):
+        created = create_user(operator, account_id=_account_named(account_name).id,
+                              email=email, role=role, base_url=admin_root(base_url))
+    click.echo(f"User {email} ({role}) created in {account_name}; an invitation to choose "
+               f"their password is mailed to them (the link works for "
+               f"{MAX_AGE[INVITATION] // 86400} days).")
+    if not current_app.config["SMTP_URL"]:
+        click.echo("Mail is off (no SMTP_URL): hand them this link yourself: "
+                   f"{admin_root(base_url)}/admin/welcome/{invitation_token(created)}")
 
 
 def _user_named(email: str) -> User:
@@ -513,17 +532,27 @@ def user_remove(email: str) -> None:
     click.echo(f"{email} removed.")
 
 
+@user.command("two-factor-off")
+@click.option("--email", required=True)
+@with_appcontext
+def user_two_factor_off(email: str) -> None:
+    """Turn off two-factor sign-in for EMAIL, who lost their phone and recovery codes."""
+    operator = prepare_database()
+    with refused_as_click():
+        two_factor.turn_off_for(operator, _user_named(email).id)
+    click.echo(f"Two-factor sign-in is off for {email}; they can set it up again.")
+
+
 @user.command("reset-link")
 @click.option("--email", required=True)
-@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
+@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True,
               help="Where the admin is served, when PUBLIC_URL is not set.")
 @with_appcontext
 def user_reset_link(email: str, base_url: str) -> None:
     """Print a password link for EMAIL: valid for an hour, and only until the password changes."""
     found = _user_named(email)
-    root = (current_app.config["PUBLIC_URL"] or base_url).rstrip("/")
-    click.echo(f"{root}/admin/reset/{reset_token(found)}")
-    click.echo(f"The link works once, for {RESET_MAX_AGE // 60} minutes.", err=True)
+    click.echo(f"{admin_root(base_url)}/admin/reset/{reset_token(found)}")
+    click.echo(f"The link works once, for {MAX_AGE[RESET] // 60} minutes.", err=True)
 
 
 @main.group()

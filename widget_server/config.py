@@ -61,6 +61,11 @@ class Defaults:
     # address only), and per email from every address together (slower).
     LIMIT_SIGN_IN_FAILURES_PER_ADDRESS: str = "5 per 15 minutes"
     LIMIT_SIGN_IN_FAILURES_PER_EMAIL: str = "50 per hour"
+    # Wrong second-factor codes of one user: from one address, and from all together.
+    LIMIT_TWO_FACTOR_FAILURES_PER_ADDRESS: str = "5 per 15 minutes"
+    LIMIT_TWO_FACTOR_FAILURES_PER_USER: str = "20 per hour"
+    # "Forgot password?" mails asked for one email (known or not alike).
+    LIMIT_PASSWORD_RESETS_PER_EMAIL: str = "5 per hour"
 
     # Installation-wide daily ceilings, counted across every widget of every tenant:
     # calls to one number (they protect the people who are called) and calls from

@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from widget_server.call_states import CallState
@@ -43,6 +43,9 @@ class Account(Model):
     # None: the installation's default. A parent sets its children's, within its own.
     daily_call_cap: Mapped[int | None]
     monthly_call_cap: Mapped[int | None]
+    # Everyone signing in to this account or one below it needs a second factor
+    # (services/two_factor.py): set by an owner of the account or above it.
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Account | None] = relationship(remote_side=[id])
@@ -59,18 +62,57 @@ class User(UserMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    # Empty until an invited person chooses their password (services/users.py).
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="owner")
     # Part of the id a session carries: bumped at sign-out and at every password
     # change, it ends every session (a copied cookie too) issued before.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # TOTP (services/two_factor.py): the secret as a Fernet token, set at enrolment
+    # and asked for at sign-in once confirmed; the time step of the last code
+    # accepted, so no code is accepted twice.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    totp_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    totp_last_step: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship()
 
+    @property
+    def has_password(self) -> bool:
+        """False for an invited person who has not chosen their password yet."""
+        return bool(self.password_hash)
+
     def get_id(self) -> str:
         """What the session stores: the user's id and the session generation."""
         return f"{self.id}:{self.session_generation}"
+
+
+class RecoveryCode(Model):
+    """A one-time code that signs in instead of a TOTP code: shown once, kept as a digest."""
+
+    __tablename__ = "recovery_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+
+
+class RememberedDevice(Model):
+    """A browser that may skip the second factor until ``expires_at``.
+
+    The browser's cookie is signed and names the user and this row's id;
+    deleting the rows (a new password, two-factor sign-in turned off) forgets
+    every such browser at once.
+    """
+
+    __tablename__ = "remembered_devices"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
 
 
 class ApiKey(Model):
@@ -291,7 +333,8 @@ class UnansweredNumber(Model):
 
 
 class UsedToken(Model):
-    """A single-use id (nonce, captcha solution) kept until it would expire anyway."""
+    """A single-use id (nonce, captcha solution, password link) kept until it would
+    expire anyway."""
 
     __tablename__ = "used_tokens"
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)

@@ -1,4 +1,8 @@
-"""People: owners add and remove users; a forgotten password is reset by a single-use link."""
+"""People: owners invite and remove users; a forgotten password is reset by a single-use link.
+
+The invitation and reset mails through a real SMTP server are in
+tests/admin/test_invitations.py.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from widget_server.admin.auth import password_matches
 from widget_server.cli import main
 from widget_server.extensions import db
 from widget_server.models import User
+from widget_server.security import password_links
 
 
 def sign_in(app, email, password):
@@ -27,9 +32,11 @@ def sign_in(app, email, password):
     return response.status_code == 302
 
 
-def test_owner_adds_a_member_to_a_client_who_can_then_sign_in(app):
+def test_owner_invites_a_member_who_has_no_password_until_they_choose_one(app):
     ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@north.example")
+    form = client.get("/admin/users/new").get_data(as_text=True)
+    assert 'type="password"' not in form
     response = client.post("/admin/users/new", data={
         "csrf_token": csrf_token(client), "email": "new@north-a.example",
         "account_id": ids["north-a"], "role": "member", "password": "a long password"})
@@ -37,24 +44,27 @@ def test_owner_adds_a_member_to_a_client_who_can_then_sign_in(app):
     with app.app_context():
         created = db.session.scalar(select(User).where(User.email == "new@north-a.example"))
         assert (created.account_id, created.role) == (ids["north-a"], "member")
-        assert "a long password" not in created.password_hash
-    assert sign_in(app, "new@north-a.example", "a long password")
-    assert "a long password" not in client.get("/admin/users").get_data(as_text=True)
+        assert created.password_hash == "" and not created.has_password
+    # A password posted anyway is ignored: nobody chooses another's password.
+    assert not sign_in(app, "new@north-a.example", "a long password")
+    assert not sign_in(app, "new@north-a.example", "")
+    listing = client.get("/admin/users").get_data(as_text=True)
+    assert "invited: no password yet" in listing
 
 
-def test_a_short_password_or_a_taken_email_is_refused(app):
+def test_an_invalid_or_taken_email_is_refused(app):
     ids = create_tree(app, **NORTH_SOUTH).ids
     client = signed_in(app, "owner@north-a.example")
-    short = client.post("/admin/users/new", data={
-        "csrf_token": csrf_token(client), "email": "x@north-a.example",
-        "account_id": ids["north-a"], "role": "member", "password": "too short"})
-    assert 'id="password-error"' in short.get_data(as_text=True)
+    bad = client.post("/admin/users/new", data={
+        "csrf_token": csrf_token(client), "email": "x at north-a.example",
+        "account_id": ids["north-a"], "role": "member"})
+    assert 'id="email-error"' in bad.get_data(as_text=True)
     taken = client.post("/admin/users/new", data={
         "csrf_token": csrf_token(client), "email": "Member@North-a.example",
-        "account_id": ids["north-a"], "role": "member", "password": "a long password"})
+        "account_id": ids["north-a"], "role": "member"})
     assert "already signs in with this email" in taken.get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(select(User).where(User.email == "x@north-a.example")) is None
+        assert db.session.scalar(select(User).where(User.email == "x at north-a.example")) is None
 
 
 def test_owner_removes_a_user_who_can_no_longer_sign_in_but_not_themselves(app):
@@ -89,7 +99,7 @@ def test_a_printed_reset_link_sets_a_new_password_once(app):
     assert choose_password(client, path, "brand new password").status_code == 302
     assert sign_in(app, "member@north-a.example", "brand new password")
     assert not sign_in(app, "member@north-a.example", "correct horse battery")
-    # The same link again: the password it was made for has changed.
+    # The same link again: it was used (and the password it was made for has changed).
     assert client.get(path).status_code == 404
     again = client.post(path, data={"password": "third password!", "confirm": "third password!",
                                     "csrf_token": csrf_token(client, "/admin/sign-in")})
@@ -114,18 +124,21 @@ def test_an_expired_or_forged_reset_link_is_refused(app, monkeypatch):
     path = "/" + reset_link(app, "owner@south.example").split("/", 3)[3]
     client = app.test_client()
     assert client.get(path[:-2] + "xx").status_code == 404
-    monkeypatch.setattr("widget_server.services.users.RESET_MAX_AGE", -1)
+    monkeypatch.setitem(password_links.MAX_AGE, "reset", -1)
     assert client.get(path).status_code == 404
 
 
-def test_cli_creates_a_user_and_prints_the_password_once(app):
+def test_cli_creates_a_user_and_with_mail_off_prints_their_invitation_link(app):
     create_tree(app, **NORTH_SOUTH)
     result = app.test_cli_runner().invoke(main, args=["user", "create", "--account", "south-a",
                                                 "--email", "ops@south-a.example",
                                                 "--role", "read-only"])
     assert result.exit_code == 0, result.output
-    password = re.search(r"shown once\): (\S+)", result.stdout).group(1)
-    assert sign_in(app, "ops@south-a.example", password)
+    assert "password (shown once)" not in result.stdout
+    link = re.search(r"http://\S+(/admin/welcome/\S+)", result.stdout).group(1)
+    client = app.test_client()
+    assert choose_password(client, link, "ops own password").status_code == 302
+    assert sign_in(app, "ops@south-a.example", "ops own password")
     again = app.test_cli_runner().invoke(main, args=["user", "create", "--account", "south-a",
                                                "--email", "ops@south-a.example"])
     assert again.exit_code != 0 and "already" in again.output

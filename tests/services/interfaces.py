@@ -24,7 +24,7 @@ from sqlalchemy import select
 from tests.factories import Tree, admin_post, create_tree, signed_in
 from widget_server.cli import main
 from widget_server.extensions import db
-from widget_server.models import ProviderAccount, Widget
+from widget_server.models import ProviderAccount, User, Widget
 
 DOMAIN = "shop.example"
 NUMBER = "+12025550100"
@@ -155,6 +155,13 @@ class Cli(Driver):
         args += ["--provider", provider] if provider else []
         args += ["--promise", promise] if promise is not None else []
         return self.run(*args)
+
+    def create_user(self, *, acting: str, email: str, role: str = "member") -> Outcome:
+        return self.run("user", "create", "--account", acting, "--email", email,
+                        "--role", role)
+
+    def turn_two_factor_off(self, *, acting: str, email: str) -> Outcome:
+        return self.run("user", "two-factor-off", "--email", email)
 
 
 # --- the management API ----------------------------------------------------------------
@@ -339,6 +346,20 @@ class Admin(Driver):
         return self.post("/admin/widgets/new", acting=acting, data=_widget_form(
             account_id=self.tree.ids[acting], business_numbers="\n".join(numbers),
             provider_account_id=self.provider_id(provider) or 0, promise_text=promise or ""))
+
+    def create_user(self, *, acting: str, email: str, role: str = "member") -> Outcome:
+        return self.post("/admin/users/new", acting=acting, data={
+            "email": email, "account_id": self.tree.ids[acting], "role": role})
+
+    def turn_two_factor_off(self, *, acting: str, email: str) -> Outcome:
+        """A button on the users page: its refusal is a flash on the page it returns to."""
+        with self.app.app_context():
+            user_id = db.session.scalar(select(User.id).where(User.email == email))
+        client = self.client(acting)
+        page = client.post(f"/admin/users/{user_id}/two-factor-off", follow_redirects=True,
+                           data={"csrf_token": client.csrf}).get_data(as_text=True)
+        refusal = re.search(r'class="flash flash-error"[^>]*>([^<]*)<', page)
+        return Outcome(refusal is None, text=unescape(refusal[1]) if refusal else page)
 
     def update_widget(self, public_id: str, *, acting: str, **settings) -> Outcome:
         """Change what ``settings`` name in the edit page's form, the rest as shown."""

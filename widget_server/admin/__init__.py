@@ -9,6 +9,7 @@ from widget_server.admin import (  # noqa: F401  (imported for the routes they a
     mail,
     providers,
     reports,
+    security,
     users,
     webhooks,
     widgets,

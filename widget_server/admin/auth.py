@@ -7,17 +7,20 @@ widgets, domains and reports, not users or keys), ``read-only`` (reads).
 from __future__ import annotations
 
 import secrets
+import time
 from functools import cache, wraps
 from typing import TypeGuard
 
-from flask import abort, current_app, request
+from flask import abort, current_app, request, session
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash
 
 from widget_server.extensions import db, login_manager
 from widget_server.models import Account, User
-from widget_server.services.users import hash_password, password_fingerprint
+from widget_server.security.password_links import password_fingerprint
+from widget_server.services.two_factor import REMEMBER_DAYS, device_remembered
+from widget_server.services.users import hash_password
 from widget_server.tenancy import get_scoped
 
 # Which roles may change things of each kind.
@@ -50,10 +53,11 @@ def _unknown_user_hash() -> str:
 def password_matches(user: User | None, password: str) -> TypeGuard[User]:
     """Whether ``password`` is ``user``'s; for no user, False after the same work.
 
-    Checking against a dummy hash when the email is unknown makes both answers
-    take as long, so sign-in timing does not tell which emails have accounts.
+    Checking against a dummy hash when the email is unknown (or invited and
+    without a password yet) makes every answer take as long, so sign-in timing
+    does not tell which emails have accounts.
     """
-    if user is None:
+    if user is None or not user.has_password:
         check_password_hash(_unknown_user_hash(), password)
         return False
     return check_password_hash(user.password_hash, password)
@@ -98,6 +102,58 @@ def remember_device(response, user: User) -> None:
         KNOWN_DEVICE_COOKIE,
         _known_device_serializer().dumps([entry, *others][:_KNOWN_DEVICE_USERS]),
         max_age=KNOWN_DEVICE_DAYS * 86400, path="/admin/", httponly=True,
+        secure=not current_app.config["DEVELOPMENT"], samesite="Lax")
+
+
+# Between the password and the second factor: the session names the user (and its
+# session generation) for this long, and grants nothing but the code page.
+_PENDING = "two_factor_pending"
+PENDING_SECONDS = 600
+TWO_FACTOR_DEVICE_COOKIE = "two_factor_device"
+_TWO_FACTOR_DEVICE_SALT = "widget-server.two-factor-device"
+
+
+def begin_second_factor(user: User) -> None:
+    """The password was right; the session waits for ``user``'s code."""
+    session[_PENDING] = {"user": user.get_id(), "at": int(time.time())}
+
+
+def pending_user() -> User | None:
+    """The user whose password was right in this session lately, still awaiting a code."""
+    pending = session.get(_PENDING)
+    if not isinstance(pending, dict) or not isinstance(pending.get("at"), int) \
+            or time.time() - pending["at"] > PENDING_SECONDS:
+        return None
+    return load_user(str(pending.get("user", "")))
+
+
+def end_second_factor() -> None:
+    session.pop(_PENDING, None)
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEYS"],
+                                  salt=_TWO_FACTOR_DEVICE_SALT)
+
+
+def remembered_for_second_factor(user: User) -> bool:
+    """Whether this browser carries a live remembered-device cookie of ``user``'s."""
+    raw = request.cookies.get(TWO_FACTOR_DEVICE_COOKIE)
+    if not raw:
+        return False
+    try:
+        payload = _device_serializer().loads(raw, max_age=REMEMBER_DAYS * 86400)
+    except BadSignature:
+        return False
+    return (isinstance(payload, dict) and payload.get("u") == user.id
+            and device_remembered(user, str(payload.get("d"))))
+
+
+def set_device_cookie(response, user: User, device_id: str) -> None:
+    """Remember this browser for ``user``'s second factor (services/two_factor.py)."""
+    response.set_cookie(
+        TWO_FACTOR_DEVICE_COOKIE, _device_serializer().dumps({"u": user.id, "d": device_id}),
+        max_age=REMEMBER_DAYS * 86400, path="/admin/", httponly=True,
         secure=not current_app.config["DEVELOPMENT"], samesite="Lax")
 
 

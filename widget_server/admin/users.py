@@ -1,12 +1,13 @@
-"""Admin: people in the caller's subtree, and choosing a password from a reset link.
+"""Admin: people in the caller's subtree, and choosing a password from a mailed link.
 
-Everyone signed in may read the list; only owners add people, change their
-roles and remove them (services/users.py, which also signs the links).
+Everyone signed in may read the list; only owners invite people, change their
+roles and remove them (services/users.py). An invited person chooses their
+password at the invitation's link; anyone at a reset link's.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
@@ -16,15 +17,18 @@ from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account
 from widget_server.admin.views import blueprint, select_options, show_refusal
 from widget_server.extensions import db
 from widget_server.models import Account, User
+from widget_server.security.password_links import INVITATION, MAX_AGE, RESET
 from widget_server.services.errors import ServiceError
+from widget_server.services.two_factor import turn_off_for
 from widget_server.services.users import (
     MIN_PASSWORD,
     ROLES,
     change_role,
     create_user,
+    invite_again,
     remove_user,
-    set_password_by_token,
-    user_for_reset_token,
+    set_password_by_link,
+    user_for_link,
 )
 from widget_server.tenancy import scoped_select
 
@@ -38,10 +42,6 @@ class NewUserForm(FlaskForm):
     account_id = SelectField("Account", coerce=int, validate_choice=False)
     role = SelectField("Role", choices=select_options((r, r) for r in ROLES),
                        description=ROLE_HELP)
-    password = PasswordField("Initial password", validators=[DataRequired(),
-                                                             Length(min=MIN_PASSWORD)],
-                             description=f"At least {MIN_PASSWORD} characters; "
-                                         "give it to the person privately.")
 
 
 class NewPasswordForm(FlaskForm):
@@ -81,14 +81,18 @@ def user_new():
                                                    .order_by(Account.name)))
     if form.validate_on_submit():
         try:
-            created, _password = create_user(current_user, account_id=form.account_id.data,
-                                             email=form.email.data or "", role=form.role.data,
-                                             password=form.password.data)
+            created = create_user(current_user, account_id=form.account_id.data,
+                                  email=form.email.data or "", role=form.role.data,
+                                  base_url=request.url_root)
         except ServiceError as error:
             show_refusal(form, error)
         else:
-            flash(f"{created.email} can now sign in to {created.account.name} as "
-                  f"{created.role}.", "success")
+            flash(f"An invitation to {created.account.name} as {created.role} is on its way "
+                  f"to {created.email}: they choose their password at its link, within "
+                  f"{MAX_AGE[INVITATION] // 86400} days.", "success")
+            if not current_app.config["SMTP_URL"]:
+                flash("Mail is off on this server, so the invitation is not sent: ask the "
+                      "operator for a link (widget-server user reset-link).", "error")
             return redirect(url_for("admin.users"))
     return render_template("admin/accounts/user_new.html", form=form)
 
@@ -115,6 +119,29 @@ def user_role(user_id: int):
     return redirect(url_for("admin.users"))
 
 
+@blueprint.post("/users/<int(max=2147483647):user_id>/invite")
+@login_required
+def user_invite(user_id: int):
+    try:
+        user = invite_again(current_user, user_id, request.url_root)
+    except ServiceError as error:
+        return _refused(error)
+    flash(f"A new invitation is on its way to {user.email}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@blueprint.post("/users/<int(max=2147483647):user_id>/two-factor-off")
+@login_required
+def user_two_factor_off(user_id: int):
+    try:
+        user = turn_off_for(current_user, user_id)
+    except ServiceError as error:
+        return _refused(error)
+    flash(f"Two-factor sign-in is off for {user.email}; they can set it up again.",
+          "success")
+    return redirect(url_for("admin.users"))
+
+
 @blueprint.post("/users/<int(max=2147483647):user_id>/remove")
 @login_required
 def user_remove(user_id: int):
@@ -126,18 +153,31 @@ def user_remove(user_id: int):
     return redirect(url_for("admin.users"))
 
 
-@blueprint.route("/reset/<token>", methods=["GET", "POST"])
-def password_reset(token: str):
-    user = user_for_reset_token(token)
+def _choose_password(token: str, purpose: str, template: str):
+    """The page of a password link: choose one, then sign in with it."""
+    user = user_for_link(token, purpose)
     if user is None:
-        return render_template("admin/accounts/reset_expired.html"), 404
+        return render_template("admin/accounts/reset_expired.html", purpose=purpose), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            set_password_by_token(token, form.password.data or "")
+            set_password_by_link(token, purpose, form.password.data or "")
         except ServiceError as error:
+            if error.kind == "not_found":
+                return render_template("admin/accounts/reset_expired.html",
+                                       purpose=purpose), 404
             show_refusal(form, error)
         else:
             flash("Your password is set; sign in with it.", "success")
             return redirect(url_for("admin.sign_in"))
-    return render_template("admin/accounts/reset.html", form=form, email=user.email)
+    return render_template(template, form=form, email=user.email, account=user.account)
+
+
+@blueprint.route("/reset/<token>", methods=["GET", "POST"])
+def password_reset(token: str):
+    return _choose_password(token, RESET, "admin/accounts/reset.html")
+
+
+@blueprint.route("/welcome/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    return _choose_password(token, INVITATION, "admin/accounts/welcome.html")

@@ -11,15 +11,18 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
 from widget_server.abuse.client_ip import client_ip_key
 from widget_server.admin.auth import (
+    begin_second_factor,
     current_account,
+    end_second_factor,
     is_known_device,
     password_matches,
     remember_device,
+    remembered_for_second_factor,
 )
 from widget_server.extensions import db, limiter
 from widget_server.models import User
 from widget_server.services.errors import ServiceError, refusals
-from widget_server.services.users import end_sessions
+from widget_server.services.users import end_sessions, request_password_reset
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -105,12 +108,43 @@ def sign_in():
         user = _submitted_user()
         # Unknown emails are checked too (against a dummy hash): as slow as a known one.
         if password_matches(user, request.form.get("password") or ""):
-            login_user(user)
-            response = redirect(url_for("admin.dashboard"))
+            logout_user()
+            end_second_factor()
+            if user.totp_enabled and not remembered_for_second_factor(user):
+                # Half signed in: nothing but the code page until the code is right.
+                begin_second_factor(user)
+                response = redirect(url_for("admin.sign_in_code"))
+            else:
+                login_user(user)
+                response = redirect(url_for("admin.dashboard"))
             remember_device(response, user)
             return response
         flash("That email and password do not match an account.", "error")
     return render_template("admin/sign_in.html")
+
+
+def _reset_email_key() -> str:
+    return "password-reset-email:" + _submitted_email()
+
+
+# Asked for often, it would mail someone over and over: limited per address and per
+# email, alike for an email with an account and one without.
+@blueprint.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LIMIT_PASSWORD_RESETS_PER_EMAIL"],
+               methods=["POST"], key_func=_reset_email_key)
+def forgot_password():
+    """Ask for a reset mail. The answer never tells whether the address has an account:
+    the same redirect and page for every address, the lookup done by the queue."""
+    if request.method == "POST":
+        request_password_reset(_submitted_email())
+        return redirect(url_for("admin.forgot_password_sent"))
+    return render_template("admin/forgot_password.html")
+
+
+@blueprint.get("/forgot-password/sent")
+def forgot_password_sent():
+    return render_template("admin/forgot_password_sent.html")
 
 
 @blueprint.post("/sign-out")
@@ -120,6 +154,7 @@ def sign_out():
     end_sessions(current_user._get_current_object())
     db.session.commit()
     logout_user()
+    end_second_factor()
     return redirect(url_for("admin.sign_in"))
 
 

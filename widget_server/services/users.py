@@ -1,34 +1,35 @@
-"""People who sign in to the admin: add one, change their role, remove them, set a password.
+"""People who sign in to the admin: invite one, change their role, remove them, set a password.
 
 Only owners manage people, and only in their own subtree; nobody changes or
-removes themselves (an owner could lock the account out). A password link is
-signed over SECRET_KEYS and expires; it carries a fingerprint of the password
-hash it was made for, so it works once: a new password changes the hash and
-every earlier link stops working.
+removes themselves (an owner could lock the account out). Nobody chooses
+another's password: a new user is mailed an invitation with a link where they
+choose their own, and a forgotten password is reset by a mailed link
+(security/password_links.py: signed, expiring, single-use). Setting a password
+ends every session and forgets every remembered browser of the user.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from widget_server.calls.queue import QUEUE_ERRORS
 from widget_server.extensions import db
+from widget_server.mail.outbox import send_later
+from widget_server.mail.people import add_invitation
 from widget_server.models import User
+from widget_server.security.password_links import INVITATION, RESET, link_token, read_link
 from widget_server.services.accounts import OWNER, check_may_administer
 from widget_server.services.actors import READ_ONLY, Actor
 from widget_server.services.errors import ServiceError
+from widget_server.services.two_factor import forget_devices
 
 ROLES = (OWNER, "member", READ_ONLY)
 MIN_PASSWORD = 10
 EMAIL_MAX = 254
-RESET_MAX_AGE = 3600
-_RESET_SALT = "widget-server.password-reset"
 # A domain with a dot, or this machine: init's first operator is admin@localhost.
 _EMAIL = re.compile(r"[^@\s]+@([^@\s]+\.[^@\s]+|localhost)")
 
@@ -43,9 +44,11 @@ def end_sessions(user: User) -> None:
 
 
 def set_password(user: User, password: str) -> None:
-    """A new password ends every session signed in with the old one."""
+    """A new password ends every session signed in with the old one, and every browser
+    remembered for the second factor asks for a code again."""
     user.password_hash = hash_password(password)
     end_sessions(user)
+    forget_devices(user)
 
 
 def user_by_email(email: str) -> User | None:
@@ -65,23 +68,44 @@ def _checked_password(password: str) -> str:
 
 
 def create_user(actor: Actor, *, account_id: int, email: str, role: str,
-                password: str | None = None) -> tuple[User, str]:
-    """A new user of the account, committed, and their password: ``password``, or one
-    generated (to be shown once) when it is None."""
+                invite: bool = True, base_url: str = "") -> User:
+    """A new user of the account without a password, committed; with ``invite``, mailed
+    a link to choose theirs, on the admin at ``PUBLIC_URL`` or else ``base_url``.
+
+    Without ``invite`` (the command line's first operator) nobody is mailed:
+    the caller hands over ``invitation_token(user)`` itself.
+    """
     account = check_may_administer(actor, account_id, "account", "account_id")
     email = email.strip()
     if len(email) > EMAIL_MAX or not _EMAIL.fullmatch(email):
         raise ServiceError("Enter an email address, like name@example.com.", "email")
     role = _checked_role(role)
-    password = secrets.token_urlsafe(12) if password is None else _checked_password(password)
     if user_by_email(email) is not None:
         raise ServiceError("Someone already signs in with this email.", "email",
                            kind="conflict")
-    user = User(account_id=account.id, email=email, role=role,
-                password_hash=hash_password(password))
+    user = User(account_id=account.id, email=email, role=role, password_hash="")
     db.session.add(user)
+    db.session.flush()
+    ids: list[int] = []
+    if invite:
+        inviter = actor.email if isinstance(actor, User) else actor.name
+        ids = add_invitation(user, inviter, current_app.config["PUBLIC_URL"] or base_url)
     db.session.commit()
-    return user, password
+    send_later(ids)
+    return user
+
+
+def invite_again(actor: Actor, user_id: int, base_url: str = "") -> User:
+    """Mail a new invitation to a user who has not chosen a password yet (theirs
+    expired, or went astray); committed. Earlier invitations still work until used."""
+    user = _other_user(actor, user_id, "invites")
+    if user.has_password:
+        raise ServiceError(f"{user.email} has chosen a password already.", kind="conflict")
+    inviter = actor.email if isinstance(actor, User) else actor.name
+    ids = add_invitation(user, inviter, current_app.config["PUBLIC_URL"] or base_url)
+    db.session.commit()
+    send_later(ids)
+    return user
 
 
 def _other_user(actor: Actor, user_id: int, doing: str) -> User:
@@ -110,38 +134,44 @@ def remove_user(actor: Actor, user_id: int) -> User:
     return user
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEYS"], salt=_RESET_SALT)
-
-
-def password_fingerprint(user: User) -> str:
-    """Changes with the password: what a reset link or a known device is tied to."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+def request_password_reset(email: str) -> None:
+    """Queue a reset mail for whoever signs in as ``email``: nothing is looked up here, so
+    the answer is the same, as fast, whether anyone does (mail/people.py does the rest)."""
+    email = email.strip()
+    if not email or len(email) > EMAIL_MAX:
+        return
+    try:
+        current_app.extensions["mail_tasks"].reset(email)
+    except QUEUE_ERRORS:
+        current_app.logger.warning("password reset not queued: the queue is down")
 
 
 def reset_token(user: User) -> str:
     """The token of a link that lets ``user`` choose a new password, once, for an hour."""
-    return _serializer().dumps({"u": user.id, "f": password_fingerprint(user)})
+    return link_token(user, RESET)
 
 
-def user_for_reset_token(token: str) -> User | None:
-    """The user a live, unused reset token is for, or None."""
-    try:
-        payload = _serializer().loads(token, max_age=RESET_MAX_AGE)
-        user = db.session.get(User, int(payload["u"]))
-        fingerprint = str(payload["f"])
-    except (BadSignature, KeyError, TypeError, ValueError):
-        return None
-    if user is None or fingerprint != password_fingerprint(user):
-        return None
-    return user
+def invitation_token(user: User) -> str:
+    """The token of a link that lets ``user`` choose their password, once, for 7 days."""
+    return link_token(user, INVITATION)
 
 
-def set_password_by_token(token: str, password: str) -> User:
-    """Set the password of the user a live reset token is for; committed."""
-    user = user_for_reset_token(token)
-    if user is None:
+def user_for_link(token: str, purpose: str) -> User | None:
+    """The user a live, unused ``purpose`` (``INVITATION``, ``RESET``) link is for, or None."""
+    link = read_link(token, purpose)
+    return link.user if link else None
+
+
+def set_password_by_link(token: str, purpose: str, password: str) -> User:
+    """Set the password of the user a live ``purpose`` link is for, spending the link;
+    committed."""
+    link = read_link(token, purpose)
+    if link is None:
         raise ServiceError("This link has expired or has been used.", kind="not_found")
-    set_password(user, _checked_password(password))
+    password = _checked_password(password)
+    if not link.consume():
+        db.session.rollback()
+        raise ServiceError("This link has expired or has been used.", kind="not_found")
+    set_password(link.user, password)
     db.session.commit()
-    return user
+    return link.user
