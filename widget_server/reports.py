@@ -241,11 +241,30 @@ class CallFilter:
     utm_source: str | None = None
     utm_medium: str | None = None
     utm_campaign: str | None = None
+    # An account of the subtree: its calls and those of the accounts under it.
+    client_id: int | None = None
+    # Which attempts (calls/redial.py): every one (None), the visitors' "requests"
+    # (first attempts), each request's "last" attempt, or those "booked" for later.
+    show: str | None = None
+
+
+SHOW_CHOICES = ("requests", "last", "booked")
 
 
 def calls_select(account: Account, filters: CallFilter):
     """A select of ``account``'s subtree's calls matching ``filters``, newest first."""
-    query = select(CallRequest).where(CallRequest.account_id.in_(subtree_ids(account)))
+    query = select(CallRequest).where(CallRequest.account_id.in_(
+        client_ids(account, filters.client_id)))
+    if filters.show == "requests":
+        query = query.where(CallRequest.redial_of_id.is_(None))
+    elif filters.show == "last":
+        later = aliased(CallRequest)
+        query = query.where(~select(later.id).where(
+            later.redial_of_id == func.coalesce(CallRequest.redial_of_id, CallRequest.id),
+            later.attempt > CallRequest.attempt).exists())
+    elif filters.show == "booked":
+        query = query.where(CallRequest.status == CallState.QUEUED,
+                            CallRequest.scheduled_for.is_not(None))
     if filters.widget_id is not None:
         query = query.where(CallRequest.widget_id == filters.widget_id)
     if filters.date_from is not None:
@@ -317,3 +336,71 @@ def refusal_totals(account: Account, filters: RefusalFilter) -> dict[str, int]:
     counts: dict[str, int] = dict(db.session.execute(
         select(matching.c.reason, func.sum(matching.c.count)).group_by(matching.c.reason)).all())
     return {reason: int(counts[reason]) for reason in REASONS if counts.get(reason)}
+
+
+MISSED_WINDOW_DAYS = 7
+TOP_WIDGETS = 5
+
+
+@dataclass
+class Dashboard:
+    """The dashboard's figures for an account's subtree, each the count of a report's filter.
+
+    ``month``: from the first of this month (UTC); ``missed_since``: the start of
+    the day ``MISSED_WINDOW_DAYS`` ago. Requests are the visitors' (first
+    attempts); missed ones are requests whose last attempt failed, with no call
+    now, redial or call-back after it; booked ones are attempts booked for later.
+    """
+
+    today: date
+    month: date
+    missed_since: date
+    requests_today: int
+    requests_month: int
+    answer_rate: float | None
+    missed_waiting: int
+    booked: int
+    refusals: dict[str, int]
+    top_widgets: list[tuple[Widget, int]]
+
+    def filters(self, figure: str) -> dict[str, str]:
+        """The calls report's query string behind ``figure``."""
+        return {
+            "requests_today": {"show": "requests", "date_from": self.today.isoformat()},
+            "requests_month": {"show": "requests", "date_from": self.month.isoformat()},
+            "missed_waiting": {"show": "last", "status": CallState.FAILED,
+                               "date_from": self.missed_since.isoformat()},
+            "booked": {"show": "booked"},
+        }[figure]
+
+
+def _count(query) -> int:
+    return db.session.execute(
+        select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+
+
+def dashboard(account: Account, now: datetime) -> Dashboard:
+    """The figures of ``account``'s subtree at ``now`` (naive UTC)."""
+    today = now.date()
+    month = today.replace(day=1)
+    missed_since = today - timedelta(days=MISSED_WINDOW_DAYS)
+    month_start = datetime.combine(month, datetime.min.time())
+    own = next(row for row in usage_by_account(account, month_start)
+               if row.account_id == account.id)
+    requests = calls_select(account, CallFilter(show="requests", date_from=month)).order_by(None)
+    per_widget = requests.with_only_columns(CallRequest.widget_id, func.count()).group_by(
+        CallRequest.widget_id).order_by(func.count().desc(), CallRequest.widget_id).limit(
+        TOP_WIDGETS)
+    top = [(db.session.get_one(Widget, widget_id), n)
+           for widget_id, n in db.session.execute(per_widget)]
+    return Dashboard(
+        today=today, month=month, missed_since=missed_since,
+        requests_today=_count(calls_select(account, CallFilter(show="requests",
+                                                               date_from=today))),
+        requests_month=own.subtree_total,
+        answer_rate=answer_rate(own.subtree_by_outcome),
+        missed_waiting=_count(calls_select(account, CallFilter(
+            show="last", status=CallState.FAILED, date_from=missed_since))),
+        booked=_count(calls_select(account, CallFilter(show="booked"))),
+        refusals=refusal_totals(account, RefusalFilter(date_from=month)),
+        top_widgets=top)
