@@ -35,7 +35,7 @@ from widget_server.calls.redial import attempts_of
 from widget_server.calls.status import reason_sentence
 from widget_server.extensions import db
 from widget_server.i18n import lazy_admin_gettext as _l
-from widget_server.models import Account, CallRequest, Widget, utcnow
+from widget_server.models import Account, CallEvent, CallRequest, Widget, utcnow
 from widget_server.reports import (
     CAMPAIGN_FILTERS,
     OUTCOMES,
@@ -178,6 +178,22 @@ def report_calls():
         rate=answer_rate(totals), day_rate=answer_rate, outcomes=OUTCOMES)
 
 
+def business_answered(attempt: CallRequest) -> CallEvent | None:
+    """The step at which the business answered this attempt, or None.
+
+    Each attempt rings one business number, recorded on it (calls/redial.py: the
+    next number, a redial). The business answered once the visitor's leg is
+    rung (the adapters report ``leg: visitor``) or the call connected; a call
+    that completed answered without either step reported counts at its end.
+    """
+    for event in attempt.events:
+        if event.status == CallState.CONNECTED or (event.detail or {}).get("leg") == "visitor":
+            return event
+    if outcome_of(attempt.status, attempt.reason) == "answered":
+        return attempt.events[-1] if attempt.events else None
+    return None
+
+
 @blueprint.get("/reports/calls/<public_id>")
 @login_required
 def report_call(public_id: str):
@@ -194,17 +210,15 @@ def report_call(public_id: str):
         else:
             steps.append((event, detail, reason_sentence(event.reason)))
     attempts = attempts_of(call)
-    # Each attempt rings one business number (calls/redial.py records it on the attempt):
-    # the one that answered is that of the attempt whose business leg connected.
-    answered = next((a for a in attempts if a.business_number and (
-        outcome_of(a.status, a.reason) == "answered"
-        or any(e.status == CallState.CONNECTED for e in a.events))), None)
+    answered = next((a for a in attempts if a.business_number
+                     and business_answered(a) is not None), None)
     return render_template(
         "admin/reports/call.html", call=call, steps=steps, exchanges=exchanges,
         outcome=outcome_of(call.status, call.reason), figures=_figures(call),
         figure_labels=dict(REPORT_FIGURES), can_block=current_user.role in CAN_MANAGE,
         blocked=is_blocked(call.account_id, call.visitor_number), attempts=attempts,
         latest=attempts[-1], booked=is_booked(attempts[-1]), answered=answered,
+        answered_event=business_answered(call),
         can_call_now=call_now_refusal(attempts, utcnow()) is None)
 
 
