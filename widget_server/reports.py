@@ -179,7 +179,8 @@ def usage_by_account(account: Account, since: datetime,
     for account_id, lead_id, report in db.session.execute(
             select(attempt.account_id, func.coalesce(attempt.redial_of_id, attempt.id),
                    attempt.provider_report)
-            .where(func.coalesce(attempt.redial_of_id, attempt.id).in_(lead_ids),
+            .where(attempt.account_id.in_(ids), attempt.created_at >= since,
+                   func.coalesce(attempt.redial_of_id, attempt.id).in_(lead_ids),
                    outcome_column(attempt.status, attempt.reason) == "answered",
                    attempt.provider_report.is_not(None))):
         seconds = talk_seconds(report)

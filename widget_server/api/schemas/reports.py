@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AliasPath, Field, create_model
+from pydantic import AfterValidator, AliasPath, Field, WithJsonSchema, create_model
 from pydantic_core import PydanticCustomError
 
 from widget_server.abuse.refusals import REASONS
@@ -37,7 +37,9 @@ def _closed_month(value: str) -> str:
     return value
 
 
-Month = Annotated[str, AfterValidator(_closed_month)]
+Month = Annotated[str, AfterValidator(_closed_month),
+                  WithJsonSchema({"type": "string", "pattern": "^2[0-9]{3}-(0[1-9]|1[0-2])$",
+                                  "description": "YYYY-MM, a month that is over (UTC)."})]
 
 
 class UsageQuery(Query):
