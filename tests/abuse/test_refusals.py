@@ -39,7 +39,7 @@ def shop(app):
 
 
 def refuse_in_every_way(app, client, widget) -> None:
-    """Seven refusals of six reasons against ``widget``, and one with no widget known."""
+    """Eight refusals of six reasons against ``widget``, and one with no widget known."""
     def refused(body, code):
         response = post_call(client, body)
         assert response.get_json()["error"] == code, response.get_json()
@@ -58,12 +58,15 @@ def refuse_in_every_way(app, client, widget) -> None:
         response = client.get(f"/embed/v1/config/{token}",
                               headers={"Origin": "https://evil.example"})
         assert response.get_json()["error"] == "origin_not_allowed"
+    # The form opened top-level, outside any site (a link to it): refused as off-site.
+    assert client.get(f"/embed/v1/frame/{token}?origin=https://shop.example",
+                      headers={"Sec-Fetch-Dest": "document"}).status_code == 403
     # A garbled token names no widget: nobody's count.
     refused(call_body(app, client, widget, token="garbled"), "token_invalid")
 
 
 EXPECTED = {"cap_number_minute": 1, "blocked": 1, "country": 1, "emergency": 1,
-            "captcha": 1, "origin": 2}
+            "captcha": 1, "origin": 3}
 
 
 def test_refusals_show_with_their_counts_in_the_admin_the_csv_and_the_api(app, client, shop):
