@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from widget_server import metrics
+from widget_server.abuse.refusals import count_refusal
 from widget_server.extensions import db
 from widget_server.i18n import N_, translate
 
@@ -105,6 +106,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Refusal)
     def refusal(error: Refusal):
         g.refusal_retry_after = error.retry_after
+        count_refusal(error.code)
         return error_response(error.code, error.template, error.status, error.retry_after,
                               params=error.params)
 

@@ -72,6 +72,17 @@ def _select_locale() -> str:
     return (language or DEFAULT_LANGUAGE).replace("-", "_")
 
 
+def admin_gettext(message: str, **params: object) -> str:
+    """An admin sentence (imported as ``_``): English until the admin has catalogues of
+    its own (domain ``admin``); marked now so they can be extracted then."""
+    return message % params if params else message
+
+
+def lazy_admin_gettext(message: str, **params: object) -> str:
+    """``admin_gettext`` for labels made at import time (imported as ``_l``)."""
+    return admin_gettext(message, **params)
+
+
 def translate(message: str, **params: object) -> str:
     """``message`` in the request's language, with ``%(name)s`` placeholders filled."""
     return gettext(message, **params)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false, func
@@ -315,6 +315,23 @@ class UsageCounter(Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     period: Mapped[str] = mapped_column(String(16), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class RefusalCount(Model):
+    """How many requests for one widget were refused for one reason on one UTC day.
+
+    Counted by abuse/refusals.py with one upsert per refusal; ``reason`` is one of
+    its ``REASONS``, never a raw refusal code, so reports keep a stable set.
+    """
+
+    __tablename__ = "refusal_counts"
+    widget_id: Mapped[int] = mapped_column(ForeignKey("widgets.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(24), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+    widget: Mapped[Widget] = relationship()
 
 
 class UnansweredNumber(Model):

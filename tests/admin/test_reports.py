@@ -258,8 +258,8 @@ def test_a_reseller_sees_each_clients_calls_today_this_month_and_by_outcome(app,
     row = re.search(r"<th scope=\"row\">north-a .*?</tr>", page, re.DOTALL).group(0)
     cells = re.findall(r"<td>([^<]*)</td>", row)
     today_is_month_start = now.date() == month_start.date()
-    # today, month, answered, unknown, failed, rejected, pending, answer rate
-    assert cells == ["3" if today_is_month_start else "2", "3", "1", "1", "1", "0", "0",
+    # today, month, answered, unknown, failed, rejected, pending, answer rate (then minutes)
+    assert cells[:8] == ["3" if today_is_month_start else "2", "3", "1", "1", "1", "0", "0",
                      "33 %"]
     assert "south-a" not in page
     with app.app_context():

@@ -6,6 +6,7 @@ from widget_server.admin import (  # noqa: F401  (imported for the routes they a
     blocked_numbers,
     calls,
     domains,
+    figures,
     mail,
     providers,
     reports,

@@ -1,4 +1,4 @@
-"""Admin reports: the calls of the caller's subtree, one call's timeline, charts, CSV, usage.
+"""Admin reports: the calls of the caller's subtree, one call's timeline, charts, CSV.
 
 Every role may read reports (read-only included); nothing here changes
 anything, so there is no form to protect with CSRF (the forms on a call's
@@ -34,7 +34,8 @@ from widget_server.calls.lead import CAMPAIGN_FIELDS, MAX_CAMPAIGN_VALUE_LENGTH
 from widget_server.calls.redial import attempts_of
 from widget_server.calls.status import reason_sentence
 from widget_server.extensions import db
-from widget_server.models import CallRequest, Widget, utcnow
+from widget_server.i18n import lazy_admin_gettext as _l
+from widget_server.models import Account, CallEvent, CallRequest, Widget, utcnow
 from widget_server.reports import (
     CAMPAIGN_FILTERS,
     OUTCOMES,
@@ -44,10 +45,9 @@ from widget_server.reports import (
     calls_select,
     day_problem,
     outcome_of,
-    usage_by_account,
 )
 from widget_server.services.calls import call_now_refusal, is_booked
-from widget_server.tenancy import scoped_select
+from widget_server.tenancy import scoped_select, subtree_ids
 
 PAGE_SIZE = 50
 # Each listed call shows its widget and the widget's account: loaded with it.
@@ -85,6 +85,10 @@ class CallFilterForm(Form):
     utm_source = StringField("Campaign source", validators=CAMPAIGN_VALUE)
     utm_medium = StringField("Campaign medium", validators=CAMPAIGN_VALUE)
     utm_campaign = StringField("Campaign", validators=CAMPAIGN_VALUE)
+    client = SelectField(_l("Client"), validators=[Optional()], validate_choice=True)
+    show = SelectField(_l("Attempts"), validators=[Optional()], choices=select_options([
+        ("", _l("Every attempt")), ("requests", _l("Visitors' requests (first attempts)")),
+        ("last", _l("Each request's last attempt")), ("booked", _l("Booked for later"))]))
 
     def criteria(self) -> CallFilter | None:
         """The filters, or None while a field has an error (shown next to it)."""
@@ -92,12 +96,32 @@ class CallFilterForm(Form):
             return None
         # Optional() lets a blank (" ") through unchecked: it means any widget.
         widget = (self.widget.data or "").strip()
+        client = (self.client.data or "").strip()
+        campaign: dict = {name: (getattr(self, name).data or "").strip() or None
+                          for name in CAMPAIGN_FILTERS}
         return CallFilter(widget_id=int(widget) if widget else None,
+                          client_id=int(client) if client else None,
+                          show=self.show.data or None,
                           date_from=self.date_from.data, date_to=self.date_to.data,
                           status=self.status.data or None,
                           country=(self.country.data or "").upper() or None,
-                          **{name: (getattr(self, name).data or "").strip() or None
-                             for name in CAMPAIGN_FILTERS})
+                          **campaign)
+
+
+def client_options(account) -> list:
+    """The accounts a report may be narrowed to: the caller's own and each under it."""
+    accounts = {a.id: a for a in db.session.scalars(select(Account).where(
+        Account.id.in_(subtree_ids(account))))}
+
+    def path(each: Account) -> str:  # reseller/client, from the caller's account down
+        names = [each.name]
+        while each.id != account.id and each.parent_id in accounts:
+            each = accounts[each.parent_id]
+            names.insert(0, each.name)
+        return "/".join(names)
+
+    named = sorted(((a.id, path(a)) for a in accounts.values()), key=lambda p: p[1].lower())
+    return select_options([("", _l("Any client")), *[(str(i), path) for i, path in named]])
 
 
 def _filters():
@@ -107,6 +131,7 @@ def _filters():
                                                                           Widget.id)).all()
     form.widget.choices = select_options(
         [("", "Any widget"), *[(str(w.id), w.name) for w in widgets]])
+    form.client.choices = client_options(account)
     form.validate()
     if form.date_from.data and form.date_to.data and form.date_to.data < form.date_from.data:
         form.date_to.errors = [*form.date_to.errors, "The end date is before the start date."]
@@ -153,6 +178,22 @@ def report_calls():
         rate=answer_rate(totals), day_rate=answer_rate, outcomes=OUTCOMES)
 
 
+def business_answered(attempt: CallRequest) -> CallEvent | None:
+    """The step at which the business answered this attempt, or None.
+
+    Each attempt rings one business number, recorded on it (calls/redial.py: the
+    next number, a redial). The business answered once the visitor's leg is
+    rung (the adapters report ``leg: visitor``) or the call connected; a call
+    that completed answered without either step reported counts at its end.
+    """
+    for event in attempt.events:
+        if event.status == CallState.CONNECTED or (event.detail or {}).get("leg") == "visitor":
+            return event
+    if outcome_of(attempt.status, attempt.reason) == "answered":
+        return attempt.events[-1] if attempt.events else None
+    return None
+
+
 @blueprint.get("/reports/calls/<public_id>")
 @login_required
 def report_call(public_id: str):
@@ -169,12 +210,15 @@ def report_call(public_id: str):
         else:
             steps.append((event, detail, reason_sentence(event.reason)))
     attempts = attempts_of(call)
+    answered = next((a for a in attempts if a.business_number
+                     and business_answered(a) is not None), None)
     return render_template(
         "admin/reports/call.html", call=call, steps=steps, exchanges=exchanges,
         outcome=outcome_of(call.status, call.reason), figures=_figures(call),
         figure_labels=dict(REPORT_FIGURES), can_block=current_user.role in CAN_MANAGE,
         blocked=is_blocked(call.account_id, call.visitor_number), attempts=attempts,
-        latest=attempts[-1], booked=is_booked(attempts[-1]),
+        latest=attempts[-1], booked=is_booked(attempts[-1]), answered=answered,
+        answered_event=business_answered(call),
         can_call_now=call_now_refusal(attempts, utcnow()) is None)
 
 
@@ -209,16 +253,3 @@ def report_calls_csv():
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="calls-{stamp}.csv"',
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
-
-
-@blueprint.get("/reports/usage")
-@login_required
-def report_usage():
-    account = current_account()
-    now = datetime.now(UTC).replace(tzinfo=None)
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    month_start = day_start.replace(day=1)
-    month = usage_by_account(account, month_start)
-    today = {row.account_id: row for row in usage_by_account(account, day_start)}
-    return render_template("admin/reports/usage.html", rows=month, today=today,
-                           month=f"{month_start:%B %Y}", outcomes=OUTCOMES)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 # types-WTForms 3.2 lacks SelectChoice, which WTForms 3.2 has.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
+from widget_server import reports
 from widget_server.abuse.client_ip import client_ip_key
 from widget_server.admin.auth import (
     begin_second_factor,
@@ -19,8 +20,9 @@ from widget_server.admin.auth import (
     remember_device,
     remembered_for_second_factor,
 )
+from widget_server.admin.refusal_reasons import REASON_LABELS
 from widget_server.extensions import db, limiter
-from widget_server.models import User
+from widget_server.models import User, utcnow
 from widget_server.services.errors import ServiceError, refusals
 from widget_server.services.users import end_sessions, request_password_reset
 
@@ -161,5 +163,8 @@ def sign_out():
 @blueprint.get("/")
 @login_required
 def dashboard():
-    return render_template("admin/dashboard.html", account=current_account(),
-                           user=current_user)
+    """The subtree's figures, each linking to the report (and filters) it counts."""
+    account = current_account()
+    return render_template("admin/dashboard.html", account=account, user=current_user,
+                           figures=reports.dashboard(account, utcnow()),
+                           reason_labels=REASON_LABELS)

@@ -21,10 +21,12 @@ which use their public ids):
 - ``/provider_accounts``: list, create, read, update. ``credentials`` are
   write-only: accepted on create and on update (a rotation), answered only
   as ``has_credentials``.
-- ``/calls``: filter by ``widget_id``, ``status``, ``country``, ``since``,
-  ``until``; one call with its events (state changes, and provider
+- ``/calls``: filter by ``widget_id``, ``client_id``, ``status``, ``country``,
+  ``since``, ``until``; one call with its events (state changes, and provider
   exchanges already redacted).
-- ``/reports/usage``: calls per account in the subtree since a date.
+- ``/reports/usage``: requests per account in the subtree in a closed month
+  (``?month=YYYY-MM``) or since a date, with a total.
+- ``/reports/refusals``: refused requests per widget, UTC day and reason.
 - ``/webhooks``: endpoints that receive an account's call events, signed by
   Standard Webhooks; the signing secret is answered once, on create and
   ``POST /webhooks/{id}/rotate_secret``. Deliveries are listed per endpoint;

@@ -23,7 +23,7 @@ def list_calls(query: CallQuery):
     filters = CallFilter(status=query.status, country=query.country,
                          date_from=query.since, date_to=query.until,
                          utm_source=query.utm_source, utm_medium=query.utm_medium,
-                         utm_campaign=query.utm_campaign)
+                         utm_campaign=query.utm_campaign, client_id=query.client_id)
     if query.widget_id is not None:
         widget = db.session.scalar(scoped_select(Widget, caller()).where(
             Widget.public_id == query.widget_id))

@@ -163,9 +163,11 @@ def operation(summary: str, *, body: type[BaseModel] | None = None,
     return decorate
 
 
-def paginated(query: PageQuery, statement, page: type[Page], context: dict | None = None):
+def paginated(query: PageQuery, statement, page: type[Page], context: dict | None = None,
+              extra: dict | None = None):
     """One page of ``statement``'s rows as ``page``, and a ``Link: rel="next"`` header;
-    ``context`` reaches the models' validators (what a row alone cannot tell)."""
+    ``context`` reaches the models' validators (what a row alone cannot tell); ``extra``
+    fills the fields ``page`` has beyond a page's."""
     total = db.session.execute(select(func.count()).select_from(
         statement.order_by(None).subquery())).scalar_one()
     rows = db.session.scalars(
@@ -178,7 +180,7 @@ def paginated(query: PageQuery, statement, page: type[Page], context: dict | Non
         next_url = url_for(request.endpoint or "", **(request.view_args or {}), **args)
     answer = page.model_validate({"items": rows, "page": query.page,
                                   "per_page": query.per_page, "total": total,
-                                  "next": next_url}, context=context)
+                                  "next": next_url, **(extra or {})}, context=context)
     response = jsonify(answer.model_dump(mode="json"))
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'

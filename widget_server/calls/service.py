@@ -23,6 +23,7 @@ from widget_server.abuse.caps import caps_for_call, count_within_caps, give_back
 from widget_server.abuse.captcha import captcha_verifier
 from widget_server.abuse.cooldown import check_not_cooled_down
 from widget_server.abuse.phone import check_visitor_number
+from widget_server.abuse.refusals import note_widget
 from widget_server.call_states import CallState
 from widget_server.calls.hours import when_to_call
 from widget_server.calls.lead import read_lead
@@ -97,6 +98,7 @@ def widget_for_token(token: object, *relationships: str) -> Widget:
                                 {"public_id": public_id}).unique().first()
     if widget is not None:
         use_widget_language(widget.language)
+        note_widget(widget.id)
     if widget is None or widget.token_version != version or widget.deleted_at is not None:
         raise Refusal("token_revoked",
                       "This widget's token is no longer valid; the site owner must update it.",

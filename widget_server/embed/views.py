@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from widget_server import metrics
 from widget_server.abuse.captcha import AltchaVerifier, captcha_verifier
 from widget_server.abuse.client_ip import client_ip_key
+from widget_server.abuse.refusals import count_refusal
 from widget_server.calls.hours import callback_slots, is_open, slot_label
 from widget_server.calls.redial import attempts_of
 from widget_server.calls.service import (
@@ -135,6 +136,7 @@ def widget_config(token: str):
 def _refused_top_level(code: str) -> Response:
     """The page a visitor sees when the frame is opened outside a site: one sentence."""
     metrics.REFUSALS.labels(code).inc()
+    count_refusal(code)
     html = render_template("embed/refused.html", code=code, sentence=frame_texts()["not_framed"])
     response = Response(html, status=403, mimetype="text/html")
     response.headers["Content-Security-Policy"] = (

@@ -27,6 +27,8 @@ CampaignValue = Annotated[str, Text(MAX_CAMPAIGN_VALUE_LENGTH)]
 
 class CallQuery(PageQuery):
     widget_id: PublicId | None = None
+    client_id: Id | None = Field(None, description=(
+        "An account of the subtree: its calls and those of the accounts under it."))
     status: Annotated[str, Choice(tuple(CallState))] | None = None
     country: Country | None = Field(None, description="The visitor's country, e.g. US.")
     since: Day | None = Field(None, description="First UTC day, included (from 2000-01-01).")
