@@ -1,7 +1,7 @@
 """refused embed requests are counted per widget, UTC day and reason
 
-Revision ID: 0018
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-01 07:30:00.000000
 
 Refusals left no trace a site owner could see; abuse/refusals.py now adds one
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0018'
-down_revision = '0012'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
