@@ -37,28 +37,35 @@ def _limit(key: str):
     return limiter.limit(lambda: current_app.config[key])
 
 
-# The static files are answered from memory (assets.py) with no burst limit: counting
-# a request would cost more than answering it, and a CDN or proxy may serve them anyway.
+# What every page view asks for has no burst limit: the static files are answered from
+# memory (assets.py) and the config from a snapshot (snapshots.py), each for less than
+# counting the request would cost; a CDN or caching proxy may answer them anyway. The
+# filter runs before Flask-Limiter resolves any limit.
+PAGE_VIEWS = frozenset({"embed.loader", "embed.loader_style", "embed.frame_script",
+                        "embed.frame_style", "embed.widget_config"})
+
+
+@limiter.request_filter
+def _page_view() -> bool:
+    return request.endpoint in PAGE_VIEWS
+
+
 @blueprint.get("/loader.js")
-@limiter.exempt
 def loader():
     return asset_response("loader.js", request)
 
 
 @blueprint.get("/loader.css")
-@limiter.exempt
 def loader_style():
     return asset_response("loader.css", request)
 
 
 @blueprint.get("/frame.js")
-@limiter.exempt
 def frame_script():
     return asset_response("frame.js", request)
 
 
 @blueprint.get("/frame.css")
-@limiter.exempt
 def frame_style():
     return asset_response("frame.css", request)
 
@@ -72,16 +79,15 @@ def _embedding_origin(domains) -> str | None:
 
 
 @blueprint.get("/config/<token>")
-@limiter.exempt
 def widget_config(token: str):
     """What the loader draws: the button's text, colour and place, the frame's URL and
     the sentences it shows while the frame loads or when it cannot;
     ``hidden`` outside opening hours when the widget then offers nothing; the floating
     button's display rules, which the loader applies to the page it runs on.
 
-    Answered from a snapshot of the widget (snapshots.py), with no burst limit: a page
-    view costs no database read and less than counting it would; the answer is public
-    for a minute, so a CDN or caching proxy may keep it (README's nginx recipe)."""
+    Answered from a snapshot of the widget (snapshots.py), with no burst limit
+    (PAGE_VIEWS); public for a minute, so a CDN or caching proxy may keep it
+    (docs/nginx.conf)."""
     widget = widget_snapshot(token)
     origin = _embedding_origin(widget.domains)
     if origin is None:

@@ -1,23 +1,24 @@
 """Cookie sessions for the people who sign in, and none on the public paths.
 
-Flask-Login reads the session after every request, which makes Flask add
-``Vary: Cookie`` to every answer: a shared cache (a CDN, nginx) then keeps one
-copy of the loader and of each widget's config per visitor cookie jar, that
-is none. The visitor's path (``embed``) and the provider callbacks (``hooks``)
-carry their own proofs and must set no cookie anyway, so their answers are
-never given a session cookie or a ``Vary: Cookie``, whatever read the session.
+The visitor's path (``embed``) and the provider callbacks (``hooks``) carry
+their own proofs and must set no cookie. They get Flask's null session: it
+reads as empty, refuses writes, is never saved, and never adds ``Vary:
+Cookie`` (which Flask-Login's read of the session after every request would
+otherwise add, so that no shared cache - a CDN, nginx - could keep the loader
+or a widget's config). It also spares each page view the cookie's decoding.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
-PUBLIC_BLUEPRINTS = frozenset({"embed", "hooks"})
+# Where the embed and hooks blueprints answer: the session opens before routing.
+PUBLIC_PATHS = ("/embed/", "/hooks/")
 
 
 class SignedInOnlySessionInterface(SecureCookieSessionInterface):
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if request.blueprint in PUBLIC_BLUEPRINTS:
-            return
-        super().save_session(app, session, response)
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(PUBLIC_PATHS):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
