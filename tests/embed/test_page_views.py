@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 import brotli
 from sqlalchemy import event
@@ -133,3 +134,24 @@ def test_a_forged_token_is_refused_before_any_database_read(make_app):
 
     assert answer.status_code in (403, 404) and answer.get_json()["error"]
     assert statements == []
+
+
+def test_the_config_reads_the_same_in_every_encoding_and_language_it_is_asked_in(
+        make_app, widget):
+    app = make_app(CONFIG_CACHE_SECONDS=60)
+    client = app.test_client()
+    token = _token(app, widget.id, language="auto")
+    url = f"/embed/v1/config/{token}"
+
+    def config(coding: str, language: str) -> dict:
+        answer = client.get(url, headers={"Origin": PAGE_ORIGIN, "Accept-Encoding": coding,
+                                          "Accept-Language": language})
+        body = {"br": brotli.decompress, "gzip": gzip.decompress}.get(
+            coding, lambda data: data)(answer.data)
+        return json.loads(body)
+
+    english = [config(coding, "en") for coding in ("br", "gzip", "identity")]
+    german = [config(coding, "de") for coding in ("identity", "gzip", "br")]
+
+    assert english[0] == english[1] == english[2] and english[0]["label"] == "Call me back"
+    assert german[0] == german[1] == german[2] and german[0]["label"] != "Call me back"

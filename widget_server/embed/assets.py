@@ -50,9 +50,22 @@ class Asset:
         if name == "loader.js":
             body = compact_script(body)
         return cls(mimetype=_TYPES[name], etag=hashlib.sha256(body).hexdigest()[:32],
-                   bodies={"identity": body, "gzip": gzip.compress(body, 9, mtime=0),
-                           "br": brotli.compress(body, quality=11)},
-                   modified=modified)
+                   bodies=encodings(body), modified=modified)
+
+
+def encodings(body: bytes) -> dict[str, bytes]:
+    """``body`` in each content coding we send, compressed once for many answers."""
+    return {"identity": body, "gzip": gzip.compress(body, 9, mtime=0),
+            "br": brotli.compress(body, quality=11)}
+
+
+def best_coding(request: Request) -> str:
+    """The content coding to answer ``request`` in: br, else gzip, else none."""
+    accepted = request.accept_encodings
+    for coding in ("br", "gzip"):
+        if accepted[coding]:
+            return coding
+    return "identity"
 
 
 _loaded: dict[str, Asset] = {}
@@ -68,14 +81,6 @@ def asset(name: str) -> Asset:
     return current
 
 
-def _coding(request: Request) -> str:
-    accepted = request.accept_encodings
-    for coding in ("br", "gzip"):
-        if accepted[coding]:
-            return coding
-    return "identity"
-
-
 def asset_response(name: str, request: Request) -> Response:
     """``name`` in the best encoding the client accepts, or 304 when it has it already."""
     found = asset(name)
@@ -83,7 +88,7 @@ def asset_response(name: str, request: Request) -> Response:
                "Vary": "Accept-Encoding", "Access-Control-Allow-Origin": "*"}
     if found.etag in request.if_none_match:
         return Response(status=304, headers=headers)
-    coding = _coding(request)
+    coding = best_coding(request)
     if coding != "identity":
         headers["Content-Encoding"] = coding
     return Response(found.bodies[coding], mimetype=found.mimetype, headers=headers)

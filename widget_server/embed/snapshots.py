@@ -15,7 +15,7 @@ a browser or shared cache may keep the answer. 0 turns the snapshots off.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cachetools import TTLCache
 from flask import current_app, g
@@ -42,6 +42,13 @@ class WidgetSnapshot:
     hide_on_paths: tuple[str, ...]
     show_after_seconds: int
     show_after_scroll: int
+    # The config answers made from this snapshot, by (host URL, page origin, language),
+    # each in every content coding: translated, serialised and compressed once.
+    answers: dict[tuple[str, str, str], dict[str, bytes]] = field(default_factory=dict)
+
+
+# Distinct answers kept per snapshot: a widget on a few sites in a few languages.
+MAX_ANSWERS = 64
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import phonenumbers
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
@@ -20,8 +23,8 @@ from widget_server.calls.service import (
 )
 from widget_server.calls.status import public_status
 from widget_server.colours import text_colour
-from widget_server.embed.assets import asset_response
-from widget_server.embed.snapshots import widget_snapshot
+from widget_server.embed.assets import asset_response, best_coding, encodings
+from widget_server.embed.snapshots import MAX_ANSWERS, WidgetSnapshot, widget_snapshot
 from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts, phone_hint
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter
@@ -93,7 +96,27 @@ def widget_config(token: str):
     if origin is None:
         raise Refusal("origin_not_allowed", "This widget is not allowed on this site.",
                       status=403)
-    response = jsonify(
+    key = (request.host_url, origin, str(get_locale()))
+    bodies = widget.answers.get(key)
+    if bodies is None:
+        bodies = encodings(json.dumps(_config(widget, token, origin)).encode())
+        if len(widget.answers) < MAX_ANSWERS:
+            widget.answers[key] = bodies
+    coding = best_coding(request)
+    response = Response(bodies[coding], mimetype="application/json")
+    if coding != "identity":
+        response.headers["Content-Encoding"] = coding
+    response.headers["Access-Control-Allow-Origin"] = origin
+    # A widget set to auto answers in the visitor's browser language.
+    response.headers["Vary"] = ("Origin, Accept-Language, Accept-Encoding"
+                                if widget.language == AUTO_LANGUAGE
+                                else "Origin, Accept-Encoding")
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+def _config(widget: WidgetSnapshot, token: str, origin: str) -> dict:
+    return dict(
         label=translate(widget.button_label),
         colour=widget.button_colour,
         text_colour=text_colour(widget.button_colour),
@@ -108,12 +131,6 @@ def widget_config(token: str):
         show_after_scroll=widget.show_after_scroll,
         **{key: translate(text) for key, text in LOADER_TEXTS.items()},
     )
-    response.headers["Access-Control-Allow-Origin"] = origin
-    # A widget set to auto answers in the visitor's browser language.
-    response.headers["Vary"] = ("Origin, Accept-Language" if widget.language == AUTO_LANGUAGE
-                                else "Origin")
-    response.headers["Cache-Control"] = "public, max-age=60"
-    return response
 
 
 def _refused_top_level(code: str) -> Response:
