@@ -1,7 +1,8 @@
-"""The baseline: a bare Flask JSON endpoint, served by gunicorn exactly like the app.
+"""The baseline: bare Flask JSON endpoints, served by gunicorn exactly like the app.
 
-``POST /echo`` parses the JSON body and answers ``{"ok": true}``, so the ratio
-against it measures what widget-server adds on top of Flask and gunicorn.
+``POST /echo`` parses the JSON body and answers ``{"ok": true}``; ``GET /json``
+answers a small JSON object. The ratio against them measures what widget-server
+adds on top of Flask and gunicorn.
 """
 
 from flask import Flask, jsonify, request
@@ -13,6 +14,11 @@ app = Flask(__name__)
 def echo():
     request.get_json()
     return jsonify(ok=True)
+
+
+@app.get("/json")
+def small_json():
+    return jsonify(ok=True, label="Call me back", colour="#0b6e4f")
 
 
 @app.get("/healthz")

@@ -53,7 +53,6 @@ BENCH_SETTINGS = {
     "LIMIT_CALL_POST": f"{HIGH}/second",
     "LIMIT_CHALLENGE": f"{HIGH}/second",
     "LIMIT_FRAME": f"{HIGH}/second",
-    "LIMIT_LOADER": f"{HIGH}/second",
     "LIMIT_CALL_STATUS": f"{HIGH}/second",
     "CEILING_PER_IP": str(HIGH),
     "CEILING_PER_NUMBER": str(HIGH),

@@ -120,6 +120,9 @@ def base_config(instance_path, database_url: str = "") -> dict:
         "LIMIT_CHALLENGE": "1000/minute",
         "LIMIT_API": "10000/minute",
         "ALTCHA_MAX_NUMBER": 2000,
+        # Tests edit a widget and read its config at once; tests/embed/test_page_views.py
+        # turns the snapshots on.
+        "CONFIG_CACHE_SECONDS": 0,
         # Provider fakes listen on loopback; the admin and API tests save these names.
         "PROVIDER_PRIVATE_HOSTS": LOOPBACK_FAKES,
     }

@@ -21,6 +21,7 @@ from widget_server.extensions import compress, csrf, db, limiter, login_manager,
 from widget_server.hooks import blueprint as hooks_blueprint
 from widget_server.security import headers, outbound
 from widget_server.security.keys import resolve_keys
+from widget_server.security.sessions import SignedInOnlySessionInterface
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     os.makedirs(app.instance_path, exist_ok=True)
+    app.session_interface = SignedInOnlySessionInterface()
     app.config.update(settings, INSTANCE_PATH=app.instance_path)
     resolve_keys(app.config)
     outbound.policy(app.config)  # a malformed PROVIDER_PRIVATE_HOSTS stops the start

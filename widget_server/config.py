@@ -49,12 +49,15 @@ class Defaults:
     # host names, host:port or CIDR networks (an on-premises PBX), comma-separated.
     PROVIDER_PRIVATE_HOSTS: list[str] = []
 
+    # Seconds a process answers a widget's config from its snapshot (embed/snapshots.py):
+    # an edit reaches visitors that much later; 0 reads the database on every request.
+    CONFIG_CACHE_SECONDS: float = 10.0
+
     # Burst limits (Flask-Limiter syntax) on the public endpoints.
     LIMIT_FRAME: str = "60/minute"
     LIMIT_CALL_POST: str = "10/minute;30/hour"
     LIMIT_CALL_STATUS: str = "120/minute"
     LIMIT_CHALLENGE: str = "30/minute"
-    LIMIT_LOADER: str = "300/minute"
     LIMIT_HOOKS: str = "600/minute"
     LIMIT_API: str = "300/minute"
     # Failed admin sign-ins: per email from one client address (locks out that

@@ -59,6 +59,7 @@ def supported(language: str | None) -> str | None:
 def use_widget_language(language: str | None) -> None:
     """Speak the widget's language for the rest of this request; for ``auto``, the
     visitor's browser language among ours."""
+    g.widget_language = language
     if language == AUTO_LANGUAGE:
         language = request.accept_languages.best_match(LANGUAGES) if has_request_context() \
             else None

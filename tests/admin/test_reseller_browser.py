@@ -35,6 +35,7 @@ def servers(tmp_path_factory):
         "DEVELOPMENT": True,
         "SIMULATOR_SPEED": 0.2,
         "ALTCHA_MAX_NUMBER": 5000,
+        "CONFIG_CACHE_SECONDS": 0,  # the tests edit the widget between page loads
     })
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)

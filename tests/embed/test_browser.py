@@ -42,6 +42,7 @@ def site(tmp_path_factory):
         "ALTCHA_MAX_NUMBER": 5000,
         "CAP_PER_IP": 50,
         "LIMIT_CALL_POST": "100/minute",
+        "CONFIG_CACHE_SECONDS": 0,  # the tests edit the widget between page loads
     })
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)

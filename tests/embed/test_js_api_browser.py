@@ -59,6 +59,7 @@ def site(tmp_path_factory):
         "CAP_PER_IP": 50,
         "LIMIT_CALL_POST": "100/minute",
         "PROVIDER_PRIVATE_HOSTS": ["127.0.0.1"],  # the webhook receiver
+        "CONFIG_CACHE_SECONDS": 0,  # the tests edit the widget between page loads
     })
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import tuple_, update
+from sqlalchemy import select, tuple_, update
 
 from widget_server.db_ops import increment_below
 from widget_server.errors import Refusal
@@ -124,6 +124,29 @@ def cap_above_ceiling(name: str, value: int | None) -> str | None:
     return None
 
 
+def _reached(cap: Cap) -> Refusal:
+    return Refusal(f"cap_{cap.scope.replace('-', '_')}", cap.message, status=429,
+                   retry_after=cap.retry_after)
+
+
+def refuse_if_reached(caps: list[Cap]) -> None:
+    """Raise the refusal of the first cap already full, from one read of the counters.
+
+    A fast path for the caller to take before the captcha and the write: a
+    flood against a full cap is then refused for the price of one SELECT.
+    It decides nothing on its own: ``count_within_caps`` stays the check.
+    """
+    keys = [(cap.scope, cap.key, cap.period) for cap in caps]
+    rows = db.session.execute(
+        select(UsageCounter.scope, UsageCounter.key, UsageCounter.period, UsageCounter.count)
+        .where(tuple_(UsageCounter.scope, UsageCounter.key, UsageCounter.period).in_(keys))
+    ).tuples().all() if keys else []
+    counts = {(scope, key, period): count for scope, key, period, count in rows}
+    for cap, key in zip(caps, keys, strict=True):
+        if cap.limit <= 0 or counts.get(key, 0) >= cap.limit:
+            raise _reached(cap)
+
+
 def count_within_caps(caps: list[Cap]) -> None:
     """Count one call against every cap, or raise a 429 naming the first one reached.
 
@@ -140,8 +163,7 @@ def count_within_caps(caps: list[Cap]) -> None:
     ) if closed else set()
     for cap in caps:
         if (cap.scope, cap.key, cap.period) not in counted:
-            raise Refusal(f"cap_{cap.scope.replace('-', '_')}", cap.message,
-                          status=429, retry_after=cap.retry_after)
+            raise _reached(cap)
 
 
 def give_back(caps: list[Cap]) -> None:

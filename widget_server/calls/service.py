@@ -19,7 +19,12 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import joinedload
 
 from widget_server.abuse.blocklist import blocked_for
-from widget_server.abuse.caps import caps_for_call, count_within_caps, give_back
+from widget_server.abuse.caps import (
+    caps_for_call,
+    count_within_caps,
+    give_back,
+    refuse_if_reached,
+)
 from widget_server.abuse.captcha import captcha_verifier
 from widget_server.abuse.cooldown import check_not_cooled_down
 from widget_server.abuse.phone import check_visitor_number
@@ -36,7 +41,7 @@ from widget_server.i18n import use_widget_language
 from widget_server.models import CallEvent, CallRequest, Widget, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import origin_allowed
-from widget_server.security.single_use import SingleUse, consume_all
+from widget_server.security.single_use import SingleUse, consume_all, spent
 from widget_server.tenancy import ancestors
 
 # The request path's statements, built once (see _widget_by_public_id).
@@ -135,6 +140,10 @@ def check_page_origin(widget: Widget, page_origin: object, request_origin: str |
     return page_origin
 
 
+def _nonce_used() -> Refusal:
+    return Refusal("nonce_used", "This form was already sent; please reload it.", status=403)
+
+
 def request_call(form: CallRequestForm, *, request_origin: str | None, own_origin: str,
                  client_ip: str, remote_addr: str,
                  request_id: str | None = None) -> AcceptedCall:
@@ -146,6 +155,11 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     page_origin = check_page_origin(widget, form.page_origin, request_origin, own_origin)
     nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
                                       widget)
+    # A replayed form (or a flood against a full cap, below) is refused from one read,
+    # before the captcha and the write: an attack is mostly refusals. The insert and
+    # the guarded upsert in the write transaction stay the checks.
+    if spent("nonce", nonce_id):
+        raise _nonce_used()
     if form.consent is not True:
         raise Refusal("consent_missing", "Please agree to be called back.")
     above = ancestors(widget.account)
@@ -162,6 +176,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     page_url, campaign = read_lead(form.page_url, page_origin)
     caps = caps_for_call(widget, visitor_number=number.e164, client_ip=client_ip, now=utcnow(),
                          ancestors=above)
+    refuse_if_reached(caps)
     widget_id, account_id = widget.id, widget.account_id
     business_number = widget.business_numbers[0]
     provider_kind = widget.provider_account.kind if widget.provider_account else "simulator"
@@ -171,8 +186,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
 
     solution = captcha_verifier().verify(form.captcha, remote_ip=remote_addr)
     nonce = SingleUse("nonce", nonce_id, current_app.config["FORM_NONCE_MAX_AGE"],
-                      Refusal("nonce_used", "This form was already sent; please reload it.",
-                              status=403))
+                      _nonce_used())
     reason = "scheduled" if scheduled_for else None
     # Core inserts (the ORM's unit of work costs more than the rows), and the
     # caps last: on PostgreSQL their rows are the hot ones every request for

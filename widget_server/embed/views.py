@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
+import json
 
 import phonenumbers
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
@@ -24,113 +24,114 @@ from widget_server.calls.service import (
 )
 from widget_server.calls.status import public_status
 from widget_server.colours import text_colour
+from widget_server.embed.assets import asset_response, best_coding, encodings
+from widget_server.embed.snapshots import MAX_ANSWERS, WidgetSnapshot, widget_snapshot
 from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts, phone_hint
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db, limiter
-from widget_server.i18n import text_direction, translate, use_widget_language
+from widget_server.i18n import AUTO_LANGUAGE, text_direction, translate, use_widget_language
 from widget_server.models import CallRequest, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import frame_ancestors, origin_allowed, origin_of
 
 blueprint = Blueprint("embed", __name__, url_prefix="/embed/v1")
 
-ASSETS = Path(__file__).resolve().parents[2] / "embed"
-_ASSET_TYPES = {"loader.js": "text/javascript", "frame.js": "text/javascript",
-                "frame.css": "text/css", "loader.css": "text/css"}
-
 
 def _limit(key: str):
     return limiter.limit(lambda: current_app.config[key])
 
 
-def _compact_script(source: bytes) -> bytes:
-    """The loader as sent: indentation and whole-line ``//`` comments dropped, so its
-    source keeps its comments and it stays under 2,000 bytes gzipped. The loader has no
-    multi-line string or template literal whose lines this could change."""
-    lines = (line.strip() for line in source.decode().splitlines())
-    return "\n".join(line for line in lines if line and not line.startswith("//")).encode()
+# What every page view asks for has no burst limit: the static files are answered from
+# memory (assets.py) and the config from a snapshot (snapshots.py), each for less than
+# counting the request would cost; a CDN or caching proxy may answer them anyway. The
+# filter runs before Flask-Limiter resolves any limit.
+PAGE_VIEWS = frozenset({"embed.loader", "embed.loader_style", "embed.frame_script",
+                        "embed.frame_style", "embed.widget_config"})
 
 
-def _asset(name: str) -> Response:
-    """A file of ``embed/``, long-cached with an ETag (Flask-Compress gzips or brotlis it)."""
-    body = (ASSETS / name).read_bytes()
-    if name == "loader.js":
-        body = _compact_script(body)
-    response = Response(body, mimetype=_ASSET_TYPES[name])
-    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-    response.cache_control.public = True
-    response.cache_control.max_age = 86400
-    response.headers["Cache-Control"] += ", stale-while-revalidate=604800"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.make_conditional(request)
-    return response
+@limiter.request_filter
+def _page_view() -> bool:
+    return request.endpoint in PAGE_VIEWS
 
 
 @blueprint.get("/loader.js")
-@_limit("LIMIT_LOADER")
 def loader():
-    return _asset("loader.js")
+    return asset_response("loader.js", request)
 
 
 @blueprint.get("/loader.css")
-@_limit("LIMIT_LOADER")
 def loader_style():
-    return _asset("loader.css")
+    return asset_response("loader.css", request)
 
 
 @blueprint.get("/frame.js")
-@_limit("LIMIT_LOADER")
 def frame_script():
-    return _asset("frame.js")
+    return asset_response("frame.js", request)
 
 
 @blueprint.get("/frame.css")
-@_limit("LIMIT_LOADER")
 def frame_style():
-    return _asset("frame.css")
+    return asset_response("frame.css", request)
 
 
-def _embedding_origin(widget) -> str | None:
+def _embedding_origin(domains) -> str | None:
     """The page asking for the widget, when it is on the whitelist."""
     candidate = request.headers.get("Origin") or request.args.get("origin") or origin_of(
         request.referrer)
-    allowed = origin_allowed(candidate, allowed_domains(widget),
-                             allow_http=current_app.config["DEVELOPMENT"])
+    allowed = origin_allowed(candidate, domains, allow_http=current_app.config["DEVELOPMENT"])
     return candidate if allowed else None
 
 
 @blueprint.get("/config/<token>")
-@_limit("LIMIT_FRAME")
 def widget_config(token: str):
     """What the loader draws: the button's text, colour and place, the frame's URL and
     the sentences it shows while the frame loads or when it cannot;
     ``hidden`` outside opening hours when the widget then offers nothing; the floating
-    button's display rules, which the loader applies to the page it runs on."""
-    widget = widget_for_token(token, "domains")
-    origin = _embedding_origin(widget)
+    button's display rules, which the loader applies to the page it runs on.
+
+    Answered from a snapshot of the widget (snapshots.py), with no burst limit
+    (PAGE_VIEWS); public for a minute, so a CDN or caching proxy may keep it
+    (docs/nginx.conf)."""
+    widget = widget_snapshot(token)
+    origin = _embedding_origin(widget.domains)
     if origin is None:
         raise Refusal("origin_not_allowed", "This widget is not allowed on this site.",
                       status=403)
-    response = jsonify(
+    key = (request.host_url, origin, str(get_locale()))
+    bodies = widget.answers.get(key)
+    if bodies is None:
+        bodies = encodings(json.dumps(_config(widget, token, origin)).encode())
+        if len(widget.answers) < MAX_ANSWERS:
+            widget.answers[key] = bodies
+    coding = best_coding(request)
+    response = Response(bodies[coding], mimetype="application/json")
+    if coding != "identity":
+        response.headers["Content-Encoding"] = coding
+    response.headers["Access-Control-Allow-Origin"] = origin
+    # A widget set to auto answers in the visitor's browser language.
+    response.headers["Vary"] = ("Origin, Accept-Language, Accept-Encoding"
+                                if widget.language == AUTO_LANGUAGE
+                                else "Origin, Accept-Encoding")
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+def _config(widget: WidgetSnapshot, token: str, origin: str) -> dict:
+    return dict(
         label=translate(widget.button_label),
         colour=widget.button_colour,
         text_colour=text_colour(widget.button_colour),
         position=widget.button_position,
         language=widget.language,
         dir=text_direction(),
-        hidden=widget.outside_hours == "hidden" and not is_open(widget, utcnow()),
+        hidden=widget.hidden,
         frame_url=url_for("embed.frame", token=token, origin=origin, _external=True),
-        show_on_paths=widget.show_on_paths or [],
-        hide_on_paths=widget.hide_on_paths or [],
-        show_after_seconds=widget.show_after_seconds or 0,
-        show_after_scroll=widget.show_after_scroll or 0,
+        show_on_paths=widget.show_on_paths,
+        hide_on_paths=widget.hide_on_paths,
+        show_after_seconds=widget.show_after_seconds,
+        show_after_scroll=widget.show_after_scroll,
         **{key: translate(text) for key, text in LOADER_TEXTS.items()},
     )
-    response.headers["Access-Control-Allow-Origin"] = origin
-    # A widget set to auto answers in the visitor's browser language.
-    response.headers["Vary"] = "Origin, Accept-Language"
-    response.cache_control.max_age = 60
-    return response
 
 
 def _refused_top_level(code: str) -> Response:

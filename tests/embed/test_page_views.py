@@ -1,0 +1,157 @@
+"""The answers every page view asks for: cheap, and keepable by a CDN or a caching proxy."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import brotli
+from sqlalchemy import event
+
+from tests.factories import PAGE_ORIGIN
+from widget_server.extensions import db
+from widget_server.models import Widget
+from widget_server.security import tokens
+
+CACHE_DEFEATING = ("Set-Cookie", "X-RateLimit-Limit", "X-RateLimit-Remaining", "Retry-After")
+
+
+def _token(app, widget_id: int, **changes) -> str:
+    with app.app_context():
+        row = db.session.get(Widget, widget_id)
+        for name, value in changes.items():
+            setattr(row, name, value)
+        db.session.commit()
+        return tokens.embed_token(row)
+
+
+def _statements(app) -> list[str]:
+    seen: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda conn, cursor, statement, *rest: seen.append(statement))
+    return seen
+
+
+def test_the_loader_is_one_file_in_every_encoding_with_one_strong_etag(client):
+    answers = {coding: client.get("/embed/v1/loader.js", headers={"Accept-Encoding": coding})
+               for coding in ("br", "gzip", "identity")}
+
+    bodies = {"br": brotli.decompress(answers["br"].data),
+              "gzip": gzip.decompress(answers["gzip"].data), "identity": answers["identity"].data}
+    assert answers["br"].headers["Content-Encoding"] == "br"
+    assert answers["gzip"].headers["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in answers["identity"].headers
+    assert len(set(bodies.values())) == 1 and bodies["identity"].startswith(b"/*! widget-server")
+    etags = {answer.headers["ETag"] for answer in answers.values()}
+    assert len(etags) == 1 and not etags.pop().startswith("W/")
+    for answer in answers.values():
+        assert answer.headers["Cache-Control"].startswith("public, max-age=86400")
+        assert answer.headers["Vary"] == "Accept-Encoding"
+        assert not any(name in answer.headers for name in CACHE_DEFEATING)
+
+
+def test_a_loader_the_browser_has_is_answered_304_without_a_body(client):
+    first = client.get("/embed/v1/loader.js", headers={"Accept-Encoding": "gzip"})
+    again = client.get("/embed/v1/loader.js", headers={
+        "Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]})
+    stale = client.get("/embed/v1/loader.js", headers={"If-None-Match": '"0123"'})
+
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert stale.status_code == 200 and stale.data
+
+
+def test_the_config_is_public_for_a_minute_and_varies_only_on_what_changes_it(
+        app, client, widget):
+    fixed = client.get(f"/embed/v1/config/{_token(app, widget.id, language='de')}",
+                       headers={"Origin": PAGE_ORIGIN})
+    auto = client.get(f"/embed/v1/config/{_token(app, widget.id, language='auto')}",
+                      headers={"Origin": PAGE_ORIGIN, "Accept-Language": "fr"})
+
+    assert fixed.status_code == auto.status_code == 200
+    assert fixed.headers["Cache-Control"] == auto.headers["Cache-Control"] == "public, max-age=60"
+    assert fixed.headers["Vary"] == "Origin, Accept-Encoding"
+    assert auto.headers["Vary"] == "Origin, Accept-Language, Accept-Encoding"
+    assert auto.get_json()["label"] != fixed.get_json()["label"]
+    for answer in (fixed, auto):
+        assert not any(name in answer.headers for name in CACHE_DEFEATING)
+
+
+def test_a_page_view_reads_the_database_once_per_widget_while_its_snapshot_lasts(
+        make_app, widget):
+    app = make_app(CONFIG_CACHE_SECONDS=60)
+    client = app.test_client()
+    token = _token(app, widget.id)
+    statements = _statements(app)
+
+    first = client.get(f"/embed/v1/config/{token}", headers={"Origin": PAGE_ORIGIN})
+    read_once = len(statements)
+    others = [client.get(f"/embed/v1/config/{token}", headers={"Origin": origin})
+              for origin in (PAGE_ORIGIN, PAGE_ORIGIN, "https://elsewhere.example")]
+
+    assert first.status_code == 200 and read_once >= 1
+    assert [answer.status_code for answer in others] == [200, 200, 403]
+    assert others[2].get_json()["error"] == "origin_not_allowed"
+    assert len(statements) == read_once
+
+
+def test_an_edit_reaches_the_config_once_the_snapshot_expires(make_app, widget):
+    cached = make_app(CONFIG_CACHE_SECONDS=60)
+    fresh = make_app(CONFIG_CACHE_SECONDS=0)
+    token = _token(cached, widget.id)
+    url, origin = f"/embed/v1/config/{token}", {"Origin": PAGE_ORIGIN}
+
+    before = cached.test_client().get(url, headers=origin)
+    _token(cached, widget.id, paused=True)
+    kept = cached.test_client().get(url, headers=origin)
+    seen = fresh.test_client().get(url, headers=origin)
+
+    assert before.status_code == kept.status_code == 200
+    assert seen.status_code == 403 and seen.get_json()["error"] == "widget_paused"
+
+
+def test_a_paused_widgets_kept_refusal_is_told_in_its_language(make_app, widget):
+    app = make_app(CONFIG_CACHE_SECONDS=60)
+    client = app.test_client()
+    token = _token(app, widget.id, paused=True, language="de")
+
+    answers = [client.get(f"/embed/v1/config/{token}",
+                          headers={"Origin": PAGE_ORIGIN, "Accept-Language": "fr"})
+               for _ in range(2)]
+
+    assert [answer.status_code for answer in answers] == [403, 403]
+    assert answers[0].get_json() == answers[1].get_json()
+    assert answers[0].get_json()["message"] == "Rückrufe sind auf dieser Website pausiert."
+
+
+def test_a_forged_token_is_refused_before_any_database_read(make_app):
+    app = make_app(CONFIG_CACHE_SECONDS=60)
+    statements = _statements(app)
+
+    answer = app.test_client().get("/embed/v1/config/forged.token.text",
+                                   headers={"Origin": PAGE_ORIGIN})
+
+    assert answer.status_code in (403, 404) and answer.get_json()["error"]
+    assert statements == []
+
+
+def test_the_config_reads_the_same_in_every_encoding_and_language_it_is_asked_in(
+        make_app, widget):
+    app = make_app(CONFIG_CACHE_SECONDS=60)
+    client = app.test_client()
+    token = _token(app, widget.id, language="auto")
+    url = f"/embed/v1/config/{token}"
+
+    def config(coding: str, language: str) -> dict:
+        answer = client.get(url, headers={"Origin": PAGE_ORIGIN, "Accept-Encoding": coding,
+                                          "Accept-Language": language})
+        body = {"br": brotli.decompress, "gzip": gzip.decompress}.get(
+            coding, lambda data: data)(answer.data)
+        return json.loads(body)
+
+    english = [config(coding, "en") for coding in ("br", "gzip", "identity")]
+    german = [config(coding, "de") for coding in ("identity", "gzip", "br")]
+
+    assert english[0] == english[1] == english[2] and english[0]["label"] == "Call me back"
+    assert german[0] == german[1] == german[2] and german[0]["label"] != "Call me back"

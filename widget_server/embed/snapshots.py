@@ -1,0 +1,117 @@
+"""What the config answer needs of a widget, kept a few seconds per process.
+
+Every page view of every embedding site asks for its widget's config; the
+answer changes only when the site owner edits the widget. A snapshot holds
+what the answer reads (button, display rules, allowed domains, whether the
+widget hides outside its hours now), or the refusal a paused, revoked or
+removed widget gets, keyed on the token text: a hit skips the signature check
+too, since that same text was checked when the snapshot was taken. So a page
+view costs the database one read per widget and ``CONFIG_CACHE_SECONDS`` per
+process, whatever the traffic; a forged token fails at its signature, before
+any lookup. An edit reaches visitors within that many seconds, plus the 60 s
+a browser or shared cache may keep the answer. 0 turns the snapshots off.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from cachetools import TTLCache
+from flask import current_app, g
+
+from widget_server.calls.hours import is_open
+from widget_server.calls.service import allowed_domains, widget_for_token
+from widget_server.errors import Refusal
+from widget_server.i18n import use_widget_language
+from widget_server.models import utcnow
+
+# At most this many widgets' snapshots per process (a few hundred bytes each).
+MAX_SNAPSHOTS = 20_000
+
+
+@dataclass(frozen=True)
+class WidgetSnapshot:
+    language: str
+    domains: tuple[str, ...]
+    button_label: str
+    button_colour: str
+    button_position: str
+    hidden: bool
+    show_on_paths: tuple[str, ...]
+    hide_on_paths: tuple[str, ...]
+    show_after_seconds: int
+    show_after_scroll: int
+    # The config answers made from this snapshot, by (host URL, page origin, language),
+    # each in every content coding: translated, serialised and compressed once.
+    answers: dict[tuple[str, str, str], dict[str, bytes]] = field(default_factory=dict)
+
+
+# Distinct answers kept per snapshot: a widget on a few sites in a few languages.
+MAX_ANSWERS = 64
+
+
+@dataclass(frozen=True)
+class RefusalSnapshot:
+    language: str | None
+    code: str
+    template: str
+    status: int
+    params: dict
+
+
+def _take(token: str) -> WidgetSnapshot | RefusalSnapshot:
+    try:
+        widget = widget_for_token(token, "domains")
+    except Refusal as refusal:
+        # A known widget's refusal (paused, ...) is told in its language, as on a miss.
+        return RefusalSnapshot(language=g.pop("widget_language", None), code=refusal.code,
+                               template=refusal.template, status=refusal.status,
+                               params=refusal.params)
+    return WidgetSnapshot(
+        language=widget.language,
+        domains=tuple(allowed_domains(widget)),
+        button_label=widget.button_label,
+        button_colour=widget.button_colour,
+        button_position=widget.button_position,
+        hidden=widget.outside_hours == "hidden" and not is_open(widget, utcnow()),
+        show_on_paths=tuple(widget.show_on_paths or ()),
+        hide_on_paths=tuple(widget.hide_on_paths or ()),
+        show_after_seconds=widget.show_after_seconds or 0,
+        show_after_scroll=widget.show_after_scroll or 0,
+    )
+
+
+class Snapshots:
+    """One app's snapshots, shared by its threads."""
+
+    def __init__(self, seconds: float):
+        self.cache: TTLCache | None = (TTLCache(MAX_SNAPSHOTS, seconds) if seconds > 0
+                                       else None)
+        self.lock = threading.Lock()
+
+    def get(self, token: str) -> WidgetSnapshot | RefusalSnapshot:
+        if self.cache is None:
+            return _take(token)
+        with self.lock:
+            found = self.cache.get(token)
+        if found is None:
+            found = _take(token)
+            with self.lock:
+                self.cache[token] = found
+        return found
+
+
+def widget_snapshot(token: str) -> WidgetSnapshot:
+    """The snapshot of the widget ``token`` names, in its language; or its refusal."""
+    snapshots = current_app.extensions.get("config_snapshots")
+    if snapshots is None:
+        snapshots = current_app.extensions["config_snapshots"] = Snapshots(
+            current_app.config["CONFIG_CACHE_SECONDS"])
+    found = snapshots.get(token)
+    if isinstance(found, RefusalSnapshot):
+        if found.language:
+            use_widget_language(found.language)
+        raise Refusal(found.code, found.template, status=found.status, params=found.params)
+    use_widget_language(found.language)
+    return found
