@@ -6,11 +6,11 @@ import gzip
 import json
 
 import brotli
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from tests.factories import PAGE_ORIGIN
 from widget_server.extensions import db
-from widget_server.models import Widget
+from widget_server.models import RefusalCount, Widget
 from widget_server.security import tokens
 
 CACHE_DEFEATING = ("Set-Cookie", "X-RateLimit-Limit", "X-RateLimit-Remaining", "Retry-After")
@@ -25,11 +25,16 @@ def _token(app, widget_id: int, **changes) -> str:
         return tokens.embed_token(row)
 
 
-def _statements(app) -> list[str]:
+def _reads(app) -> list[str]:
+    """The SELECTs ``app`` sends from now on (a refusal's count is a write)."""
     seen: list[str] = []
+
+    def note(conn, cursor, statement, *rest):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute",
-                     lambda conn, cursor, statement, *rest: seen.append(statement))
+        event.listen(db.engine, "before_cursor_execute", note)
     return seen
 
 
@@ -83,7 +88,7 @@ def test_a_page_view_reads_the_database_once_per_widget_while_its_snapshot_lasts
     app = make_app(CONFIG_CACHE_SECONDS=60)
     client = app.test_client()
     token = _token(app, widget.id)
-    statements = _statements(app)
+    statements = _reads(app)
 
     first = client.get(f"/embed/v1/config/{token}", headers={"Origin": PAGE_ORIGIN})
     read_once = len(statements)
@@ -127,7 +132,7 @@ def test_a_paused_widgets_kept_refusal_is_told_in_its_language(make_app, widget)
 
 def test_a_forged_token_is_refused_before_any_database_read(make_app):
     app = make_app(CONFIG_CACHE_SECONDS=60)
-    statements = _statements(app)
+    statements = _reads(app)
 
     answer = app.test_client().get("/embed/v1/config/forged.token.text",
                                    headers={"Origin": PAGE_ORIGIN})
@@ -155,3 +160,18 @@ def test_the_config_reads_the_same_in_every_encoding_and_language_it_is_asked_in
 
     assert english[0] == english[1] == english[2] and english[0]["label"] == "Call me back"
     assert german[0] == german[1] == german[2] and german[0]["label"] != "Call me back"
+
+
+def test_refusals_answered_from_a_snapshot_are_counted_for_the_site_owner(make_app, widget):
+    app = make_app(CONFIG_CACHE_SECONDS=60)
+    client = app.test_client()
+    token = _token(app, widget.id)
+
+    answers = [client.get(f"/embed/v1/config/{token}",
+                          headers={"Origin": "https://elsewhere.example"}) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [403, 403, 403]
+    with app.app_context():
+        counted = db.session.scalars(select(RefusalCount.count).where(
+            RefusalCount.widget_id == widget.id, RefusalCount.reason == "origin")).all()
+    assert counted == [3]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from cachetools import TTLCache
 from flask import current_app, g
 
+from widget_server.abuse.refusals import note_widget
 from widget_server.calls.hours import is_open
 from widget_server.calls.service import allowed_domains, widget_for_token
 from widget_server.errors import Refusal
@@ -32,6 +33,7 @@ MAX_SNAPSHOTS = 20_000
 
 @dataclass(frozen=True)
 class WidgetSnapshot:
+    widget_id: int
     language: str
     domains: tuple[str, ...]
     button_label: str
@@ -53,6 +55,8 @@ MAX_ANSWERS = 64
 
 @dataclass(frozen=True)
 class RefusalSnapshot:
+    # The widget a refusal is counted against (abuse/refusals.py), when the token named one.
+    widget_id: int | None
     language: str | None
     code: str
     template: str
@@ -65,10 +69,12 @@ def _take(token: str) -> WidgetSnapshot | RefusalSnapshot:
         widget = widget_for_token(token, "domains")
     except Refusal as refusal:
         # A known widget's refusal (paused, ...) is told in its language, as on a miss.
-        return RefusalSnapshot(language=g.pop("widget_language", None), code=refusal.code,
+        return RefusalSnapshot(widget_id=g.get("refusal_widget_id"),
+                               language=g.pop("widget_language", None), code=refusal.code,
                                template=refusal.template, status=refusal.status,
                                params=refusal.params)
     return WidgetSnapshot(
+        widget_id=widget.id,
         language=widget.language,
         domains=tuple(allowed_domains(widget)),
         button_label=widget.button_label,
@@ -109,6 +115,8 @@ def widget_snapshot(token: str) -> WidgetSnapshot:
         snapshots = current_app.extensions["config_snapshots"] = Snapshots(
             current_app.config["CONFIG_CACHE_SECONDS"])
     found = snapshots.get(token)
+    if found.widget_id is not None:
+        note_widget(found.widget_id)
     if isinstance(found, RefusalSnapshot):
         if found.language:
             use_widget_language(found.language)
