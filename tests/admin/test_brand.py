@@ -255,3 +255,12 @@ def test_removing_the_logo_keeps_the_rest(app, tree):
     assert save(north, tree.ids["north"], remove_logo="y").status_code == 302
     page = text(signed_in(app, "owner@north-a.example").get("/admin/"))
     assert "/admin/brand/logo/" not in page and "· North Calls</title>" in page
+
+
+def test_the_brand_page_shows_what_is_saved(app, tree):
+    north = signed_in(app, "owner@north.example")
+    save(north, tree.ids["north"], host_name=NORTH_HOST, logo=png_image())
+    page = text(north.get(f"/admin/accounts/{tree.ids['north']}/brand"))
+    for value in ('value="North Calls"', 'value="#ffd200"', 'value="help@north.example"',
+                  f'value="{NORTH_HOST}"', "Remove the logo", "Remove the brand"):
+        assert value in page

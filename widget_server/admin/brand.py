@@ -50,9 +50,9 @@ from widget_server.services.brands import (
     brand_for_account,
     brand_for_host,
     branding,
-    default_branding,
     logo_by_digest,
     may_sign_in_on,
+    operator_branding,
     own_brand,
     remove_brand,
     save_brand,
@@ -66,9 +66,10 @@ FOREVER = "public, max-age=31536000, immutable"
 
 
 def current_brand() -> Branding:
-    """The brand of this request's page, found once per request."""
+    """The brand of this request's page, found once per request; the operator's outside
+    a request (a template rendered by the queue should be given its own ``brand``)."""
     if not has_request_context():
-        return default_branding()
+        return operator_branding()
     if "admin_brand" not in g:
         g.admin_brand = (brand_for_account(current_user.account)
                          if current_user.is_authenticated else brand_for_host(request.host))
@@ -138,7 +139,12 @@ def _page(account: Account, form: BrandForm, status: int = 200):
 def brand_page(account_id: int):
     account = _brandable(account_id)
     row = own_brand(account.id)
-    form = BrandForm(obj=row) if row else BrandForm(primary_colour=DEFAULT_COLOUR)
+    # Named fields, not obj=row: the form would load the logo's bytes into its file field.
+    form = BrandForm(data={"product_name": row.product_name,
+                           "primary_colour": row.primary_colour,
+                           "support_email": row.support_email or "",
+                           "host_name": row.host_name or ""} if row
+                     else {"primary_colour": DEFAULT_COLOUR})
     return _page(account, form)
 
 
