@@ -23,6 +23,7 @@ from widget_server.services.brands import (
     LOGO_MAX_BYTES,
     brand_for_account,
     branding,
+    checked_brand,
     own_brand,
     remove_brand,
     remove_logo,
@@ -51,9 +52,17 @@ def get_brand(client_id: Id):
     return _answer(get_scoped(Account, client_id, caller()))
 
 
+def _brand_rules(client_id: int, body: BrandSet) -> None:
+    """The services' refusals of the fields that fit, named beside the ones that do not."""
+    account = get_scoped(Account, client_id, caller())
+    checked_brand(own_brand(account.id), product_name=body.product_name,
+                  primary_colour=body.primary_colour, support_email=body.support_email,
+                  host_name=body.host_name)
+
+
 @blueprint.put(f"/clients/{CLIENT_ID}/brand")
 @operation("Set the brand of a reseller or the operator (its logo stays)", body=BrandSet,
-           answer=Brand, errors=(403, 404, 409))
+           answer=Brand, errors=(403, 404, 409), rules=_brand_rules)
 def put_brand(client_id: Id, body: BrandSet):
     account = get_scoped(Account, client_id, caller())
     save_brand(caller(), account.id, product_name=body.product_name,

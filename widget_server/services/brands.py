@@ -300,13 +300,11 @@ def _store_logo(row: Brand, logo: Logo | None) -> None:
     row.logo_height = logo.height if logo else None
 
 
-def save_brand(actor: Actor, account_id: int, *, product_name: object,
-               primary_colour: object = None, support_email: object = None,
-               host_name: object = None, logo: bytes | Keep | None = KEEP) -> Brand:
-    """Set the account's brand (every field given; ``logo`` bytes, None to remove it, or
-    KEEP), committed. Every invalid field is refused at once."""
-    account = check_may_brand(actor, account_id)
-    row = own_brand(account.id)
+def checked_brand(row: Brand | None, *, product_name: object, primary_colour: object = None,
+                  support_email: object = None, host_name: object = None,
+                  logo: bytes | Keep | None = KEEP) -> dict[str, object]:
+    """The fields of a brand (``row`` when it exists) as stored; every invalid one refused
+    at once (a host name another brand holds: a conflict, by itself)."""
     values: dict[str, object] = {}
     errors: dict[str, str] = {}
     checks: dict[str, Callable[[], object]] = {
@@ -325,6 +323,18 @@ def save_brand(actor: Actor, account_id: int, *, product_name: object,
             errors[field] = error.message
     if errors:
         raise invalid_fields(errors)
+    return values
+
+
+def save_brand(actor: Actor, account_id: int, *, product_name: object,
+               primary_colour: object = None, support_email: object = None,
+               host_name: object = None, logo: bytes | Keep | None = KEEP) -> Brand:
+    """Set the account's brand (every field given; ``logo`` bytes, None to remove it, or
+    KEEP), committed. Every invalid field is refused at once."""
+    account = check_may_brand(actor, account_id)
+    row = own_brand(account.id)
+    values = checked_brand(row, product_name=product_name, primary_colour=primary_colour,
+                           support_email=support_email, host_name=host_name, logo=logo)
     if row is None:
         row = Brand(account_id=account.id)
         db.session.add(row)
