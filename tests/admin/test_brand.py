@@ -224,6 +224,7 @@ def test_a_host_name_another_brand_holds_is_a_conflict(app, tree):
     ("owner@north-a.example", "north", 404),  # a client reads none above it
     ("owner@north-a.example", "north-a", 403),  # a client sets none
     ("member@north.example", "north", 403),  # owners only
+    ("member@south.example", "north", 404),  # outside the subtree, whatever the role
     ("owner@north.example", "north-a", 403),  # a reseller does not brand its clients apart
 ])
 def test_nobody_reads_or_sets_a_brand_that_is_not_theirs(app, tree, who, account, status):

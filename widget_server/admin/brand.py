@@ -29,14 +29,14 @@ from flask import (
     url_for,
 )
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.local import LocalProxy
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length
 
-from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, require_role
+from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account
 from widget_server.admin.views import blueprint, show_refusal
 from widget_server.extensions import db
 from widget_server.models import Account
@@ -135,7 +135,7 @@ def _page(account: Account, form: BrandForm, status: int = 200):
 
 
 @blueprint.get(f"/accounts/{ACCOUNT}/brand")
-@require_role(CAN_ADMINISTER)
+@login_required
 def brand_page(account_id: int):
     account = _brandable(account_id)
     row = own_brand(account.id)
@@ -150,7 +150,7 @@ def brand_page(account_id: int):
 
 @blueprint.post(f"/accounts/{ACCOUNT}/brand")
 @takes_upload(LOGO_MAX_BYTES * 4)
-@require_role(CAN_ADMINISTER)
+@login_required
 def brand_save(account_id: int):
     account = _brandable(account_id)
     form = BrandForm()
@@ -180,7 +180,7 @@ def _conflict(error: ServiceError | ExceptionGroup) -> bool:
 
 
 @blueprint.post(f"/accounts/{ACCOUNT}/brand/delete")
-@require_role(CAN_ADMINISTER)
+@login_required
 def brand_remove(account_id: int):
     account = _brandable(account_id)
     try:
