@@ -12,6 +12,8 @@ import base64
 import hashlib
 import json
 import re
+import struct
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -275,3 +277,37 @@ def csrf_token(client, path: str = "/admin/") -> str:
 def admin_post(client: AdminClient, path: str, **data):
     """Post an admin form as the browser does, with the session's CSRF token."""
     return client.post(path, data={"csrf_token": client.csrf, **data})
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+
+def png_image(*, width: int = 64, height: int = 32, rgb: tuple[int, int, int] = (200, 30, 60),
+              padding: int = 0) -> bytes:
+    """A real PNG of one colour; ``padding`` bytes of an ancillary chunk make it larger."""
+    row = b"\x00" + bytes(rgb) * width
+    chunks = [_png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
+              _png_chunk(b"IDAT", zlib.compress(row * height))]
+    if padding:
+        chunks.append(_png_chunk(b"zzPd", bytes(padding)))
+    return b"\x89PNG\r\n\x1a\n" + b"".join(chunks) + _png_chunk(b"IEND", b"")
+
+
+def jpeg_header(*, width: int = 64, height: int = 32) -> bytes:
+    """The start of a baseline JPEG as far as its size: JFIF, then a start of frame."""
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, height, width, 3) + bytes(9)
+    return b"\xff\xd8" + app0 + sof + b"\xff\xd9"
+
+
+def webp_header(*, width: int = 64, height: int = 32) -> bytes:
+    """An extended (VP8X) WebP header with its canvas size."""
+    body = (b"WEBP" + b"VP8X" + struct.pack("<I", 10) + bytes(4)
+            + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little"))
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+SVG_LOGO = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" '
+            b'height="10"><script>alert(1)</script></svg>')

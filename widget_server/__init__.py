@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from widget_server import errors, i18n, mail, ops, webhooks
+from widget_server import errors, i18n, mail, ops, uploads, webhooks
 from widget_server import logging as logs
 from widget_server.admin import blueprint as admin_blueprint
 from widget_server.api import blueprint as api_blueprint
@@ -102,6 +102,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     compress.init_app(app)
     errors.init_app(app)
+    uploads.init_app(app)
     headers.init_app(app)
     i18n.init_app(app)
     ops.init_app(app)

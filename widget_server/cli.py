@@ -41,6 +41,7 @@ from widget_server.services.accounts import (
 )
 from widget_server.services.api_keys import create_api_key, revoke_api_key
 from widget_server.services.blocked_numbers import block_number, unblock
+from widget_server.services.brands import KEEP, brand_for_account, remove_brand, save_brand
 from widget_server.services.errors import ServiceError, refusals
 from widget_server.services.users import (
     ROLES,
@@ -632,3 +633,62 @@ def block_list(account_name: str) -> None:
         click.echo(f"{entry.e164}\t{entry.created_at.isoformat(timespec='seconds')}Z")
     if not entries:
         click.echo(f"No numbers are blocked for {account_name}.", err=True)
+
+
+_brand_option = options_named({"product_name": "--name", "primary_colour": "--colour",
+                               "support_email": "--support-email", "host_name": "--host-name",
+                               "logo": "--logo"})
+
+
+@main.group("brand")
+def brand_group() -> None:
+    """White label: the brand a reseller (or the operator) shows its clients."""
+
+
+@brand_group.command("set")
+@click.option("--account", "account_name", default=OPERATOR_ACCOUNT, show_default=True,
+              help=ACCOUNT_HELP + " A reseller, or the operator.")
+@click.option("--name", "product_name", required=True,
+              help="The product name its clients see in the admin and mails.")
+@click.option("--colour", default=None, help="Primary colour such as #0b6e4f.")
+@click.option("--support-email", default=None, help="Shown on every page; mail replies go there.")
+@click.option("--host-name", default=None, help="The admin answers on it with this brand.")
+@click.option("--logo", type=click.File("rb"), default=None,
+              help="PNG, JPEG or WebP, at most 200 KB; else the logo stays as it is.")
+@with_appcontext
+def brand_set(account_name: str, product_name: str, colour: str | None,
+              support_email: str | None, host_name: str | None, logo) -> None:
+    """Set ACCOUNT's brand: every option given (a missing one is cleared), logo aside."""
+    operator = prepare_database()
+    found = _account_named(account_name)
+    with refused_as_click(option=_brand_option):
+        save_brand(operator, found.id, product_name=product_name, primary_colour=colour,
+                   support_email=support_email, host_name=host_name,
+                   logo=logo.read(1024 * 1024) if logo else KEEP)
+    click.echo(f"Brand of {found.name} saved: its clients see {product_name}.")
+
+
+@brand_group.command("show")
+@click.option("--account", "account_name", default=OPERATOR_ACCOUNT, show_default=True,
+              help=ACCOUNT_HELP)
+@with_appcontext
+def brand_show(account_name: str) -> None:
+    """Print the brand ACCOUNT's people see, as JSON."""
+    shown = brand_for_account(_account_named(account_name))
+    click.echo(json.dumps({"product_name": shown.product_name,
+                           "primary_colour": shown.primary_colour,
+                           "support_email": shown.support_email,
+                           "host_name": shown.host_name,
+                           "logo": shown.logo_path}, indent=2))
+
+
+@brand_group.command("remove")
+@click.option("--account", "account_name", required=True, help=ACCOUNT_HELP)
+@with_appcontext
+def brand_remove(account_name: str) -> None:
+    """Remove ACCOUNT's brand: its clients see the brand above it again."""
+    operator = prepare_database()
+    found = _account_named(account_name)
+    with refused_as_click():
+        remove_brand(operator, found.id)
+    click.echo(f"Brand of {found.name} removed.")

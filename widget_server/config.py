@@ -39,6 +39,9 @@ class Defaults:
     DEVELOPMENT: bool = False
     # Public base URL of this server, for snippets; empty: taken from the request.
     PUBLIC_URL: str = ""
+    # The product's name in the admin and the mails wherever no brand is set (a reseller's
+    # brand, services/brands.py, replaces it for its clients).
+    PRODUCT_NAME: str = "widget-server"
     # `widget-server run`: seconds a connection has to send a whole request (from its
     # opening or its last answer), connections at once, and per client address (IPv6
     # per /64; not applied behind a trusted proxy, whose own limit_conn counts).

@@ -6,7 +6,17 @@ import secrets
 from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false, func
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from widget_server.call_states import CallState
@@ -55,6 +65,34 @@ class Account(Model):
 # Roots (no parent) count as siblings of each other: NULLs are distinct in an index.
 Index("uq_accounts_sibling_name", func.coalesce(Account.parent_id, 0), func.lower(Account.name),
       unique=True)
+
+
+class Brand(Model):
+    """What a reseller's (or the operator's) clients see: name, logo, colour, support address.
+
+    At most one per account; the nearest branded account above a user wins
+    (services/brands.py). ``host_name``: the admin answers on it with this brand.
+    The logo is kept here (every host and worker reads one database), loaded
+    only when served; ``logo_digest`` names it in its URL.
+    """
+
+    __tablename__ = "brands"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            unique=True)
+    product_name: Mapped[str] = mapped_column(String(60))
+    primary_colour: Mapped[str] = mapped_column(String(7))
+    support_email: Mapped[str | None] = mapped_column(String(254))
+    host_name: Mapped[str | None] = mapped_column(String(253), unique=True)
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(16))
+    logo_digest: Mapped[str | None] = mapped_column(String(64), index=True)
+    logo_width: Mapped[int | None]
+    logo_height: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    account: Mapped[Account] = relationship()
 
 
 class User(UserMixin, Model):

@@ -25,9 +25,11 @@ EXAMPLES = 10
 @pytest.fixture
 def seeded(app, client, api, tenants):
     """A client with a widget, a placed call, a blocked number and a webhook endpoint, a
-    provider account; the reseller's key."""
+    provider account, the reseller's brand; the reseller's key."""
     widget = make_widget(api, "client-a")
     make_provider(api, "reseller")
+    assert api("PUT", f"/clients/{tenants.ids['reseller']}/brand",
+               json={"product_name": "North Calls"}).status_code == 200
     assert api("POST", f"/clients/{tenants.ids['client-a']}/blocked_numbers",
                json={"number": "+12025550188"}).status_code == 201
     assert api("POST", "/webhooks", json={"account_id": tenants.ids["client-a"],
@@ -46,7 +48,7 @@ def test_the_api_answers_as_its_document_says(app, seeded):
     headers = {"Authorization": f"Bearer {seeded}", "Accept-Encoding": "identity"}
     checks = [not_a_server_error, response_schema_conformance, status_code_conformance]
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 34
+    assert len(operations) == 38
 
     for operation in operations:
         @given(case=operation.as_strategy())

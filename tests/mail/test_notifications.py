@@ -33,7 +33,7 @@ def test_a_missed_call_is_mailed_in_the_widgets_language(mail_app, smtp):
     call_id = request_call(mail_app, widget, "+12025550003")  # the visitor does not answer
     assert sorted(to for _, [to] in smtp.envelopes) == [OWNER, "sales@shop.example"]
     message = smtp.messages[0]
-    assert message["From"] == "calls@widgets.example"
+    assert message["From"] == "widget-server <calls@widgets.example>"
     assert message["Subject"] == "Verpasster Anruf von +12025550003"
     text, html = parts(message)
     link = f"https://widgets.example/admin/reports/calls/{call_id}"

@@ -4,6 +4,7 @@ from widget_server.admin import (  # noqa: F401  (imported for the routes they a
     accounts,
     api_keys,
     blocked_numbers,
+    brand,
     calls,
     domains,
     figures,

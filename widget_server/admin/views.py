@@ -23,6 +23,7 @@ from widget_server.admin.auth import (
 from widget_server.admin.refusal_reasons import REASON_LABELS
 from widget_server.extensions import db, limiter
 from widget_server.models import User, utcnow
+from widget_server.services.brands import may_sign_in_on
 from widget_server.services.errors import ServiceError, refusals
 from widget_server.services.users import end_sessions, request_password_reset
 
@@ -109,7 +110,9 @@ def sign_in():
     if request.method == "POST":
         user = _submitted_user()
         # Unknown emails are checked too (against a dummy hash): as slow as a known one.
-        if password_matches(user, request.form.get("password") or ""):
+        # A brand's host name signs in only that brand's people (services/brands.py).
+        if (password_matches(user, request.form.get("password") or "")
+                and may_sign_in_on(request.host, user.account)):
             logout_user()
             end_second_factor()
             if user.totp_enabled and not remembered_for_second_factor(user):

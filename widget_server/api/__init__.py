@@ -18,6 +18,10 @@ which use their public ids):
 - ``/clients/{id}/blocked_numbers``: an account's block list (its own id, or
   an account under it); add a number (E.164, or national with ``country``)
   and remove entries. Its widgets refuse to call these numbers back.
+- ``/clients/{id}/brand``: white label. The brand an account's people see
+  (its own or inherited); a reseller or the operator sets its own (the
+  operator also a reseller's) with ``PUT``, and its logo with ``PUT
+  /clients/{id}/brand/logo`` (base64 PNG, JPEG or WebP, at most 200 KB).
 - ``/provider_accounts``: list, create, read, update. ``credentials`` are
   write-only: accepted on create and on update (a rotation), answered only
   as ``has_credentials``.
@@ -46,6 +50,7 @@ responses.
 
 from widget_server.api import (  # noqa: F401  (imported for the routes they add)
     blocked_numbers,
+    brands,
     calls,
     clients,
     openapi,

@@ -49,6 +49,7 @@ PROBLEMS = {
     403: _problem("Not allowed for this key's account (e.g. its own allowance)."),
     404: _problem("No such object in this key's subtree."),
     409: _problem("The name or entry exists already, or the object's state does not allow it."),
+    413: _problem("The body is larger than this operation takes."),
     415: _problem("The body is not application/json."),
     422: _problem("Some fields or filters are not valid; see errors."),
     429: _problem("A daily cap is reached; try again later."),
@@ -125,9 +126,9 @@ def build(app: Flask) -> dict:
         paths.setdefault(path, {})[method] = _operation(op, names, refs)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "widget-server management API", "version": "1",
-                 "description": "Accounts, widgets, domains, block lists, provider accounts, "
-                                "calls and usage of the API key's account subtree."},
+        "info": {"title": f"{app.config['PRODUCT_NAME']} management API", "version": "1",
+                 "description": "Accounts, brands, widgets, domains, block lists, provider "
+                                "accounts, calls and usage of the API key's account subtree."},
         "servers": [{"url": PREFIX}],
         "security": [{"bearer": []}],
         "paths": paths | {"/openapi.json": THIS_DOCUMENT},

@@ -5,7 +5,9 @@ owner chose (``Widget.notify_events``), it adds one mail per recipient in
 the publisher's transaction and queues them once that commits. Mails are
 rendered from templates/mail/ in the widget's language; they carry the
 visitor's number as a ``tel:`` link, the page the request came from and a
-link to the call in the admin (``PUBLIC_URL``), never a credential.
+link to the call in the admin (``PUBLIC_URL``, or the brand's host name), never a
+credential; and the brand of the widget's account (services/brands.py): its
+product name and support address sign each mail.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -24,6 +26,7 @@ from widget_server.extensions import db
 from widget_server.i18n import DEFAULT_LANGUAGE, N_, supported, translate
 from widget_server.mail.outbox import add_mail, queue_mail, send_later
 from widget_server.models import CallRequest, Widget
+from widget_server.services.brands import Branding, brand_for_account
 
 # A call that ended with one of these reached nobody who answered: "missed", not "failed".
 MISSED_REASONS = frozenset({"business_not_reached", "business_offline", "no_answer",
@@ -60,10 +63,21 @@ def _language(widget: Widget) -> str:
     return (supported(widget.language) or DEFAULT_LANGUAGE).replace("-", "_")
 
 
-def admin_link(path: str) -> str | None:
-    """``path`` of the admin on this server, when ``PUBLIC_URL`` says where that is."""
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
-    return f"{base}{path}" if base else None
+# Signs every mail, after the brand's product name (services/brands.py).
+SUPPORT = N_("Questions? Write to %(address)s.")
+
+
+def brand_signature(brand: Branding) -> str:
+    """The line that signs a mail: the brand's name, and its support address if it has one."""
+    if brand.support_email:
+        return f"{brand.product_name} · {translate(SUPPORT, address=brand.support_email)}"
+    return brand.product_name
+
+
+def admin_link(path: str, brand: Branding) -> str | None:
+    """``path`` of the admin where ``brand``'s people use it: its host name, else
+    ``PUBLIC_URL``; None when neither says where."""
+    return brand.admin_url(path)
 
 
 def _local(moment: datetime | None, widget: Widget) -> str | None:
@@ -76,12 +90,13 @@ def _local(moment: datetime | None, widget: Widget) -> str | None:
 def render_call_mail(call: CallRequest, kind: str) -> tuple[str, str, str]:
     """(subject, text, html) of the ``kind`` mail about ``call``, in the widget's language."""
     widget = call.widget
+    brand = brand_for_account(widget.account)
     context = {
-        "kind": kind, "call": call, "widget": widget,
+        "kind": kind, "call": call, "widget": widget, "brand": brand,
         # The page the request came from: its URL when the call keeps one, else its origin.
         "page": call.page_url or call.page_origin,
         "booked_for": _local(call.scheduled_for, widget),
-        "call_link": admin_link(f"/admin/reports/calls/{call.public_id}"),
+        "call_link": admin_link(f"/admin/reports/calls/{call.public_id}", brand),
         "intro": _INTROS[kind],
     }
     with force_locale(_language(widget)):
@@ -152,6 +167,7 @@ def send_digests(now: datetime | None = None) -> int:
 def render_digest(widget: Widget, day: date, calls: Sequence[CallRequest]) -> tuple[str, str, str]:
     """(subject, text, html) of ``widget``'s digest of ``day``, in its language."""
     counts = dict.fromkeys(("requested", "completed", "missed", "failed", "scheduled"), 0)
+    brand = brand_for_account(widget.account)
     rows = []
     for call in calls:
         counts["requested"] += 1
@@ -167,9 +183,9 @@ def render_digest(widget: Widget, day: date, calls: Sequence[CallRequest]) -> tu
         if outcome:
             counts[outcome] += 1
         rows.append((call, _local(call.created_at, widget), outcome,
-                     admin_link(f"/admin/reports/calls/{call.public_id}")))
+                     admin_link(f"/admin/reports/calls/{call.public_id}", brand)))
     context = {"widget": widget, "day": day.isoformat(), "counts": counts, "rows": rows,
-               "report_link": admin_link("/admin/reports/calls")}
+               "brand": brand, "report_link": admin_link("/admin/reports/calls", brand)}
     with force_locale(_language(widget)):
         subject = translate(N_("Calls to %(widget)s on %(day)s"), widget=widget.name,
                             day=day.isoformat())

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formataddr, make_msgid, parseaddr
 from typing import cast
 
 from flask import current_app
@@ -23,7 +23,8 @@ from sqlalchemy import CursorResult, select, update
 from widget_server.calls.queue import QUEUE_ERRORS
 from widget_server.extensions import db
 from widget_server.mail.smtp import MailError, send, smtp_target
-from widget_server.models import MailDelivery, utcnow
+from widget_server.models import Account, MailDelivery, utcnow
+from widget_server.services.brands import brand_for_account
 
 log = logging.getLogger(__name__)
 # Mails whose body holds a live sign-in link (mail/people.py): never written to the log.
@@ -87,12 +88,18 @@ def retry_delay(attempts: int) -> float:
 
 
 def _message(row: MailDelivery) -> EmailMessage:
+    """The mail as sent: from ``MAIL_FROM``'s address under the name of the brand of the
+    account it is about, replies going to that brand's support address."""
+    account = db.session.get(Account, row.account_id) if row.account_id else None
+    brand = brand_for_account(account)
+    address = parseaddr(current_app.config["MAIL_FROM"])[1] or current_app.config["MAIL_FROM"]
     message = EmailMessage()
-    message["From"] = current_app.config["MAIL_FROM"]
+    message["From"] = formataddr((brand.product_name, address))
+    if brand.support_email:
+        message["Reply-To"] = brand.support_email
     message["To"] = row.recipient
     message["Subject"] = row.subject
-    message["Message-ID"] = make_msgid(domain=current_app.config["MAIL_FROM"]
-                                       .rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)
     message.set_content(row.text)
     message.add_alternative(row.html, subtype="html")
     return message

@@ -40,11 +40,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import CursorResult
 
 from widget_server.extensions import db
-from widget_server.mail.notifications import admin_link
+from widget_server.mail.notifications import admin_link, brand_signature
 from widget_server.mail.outbox import add_mail, send_later
 from widget_server.models import User, WebhookDelivery, WebhookEndpoint, utcnow
 from widget_server.security import outbound
 from widget_server.security.keys import fernet
+from widget_server.services.brands import brand_for_account
 
 log = logging.getLogger(__name__)
 
@@ -260,8 +261,10 @@ def disable_failing_endpoint(endpoint: WebhookEndpoint, now: datetime) -> list[i
         "Fix the receiver, then enable the endpoint again in the admin (Webhooks) or "
         f'with PATCH /api/v1/webhooks/{endpoint.id} and {{"enabled": true}}.',
     ]
-    if link := admin_link(f"/admin/webhooks/{endpoint.id}"):
+    brand = brand_for_account(endpoint.account)
+    if link := admin_link(f"/admin/webhooks/{endpoint.id}", brand):
         paragraphs.append(link)
+    paragraphs.append(brand_signature(brand))
     text = "\n\n".join(paragraphs) + "\n"
     html = "".join(f"<p>{escape(paragraph)}</p>" for paragraph in paragraphs)
     rows = add_mail(owners, "Webhook endpoint disabled", text, html,

@@ -48,4 +48,4 @@ def test_event_data(endpoint: WebhookEndpoint) -> dict:
     """A test event's data: which endpoint it was sent to, and no call."""
     return {"endpoint_id": endpoint.id, "account": {"id": endpoint.account_id,
                                                     "name": endpoint.account.name},
-            "message": "A test event from widget-server: this endpoint is reachable."}
+            "message": "A test event: this endpoint is reachable."}
