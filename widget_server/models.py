@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from widget_server.call_states import CallState
@@ -43,6 +44,17 @@ class Account(Model):
     # None: the installation's default. A parent sets its children's, within its own.
     daily_call_cap: Mapped[int | None]
     monthly_call_cap: Mapped[int | None]
+    # The parent's decisions for this account (services/accounts.py): whether it may
+    # add provider accounts of its own, and how many live widgets it may have (None:
+    # no limit).
+    may_add_providers: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    max_widgets: Mapped[int | None]
+    # Suspended by its parent: its widgets and those below refuse visitors, its users
+    # and API keys are refused, until unsuspended.
+    suspended_at: Mapped[datetime | None]
+    # Deleted by its parent: kept (as are its calls) for the reports of past months;
+    # its name is free again, everything else of it is gone or revoked.
+    deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Account | None] = relationship(remote_side=[id])
@@ -50,8 +62,10 @@ class Account(Model):
 
 
 # Roots (no parent) count as siblings of each other: NULLs are distinct in an index.
+# A deleted account's name is free for a new sibling.
 Index("uq_accounts_sibling_name", func.coalesce(Account.parent_id, 0), func.lower(Account.name),
-      unique=True)
+      unique=True, sqlite_where=Account.deleted_at.is_(None),
+      postgresql_where=Account.deleted_at.is_(None))
 
 
 class User(UserMixin, Model):

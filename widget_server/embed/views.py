@@ -24,7 +24,7 @@ from widget_server.calls.service import (
 from widget_server.calls.status import public_status
 from widget_server.colours import text_colour
 from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts, phone_hint
-from widget_server.errors import UNAVAILABLE, Refusal
+from widget_server.errors import UNAVAILABLE, Refusal, error_response
 from widget_server.extensions import db, limiter
 from widget_server.i18n import text_direction, translate, use_widget_language
 from widget_server.models import CallRequest, utcnow
@@ -101,6 +101,26 @@ def _embedding_origin(widget) -> str | None:
 @blueprint.get("/config/<token>")
 @_limit("LIMIT_FRAME")
 def widget_config(token: str):
+    """The widget's config, or its refusal readable by the page that asked.
+
+    A refusal carries that page's origin in Access-Control-Allow-Origin (never
+    credentials): the loader can then read our sentence and write it to the
+    console, where the site owner looks, instead of a bare CORS error. It tells
+    that page nothing the widget's snippet on it does not already name.
+    """
+    try:
+        return _config(token)
+    except Refusal as refusal:
+        response = error_response(refusal.code, refusal.template, refusal.status,
+                                  refusal.retry_after, params=refusal.params)
+        origin = origin_of(request.headers.get("Origin"))
+        if origin:
+            response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin, Accept-Language"
+        return response
+
+
+def _config(token: str) -> Response:
     """What the loader draws: the button's text, colour and place, the frame's URL and
     the sentences it shows while the frame loads or when it cannot;
     ``hidden`` outside opening hours when the widget then offers nothing; the floating

@@ -40,6 +40,7 @@ from widget_server.providers.base import CallReport, HttpProvider, Provider, Pro
 from widget_server.providers.options import parse_values, values_schema
 from widget_server.security import outbound
 from widget_server.security.keys import fernet
+from widget_server.services.accounts import check_may_add_provider
 from widget_server.services.errors import ServiceError, invalid_fields
 from widget_server.tenancy import ancestors, in_subtree
 
@@ -205,6 +206,7 @@ def add(actor: Actor, *, owner: Account, name: str, kind: str, base_url: str | N
     """A new provider account of ``owner``, every value checked; committed."""
     _require_administer(actor)
     _require_visible(actor, owner.id)
+    check_may_add_provider(actor, owner)
     cls = adapter_class(kind)
     credentials, credential_errors = _credentials_problems(cls, credentials or {})
     options, errors = _options_problems(cls, options or {})
