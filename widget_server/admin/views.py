@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -18,6 +19,7 @@ from widget_server.admin.auth import (
 )
 from widget_server.extensions import db, limiter
 from widget_server.models import User
+from widget_server.services.accounts import suspended_in_lineage
 from widget_server.services.errors import ServiceError, refusals
 from widget_server.services.users import end_sessions
 
@@ -105,6 +107,13 @@ def sign_in():
         user = _submitted_user()
         # Unknown emails are checked too (against a dummy hash): as slow as a known one.
         if password_matches(user, request.form.get("password") or ""):
+            suspended = suspended_in_lineage(user.account)
+            if suspended is not None:
+                # Told only to someone who knows the password: they need to know whom to ask.
+                flash(_("%(account)s is suspended, so nobody of %(own)s can sign in; ask "
+                        "the account above it to lift the suspension.",
+                        account=suspended.name, own=user.account.name), "error")
+                return render_template("admin/sign_in.html"), 403
             login_user(user)
             response = redirect(url_for("admin.dashboard"))
             remember_device(response, user)
