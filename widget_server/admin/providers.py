@@ -16,13 +16,14 @@ services/provider_accounts.py, whose errors land next to their fields.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import Optional
 
 from widget_server.admin.auth import CAN_ADMINISTER, current_account, require_role
-from widget_server.admin.views import blueprint, select_options, show_refusal
+from widget_server.admin.views import ask_first, blueprint, select_options, show_refusal
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount
 from widget_server.providers import PROVIDERS
@@ -258,11 +259,22 @@ def provider_check(provider_id: int):
                    result={"ok": ok, "sentence": sentence, "lines": report.lines})
 
 
-@blueprint.post("/providers/<int(max=2147483647):provider_id>/delete")
+@blueprint.route("/providers/<int(max=2147483647):provider_id>/delete", methods=["GET", "POST"])
 @login_required
 def provider_delete(provider_id: int):
     provider = _provider(provider_id)
     _require_owner()
+    serving = provider_accounts.widgets_using(provider)
+    page = ask_first(
+        title=_("Delete the provider account %(name)s?", name=provider.name),
+        consequences=[_("Its credentials are deleted; nothing calls through it any more."),
+                      _("The calls placed through it stay in the reports.")],
+        button=_("Delete %(name)s", name=provider.name),
+        back=url_for("admin.provider_detail", provider_id=provider.id),
+        refusal=_("It still serves %(widgets)s: give them another provider first.",
+                  widgets=", ".join(widget.name for widget in serving)) if serving else None)
+    if page:
+        return page
     try:
         provider_accounts.delete(current_user, provider)
     except ServiceError as error:

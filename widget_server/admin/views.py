@@ -55,6 +55,21 @@ def show_refusal(form, error: ServiceError | ExceptionGroup,
             form.form_errors.append(each.message)
 
 
+def ask_first(*, title: str, consequences: list[str], button: str, back: str,
+              style: str = "danger", refusal: str | None = None):
+    """A destructive action's confirmation page on GET, else None (the POST acts).
+
+    Every destructive admin action is routed for GET and POST: its button
+    (``confirm_button`` in _forms.html) opens this page, which says what will
+    happen, and only its form posts, with the CSRF token. ``refusal``: why it
+    cannot be done now (nothing to confirm).
+    """
+    if request.method == "POST":
+        return None
+    return render_template("admin/confirm.html", title=title, consequences=consequences,
+                           button=button, back=back, style=style, refusal=refusal)
+
+
 MAX_PAGE = 100_000
 
 
