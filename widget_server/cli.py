@@ -417,8 +417,9 @@ def provider_check(account_name, name, test_from, test_to) -> None:
     if found is None:
         raise click.ClickException(f"Account {account_name} has no provider {name!r}.")
     with refused_as_click(option=options_named({"test_from": "--from", "test_to": "--to"})):
-        click.echo(provider_accounts.check(None, found, ConsoleReport(), test_from=test_from,
-                                           test_to=test_to))
+        result = provider_accounts.check(None, found, ConsoleReport(), test_from=test_from,
+                                         test_to=test_to)
+    click.echo(result.sentence if result.checked else f"Nothing was checked: {result.sentence}")
 
 
 @main.group()

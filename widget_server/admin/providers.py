@@ -244,9 +244,10 @@ def provider_check(provider_id: int):
         return _render(provider, check=form)
     report = CheckReport()
     try:
-        sentence, ok = provider_accounts.check(
-            current_user, provider, report, test_from=form.test_from.data,
-            test_to=form.test_to.data), True
+        found = provider_accounts.check(current_user, provider, report,
+                                        test_from=form.test_from.data,
+                                        test_to=form.test_to.data)
+        sentence, ok, checked = found.sentence, True, found.checked
     except ExceptionGroup as group:
         show_refusal(form, group)
         return _render(provider, check=form, status=422)
@@ -254,9 +255,9 @@ def provider_check(provider_id: int):
         if error.field:
             show_refusal(form, error)
             return _render(provider, check=form, status=422)
-        sentence, ok = error.message, False
-    return _render(provider, check=form,
-                   result={"ok": ok, "sentence": sentence, "lines": report.lines})
+        sentence, ok, checked = error.message, False, True
+    return _render(provider, check=form, result={"ok": ok, "checked": checked,
+                                                 "sentence": sentence, "lines": report.lines})
 
 
 @blueprint.route("/providers/<int(max=2147483647):provider_id>/delete", methods=["GET", "POST"])
