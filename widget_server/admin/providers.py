@@ -186,7 +186,11 @@ def provider_new():
                 base_url=form.base_url_value(), credentials=form.values("credential_"),
                 options=form.values("option_"))
         except (ServiceError, ExceptionGroup) as error:
-            show_refusal(form, error, _PREFIXES)
+            if isinstance(error, ServiceError) and error.field == "may_add_providers":
+                # The parent's decision, not the caller's role: said, not a bare 403.
+                form.form_errors.append(error.message)
+            else:
+                show_refusal(form, error, _PREFIXES)
         else:
             flash(f"Provider account {created.name} added to {owner.name}. Check it below.",
                   "success")

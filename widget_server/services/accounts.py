@@ -36,11 +36,11 @@ from widget_server.tenancy import ancestors, in_subtree, sibling_named, subtree_
 OWNER = "owner"
 
 
-class _Unset:
+class Unset:
     """A limit not given (None is a value: no limit)."""
 
 
-UNSET = _Unset()
+UNSET = Unset()
 KINDS = ("reseller", "client")
 NAME_MAX = 120
 ALLOWANCE_MAX = 2**31 - 1
@@ -210,7 +210,7 @@ def _checked_max_widgets(account: Account, value: object) -> int | None:
 def update_account(actor: Actor, account_id: int, *, name: str | None = None,
                    allowance: tuple[int | None, int | None] | None = None,
                    may_add_providers: bool | None = None,
-                   max_widgets: int | _Unset | None = UNSET) -> Account:
+                   max_widgets: int | Unset | None = UNSET) -> Account:
     """Rename the account, set its (daily, monthly) allowance, whether it adds provider
     accounts of its own and how many widgets it may have; committed together."""
     account = check_may_administer(actor, account_id, "account")
@@ -229,7 +229,7 @@ def update_account(actor: Actor, account_id: int, *, name: str | None = None,
         check_allowance(parent, *allowance, children)
     if may_add_providers is not None and not isinstance(may_add_providers, bool):
         raise ServiceError("Use true or false.", "may_add_providers")
-    if not isinstance(max_widgets, _Unset):
+    if not isinstance(max_widgets, Unset):
         account.max_widgets = _checked_max_widgets(account, max_widgets)
     if name is not None:
         name = checked_name(name)
