@@ -24,7 +24,7 @@ from sqlalchemy import select
 from tests.factories import Tree, admin_post, create_tree, signed_in
 from widget_server.cli import main
 from widget_server.extensions import db
-from widget_server.models import ProviderAccount, Widget
+from widget_server.models import ProviderAccount, User, Widget
 
 DOMAIN = "shop.example"
 NUMBER = "+12025550100"
@@ -130,6 +130,9 @@ class Cli(Driver):
         args += ["--monthly", str(monthly)] if monthly is not None else []
         return self.run(*args)
 
+    def change_role(self, *, acting: str, email: str, role: str) -> Outcome:
+        return self.run("user", "role", "--email", email, "--role", role)
+
     def suspend_account(self, *, acting: str, account: str, suspended: bool = True) -> Outcome:
         return self.run("account", "suspend" if suspended else "unsuspend", account)
 
@@ -192,6 +195,14 @@ class Api(Driver):
                       monthly: int | None) -> Outcome:
         return self.request("PATCH", f"/clients/{self.tree.ids[account]}", acting=acting,
                             json={"daily_call_cap": daily, "monthly_call_cap": monthly})
+
+    def user_id(self, email: str) -> int:
+        with self.app.app_context():
+            return db.session.scalar(select(User.id).where(User.email == email))
+
+    def change_role(self, *, acting: str, email: str, role: str) -> Outcome:
+        return self.request("PATCH", f"/users/{self.user_id(email)}", acting=acting,
+                            json={"role": role})
 
     def suspend_account(self, *, acting: str, account: str, suspended: bool = True) -> Outcome:
         action = "suspend" if suspended else "unsuspend"
@@ -344,6 +355,11 @@ class Admin(Driver):
         return self.post(f"/admin/accounts/{self.tree.ids[account]}/allowance", acting=acting,
                          data={"daily_call_cap": "" if daily is None else daily,
                                "monthly_call_cap": "" if monthly is None else monthly})
+
+    def change_role(self, *, acting: str, email: str, role: str) -> Outcome:
+        with self.app.app_context():
+            user_id = db.session.scalar(select(User.id).where(User.email == email))
+        return self.post(f"/admin/users/{user_id}/role", acting=acting, data={"role": role})
 
     def suspend_account(self, *, acting: str, account: str, suspended: bool = True) -> Outcome:
         action = "suspend" if suspended else "unsuspend"

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from tests.services.interfaces import having
 from widget_server.extensions import db
-from widget_server.models import Widget
+from widget_server.models import User, Widget
 from widget_server.security.tokens import embed_token
 
 
@@ -105,3 +105,16 @@ def test_a_widget_limit_is_enforced_and_never_set_below_what_exists(drive, inter
     below = driver.set_limits(acting="reseller", account="client", max_widgets=0,
                               may_add_providers=True)
     assert below.refused_on("max_widgets") and "has 1 widgets now" in below.text, below
+
+
+@pytest.mark.parametrize("interface", having("change_role"))
+def test_an_owner_above_changes_a_user_s_role(app, drive, interface):
+    driver = drive(interface)
+    assert driver.change_role(acting="reseller", email="owner@client.example",
+                              role="read-only").accepted
+    with app.app_context():
+        assert db.session.scalar(select(User.role).where(
+            User.email == "owner@client.example")) == "read-only"
+    if interface != "cli":  # the command line acts as the operator, above everyone
+        assert not driver.change_role(acting="client", email="owner@reseller.example",
+                                      role="member").accepted
