@@ -10,8 +10,10 @@
     // A page path against the widget's globs: * is any characters, the rest literal.
     on = globs => globs.some(p => RegExp('^' + p.split('*').map(x => x.replace(/\W/g, '\\$&'))
       .join('.*') + '$').test(location.pathname));
+  // A refusal's sentence (a removed widget, a site not on its list) goes to the console.
   const get = (path, as) => fetch(app + '/embed/v1/' + path)
-    .then(r => { if (!r.ok) throw Error('HTTP ' + r.status); return r[as](); });
+    .then(r => r.ok ? r[as]() : r.json().then(b => { throw Error(b.message); },
+      () => { throw Error('HTTP ' + r.status); }));
   const ready = Promise.all([get('config/' + encodeURIComponent(s.dataset.widget), 'json'),
     get('loader.css', 'text')])
     .then(([c, style]) => {

@@ -35,9 +35,15 @@ from widget_server.services import widgets as widget_service
 from widget_server.services.accounts import (
     KINDS,
     OWNER,
+    UNSET,
+    Unset,
     create_account,
+    delete_account,
+    deletion_of,
     operator_account,
     set_allowance,
+    set_suspended,
+    update_account,
 )
 from widget_server.services.api_keys import create_api_key, revoke_api_key
 from widget_server.services.blocked_numbers import block_number, unblock
@@ -78,6 +84,8 @@ _account_create_option = options_named({
 _allowance_option = options_named({"daily_call_cap": "--daily",
                                    "monthly_call_cap": "--monthly"})
 _user_option = options_named({"email": "--email", "role": "--role", "account_id": "--account"})
+_account_update_option = options_named({"name": "--rename", "max_widgets": "--max-widgets",
+                                        "may_add_providers": "--providers"})
 
 
 @contextmanager
@@ -221,6 +229,77 @@ def account_allowance(name: str, daily: int | None, monthly: int | None) -> None
 
 def _allowance(value: int | None) -> str:
     return "the default" if value is None else str(value)
+
+
+@account.command("update")
+@click.argument("name")
+@click.option("--rename", default=None, help="Its new name.")
+@click.option("--providers/--no-providers", "may_add_providers", default=None,
+              help="Whether it may add provider accounts of its own.")
+@click.option("--max-widgets", default=None,
+              help="How many widgets it may have; 'none' for no limit.")
+@with_appcontext
+def account_update(name: str, rename: str | None, may_add_providers: bool | None,
+                   max_widgets: str | None) -> None:
+    """Rename account NAME, or decide its provider accounts and widget limit."""
+    operator = prepare_database()
+    limit: int | Unset | None = UNSET
+    if max_widgets is not None:
+        if max_widgets.lower() != "none" and not max_widgets.isdigit():
+            raise click.BadParameter("use a whole number, or none.", param_hint="--max-widgets")
+        limit = None if max_widgets.lower() == "none" else int(max_widgets)
+    with refused_as_click(option=_account_update_option):
+        found = update_account(operator, _account_named(name).id, name=rename,
+                               may_add_providers=may_add_providers, max_widgets=limit)
+    click.echo(f"Account {found.name}: provider accounts of its own "
+               f"{'allowed' if found.may_add_providers else 'not allowed'}, "
+               f"{'no widget limit' if found.max_widgets is None else found.max_widgets}"
+               f"{'' if found.max_widgets is None else ' widgets at most'}.")
+
+
+@account.command("suspend")
+@click.argument("name")
+@with_appcontext
+def account_suspend(name: str) -> None:
+    """Suspend account NAME: its widgets and those under it refuse visitors, its users
+    and API keys are refused, until ``account unsuspend``."""
+    operator = prepare_database()
+    with refused_as_click():
+        found = set_suspended(operator, _account_named(name).id, True)
+    click.echo(f"Account {found.name} suspended.")
+
+
+@account.command("unsuspend")
+@click.argument("name")
+@with_appcontext
+def account_unsuspend(name: str) -> None:
+    """Lift the suspension of account NAME."""
+    operator = prepare_database()
+    with refused_as_click():
+        found = set_suspended(operator, _account_named(name).id, False)
+    click.echo(f"Account {found.name} is no longer suspended.")
+
+
+@account.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Delete without asking.")
+@with_appcontext
+def account_delete(name: str, yes: bool) -> None:
+    """Delete account NAME with its widgets, users, provider accounts, webhooks and block
+    list; its API keys are revoked, its calls stay in the reports."""
+    operator = prepare_database()
+    with refused_as_click():
+        deletion = deletion_of(operator, _account_named(name).id)
+    found = deletion.account
+    click.echo(f"Deleting {found.name} removes {deletion.widgets} widgets, {deletion.users} "
+               f"users, {deletion.provider_accounts} provider accounts, {deletion.webhooks} "
+               f"webhooks and {deletion.blocked_numbers} blocked numbers, and revokes "
+               f"{deletion.api_keys} API keys; its calls stay in the reports.")
+    if not yes:
+        click.confirm("Delete it?", abort=True)
+    with refused_as_click():
+        delete_account(operator, found.id)
+    click.echo(f"Account {found.name} deleted.")
 
 
 def create_widget(operator: Account, *, account_name: str, domains: list[str],
@@ -434,8 +513,9 @@ def provider_check(account_name, name, test_from, test_to) -> None:
     if found is None:
         raise click.ClickException(f"Account {account_name} has no provider {name!r}.")
     with refused_as_click(option=options_named({"test_from": "--from", "test_to": "--to"})):
-        click.echo(provider_accounts.check(None, found, ConsoleReport(), test_from=test_from,
-                                           test_to=test_to))
+        result = provider_accounts.check(None, found, ConsoleReport(), test_from=test_from,
+                                         test_to=test_to)
+    click.echo(result.sentence if result.checked else f"Nothing was checked: {result.sentence}")
 
 
 @main.group()

@@ -17,6 +17,7 @@ from sqlalchemy import (
     false,
     func,
 )
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from widget_server.call_states import CallState
@@ -56,6 +57,17 @@ class Account(Model):
     # Everyone signing in to this account or one below it needs a second factor
     # (services/two_factor.py): set by an owner of the account or above it.
     require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The parent's decisions for this account (services/accounts.py): whether it may
+    # add provider accounts of its own, and how many live widgets it may have (None:
+    # no limit).
+    may_add_providers: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    max_widgets: Mapped[int | None]
+    # Suspended by its parent: its widgets and those below refuse visitors, its users
+    # and API keys are refused, until unsuspended.
+    suspended_at: Mapped[datetime | None]
+    # Deleted by its parent: kept (as are its calls) for the reports of past months;
+    # its name is free again, everything else of it is gone or revoked.
+    deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Account | None] = relationship(remote_side=[id])
@@ -63,8 +75,10 @@ class Account(Model):
 
 
 # Roots (no parent) count as siblings of each other: NULLs are distinct in an index.
+# A deleted account's name is free for a new sibling.
 Index("uq_accounts_sibling_name", func.coalesce(Account.parent_id, 0), func.lower(Account.name),
-      unique=True)
+      unique=True, sqlite_where=Account.deleted_at.is_(None),
+      postgresql_where=Account.deleted_at.is_(None))
 
 
 class Brand(Model):

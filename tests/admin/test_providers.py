@@ -94,8 +94,9 @@ def test_check_without_numbers_says_a_test_call_is_needed(app):
     tenants = create_tree(app, **RESELL_RIVAL)
     response = admin_post(signed_in(app, "owner@resell.example"),
                           f"/admin/providers/{tenants.providers['resell-sim']}/check")
-    assert "has no way to check credentials without placing a call" in html.unescape(
-        response.get_data(as_text=True))
+    page = html.unescape(response.get_data(as_text=True))
+    assert "has no way to check credentials without placing a call" in page
+    assert "Nothing was checked" in page and "Check passed" not in page
 
 
 def test_check_with_numbers_places_a_test_call_and_says_it_was_accepted(app):

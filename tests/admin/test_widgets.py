@@ -295,7 +295,10 @@ def test_pausing_resuming_and_deleting_reach_the_embedded_widget(app):
     admin_post(owner, f"/admin/widgets/{tenants.widgets['client shop']}/resume")
     assert frame(visitor, token).status_code == 200
     admin_post(owner, f"/admin/widgets/{tenants.widgets['client shop']}/delete")
-    assert frame(visitor, token).get_json()["error"] == "token_revoked"
+    removed = frame(visitor, token)
+    assert removed.status_code == 410 and removed.get_json() == {
+        "error": "widget_removed",
+        "message": "This call-back widget has been removed by its owner."}
     assert stored(app, tenants.widgets["client shop"]).deleted_at is not None
     listed = owner.get("/admin/widgets").get_data(as_text=True)
     assert f'href="/admin/widgets/{tenants.widgets["client shop"]}"' not in listed

@@ -10,7 +10,8 @@ def test_a_reseller_creates_reads_lists_and_updates_a_client(api, tenants):
     client = created.get_json()
     assert client | {"id": 0, "created_at": ""} == {
         "id": 0, "name": "new-shop", "kind": "client", "parent_id": tenants.ids["reseller"],
-        "daily_call_cap": 5, "monthly_call_cap": 50, "created_at": ""}
+        "daily_call_cap": 5, "monthly_call_cap": 50, "created_at": "",
+        "may_add_providers": True, "max_widgets": None, "suspended_at": None}
     assert api("GET", f"/clients/{client['id']}").get_json() == client
     names = [c["name"] for c in api("GET", "/clients").get_json()["items"]]
     assert names == ["client-a", "client-b", "new-shop"]

@@ -53,7 +53,7 @@ def test_a_deleted_widget_is_gone_from_the_api_and_its_snippet_stops(api, client
     assert api("GET", "/widgets", key="client-a").get_json()["items"] == []
     config = client.get(f"/embed/v1/config/{_token(widget['embed_snippet'])}",
                         headers={"Origin": "https://shop.example"})
-    assert config.status_code == 403
+    assert config.status_code == 410 and config.get_json()["error"] == "widget_removed"
 
 
 def test_domains_are_added_normalised_refused_when_invalid_and_removed(api):

@@ -197,6 +197,30 @@ def test_a_booked_call_to_a_number_the_reseller_blocked_later_is_cancelled(app):
     assert_cancelled_not_dialled(app, call_id, "phone_blocked")
 
 
+def test_a_booked_call_of_a_client_suspended_meanwhile_is_cancelled(app):
+    tenants = create_tree(app, **RESELL_RIVAL)
+    call_id, due, accepted = book_for_later(app, tenants.widgets["client shop"])
+    suspended = admin_post(signed_in(app, "owner@resell.example"),
+                           f"/admin/accounts/{tenants.ids['client-a']}/suspend")
+    assert suspended.status_code == 302
+    with app.app_context():
+        assert place_call(call_id, now=due) == "done"
+    assert_cancelled_not_dialled(app, call_id, "account_suspended")
+    shown = visitor_sees(app.test_client(), accepted)
+    assert shown["message"] == "Call-backs are not available on this site at the moment."
+
+
+def test_a_booked_call_of_a_client_deleted_meanwhile_is_cancelled(app):
+    tenants = create_tree(app, **RESELL_RIVAL)
+    call_id, due, _ = book_for_later(app, tenants.widgets["client shop"])
+    deleted = admin_post(signed_in(app, "owner@resell.example"),
+                         f"/admin/accounts/{tenants.ids['client-a']}/delete")
+    assert deleted.status_code == 302
+    with app.app_context():
+        assert place_call(call_id, now=due) == "done"
+    assert_cancelled_not_dialled(app, call_id, "widget_removed")
+
+
 def test_a_booked_call_to_a_number_cooled_down_meanwhile_is_cancelled(app):
     tenants = create_tree(app, **RESELL_RIVAL)
     call_id, due, accepted = book_for_later(app, tenants.widgets["client shop"])

@@ -227,16 +227,17 @@ def test_no_credential_appears_in_events_reports_answers_or_the_frame(live, fake
 
 
 def test_check_says_plainly_that_voice1_cannot_validate_a_key_without_a_call(fake):
-    sentence = adapter("voice1", fake.url, CREDENTIALS).check(Collected())
-    assert "no way to check an API key without placing a call" in sentence
+    result = adapter("voice1", fake.url, CREDENTIALS).check(Collected())
+    assert not result.checked
+    assert "no way to check an API key without placing a call" in result.sentence
     assert fake.server.requests == []
 
 
 def test_check_with_numbers_places_a_test_call_and_says_what_it_proves(fake):
     seen = Collected()
-    sentence = adapter("voice1", fake.url, CREDENTIALS).check(
+    result = adapter("voice1", fake.url, CREDENTIALS).check(
         seen, test_from="+12025550100", test_to="+12025550123")
-    assert "not that the phones rang" in sentence
+    assert result.checked and "not that the phones rang" in result.sentence
     assert fake.dials[0].query["dial_first"] == "12025550100"
     assert seen.steps[-1] == ("ringing", "pbx_accepted")
 

@@ -150,7 +150,8 @@ def test_a_well_signed_token_for_an_unknown_widget_is_refused(app, client, widge
     with app.app_context():
         token = URLSafeSerializer(app.config["SECRET_KEYS"],
                                   salt="widget-server.embed-token").dumps({"w": "nobody", "v": 1})
-    assert_refused(frame(client, token), 403, "token_revoked")
+    # We signed it, so its widget existed: it was removed, not mistyped.
+    assert_refused(frame(client, token), 410, "widget_removed")
 
 
 @pytest.mark.parametrize("token", [None, "", 42, ["x"]])

@@ -96,7 +96,7 @@ CLI_FIELDS = {"--daily-allowance": "daily_call_cap", "--monthly-allowance": "mon
               "--number": "business_numbers", "--provider": "provider_account_id",
               "--base-url": "base_url", "--name": "name", "--domain": "domains",
               "--kind": "kind", "--from": "test_from", "--to": "test_to",
-              "--promise": "promise_text"}
+              "--promise": "promise_text", "--max-widgets": "max_widgets", "--rename": "name"}
 
 
 class Cli(Driver):
@@ -130,6 +130,21 @@ class Cli(Driver):
         args += ["--daily", str(daily)] if daily is not None else []
         args += ["--monthly", str(monthly)] if monthly is not None else []
         return self.run(*args)
+
+    def change_role(self, *, acting: str, email: str, role: str) -> Outcome:
+        return self.run("user", "role", "--email", email, "--role", role)
+
+    def suspend_account(self, *, acting: str, account: str, suspended: bool = True) -> Outcome:
+        return self.run("account", "suspend" if suspended else "unsuspend", account)
+
+    def delete_account(self, *, acting: str, account: str) -> Outcome:
+        return self.run("account", "delete", account, "--yes")
+
+    def set_limits(self, *, acting: str, account: str, max_widgets: int | None,
+                   may_add_providers: bool) -> Outcome:
+        return self.run("account", "update", account, "--max-widgets",
+                        "none" if max_widgets is None else str(max_widgets),
+                        "--providers" if may_add_providers else "--no-providers")
 
     def add_provider_account(self, *, acting: str, name: str, kind: str,
                              options: dict | None = None, credentials: dict | None = None,
@@ -189,6 +204,28 @@ class Api(Driver):
                       monthly: int | None) -> Outcome:
         return self.request("PATCH", f"/clients/{self.tree.ids[account]}", acting=acting,
                             json={"daily_call_cap": daily, "monthly_call_cap": monthly})
+
+    def user_id(self, email: str) -> int:
+        with self.app.app_context():
+            return db.session.scalar(select(User.id).where(User.email == email))
+
+    def change_role(self, *, acting: str, email: str, role: str) -> Outcome:
+        return self.request("PATCH", f"/users/{self.user_id(email)}", acting=acting,
+                            json={"role": role})
+
+    def suspend_account(self, *, acting: str, account: str, suspended: bool = True) -> Outcome:
+        action = "suspend" if suspended else "unsuspend"
+        return self.request("POST", f"/clients/{self.tree.ids[account]}/{action}",
+                            acting=acting)
+
+    def delete_account(self, *, acting: str, account: str) -> Outcome:
+        return self.request("DELETE", f"/clients/{self.tree.ids[account]}", acting=acting)
+
+    def set_limits(self, *, acting: str, account: str, max_widgets: int | None,
+                   may_add_providers: bool) -> Outcome:
+        return self.request("PATCH", f"/clients/{self.tree.ids[account]}", acting=acting,
+                            json={"max_widgets": max_widgets,
+                                  "may_add_providers": may_add_providers})
 
     def add_provider_account(self, *, acting: str, name: str, kind: str,
                              options: dict | None = None, credentials: dict | None = None,
@@ -305,6 +342,8 @@ class Admin(Driver):
         response = admin_post(client, path, **data | {"csrf_token": client.csrf})
         if response.status_code == 302:
             return Outcome(True, text=response.location)
+        if response.status_code in (403, 404):  # the error page: no form to name a field in
+            return Outcome(False, text=unescape(response.get_data(as_text=True)))
         assert response.status_code in (200, 422), response.status_code
         page = response.get_data(as_text=True)
         if response.status_code == 200 and 'class="field-error"' not in page:
@@ -326,6 +365,30 @@ class Admin(Driver):
         return self.post(f"/admin/accounts/{self.tree.ids[account]}/allowance", acting=acting,
                          data={"daily_call_cap": "" if daily is None else daily,
                                "monthly_call_cap": "" if monthly is None else monthly})
+
+    def change_role(self, *, acting: str, email: str, role: str) -> Outcome:
+        with self.app.app_context():
+            user_id = db.session.scalar(select(User.id).where(User.email == email))
+        return self.post(f"/admin/users/{user_id}/role", acting=acting, data={"role": role})
+
+    def suspend_account(self, *, acting: str, account: str, suspended: bool = True) -> Outcome:
+        action = "suspend" if suspended else "unsuspend"
+        return self.post(f"/admin/accounts/{self.tree.ids[account]}/{action}", acting=acting,
+                         data={})
+
+    def delete_account(self, *, acting: str, account: str) -> Outcome:
+        return self.post(f"/admin/accounts/{self.tree.ids[account]}/delete", acting=acting,
+                         data={})
+
+    def set_limits(self, *, acting: str, account: str, max_widgets: int | None,
+                   may_add_providers: bool) -> Outcome:
+        path = f"/admin/accounts/{self.tree.ids[account]}"
+        values = form_values(self.client(acting).get(path).get_data(as_text=True), path)
+        values.pop("may_add_providers", None)
+        values["max_widgets"] = "" if max_widgets is None else str(max_widgets)
+        if may_add_providers:
+            values["may_add_providers"] = "y"
+        return self.post(path, acting=acting, data=values)
 
     def add_provider_account(self, *, acting: str, name: str, kind: str,
                              options: dict | None = None, credentials: dict | None = None,

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.conftest import free_port
 from tests.factories import create_provider_account
 from tests.services.interfaces import having
 from widget_server.extensions import db
@@ -49,3 +50,28 @@ def test_a_test_calls_numbers_are_read_and_refused_alike(app, drive, interface):
     assert one.refused_on("test_to") and "both numbers, or neither" in one.text, one
     assert driver.check_provider(acting="reseller", name="practice",
                                  test_from="+1 202 555 0100", test_to="+12025550111").accepted
+
+
+@pytest.mark.parametrize("interface", having("check_provider"))
+def test_a_check_that_checked_nothing_does_not_pass(app, drive, interface):
+    with app.app_context():
+        reseller = db.session.scalar(db.select(Account).where(Account.name == "reseller"))
+        create_provider_account(account=reseller, name="practice")
+    outcome = drive(interface).check_provider(acting="reseller", name="practice")
+    assert "Nothing was checked" in outcome.text, outcome
+    assert "has no way to check credentials without placing a call" in outcome.text
+    assert "Check passed" not in outcome.text
+
+
+@pytest.mark.parametrize("interface", having("check_provider"))
+def test_a_provider_we_could_not_reach_did_not_refuse(app, drive, interface):
+    with app.app_context():
+        reseller = db.session.scalar(db.select(Account).where(Account.name == "reseller"))
+        create_provider_account(account=reseller, name="gone", kind="c2c-php",
+                                base_url=f"http://127.0.0.1:{free_port()}",
+                                credentials={"uid": "u", "pin": "p"},
+                                options={"holdfile": "17"})
+    outcome = drive(interface).check_provider(acting="reseller", name="gone",
+                                              test_from="+12025550100", test_to="+12025550123")
+    assert "Could not reach the provider: provider_unreachable" in outcome.text, outcome
+    assert "refused" not in outcome.text.replace("ConnectionRefused", "")

@@ -71,19 +71,23 @@ def endpoint_of(app, account_id: int, url: str) -> tuple[int, str]:
         return endpoint.id, secret
 
 
-def test_rotate_and_delete_need_the_confirmation(app, accounts, receiver):
+def test_rotate_disable_and_delete_ask_first_saying_what_happens(app, accounts, receiver):
     endpoint_id, old = endpoint_of(app, accounts["shop"], receiver.url)
     owner = signed_in(app, "owner@shop.example")
     path = f"/admin/webhooks/{endpoint_id}"
-    unconfirmed = admin_post(owner, f"{path}/rotate")
-    assert unconfirmed.status_code == 302
-    assert "Tick the box" in text(owner.get(path))
-    rotated = admin_post(owner, f"{path}/rotate", confirm="yes")
+    asked = text(owner.get(f"{path}/rotate"))
+    assert "stops signing at once" in asked and f'action="{path}/rotate"' in asked
+    with app.app_context():
+        assert db.session.get(WebhookEndpoint, endpoint_id).enabled
+    rotated = admin_post(owner, f"{path}/rotate")
     (new,) = SECRET.findall(text(rotated))
     assert new != old and rotated.headers["Cache-Control"] == "no-store"
-    assert admin_post(owner, f"{path}/delete").status_code == 302
-    assert owner.get(path).status_code == 200  # still there
-    deleted = admin_post(owner, f"{path}/delete", confirm="yes")
+    assert "No event is sent to it from now on" in text(owner.get(f"{path}/disable"))
+    assert admin_post(owner, f"{path}/disable").status_code == 302
+    assert "disabled since" in text(owner.get(path))
+    assert "delivery log is deleted" in text(owner.get(f"{path}/delete"))
+    assert owner.get(path).status_code == 200  # asking changed nothing
+    deleted = admin_post(owner, f"{path}/delete")
     assert deleted.status_code == 302
     assert owner.get(path).status_code == 404
 

@@ -30,7 +30,7 @@ REASONS = (
     "cap_number_minute", "cap_number", "cap_address", "cap_widget", "cap_account",
     "cap_account_month", "blocked", "country", "emergency", "number_type", "bad_number",
     "cooling_down", "captcha", "origin", "closed", "form", "consent", "paused",
-    "old_token", "unconfigured", "unavailable", "other",
+    "suspended", "old_token", "unconfigured", "unavailable", "other",
 )
 _CODES = {
     "cap_number_min": "cap_number_minute",
@@ -56,7 +56,8 @@ _CODES = {
     "nonce_used": "form",
     "consent_missing": "consent",
     "widget_paused": "paused",
-    "token_revoked": "old_token",
+    "account_suspended": "suspended",
+    "token_revoked": "old_token", "widget_removed": "old_token",
     "widget_unconfigured": "unconfigured",
     "captcha_unavailable": "unavailable", "service_unavailable": "unavailable",
 }

@@ -1,26 +1,40 @@
-"""Admin: the account tree, allowances and usage per account.
+"""Admin: the account tree, allowances, limits, suspension, deletion and usage per account.
 
 Everyone signed in may read their subtree (a reseller sees its clients, a
-client only itself). Only owners create accounts and set allowances, and only
-for accounts below their own: an account's allowance is its parent's
-decision, so nobody can raise their own caps (there is no form for one's own
-account, and a post to it is refused with 403).
+client only itself). Only owners create accounts, set allowances and limits,
+rename, suspend and delete them, and only accounts below their own: these are
+the parent's decisions, so nobody makes them for their own account (there is
+no form for one's own account, and a post to it is refused with 403).
+Suspending and deleting ask first (``ask_first``), saying what will happen.
 """
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
-from widget_server.admin.views import blueprint, select_options, show_refusal
+from widget_server.admin.views import ask_first, blueprint, select_options, show_refusal
 from widget_server.extensions import db
 from widget_server.models import Account, CallRequest, utcnow
-from widget_server.services.accounts import create_account, set_allowance
+from widget_server.services.accounts import (
+    MAX_WIDGETS_TOP,
+    Deletion,
+    create_account,
+    delete_account,
+    deletion_of,
+    live_widget_count,
+    set_allowance,
+    set_suspended,
+    update_account,
+)
 from widget_server.services.errors import ServiceError
 from widget_server.tenancy import get_scoped, scoped_select
 
@@ -43,6 +57,17 @@ class NewAccountForm(AllowanceForm):
     parent_id = SelectField("Under", coerce=int, validate_choice=False)
     kind = SelectField("Kind", choices=select_options([("client", "Client"),
                                                        ("reseller", "Reseller")]))
+
+
+class AccountSettingsForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    may_add_providers = BooleanField(
+        _l("May add provider accounts of its own"),
+        description=_l("Otherwise its widgets call through the provider accounts above it."))
+    max_widgets = IntegerField(
+        _l("Most widgets it may have"),
+        validators=[Optional(), NumberRange(min=0, max=MAX_WIDGETS_TOP)],
+        description=_l("Empty means no limit."))
 
 
 def _usage(account_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -129,3 +154,124 @@ def account_allowance(account_id: int):
             flash(f"Allowance of {account.name} saved.", "success")
             return redirect(url_for("admin.accounts"))
     return render_template("admin/accounts/allowance.html", form=form, account=account)
+
+
+def _child(account_id: int) -> Account:
+    """A live account below the caller's, for an owner to decide for: else 404 or 403."""
+    account = get_scoped(Account, account_id, current_account())
+    if account.id == current_account().id:
+        abort(403)
+    check_role(CAN_ADMINISTER)
+    return account
+
+
+@blueprint.route("/accounts/<int(max=2147483647):account_id>", methods=["GET", "POST"])
+@login_required
+def account_settings(account_id: int):
+    """Rename the account, and decide its provider accounts and widget limit."""
+    account = _child(account_id)
+    form = AccountSettingsForm(obj=account)
+    if form.validate_on_submit():
+        try:
+            update_account(current_user, account.id, name=form.name.data or "",
+                           may_add_providers=bool(form.may_add_providers.data),
+                           max_widgets=form.max_widgets.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_refusal(form, error)
+        else:
+            flash(_("Settings of %(name)s saved.", name=account.name), "success")
+            return redirect(url_for("admin.account_settings", account_id=account.id))
+    return render_template("admin/accounts/settings.html", form=form, account=account,
+                           widgets=live_widget_count(account))
+
+
+@blueprint.route("/accounts/<int(max=2147483647):account_id>/suspend", methods=["GET", "POST"])
+@login_required
+def account_suspend(account_id: int):
+    account = _child(account_id)
+    back = url_for("admin.account_settings", account_id=account.id)
+    page = ask_first(
+        title=_("Suspend %(name)s?", name=account.name),
+        consequences=[
+            _("Every widget of %(name)s, and of the accounts under it, stops answering: "
+              "visitors read that call-backs are not available on the site.", name=account.name),
+            _("Nobody of %(name)s can sign in, and its API keys are refused.",
+              name=account.name),
+            _("Nothing is deleted: lifting the suspension restores everything as it was."),
+        ],
+        button=_("Suspend %(name)s", name=account.name), back=back)
+    if page:
+        return page
+    try:
+        set_suspended(current_user, account.id, True)
+    except ServiceError as error:
+        abort(404 if error.kind == "not_found" else 403)
+    flash(_("%(name)s is suspended: its widgets no longer answer.", name=account.name),
+          "success")
+    return redirect(back)
+
+
+@blueprint.post("/accounts/<int(max=2147483647):account_id>/unsuspend")
+@login_required
+def account_unsuspend(account_id: int):
+    account = _child(account_id)
+    try:
+        set_suspended(current_user, account.id, False)
+    except ServiceError as error:
+        abort(404 if error.kind == "not_found" else 403)
+    flash(_("%(name)s is no longer suspended: its widgets answer again.", name=account.name),
+          "success")
+    return redirect(url_for("admin.account_settings", account_id=account.id))
+
+
+def _what_goes(deletion: Deletion) -> list[str]:
+    """The confirmation's sentences: each thing that goes, counted."""
+    name = deletion.account.name
+    return [
+        ngettext("%(num)d widget: its snippet stops working and its domains are removed.",
+                 "%(num)d widgets: their snippets stop working and their domains are removed.",
+                 deletion.widgets),
+        ngettext("%(num)d user, who can no longer sign in.",
+                 "%(num)d users, who can no longer sign in.", deletion.users),
+        ngettext("%(num)d provider account, with its credentials.",
+                 "%(num)d provider accounts, with their credentials.",
+                 deletion.provider_accounts),
+        ngettext("%(num)d API key, revoked.", "%(num)d API keys, revoked.", deletion.api_keys),
+        ngettext("%(num)d webhook endpoint.", "%(num)d webhook endpoints.", deletion.webhooks),
+        ngettext("%(num)d blocked number.", "%(num)d blocked numbers.",
+                 deletion.blocked_numbers),
+        _("The calls of %(name)s stay in the reports and the usage, so past months can "
+          "still be invoiced; its name becomes free for a new account.", name=name),
+    ]
+
+
+@blueprint.route("/accounts/<int(max=2147483647):account_id>/delete", methods=["GET", "POST"])
+@login_required
+def account_delete(account_id: int):
+    account = _child(account_id)
+    back = url_for("admin.account_settings", account_id=account.id)
+    try:
+        deletion = deletion_of(current_user, account.id)
+    except ServiceError as error:
+        abort(404 if error.kind == "not_found" else 403)
+    refusal = None
+    if deletion.children:
+        refusal = ngettext("%(name)s has %(num)d account under it: delete it first.",
+                           "%(name)s has %(num)d accounts under it: delete them first.",
+                           deletion.children, name=account.name)
+    page = ask_first(title=_("Delete %(name)s?", name=account.name),
+                     consequences=_what_goes(deletion),
+                     button=_("Delete %(name)s and all of this", name=account.name),
+                     back=back, refusal=refusal)
+    if page:
+        return page
+    try:
+        delete_account(current_user, account.id)
+    except ServiceError as error:
+        if error.kind in ("not_found", "forbidden"):
+            abort(404 if error.kind == "not_found" else 403)
+        flash(error.message, "error")
+        return redirect(back)
+    flash(_("%(name)s deleted; its calls stay in the reports.", name=account.name), "success")
+    return redirect(url_for("admin.accounts"))

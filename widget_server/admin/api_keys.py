@@ -8,18 +8,19 @@ marked not to be cached, and nowhere afterwards.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length
 
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
-from widget_server.admin.views import blueprint, select_options, show_refusal
+from widget_server.admin.views import ask_first, blueprint, select_options, show_refusal
 from widget_server.extensions import db
 from widget_server.models import Account, ApiKey
 from widget_server.services.api_keys import create_api_key, revoke_api_key
 from widget_server.services.errors import ServiceError
-from widget_server.tenancy import scoped_select
+from widget_server.tenancy import get_scoped, scoped_select
 
 
 class NewKeyForm(FlaskForm):
@@ -70,9 +71,18 @@ def api_key_create():
     return _page(_form(), new_key=plaintext)
 
 
-@blueprint.post("/api-keys/<int(max=2147483647):key_id>/revoke")
+@blueprint.route("/api-keys/<int(max=2147483647):key_id>/revoke", methods=["GET", "POST"])
 @login_required
 def api_key_revoke(key_id: int):
+    shown = get_scoped(ApiKey, key_id, current_account())
+    check_role(CAN_ADMINISTER)
+    page = ask_first(
+        title=_("Revoke the key wsk_%(prefix)s_…?", prefix=shown.prefix),
+        consequences=[_("Every program using it is refused from now on (401), at once."),
+                      _("It cannot be used again: a program needs a new key.")],
+        button=_("Revoke the key"), back=url_for("admin.api_keys"))
+    if page:
+        return page
     try:
         key = revoke_api_key(current_user, key_id=key_id)
     except ServiceError as error:  # only not found or forbidden: a revocation has no input

@@ -21,7 +21,7 @@ from widget_server.models import Account, User
 from widget_server.security.password_links import password_fingerprint
 from widget_server.services.two_factor import REMEMBER_DAYS, device_remembered
 from widget_server.services.users import hash_password
-from widget_server.tenancy import get_scoped
+from widget_server.tenancy import get_scoped, lineage_suspended
 
 # Which roles may change things of each kind.
 CAN_MANAGE = {"owner", "member"}
@@ -33,13 +33,17 @@ def load_user(session_id: str) -> User | None:
     """The session's user, unless its session generation has moved on since it signed in.
 
     Runs on every request: a session from before a sign-out or a password
-    change (or one without a generation) is anonymous from then on.
+    change (or one without a generation), or of a suspended account, is
+    anonymous from then on.
     """
     user_id, _, generation = session_id.partition(":")
     if not (user_id.isdigit() and generation.isdigit()):
         return None
     user = db.session.get(User, int(user_id))
     if user is None or user.session_generation != int(generation):
+        return None
+    # A suspension ends the sessions of everyone under it; signing in says why.
+    if lineage_suspended(user.account_id):
         return None
     return user
 

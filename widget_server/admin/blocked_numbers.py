@@ -10,6 +10,7 @@ a 404 for every role, so it is looked up before the role is checked.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -19,7 +20,7 @@ from wtforms.validators import Length
 
 from widget_server.abuse.blocklist import blocked_select
 from widget_server.admin.auth import CAN_MANAGE, check_role, current_account
-from widget_server.admin.views import blueprint, page_number, show_refusal
+from widget_server.admin.views import ask_first, blueprint, page_number, show_refusal
 from widget_server.extensions import db
 from widget_server.models import Account, BlockedNumber, CallRequest, Widget
 from widget_server.reports import CallFilter, calls_select
@@ -90,10 +91,24 @@ def blocked_number_add(account_id: int):
     return redirect(url_for("admin.blocked_numbers", account_id=account.id))
 
 
-@blueprint.post(f"/accounts/{ACCOUNT}/blocked-numbers/<int(max=2147483647):entry_id>/delete")
+@blueprint.route(f"/accounts/{ACCOUNT}/blocked-numbers/<int(max=2147483647):entry_id>/delete",
+                 methods=["GET", "POST"])
 @login_required
 def blocked_number_remove(account_id: int, entry_id: int):
     account = get_scoped(Account, account_id, current_account())
+    entry = db.session.scalar(select(BlockedNumber).where(BlockedNumber.id == entry_id,
+                                                          BlockedNumber.account_id == account.id))
+    if entry is None:
+        abort(404)
+    check_role(CAN_MANAGE)
+    page = ask_first(
+        title=_("Remove %(number)s from the block list?", number=entry.e164),
+        consequences=[_("The widgets of %(account)s may call %(number)s back again.",
+                        account=account.name, number=entry.e164)],
+        button=_("Remove %(number)s", number=entry.e164), style="secondary",
+        back=url_for("admin.blocked_numbers", account_id=account.id))
+    if page:
+        return page
     try:
         entry = unblock(current_user, account.id, entry_id=entry_id)
     except ServiceError as error:  # only not found or forbidden: the entry is named by id

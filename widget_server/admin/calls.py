@@ -8,11 +8,12 @@ forms carry the CSRF token (the app's CSRF protection checks every POST).
 from __future__ import annotations
 
 from flask import flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
 from widget_server.admin.auth import CAN_MANAGE, check_role, current_account
-from widget_server.admin.views import blueprint
+from widget_server.admin.views import ask_first, blueprint
 from widget_server.services import calls
 from widget_server.services.errors import ServiceError
 
@@ -39,10 +40,19 @@ def report_call_now(public_id: str):
     return redirect(url_for("admin.report_call", public_id=attempt.public_id))
 
 
-@blueprint.post("/reports/calls/<public_id>/cancel")
+@blueprint.route("/reports/calls/<public_id>/cancel", methods=["GET", "POST"])
 @login_required
 def report_call_cancel(public_id: str):
     call = _call(public_id)
+    page = ask_first(
+        title=_("Cancel the call-back to %(number)s?", number=call.visitor_number),
+        consequences=[_("The booked call-back is not placed: nobody rings %(number)s.",
+                        number=call.visitor_number),
+                      _("The call stays in the reports as cancelled; this cannot be undone.")],
+        button=_("Cancel the call-back"),
+        back=url_for("admin.report_call", public_id=call.public_id))
+    if page:
+        return page
     try:
         cancelled = calls.cancel_call(current_user, call)
     except ServiceError as error:

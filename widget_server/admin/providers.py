@@ -16,13 +16,14 @@ services/provider_accounts.py, whose errors land next to their fields.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import Optional
 
 from widget_server.admin.auth import CAN_ADMINISTER, current_account, require_role
-from widget_server.admin.views import blueprint, select_options, show_refusal
+from widget_server.admin.views import ask_first, blueprint, select_options, show_refusal
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount
 from widget_server.providers import PROVIDERS
@@ -185,7 +186,11 @@ def provider_new():
                 base_url=form.base_url_value(), credentials=form.values("credential_"),
                 options=form.values("option_"))
         except (ServiceError, ExceptionGroup) as error:
-            show_refusal(form, error, _PREFIXES)
+            if isinstance(error, ServiceError) and error.field == "may_add_providers":
+                # The parent's decision, not the caller's role: said, not a bare 403.
+                form.form_errors.append(error.message)
+            else:
+                show_refusal(form, error, _PREFIXES)
         else:
             flash(f"Provider account {created.name} added to {owner.name}. Check it below.",
                   "success")
@@ -243,9 +248,10 @@ def provider_check(provider_id: int):
         return _render(provider, check=form)
     report = CheckReport()
     try:
-        sentence, ok = provider_accounts.check(
-            current_user, provider, report, test_from=form.test_from.data,
-            test_to=form.test_to.data), True
+        found = provider_accounts.check(current_user, provider, report,
+                                        test_from=form.test_from.data,
+                                        test_to=form.test_to.data)
+        sentence, ok, checked = found.sentence, True, found.checked
     except ExceptionGroup as group:
         show_refusal(form, group)
         return _render(provider, check=form, status=422)
@@ -253,16 +259,27 @@ def provider_check(provider_id: int):
         if error.field:
             show_refusal(form, error)
             return _render(provider, check=form, status=422)
-        sentence, ok = error.message, False
-    return _render(provider, check=form,
-                   result={"ok": ok, "sentence": sentence, "lines": report.lines})
+        sentence, ok, checked = error.message, False, True
+    return _render(provider, check=form, result={"ok": ok, "checked": checked,
+                                                 "sentence": sentence, "lines": report.lines})
 
 
-@blueprint.post("/providers/<int(max=2147483647):provider_id>/delete")
+@blueprint.route("/providers/<int(max=2147483647):provider_id>/delete", methods=["GET", "POST"])
 @login_required
 def provider_delete(provider_id: int):
     provider = _provider(provider_id)
     _require_owner()
+    serving = provider_accounts.widgets_using(provider)
+    page = ask_first(
+        title=_("Delete the provider account %(name)s?", name=provider.name),
+        consequences=[_("Its credentials are deleted; nothing calls through it any more."),
+                      _("The calls placed through it stay in the reports.")],
+        button=_("Delete %(name)s", name=provider.name),
+        back=url_for("admin.provider_detail", provider_id=provider.id),
+        refusal=_("It still serves %(widgets)s: give them another provider first.",
+                  widgets=", ".join(widget.name for widget in serving)) if serving else None)
+    if page:
+        return page
     try:
         provider_accounts.delete(current_user, provider)
     except ServiceError as error:

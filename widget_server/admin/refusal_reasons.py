@@ -25,6 +25,7 @@ REASON_LABELS = {
     "form": _l("Form expired or sent twice"),
     "consent": _l("No consent"),
     "paused": _l("Widget paused"),
+    "suspended": _l("Account suspended"),
     "old_token": _l("Old or removed widget token"),
     "unconfigured": _l("No business number set"),
     "unavailable": _l("Service unavailable"),

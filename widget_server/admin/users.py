@@ -8,13 +8,14 @@ password at the invitation's link; anyone at a reset link's.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
-from widget_server.admin.views import blueprint, select_options, show_refusal
+from widget_server.admin.views import ask_first, blueprint, select_options, show_refusal
 from widget_server.extensions import db
 from widget_server.models import Account, User
 from widget_server.security.password_links import INVITATION, MAX_AGE, RESET
@@ -30,7 +31,7 @@ from widget_server.services.users import (
     set_password_by_link,
     user_for_link,
 )
-from widget_server.tenancy import scoped_select
+from widget_server.tenancy import get_scoped, scoped_select
 
 ROLE_HELP = ("Owners manage everything, users and API keys included; members manage "
              "widgets, domains and reports; read-only users only read.")
@@ -142,9 +143,20 @@ def user_two_factor_off(user_id: int):
     return redirect(url_for("admin.users"))
 
 
-@blueprint.post("/users/<int(max=2147483647):user_id>/remove")
+@blueprint.route("/users/<int(max=2147483647):user_id>/remove", methods=["GET", "POST"])
 @login_required
 def user_remove(user_id: int):
+    shown = get_scoped(User, user_id, current_account())
+    check_role(CAN_ADMINISTER)
+    page = ask_first(
+        title=_("Remove %(email)s?", email=shown.email),
+        consequences=[_("%(email)s can no longer sign in to %(account)s; a session open now "
+                        "ends with their next click.", email=shown.email,
+                        account=shown.account.name),
+                      _("What they changed stays.")],
+        button=_("Remove %(email)s", email=shown.email), back=url_for("admin.users"))
+    if page:
+        return page
     try:
         user = remove_user(current_user, user_id)
     except ServiceError as error:

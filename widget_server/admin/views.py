@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -23,6 +24,7 @@ from widget_server.admin.auth import (
 from widget_server.admin.refusal_reasons import REASON_LABELS
 from widget_server.extensions import db, limiter
 from widget_server.models import User, utcnow
+from widget_server.services.accounts import suspended_in_lineage
 from widget_server.services.brands import may_sign_in_on
 from widget_server.services.errors import ServiceError, refusals
 from widget_server.services.users import end_sessions, request_password_reset
@@ -57,6 +59,21 @@ def show_refusal(form, error: ServiceError | ExceptionGroup,
             field.errors = [*field.errors, each.message]
         else:
             form.form_errors.append(each.message)
+
+
+def ask_first(*, title: str, consequences: list[str], button: str, back: str,
+              style: str = "danger", refusal: str | None = None):
+    """A destructive action's confirmation page on GET, else None (the POST acts).
+
+    Every destructive admin action is routed for GET and POST: its button
+    (``confirm_button`` in _forms.html) opens this page, which says what will
+    happen, and only its form posts, with the CSRF token. ``refusal``: why it
+    cannot be done now (nothing to confirm).
+    """
+    if request.method == "POST":
+        return None
+    return render_template("admin/confirm.html", title=title, consequences=consequences,
+                           button=button, back=back, style=style, refusal=refusal)
 
 
 MAX_PAGE = 100_000
@@ -113,6 +130,13 @@ def sign_in():
         # A brand's host name signs in only that brand's people (services/brands.py).
         if (password_matches(user, request.form.get("password") or "")
                 and may_sign_in_on(request.host, user.account)):
+            suspended = suspended_in_lineage(user.account)
+            if suspended is not None:
+                # Told only to someone who knows the password: they need to know whom to ask.
+                flash(_("%(account)s is suspended, so nobody of %(own)s can sign in; ask "
+                        "the account above it to lift the suspension.",
+                        account=suspended.name, own=user.account.name), "error")
+                return render_template("admin/sign_in.html"), 403
             logout_user()
             end_second_factor()
             if user.totp_enabled and not remembered_for_second_factor(user):

@@ -11,6 +11,7 @@ inline script for a dialog).
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -19,7 +20,13 @@ from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
-from widget_server.admin.views import blueprint, page_number, select_options, show_refusal
+from widget_server.admin.views import (
+    ask_first,
+    blueprint,
+    page_number,
+    select_options,
+    show_refusal,
+)
 from widget_server.extensions import db
 from widget_server.models import Account, WebhookDelivery, WebhookEndpoint
 from widget_server.services import webhooks
@@ -91,13 +98,6 @@ def _act(action, *args):
         return None
 
 
-def _confirmed(what: str) -> bool:
-    if request.form.get("confirm") == "yes":
-        return True
-    flash(f"Tick the box to confirm that you want to {what}.", "error")
-    return False
-
-
 @blueprint.get("/webhooks")
 @login_required
 def webhooks_page():
@@ -139,6 +139,7 @@ def webhook_test(endpoint_id: int):
 @blueprint.post(f"/webhooks/{ID}/enabled")
 @login_required
 def webhook_enabled(endpoint_id: int):
+    """Enable the endpoint again (disabling asks first: ``webhook_disable``)."""
     endpoint = _endpoint(endpoint_id)
     enable = request.form.get("enabled") == "yes"
     if _act(lambda actor, e: webhooks.update_endpoint(actor, e, enabled=enable),
@@ -148,23 +149,56 @@ def webhook_enabled(endpoint_id: int):
     return redirect(url_for("admin.webhook_detail", endpoint_id=endpoint.id))
 
 
-@blueprint.post(f"/webhooks/{ID}/rotate")
+@blueprint.route(f"/webhooks/{ID}/disable", methods=["GET", "POST"])
+@login_required
+def webhook_disable(endpoint_id: int):
+    endpoint = _endpoint(endpoint_id)
+    check_role(CAN_ADMINISTER)
+    back = url_for("admin.webhook_detail", endpoint_id=endpoint.id)
+    page = ask_first(
+        title=_("Disable the endpoint %(url)s?", url=endpoint.url),
+        consequences=[_("No event is sent to it from now on, and events in between are not "
+                        "sent later."),
+                      _("Its settings, secret and delivery log stay; enable it again here.")],
+        button=_("Disable the endpoint"), style="secondary", back=back)
+    if page:
+        return page
+    if _act(lambda actor, e: webhooks.update_endpoint(actor, e, enabled=False),
+            endpoint) is not None:
+        flash("Endpoint disabled: nothing more is sent to it.", "success")
+    return redirect(back)
+
+
+@blueprint.route(f"/webhooks/{ID}/rotate", methods=["GET", "POST"])
 @login_required
 def webhook_rotate(endpoint_id: int):
     endpoint = _endpoint(endpoint_id)
     check_role(CAN_ADMINISTER)
-    if not _confirmed("replace the signing secret"):
-        return redirect(url_for("admin.webhook_detail", endpoint_id=endpoint.id))
+    page = ask_first(
+        title=_("Replace the signing secret of %(url)s?", url=endpoint.url),
+        consequences=[_("The current secret stops signing at once: the receiver refuses "
+                        "our events until it uses the new one."),
+                      _("The new secret is shown once, on the next page.")],
+        button=_("Replace the secret"), style="secondary",
+        back=url_for("admin.webhook_detail", endpoint_id=endpoint.id))
+    if page:
+        return page
     return _detail(endpoint, new_secret=_act(webhooks.rotate_secret, endpoint))
 
 
-@blueprint.post(f"/webhooks/{ID}/delete")
+@blueprint.route(f"/webhooks/{ID}/delete", methods=["GET", "POST"])
 @login_required
 def webhook_delete(endpoint_id: int):
     endpoint = _endpoint(endpoint_id)
     check_role(CAN_ADMINISTER)
-    if not _confirmed("delete this endpoint"):
-        return redirect(url_for("admin.webhook_detail", endpoint_id=endpoint.id))
+    page = ask_first(
+        title=_("Delete the endpoint %(url)s?", url=endpoint.url),
+        consequences=[_("No event is sent to it any more."),
+                      _("Its delivery log is deleted with it; this cannot be undone.")],
+        button=_("Delete the endpoint"),
+        back=url_for("admin.webhook_detail", endpoint_id=endpoint.id))
+    if page:
+        return page
     url = endpoint.url
     _act(webhooks.delete_endpoint, endpoint)
     flash(f"Endpoint {url} deleted with its delivery log.", "success")

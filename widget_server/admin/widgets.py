@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -43,7 +44,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from widget_server.abuse.caps import CEILINGS
 from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
 from widget_server.admin.providers import form_field
-from widget_server.admin.views import blueprint, select_options, show_refusal
+from widget_server.admin.views import ask_first, blueprint, select_options, show_refusal
 from widget_server.extensions import db
 from widget_server.i18n import LANGUAGES
 from widget_server.models import Account, ProviderAccount, Widget
@@ -208,7 +209,7 @@ class WidgetForm(FlaskForm):
         for name in service.PATH_RULES:
             getattr(self, name).data = "\n".join(getattr(widget, name) or [])
         self.hours_limited.data = bool(widget.opening_hours)
-        for (day, _), field in zip(DAYS, self.day_fields, strict=True):
+        for (day, _label), field in zip(DAYS, self.day_fields, strict=True):
             field.data = ", ".join(f"{a}-{b}" for a, b in (widget.opening_hours or {})
                                    .get(day, []))
         self.provider_account_id.data = widget.provider_account_id or NO_PROVIDER
@@ -555,9 +556,20 @@ def _act(widget_id: int, operation, done: str, anchor: str | None = None):
     return redirect(url_for("admin.widget_edit", widget_id=widget.id, _anchor=anchor))
 
 
-@blueprint.post("/widgets/<int(max=2147483647):widget_id>/pause")
+@blueprint.route("/widgets/<int(max=2147483647):widget_id>/pause", methods=["GET", "POST"])
 @login_required
 def widget_pause(widget_id: int):
+    widget = live_widget(widget_id)
+    require_manager(widget)
+    page = ask_first(
+        title=_("Pause %(name)s?", name=widget.name),
+        consequences=[_("Its button disappears from every site it is on; visitors can no "
+                        "longer ask for a call-back."),
+                      _("Its settings, snippet and calls stay: resuming shows it again.")],
+        button=_("Pause %(name)s", name=widget.name), style="secondary",
+        back=url_for("admin.widget_edit", widget_id=widget.id))
+    if page:
+        return page
     return _act(widget_id, lambda user, widget: service.set_paused(user, widget, True),
                 "Widget {name} paused: the button no longer shows.")
 
@@ -569,10 +581,21 @@ def widget_resume(widget_id: int):
                 "Widget {name} resumed.")
 
 
-@blueprint.post("/widgets/<int(max=2147483647):widget_id>/delete")
+@blueprint.route("/widgets/<int(max=2147483647):widget_id>/delete", methods=["GET", "POST"])
 @login_required
 def widget_delete(widget_id: int):
     widget = live_widget(widget_id)
+    require_manager(widget)
+    page = ask_first(
+        title=_("Delete %(name)s?", name=widget.name),
+        consequences=[_("Its snippet stops working for good on every site it is on: "
+                        "visitors read that the widget was removed."),
+                      _("Its calls stay in the reports and the usage."),
+                      _("This cannot be undone: a new widget gets a new snippet.")],
+        button=_("Delete %(name)s", name=widget.name),
+        back=url_for("admin.widget_edit", widget_id=widget.id))
+    if page:
+        return page
     try:
         service.delete_widget(current_user, widget)
     except ServiceError as error:
@@ -582,9 +605,21 @@ def widget_delete(widget_id: int):
     return redirect(url_for("admin.widgets"))
 
 
-@blueprint.post("/widgets/<int(max=2147483647):widget_id>/rotate-token")
+@blueprint.route("/widgets/<int(max=2147483647):widget_id>/rotate-token",
+                 methods=["GET", "POST"])
 @login_required
 def widget_rotate_token(widget_id: int):
+    widget = live_widget(widget_id)
+    require_manager(widget)
+    page = ask_first(
+        title=_("Issue a new token for %(name)s?", name=widget.name),
+        consequences=[_("The snippet on your sites stops working at once: the button "
+                        "disappears until you paste the new snippet there."),
+                      _("Its settings and calls stay as they are.")],
+        button=_("Issue a new token"), style="secondary",
+        back=url_for("admin.widget_edit", widget_id=widget.id, _anchor="snippet"))
+    if page:
+        return page
     return _act(widget_id, service.rotate_token,
                 "New token issued: the old snippet has stopped working. Replace it on your site "
                 "with the one below.", anchor="snippet")

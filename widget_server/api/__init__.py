@@ -9,8 +9,11 @@ Resources (snake_case throughout; ids are integers, except widgets and calls,
 which use their public ids):
 
 - ``/clients``: accounts under the key's account; create (resellers and the
-  operator), read, update names and daily/monthly allowances within the
-  parent's. No key changes its own account's allowance.
+  operator), read, update names, daily/monthly allowances within the
+  parent's, ``may_add_providers`` and ``max_widgets``; ``POST
+  /clients/{id}/suspend`` and ``/unsuspend``; delete (its calls stay). No key
+  does any of these to its own account.
+- ``/users``: the people who sign in to the admin; ``PATCH`` changes a role.
 - ``/widgets``: list, create, read, update, delete (soft: history stays, the
   snippet stops working), ``POST /widgets/{id}/rotate_token``. Each widget
   carries its ``embed_snippet``.
@@ -56,6 +59,7 @@ from widget_server.api import (  # noqa: F401  (imported for the routes they add
     openapi,
     providers,
     reports,
+    users,
     webhooks,
     widgets,
 )

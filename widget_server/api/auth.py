@@ -6,9 +6,10 @@ import re
 
 from flask import g, request
 
-from widget_server.api.problems import UNAUTHENTICATED, Problem
+from widget_server.api.problems import ACCOUNT_SUSPENDED, UNAUTHENTICATED, Problem
 from widget_server.models import Account
 from widget_server.security.api_keys import account_for_key
+from widget_server.services.accounts import suspended_in_lineage
 
 # Checked before any lookup, so no odd bytes reach the database.
 _KEY_SHAPE = re.compile(r"wsk_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{1,100}")
@@ -31,6 +32,11 @@ def authenticate() -> None:
     key = account_for_key(token) if _KEY_SHAPE.fullmatch(token) else None
     if key is None:
         raise _refuse("This API key is not valid or has been revoked.", "invalid_token")
+    suspended = suspended_in_lineage(key.account)
+    if suspended is not None:
+        raise Problem(403, f"{suspended.name} is suspended: its API keys and those of the "
+                           "accounts under it are refused until the account above it lifts "
+                           "the suspension.", type_=ACCOUNT_SUSPENDED)
     g.api_account = key.account
 
 

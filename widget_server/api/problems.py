@@ -22,6 +22,7 @@ PROBLEM_TYPE = "application/problem+json"
 INVALID = "urn:widget-server:problem:invalid-input"
 CONFLICT = "urn:widget-server:problem:conflict"
 UNAUTHENTICATED = "urn:widget-server:problem:unauthenticated"
+ACCOUNT_SUSPENDED = "urn:widget-server:problem:account-suspended"
 
 _DETAILS = {
     400: "The request could not be read.",

@@ -24,7 +24,7 @@ from widget_server.abuse.cooldown import UNANSWERED, cooled_until, note_unanswer
 from widget_server.call_states import FINAL_STATES, CallState
 from widget_server.calls import circuit
 from widget_server.extensions import db
-from widget_server.models import Account, CallEvent, CallRequest, utcnow
+from widget_server.models import Account, CallEvent, CallRequest, Widget, utcnow
 from widget_server.providers.base import CallOrder, ProviderError
 from widget_server.security.keys import derived_secrets
 from widget_server.services.provider_accounts import CredentialsError, adapter_for
@@ -178,15 +178,23 @@ def _reason_not_to_dial(call_id: int, now: datetime) -> str | None:
     """Why a due call's number may no longer be rung, asked again when it is placed.
 
     A call booked for later (outside opening hours) may fall due after its
-    number was blocked, by its account or one above it, or cooled down.
+    number was blocked, by its account or one above it, or cooled down, or
+    after its account was suspended or its widget (or account) deleted.
     """
     reason = None
-    due = db.session.execute(select(CallRequest.account_id, CallRequest.visitor_number)
+    due = db.session.execute(select(CallRequest.account_id, CallRequest.visitor_number,
+                                    Widget.deleted_at)
+                             .join(Widget, Widget.id == CallRequest.widget_id)
                              .where(*_due(call_id, now))).first()
     if due is not None:
         account = db.session.get_one(Account, due.account_id)
-        account_ids = [account.id, *(above.id for above in ancestors(account))]
-        if blocked_for(account_ids, due.visitor_number):
+        lineage = [account, *ancestors(account)]
+        account_ids = [each.id for each in lineage]
+        if due.deleted_at is not None or account.deleted_at is not None:
+            reason = "widget_removed"
+        elif any(each.suspended_at is not None for each in lineage):
+            reason = "account_suspended"
+        elif blocked_for(account_ids, due.visitor_number):
             reason = "phone_blocked"
         elif cooled_until(due.visitor_number, now) is not None:
             reason = "number_cooling_down"

@@ -42,7 +42,7 @@ from widget_server.models import CallEvent, CallRequest, Widget, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import origin_allowed
 from widget_server.security.single_use import SingleUse, consume_all, spent
-from widget_server.tenancy import ancestors
+from widget_server.tenancy import ancestors, lineage_suspended
 
 # The request path's statements, built once (see _widget_by_public_id).
 # A mapped class's table is a Table; the declarative base types it as any FromClause.
@@ -94,7 +94,8 @@ def _widget_by_public_id(relationships: tuple[str, ...]):
 
 
 def widget_for_token(token: object, *relationships: str) -> Widget:
-    """The live widget an embed token names, or a refusal (revoked, paused, unknown).
+    """The live widget an embed token names, or a refusal (removed, revoked, its account
+    suspended, paused).
 
     ``relationships`` are loaded with the widget in the same query: what the caller reads.
     """
@@ -104,10 +105,17 @@ def widget_for_token(token: object, *relationships: str) -> Widget:
     if widget is not None:
         use_widget_language(widget.language)
         note_widget(widget.id)
-    if widget is None or widget.token_version != version or widget.deleted_at is not None:
+    # A signed token names a widget we made: gone or deleted, it was removed.
+    if widget is None or widget.deleted_at is not None:
+        raise Refusal("widget_removed", "This call-back widget has been removed by its owner.",
+                      status=410)
+    if widget.token_version != version:
         raise Refusal("token_revoked",
                       "This widget's token is no longer valid; the site owner must update it.",
                       status=403)
+    if lineage_suspended(widget.account_id):
+        raise Refusal("account_suspended",
+                      "Call-backs are not available on this site at the moment.", status=403)
     if widget.paused:
         raise Refusal("widget_paused", "Call-backs are paused on this site.", status=403)
     return widget

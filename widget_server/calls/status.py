@@ -71,6 +71,9 @@ _REASON_SENTENCES = {
                    "next opens."),
     "call_now": N_("The business is calling you back now."),
     # A booked call whose number was blocked or cooled down before it fell due.
+    # A call due after its account was suspended, or its widget removed: not placed.
+    "account_suspended": N_("Call-backs are not available on this site at the moment."),
+    "widget_removed": N_("This call-back widget has been removed by its owner."),
     "phone_blocked": N_("This number cannot be called from this site, so the call-back you "
                         "booked was cancelled."),
     "number_cooling_down": N_("This number did not answer several recent call-backs, so the "

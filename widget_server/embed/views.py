@@ -27,7 +27,7 @@ from widget_server.colours import text_colour
 from widget_server.embed.assets import asset_response, best_coding, encodings
 from widget_server.embed.snapshots import MAX_ANSWERS, WidgetSnapshot, widget_snapshot
 from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts, phone_hint
-from widget_server.errors import UNAVAILABLE, Refusal
+from widget_server.errors import UNAVAILABLE, Refusal, error_response
 from widget_server.extensions import db, limiter
 from widget_server.i18n import AUTO_LANGUAGE, text_direction, translate, use_widget_language
 from widget_server.models import CallRequest, utcnow
@@ -84,6 +84,28 @@ def _embedding_origin(domains) -> str | None:
 
 @blueprint.get("/config/<token>")
 def widget_config(token: str):
+    """The widget's config, or its refusal readable by the page that asked.
+
+    A refusal carries that page's origin in Access-Control-Allow-Origin (never
+    credentials): the loader can then read our sentence and write it to the
+    console, where the site owner looks, instead of a bare CORS error. It tells
+    that page nothing the widget's snippet on it does not already name.
+    """
+    try:
+        return _config_answer(token)
+    except Refusal as refusal:
+        count_refusal(refusal.code)
+        response = error_response(refusal.code, refusal.template, refusal.status,
+                                  refusal.retry_after, params=refusal.params)
+        origin = origin_of(request.headers.get("Origin"))
+        if origin:
+            response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin, Accept-Language"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _config_answer(token: str) -> Response:
     """What the loader draws: the button's text, colour and place, the frame's URL and
     the sentences it shows while the frame loads or when it cannot;
     ``hidden`` outside opening hours when the widget then offers nothing; the floating

@@ -242,15 +242,25 @@ class Provider:
         raise CallRejected("callback_unexpected", provider=self.kind)
 
     def check(self, report: CallReport, *, test_from: str | None = None,
-              test_to: str | None = None) -> str:
-        """Validate the account where the API allows (a test call otherwise); a sentence."""
+              test_to: str | None = None) -> CheckResult:
+        """Validate the account where the API allows (a test call otherwise)."""
         if not (test_from and test_to):
-            return (f"{self.label or self.kind} has no way to check credentials without "
-                    "placing a call: give a number to ring first and one to ring second.")
+            return CheckResult(False, (
+                f"{self.label or self.kind} has no way to check credentials without "
+                "placing a call: give a number to ring first and one to ring second."))
         self.place_call(CallOrder(call_id=f"check{int(time.time())}",
                                   business_number=test_from, visitor_number=test_to,
                                   options=self.options), report)
-        return "The test call was accepted by the provider."
+        return CheckResult(True, "The test call was accepted by the provider.")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What a check found, in a sentence; ``checked`` False when nothing was sent to the
+    provider (it has no way to check without a call), so nobody reads it as a pass."""
+
+    checked: bool
+    sentence: str
 
 
 class HttpProvider(Provider):

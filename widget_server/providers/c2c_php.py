@@ -50,6 +50,7 @@ from widget_server.providers.base import (
     CallOrder,
     CallRejected,
     CallReport,
+    CheckResult,
     HttpProvider,
     MalformedAnswer,
     Outcome,
@@ -141,7 +142,7 @@ class C2CPhpProvider(HttpProvider):
         return True
 
     def check(self, report: CallReport, *, test_from: str | None = None,
-              test_to: str | None = None) -> str:
+              test_to: str | None = None) -> CheckResult:
         self._settings()
         return super().check(report, test_from=test_from, test_to=test_to)
 

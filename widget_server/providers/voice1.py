@@ -57,6 +57,7 @@ from widget_server.providers.base import (
     CallOrder,
     CallRejected,
     CallReport,
+    CheckResult,
     HttpProvider,
     Outcome,
     ProviderError,
@@ -155,15 +156,17 @@ class Voice1Provider(HttpProvider):
         return True
 
     def check(self, report: CallReport, *, test_from: str | None = None,
-              test_to: str | None = None) -> str:
+              test_to: str | None = None) -> CheckResult:
         """voice1 has no endpoint that validates a key; only a real request can."""
         if not (test_from and test_to):
-            return ("voice1 has no way to check an API key without placing a call (its status "
-                    "endpoint only reads the log of a real request): give a number to ring "
-                    "first and one to ring second.")
+            return CheckResult(False, (
+                "voice1 has no way to check an API key without placing a call (its status "
+                "endpoint only reads the log of a real request): give a number to ring "
+                "first and one to ring second."))
         super().check(report, test_from=test_from, test_to=test_to)
-        return ("voice1 passed the test call to the PBX without an error. That proves the key "
-                "and the PBX settings, not that the phones rang: check the PBX's log.")
+        return CheckResult(True, (
+            "voice1 passed the test call to the PBX without an error. That proves the key "
+            "and the PBX settings, not that the phones rang: check the PBX's log."))
 
     def _request(self, order: CallOrder) -> tuple[dict, float]:
         """The documented query and our read timeout, from options parsed on save."""

@@ -1,4 +1,5 @@
-"""Accounts: create one under a parent, rename it, set its allowances.
+"""Accounts: create one under a parent, rename it, set its allowances and limits,
+suspend it and delete it.
 
 The command line, the management API and the admin all change accounts
 through the functions here. An account's place in the tree (its lineage) is
@@ -12,19 +13,38 @@ its parent's decision, so no actor changes its own.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 
 from widget_server.extensions import db
-from widget_server.models import Account, User
+from widget_server.models import (
+    Account,
+    AllowedDomain,
+    ApiKey,
+    BlockedNumber,
+    ProviderAccount,
+    User,
+    WebhookEndpoint,
+    Widget,
+    utcnow,
+)
 from widget_server.services.actors import Actor, acting_account
 from widget_server.services.errors import ServiceError
-from widget_server.tenancy import in_subtree, sibling_named
+from widget_server.tenancy import ancestors, in_subtree, sibling_named, subtree_ids
 
 OWNER = "owner"
+
+
+class Unset:
+    """A limit not given (None is a value: no limit)."""
+
+
+UNSET = Unset()
 KINDS = ("reseller", "client")
 NAME_MAX = 120
 ALLOWANCE_MAX = 2**31 - 1
+MAX_WIDGETS_TOP = 100_000
 # Which kinds of account may sit under each kind.
 CHILD_KINDS = {"operator": ("reseller", "client"), "reseller": ("client",), "client": ()}
 
@@ -47,12 +67,32 @@ def check_may_administer(actor: Actor, account_id: int, what: str, field: str | 
     Not found outside the actor's subtree (whatever the role), else forbidden
     unless the actor is an owner (an API key or the command line acts as one).
     """
-    if not in_subtree(acting_account(actor), account_id):
+    account = db.session.get(Account, account_id)
+    if (account is None or account.deleted_at is not None
+            or not in_subtree(acting_account(actor), account_id)):
         raise ServiceError(f"There is no such {what}.", field, kind="not_found")
     if isinstance(actor, User) and actor.role != OWNER:
         raise ServiceError("Only owners manage accounts, users and API keys.", field,
                            kind="forbidden")
-    return db.session.get_one(Account, account_id)
+    return account
+
+
+def suspended_in_lineage(account: Account) -> Account | None:
+    """``account`` or the nearest account above it that is suspended, or None.
+
+    A suspension reaches down: a suspended reseller's clients are suspended too.
+    """
+    return next((each for each in (account, *ancestors(account))
+                 if each.suspended_at is not None), None)
+
+
+def _parents_decision(actor: Actor, account_id: int, doing: str) -> Account:
+    """The account ``account_id`` if ``actor`` may decide for it as a parent does."""
+    account = check_may_administer(actor, account_id, "account")
+    if account.id == acting_account(actor).id or account.parent is None:
+        raise ServiceError(f"An account is {doing} by an account above it, not by itself.",
+                           kind="forbidden")
+    return account
 
 
 def lineage_problem(parent: Account, kind: str) -> ServiceError | None:
@@ -148,26 +188,57 @@ def create_account(actor: Actor, *, name: str, parent_id: int | None = None,
     return account
 
 
+def live_widget_count(account: Account) -> int:
+    return db.session.scalar(select(func.count()).select_from(Widget).where(
+        Widget.account_id == account.id, Widget.deleted_at.is_(None))) or 0
+
+
+def _checked_max_widgets(account: Account, value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not 0 <= value <= MAX_WIDGETS_TOP:
+        raise ServiceError(f"Use a whole number from 0 to {MAX_WIDGETS_TOP}, or none for no "
+                           "limit.", "max_widgets")
+    live = live_widget_count(account)
+    if value < live:
+        raise ServiceError(f"{account.name} has {live} widgets now: allow at least {live}, "
+                           "or delete some of them first.", "max_widgets")
+    return value
+
+
 def update_account(actor: Actor, account_id: int, *, name: str | None = None,
-                   allowance: tuple[int | None, int | None] | None = None) -> Account:
-    """Rename the account and/or set its (daily, monthly) allowance; committed together."""
+                   allowance: tuple[int | None, int | None] | None = None,
+                   may_add_providers: bool | None = None,
+                   max_widgets: int | Unset | None = UNSET) -> Account:
+    """Rename the account, set its (daily, monthly) allowance, whether it adds provider
+    accounts of its own and how many widgets it may have; committed together."""
     account = check_may_administer(actor, account_id, "account")
-    if account.id == acting_account(actor).id and (name, allowance) != (None, None):
-        what = "allowance" if allowance is not None else "name"
+    changes = {"name": name is not None, "allowance": allowance is not None,
+               "limits": may_add_providers is not None or max_widgets is not UNSET}
+    if account.id == acting_account(actor).id and any(changes.values()):
+        what = next(key for key, changed in changes.items() if changed)
         raise ServiceError(f"An account's {what} is set by its parent, not by itself.",
                            kind="forbidden")
     parent = account.parent
     if parent is None:  # a root changes only itself, which is refused above: nothing to do
         return account
     if allowance is not None:
-        children = db.session.scalars(select(Account).where(Account.parent_id == account.id))
+        children = db.session.scalars(select(Account).where(Account.parent_id == account.id,
+                                                            Account.deleted_at.is_(None)))
         check_allowance(parent, *allowance, children)
+    if may_add_providers is not None and not isinstance(may_add_providers, bool):
+        raise ServiceError("Use true or false.", "may_add_providers")
+    if not isinstance(max_widgets, Unset):
+        account.max_widgets = _checked_max_widgets(account, max_widgets)
     if name is not None:
         name = checked_name(name)
         _check_name_free(parent, name, but=account)
         account.name = name
     if allowance is not None:
         account.daily_call_cap, account.monthly_call_cap = allowance
+    if may_add_providers is not None:
+        account.may_add_providers = may_add_providers
     db.session.commit()
     return account
 
@@ -175,3 +246,118 @@ def update_account(actor: Actor, account_id: int, *, name: str | None = None,
 def set_allowance(actor: Actor, account_id: int, daily: int | None,
                   monthly: int | None) -> Account:
     return update_account(actor, account_id, allowance=(daily, monthly))
+
+
+# --- a parent's limits on its child ------------------------------------------------------
+
+
+def check_may_add_provider(actor: Actor | None, owner: Account) -> None:
+    """Refused when ``owner`` adds a provider account of its own and its parent said no.
+
+    An account above ``owner`` (or the command line, None) may still add one for it:
+    the limit is on the client.
+    """
+    if owner.may_add_providers or actor is None or acting_account(actor).id != owner.id:
+        return
+    parent = owner.parent
+    raise ServiceError(f"{parent.name if parent else 'Your provider'} does not let "
+                       f"{owner.name} add provider accounts of its own (may_add_providers); "
+                       "use one of the provider accounts above it.", "may_add_providers",
+                       kind="forbidden")
+
+
+def check_widget_room(owner: Account) -> None:
+    """Refused when ``owner`` has as many live widgets as its parent allows."""
+    if owner.max_widgets is None or live_widget_count(owner) < owner.max_widgets:
+        return
+    parent = owner.parent
+    raise ServiceError(f"{owner.name} may have at most {owner.max_widgets} widgets "
+                       f"(max_widgets, set by {parent.name if parent else 'its parent'}): "
+                       "delete one first, or ask for more.", "max_widgets", kind="conflict")
+
+
+# --- suspending and deleting ---------------------------------------------------------------
+
+
+def set_suspended(actor: Actor, account_id: int, suspended: bool) -> Account:
+    """Suspend the account (and with it everything under it), or lift the suspension."""
+    account = _parents_decision(actor, account_id, "suspended")
+    if suspended and account.suspended_at is None:
+        account.suspended_at = utcnow()
+    elif not suspended:
+        account.suspended_at = None
+    db.session.commit()
+    return account
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What deleting an account removes: said on the confirmation, then done."""
+
+    account: Account
+    widgets: int
+    users: int
+    provider_accounts: int
+    api_keys: int
+    webhooks: int
+    blocked_numbers: int
+    children: int
+
+
+def _count(model, account_id: int, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(
+        model.account_id == account_id, *where)) or 0
+
+
+def deletion_of(actor: Actor, account_id: int) -> Deletion:
+    """What ``delete_account`` would remove, removing nothing."""
+    account = _parents_decision(actor, account_id, "deleted")
+    return Deletion(
+        account=account,
+        widgets=_count(Widget, account.id, Widget.deleted_at.is_(None)),
+        users=_count(User, account.id),
+        provider_accounts=_count(ProviderAccount, account.id),
+        api_keys=_count(ApiKey, account.id, ApiKey.revoked_at.is_(None)),
+        webhooks=_count(WebhookEndpoint, account.id),
+        blocked_numbers=_count(BlockedNumber, account.id),
+        children=db.session.scalar(select(func.count()).select_from(Account).where(
+            Account.parent_id == account.id, Account.deleted_at.is_(None))) or 0)
+
+
+def delete_account(actor: Actor, account_id: int) -> Deletion:
+    """Delete the account with its widgets, people, keys and settings; its calls stay."""
+    deletion = deletion_of(actor, account_id)
+    account = deletion.account
+    if deletion.children:
+        raise ServiceError(f"{account.name} has {deletion.children} accounts under it: "
+                           "delete them first.", kind="conflict")
+    now = utcnow()
+    widget_ids = select(Widget.id).where(Widget.account_id == account.id)
+    db.session.execute(delete(AllowedDomain).where(AllowedDomain.widget_id.in_(widget_ids)))
+    for widget in db.session.scalars(select(Widget).where(Widget.account_id == account.id)):
+        widget.deleted_at = widget.deleted_at or now
+        widget.provider_account_id = None
+    # Only widgets of this account and of those below (all deleted by now) may call
+    # through its provider accounts; deleted ones let go of them.
+    providers = select(ProviderAccount.id).where(ProviderAccount.account_id == account.id)
+    db.session.execute(update(Widget).where(Widget.provider_account_id.in_(providers))
+                       .values(provider_account_id=None))
+    db.session.execute(delete(ProviderAccount).where(ProviderAccount.account_id == account.id))
+    db.session.execute(delete(User).where(User.account_id == account.id))
+    for endpoint in db.session.scalars(select(WebhookEndpoint).where(
+            WebhookEndpoint.account_id == account.id)):
+        db.session.delete(endpoint)
+    db.session.execute(delete(BlockedNumber).where(BlockedNumber.account_id == account.id))
+    for key in db.session.scalars(select(ApiKey).where(ApiKey.account_id == account.id,
+                                                       ApiKey.revoked_at.is_(None))):
+        key.revoked_at = now
+    account.deleted_at = now
+    db.session.commit()
+    return deletion
+
+
+def live_subtree_ids(account: Account) -> list[int]:
+    """The ids of ``account`` and the live (not deleted) accounts under it."""
+    ids = subtree_ids(account)
+    return list(db.session.scalars(select(Account.id).where(Account.id.in_(ids),
+                                                            Account.deleted_at.is_(None))))

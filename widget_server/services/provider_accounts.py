@@ -36,10 +36,20 @@ from widget_server.calls.status import reason_sentence
 from widget_server.extensions import db
 from widget_server.models import Account, ProviderAccount, User, Widget
 from widget_server.providers import PROVIDERS
-from widget_server.providers.base import CallReport, HttpProvider, Provider, ProviderError
+from widget_server.providers.base import (
+    CallRejected,
+    CallReport,
+    CheckResult,
+    HttpProvider,
+    Provider,
+    ProviderError,
+    ProviderNoAnswer,
+    ProviderUnavailable,
+)
 from widget_server.providers.options import parse_values, values_schema
 from widget_server.security import outbound
 from widget_server.security.keys import fernet
+from widget_server.services.accounts import check_may_add_provider
 from widget_server.services.errors import ServiceError, invalid_fields
 from widget_server.tenancy import ancestors, in_subtree
 
@@ -205,6 +215,7 @@ def add(actor: Actor, *, owner: Account, name: str, kind: str, base_url: str | N
     """A new provider account of ``owner``, every value checked; committed."""
     _require_administer(actor)
     _require_visible(actor, owner.id)
+    check_may_add_provider(actor, owner)
     cls = adapter_class(kind)
     credentials, credential_errors = _credentials_problems(cls, credentials or {})
     options, errors = _options_problems(cls, options or {})
@@ -294,9 +305,11 @@ def widgets_using(provider: ProviderAccount) -> list[Widget]:
 
 
 def check(actor: Actor, provider: ProviderAccount, report: CallReport, *,
-          test_from: str | None = None, test_to: str | None = None) -> str:
+          test_from: str | None = None, test_to: str | None = None) -> CheckResult:
     """Check the credentials, or place a test call between two numbers (each read as a
-    business number is); a sentence, or a ``ServiceError`` (a group for both numbers)."""
+    business number is): what it found, or a ``ServiceError`` (a group for both numbers)
+    saying what went wrong, in words that fit it: a provider we could not reach did not
+    refuse anything."""
     _require_administer(actor)
     _require_visible(actor, provider.account_id)
     numbers, errors = {}, []
@@ -312,9 +325,21 @@ def check(actor: Actor, provider: ProviderAccount, report: CallReport, *,
     try:
         return adapter_for(provider).check(report, **numbers)
     except ProviderError as error:
-        raise ServiceError(f"The provider refused: {error.reason} "
-                           f"({error.excerpt or reason_sentence(error.reason) or ''})",
-                           field=None) from None
+        raise ServiceError(check_failure(error), field=None) from None
+
+
+def check_failure(error: ProviderError) -> str:
+    """A failed check in words that say who failed: us, the network, or the provider."""
+    detail = f"{error.reason} ({error.excerpt or reason_sentence(error.reason) or ''})"
+    if error.reason == "provider_address_refused":
+        return f"We did not connect: this address is not allowed: {detail}"
+    if isinstance(error, ProviderUnavailable):
+        return f"Could not reach the provider: {detail}"
+    if isinstance(error, ProviderNoAnswer):
+        return f"The provider did not answer in time: {detail}"
+    if isinstance(error, CallRejected):
+        return f"The provider refused: {detail}"
+    return f"The check failed: {detail}"
 
 
 def widget_options(provider: ProviderAccount | None, options: object) -> dict:

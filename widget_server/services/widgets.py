@@ -26,6 +26,7 @@ from widget_server.i18n import AUTO_LANGUAGE, LANGUAGES, supported
 from widget_server.models import Account, AllowedDomain, Widget, utcnow
 from widget_server.security.tokens import embed_token
 from widget_server.services import provider_accounts
+from widget_server.services.accounts import check_widget_room
 from widget_server.services.actors import Actor, acting_account, check_may_change, check_widget
 from widget_server.services.domains import normalise_domains
 from widget_server.services.errors import ServiceError, refusals
@@ -319,6 +320,7 @@ def _prepared(actor: Actor, account_id: int | None, settings: dict,
         owner = db.session.scalar(scoped_select(Account, caller).where(Account.id == account_id))
         if owner is None:
             raise ServiceError("There is no such account under yours.", "account_id")
+    check_widget_room(owner)
     errors, values, patterns = [], {}, []
     if "business_numbers" not in settings:
         errors.append(ServiceError("Give at least one number to ring.", "business_numbers"))

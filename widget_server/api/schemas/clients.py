@@ -1,4 +1,4 @@
-"""Clients: the accounts under the key's account, and their call allowances."""
+"""Clients: the accounts under the key's account, their allowances and limits."""
 
 from __future__ import annotations
 
@@ -17,10 +17,15 @@ from widget_server.api.schemas.common import (
     PageQuery,
     Text,
     Timestamp,
+    says,
 )
+from widget_server.services.accounts import MAX_WIDGETS_TOP
 
 KINDS = ("reseller", "client")
 Name = Annotated[str, Text(120)]
+MaxWidgets = Annotated[Annotated[int, Field(ge=0, le=MAX_WIDGETS_TOP)] | None,
+                       says(f"Use a whole number from 0 to {MAX_WIDGETS_TOP}, or null for no "
+                            "limit.")]
 
 
 class ClientQuery(PageQuery):
@@ -42,6 +47,10 @@ class ClientUpdate(Body):
     name: Name = UNSENT
     daily_call_cap: Cap = None
     monthly_call_cap: Cap = None
+    may_add_providers: bool = Field(UNSENT, description=(
+        "Whether the client may add provider accounts of its own."))
+    max_widgets: MaxWidgets = Field(None, description=(
+        "How many live widgets the client may have; null: no limit."))
 
 
 class Client(Answer):
@@ -51,6 +60,11 @@ class Client(Answer):
     parent_id: Id | None
     daily_call_cap: Cap
     monthly_call_cap: Cap
+    may_add_providers: bool
+    max_widgets: MaxWidgets
+    suspended_at: Timestamp | None = Field(description=(
+        "When its parent suspended it: its widgets refuse visitors, its users and keys are "
+        "refused. Null: not suspended."))
     created_at: Timestamp
 
 
