@@ -110,6 +110,16 @@ def start_worker(env: dict, threads: int, log: Path, profile: Path | None) -> su
                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
 
+def wait_for_consumer(log: Path, process: subprocess.Popen) -> None:
+    """Until the consumer's threads run: a call queued before would time the start-up."""
+    deadline = time.monotonic() + 120
+    while "consumer started" not in log.read_text(errors="replace"):
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise SystemExit(f"the worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.05)
+    time.sleep(0.5)
+
+
 def worker_pid(process: subprocess.Popen, profiled: bool) -> int:
     if not profiled:
         return process.pid
@@ -160,13 +170,14 @@ def click_to_dial(port: int, bodies: CallBodies, provider: SlowProvider, samples
     url = f"http://127.0.0.1:{port}/embed/v1/calls"
     headers = {"Content-Type": "application/json", "Origin": "http://shop.example"}
     sent: dict[str, float] = {}
-    answered = []
+    answered: dict[str, float] = {}
+    provider.first_seen.clear()  # each set-up's bodies count visitor numbers from the start
     for line in file.read_text().splitlines():
         time.sleep(random.uniform(0, gap))
         number = json.loads(line)["phone"].lstrip("+")
         sent[number] = time.time()
         reply = session.post(url, data=line, headers=headers, timeout=30)
-        answered.append(time.time() - sent[number])
+        answered[number] = time.time()
         if reply.status_code != 202:
             raise SystemExit(f"INVALID RUN: a call answered {reply.status_code}: {reply.text}")
     deadline = time.monotonic() + 30
@@ -175,11 +186,13 @@ def click_to_dial(port: int, bodies: CallBodies, provider: SlowProvider, samples
     missing = set(sent) - set(provider.first_seen)
     if missing:
         raise SystemExit(f"INVALID RUN: {len(missing)} calls never reached the provider")
-    latencies = sorted((provider.first_seen[n] - sent[n]) * 1000 for n in sent)
-    return {"median": statistics.median(latencies),
-            "p99": statistics.quantiles(latencies, n=100, method="inclusive")[98],
-            "max": latencies[-1], "post_median": statistics.median(answered) * 1000,
-            "samples": samples}
+    def quantiles(start: dict, end: dict) -> tuple[float, float, float]:
+        spans = sorted((end[n] - start[n]) * 1000 for n in sent)
+        return (statistics.median(spans),
+                statistics.quantiles(spans, n=100, method="inclusive")[98], spans[-1])
+
+    return {"click": quantiles(sent, provider.first_seen), "post": quantiles(sent, answered),
+            "queue": quantiles(answered, provider.first_seen), "samples": samples}
 
 
 def scaled_out(options, workdir: Path, provider: SlowProvider) -> tuple[dict, dict]:
@@ -202,7 +215,7 @@ def scaled_out(options, workdir: Path, provider: SlowProvider) -> tuple[dict, di
         servers[0].wait_ready(timeout=120)
         worker = start_worker(env, options.queue_workers, workdir / "worker-latency.log", None)
         try:
-            time.sleep(2)  # the worker's start
+            wait_for_consumer(workdir / "worker-latency.log", worker)
             latency = click_to_dial(port, bodies, provider, options.samples, options.gap,
                                     workdir, "scaled")
         finally:
@@ -280,12 +293,15 @@ def main() -> int:
             ("  repeated placing requests", str(rate["repeats"]), "0",
              verdict(not rate["repeats"]))]
     for name, result in (("scaled out", scaled), ("embedded", local)) if scaled else ():
-        rows += [(f"click to dial, {name}: median ms", f"{result['median']:.0f}",
-                  f"<= {MEDIAN_TARGET_MS:.0f}", verdict(result["median"] <= MEDIAN_TARGET_MS)),
-                 (f"click to dial, {name}: p99 ms", f"{result['p99']:.0f}",
-                  f"<= {P99_TARGET_MS:.0f}", verdict(result["p99"] <= P99_TARGET_MS)),
-                 (f"  of which POST answered (median ms; max {result['max']:.0f})",
-                  f"{result['post_median']:.0f}", "", "")]
+        median, p99, longest = result["click"]
+        rows += [(f"click to dial, {name} ({result['samples']} calls): median ms",
+                  f"{median:.0f}", f"<= {MEDIAN_TARGET_MS:.0f}",
+                  verdict(median <= MEDIAN_TARGET_MS)),
+                 (f"click to dial, {name}: p99 ms (max {longest:.0f})", f"{p99:.0f}",
+                  f"<= {P99_TARGET_MS:.0f}", verdict(p99 <= P99_TARGET_MS))]
+        rows += [(f"  {part}: median / p99 ms", f"{result[key][0]:.0f} / {result[key][1]:.0f}",
+                  "", "") for part, key in (("POST sent to 202 read", "post"),
+                                            ("202 read to provider's receipt", "queue"))]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
