@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import statistics
@@ -35,7 +36,13 @@ import time
 from pathlib import Path
 
 import requests
-from load import PROVIDER_LATENCY, ScratchDatabase, provider_widget_token, start_redis
+from load import (
+    PROVIDER_LATENCY,
+    WORKER_TARGET,
+    ScratchDatabase,
+    provider_widget_token,
+    start_redis,
+)
 from run import (
     ROOT,
     CallBodies,
@@ -49,7 +56,7 @@ from run import (
 
 from tests.fakes.c2c_php import C2CPhpFake
 
-RATE_TARGET = 40.0
+RATE_TARGET = WORKER_TARGET
 MEDIAN_TARGET_MS = 100.0
 P99_TARGET_MS = 500.0
 CLI = [sys.executable, "-c", "from widget_server.cli import main; main()"]
@@ -110,12 +117,13 @@ def start_worker(env: dict, threads: int, log: Path, profile: Path | None) -> su
                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
 
-def wait_for_consumer(log: Path, process: subprocess.Popen) -> None:
+def wait_for_consumer(process: subprocess.Popen, threads: int) -> None:
     """Until the consumer's threads run: a call queued before would time the start-up."""
     deadline = time.monotonic() + 120
-    while "consumer started" not in log.read_text(errors="replace"):
+    status = Path(f"/proc/{process.pid}/status")
+    while int(re.search(r"^Threads:\s+(\d+)", status.read_text(), re.M).group(1)) <= threads:
         if time.monotonic() > deadline or process.poll() is not None:
-            raise SystemExit(f"the worker did not start:\n{log.read_text()[-3000:]}")
+            raise SystemExit("the worker did not start")
         time.sleep(0.05)
     time.sleep(0.5)
 
@@ -215,7 +223,7 @@ def scaled_out(options, workdir: Path, provider: SlowProvider) -> tuple[dict, di
         servers[0].wait_ready(timeout=120)
         worker = start_worker(env, options.queue_workers, workdir / "worker-latency.log", None)
         try:
-            wait_for_consumer(workdir / "worker-latency.log", worker)
+            wait_for_consumer(worker, options.queue_workers)
             latency = click_to_dial(port, bodies, provider, options.samples, options.gap,
                                     workdir, "scaled")
         finally:
@@ -255,8 +263,8 @@ def embedded(options, workdir: Path, provider: SlowProvider) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=200, help="calls placed (default 200)")
-    parser.add_argument("--queue-workers", type=int, default=8,
-                        help="threads of the measured worker (default 8)")
+    parser.add_argument("--queue-workers", type=int, default=16,
+                        help="threads of the measured worker (default 16)")
     parser.add_argument("--samples", type=int, default=100,
                         help="calls timed click to dial, per set-up; 0: none (default 100)")
     parser.add_argument("--gap", type=float, default=0.6,
