@@ -23,6 +23,7 @@ from widget_server.abuse.blocklist import blocked_for
 from widget_server.abuse.cooldown import UNANSWERED, cooled_until, note_unanswered
 from widget_server.call_states import FINAL_STATES, CallState
 from widget_server.calls import circuit
+from widget_server.calls.events import publish_call_events
 from widget_server.extensions import db
 from widget_server.models import Account, CallEvent, CallRequest, Widget, utcnow
 from widget_server.providers.base import CallOrder, ProviderError
@@ -258,6 +259,9 @@ def place_call(call_id: int, *, retries_left: int = 0, now: datetime | None = No
     if not _claim(call_id, now):
         due = scheduled_for(call_id)
         return "wait" if due is not None and due > now else "done"
+    # The request and the dial are news before the provider is called, which may take
+    # seconds: told once, together, rather than the request on its own first.
+    publish_call_events(call_id)
     call = db.session.get_one(CallRequest, call_id)
     account = call.widget.provider_account
     if circuit.is_open(account):

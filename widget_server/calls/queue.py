@@ -10,13 +10,57 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import threading
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey
+from huey.storage import SqliteStorage
 from redis.exceptions import RedisError
 
 from widget_server.calls.tasks import CallTasks
+
+
+class WakingSqliteStorage(SqliteStorage):
+    """Huey's SQLite storage, with consumer threads woken by an enqueue in this process.
+
+    Huey polls a storage that cannot block, backing off between looks; a
+    visitor's call queued by a request thread of the embedded default
+    (``widget-server run``: web server and consumer in one process) would
+    wait for the next look. Here an idle consumer thread waits on a condition
+    that ``enqueue`` notifies instead, and still looks every ``read_timeout``
+    seconds for tasks queued by other processes (a command, gunicorn beside a
+    separate worker). Redis needs none of this: Huey's Redis storage blocks.
+    """
+
+    blocking = True
+    read_timeout = 0.5
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._queued = threading.Condition()
+        self._enqueues = 0
+
+    def enqueue(self, data, priority=None):
+        super().enqueue(data, priority)
+        with self._queued:
+            self._enqueues += 1
+            self._queued.notify()
+
+    def dequeue(self):
+        # Counting enqueues closes the gap between an empty look and the wait.
+        with self._queued:
+            seen = self._enqueues
+        data = super().dequeue()
+        if data is None:
+            with self._queued:
+                if self._enqueues == seen:
+                    self._queued.wait(self.read_timeout)
+        return data
+
+
+class WakingSqliteHuey(SqliteHuey):
+    storage_class = WakingSqliteStorage
 
 
 def make_huey(config: dict):
@@ -27,7 +71,7 @@ def make_huey(config: dict):
         return RedisHuey(name, url=url, immediate=immediate)
     filename = url.removeprefix("sqlite:///") if url else os.path.join(
         config["INSTANCE_PATH"], "queue.sqlite3")
-    return SqliteHuey(name, filename=filename, immediate=immediate)
+    return WakingSqliteHuey(name, filename=filename, immediate=immediate)
 
 
 def init_app(app: Flask) -> None:
@@ -66,10 +110,12 @@ def enqueue_publish(call_id: int) -> None:
 
 
 def create_consumer(app: Flask):
-    """A consumer that looks at an idle queue every half second at most.
+    """A consumer whose threads take a task as soon as it is queued.
 
-    Huey backs off up to 10 s by default; a visitor waiting for their phone to
-    ring should not wait for that.
+    Both storages block until a task comes (Redis in BRPOP, SQLite on a
+    condition, see ``WakingSqliteStorage``), so the polling delays only apply
+    after a queue error: Huey backs off up to 10 s by default, too long for a
+    visitor waiting for their phone to ring.
     """
     return app.extensions["huey"].create_consumer(
         workers=int(app.config["QUEUE_WORKERS"]), worker_type="thread", periodic=True,

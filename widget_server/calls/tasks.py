@@ -44,8 +44,7 @@ class CallTasks:
 
     def place_call(self, call_id: int, retries_left: int) -> None:
         with self.app.app_context(), bound_request_id(_request_id_of(call_id)):
-            # The request is news before the provider is called, which may take seconds.
-            publish_call_events(call_id)
+            # place_call publishes the request and the dial before calling the provider.
             next_step = place_call(call_id, retries_left=retries_left)
             due = scheduled_for(call_id) if next_step == "wait" else None
             publish_call_events(call_id)
