@@ -65,6 +65,10 @@ class User(UserMixin, Model):
     # change, it ends every session (a copied cookie too) issued before.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The admin's language (i18n.ADMIN_LANGUAGES); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(8))
+    # The zone reports show times in (a zoneinfo name); None: each widget's own.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     account: Mapped[Account] = relationship()
 

@@ -13,8 +13,10 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
-from widget_server.admin.views import blueprint, select_options, show_refusal
+from widget_server.admin.views import blueprint, refusal_sentence, select_options, show_refusal
 from widget_server.extensions import db
+from widget_server.i18n import admin_gettext as _
+from widget_server.i18n import lazy_admin_gettext as _l
 from widget_server.models import Account, User
 from widget_server.services.errors import ServiceError
 from widget_server.services.users import (
@@ -28,34 +30,37 @@ from widget_server.services.users import (
 )
 from widget_server.tenancy import scoped_select
 
-ROLE_HELP = ("Owners manage everything, users and API keys included; members manage "
-             "widgets, domains and reports; read-only users only read.")
+ROLE_HELP = _l("Owners manage everything, users and API keys included; members manage "
+               "widgets, domains and reports; read-only users only read.")
+# How the admin names each role; the services and the API use the keys.
+ROLE_NAMES = {"owner": _l("owner"), "member": _l("member"), "read-only": _l("read-only")}
 
 
 class NewUserForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     # Any id may be posted: one outside the caller's subtree is a 404, not a form error.
-    account_id = SelectField("Account", coerce=int, validate_choice=False)
-    role = SelectField("Role", choices=select_options((r, r) for r in ROLES),
+    account_id = SelectField(_l("Account"), coerce=int, validate_choice=False)
+    role = SelectField(_l("Role"), choices=select_options((r, ROLE_NAMES[r]) for r in ROLES),
                        description=ROLE_HELP)
-    password = PasswordField("Initial password", validators=[DataRequired(),
-                                                             Length(min=MIN_PASSWORD)],
-                             description=f"At least {MIN_PASSWORD} characters; "
-                                         "give it to the person privately.")
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(),
+                                                                Length(min=MIN_PASSWORD)],
+                             description=_l("At least %(count)s characters; give it to the "
+                                            "person privately.", count=MIN_PASSWORD))
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(),
-                                                         Length(min=MIN_PASSWORD)],
-                             description=f"At least {MIN_PASSWORD} characters.")
-    confirm = PasswordField("New password again",
-                            validators=[DataRequired(), EqualTo("password",
-                                                                "The two passwords differ.")])
+    password = PasswordField(_l("New password"), validators=[DataRequired(),
+                                                            Length(min=MIN_PASSWORD)],
+                             description=_l("At least %(count)s characters.",
+                                            count=MIN_PASSWORD))
+    confirm = PasswordField(_l("New password again"),
+                            validators=[DataRequired(),
+                                        EqualTo("password", _l("The two passwords differ."))])
 
 
 class RoleForm(FlaskForm):
     # Any value may be posted: the service says which roles there are.
-    role = SelectField("Role", choices=select_options((r, r) for r in ROLES),
+    role = SelectField(_l("Role"), choices=select_options((r, ROLE_NAMES[r]) for r in ROLES),
                        validate_choice=False)
 
 
@@ -66,7 +71,7 @@ def users():
                                 .join(Account).order_by(Account.name, User.email))
     return render_template("admin/accounts/users.html", users=list(people),
                            can_administer=current_user.role in CAN_ADMINISTER,
-                           roles=ROLES, role_help=ROLE_HELP)
+                           roles=ROLES, role_names=ROLE_NAMES, role_help=ROLE_HELP)
 
 
 @blueprint.route("/users/new", methods=["GET", "POST"])
@@ -87,8 +92,9 @@ def user_new():
         except ServiceError as error:
             show_refusal(form, error)
         else:
-            flash(f"{created.email} can now sign in to {created.account.name} as "
-                  f"{created.role}.", "success")
+            flash(_("%(email)s can now sign in to %(account)s as %(role)s.",
+                    email=created.email, account=created.account.name,
+                    role=ROLE_NAMES[created.role]), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/accounts/user_new.html", form=form)
 
@@ -97,7 +103,7 @@ def _refused(error: ServiceError):
     """A refusal of an action posted from the list, which has no form to show it in."""
     if error.kind in ("not_found", "forbidden"):
         abort(404 if error.kind == "not_found" else 403)
-    flash(error.message, "error")
+    flash(refusal_sentence(error), "error")
     return redirect(url_for("admin.users"))
 
 
@@ -111,7 +117,8 @@ def user_role(user_id: int):
         user = change_role(current_user, user_id, form.role.data)
     except ServiceError as error:
         return _refused(error)
-    flash(f"{user.email} is now {user.role}.", "success")
+    flash(_("%(email)s is now %(role)s.", email=user.email, role=ROLE_NAMES[user.role]),
+          "success")
     return redirect(url_for("admin.users"))
 
 
@@ -122,7 +129,7 @@ def user_remove(user_id: int):
         user = remove_user(current_user, user_id)
     except ServiceError as error:
         return _refused(error)
-    flash(f"{user.email} removed; they can no longer sign in.", "success")
+    flash(_("%(email)s removed; they can no longer sign in.", email=user.email), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -138,6 +145,6 @@ def password_reset(token: str):
         except ServiceError as error:
             show_refusal(form, error)
         else:
-            flash("Your password is set; sign in with it.", "success")
+            flash(_("Your password is set; sign in with it."), "success")
             return redirect(url_for("admin.sign_in"))
     return render_template("admin/accounts/reset.html", form=form, email=user.email)

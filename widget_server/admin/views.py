@@ -17,6 +17,7 @@ from widget_server.admin.auth import (
     remember_device,
 )
 from widget_server.extensions import db, limiter
+from widget_server.i18n import admin_gettext as _
 from widget_server.models import User
 from widget_server.services.errors import ServiceError, refusals
 from widget_server.services.users import end_sessions
@@ -27,6 +28,13 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 def select_options(pairs) -> list[SelectChoice]:
     """(value, label) pairs as a select field's choices (WTForms 3.3 deprecates tuples)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def refusal_sentence(error: ServiceError) -> str:
+    """A service's sentence in the admin's language: the services write English for the
+    API and the command line; the admin's catalogue has the fixed ones (a sentence
+    built with values, not in it, stays English)."""
+    return _(error.message)
 
 
 def show_refusal(form, error: ServiceError | ExceptionGroup,
@@ -48,9 +56,9 @@ def show_refusal(form, error: ServiceError | ExceptionGroup,
                 name = form_prefix + name.removeprefix(service_prefix)
         field = form._fields.get(name) if name else None
         if field is not None:
-            field.errors = [*field.errors, each.message]
+            field.errors = [*field.errors, refusal_sentence(each)]
         else:
-            form.form_errors.append(each.message)
+            form.form_errors.append(refusal_sentence(each))
 
 
 MAX_PAGE = 100_000
@@ -60,7 +68,8 @@ def page_number() -> int:
     """``?page=`` of a list: 1 when absent, else a whole number up to ``MAX_PAGE`` (or 400)."""
     raw = request.args.get("page", "") or "1"
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= MAX_PAGE):
-        abort(400, description=f"The page number must be a whole number from 1 to {MAX_PAGE}.")
+        abort(400, description=_("The page number must be a whole number from 1 to %(top)s.",
+                                 top=MAX_PAGE))
     return int(raw)
 
 
@@ -109,7 +118,7 @@ def sign_in():
             response = redirect(url_for("admin.dashboard"))
             remember_device(response, user)
             return response
-        flash("That email and password do not match an account.", "error")
+        flash(_("That email and password do not match an account."), "error")
     return render_template("admin/sign_in.html")
 
 

@@ -19,8 +19,16 @@ from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
-from widget_server.admin.views import blueprint, page_number, select_options, show_refusal
+from widget_server.admin.views import (
+    blueprint,
+    page_number,
+    refusal_sentence,
+    select_options,
+    show_refusal,
+)
 from widget_server.extensions import db
+from widget_server.i18n import admin_gettext as _
+from widget_server.i18n import lazy_admin_gettext as _l
 from widget_server.models import Account, WebhookDelivery, WebhookEndpoint
 from widget_server.services import webhooks
 from widget_server.services.errors import ServiceError
@@ -34,13 +42,13 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 class NewEndpointForm(FlaskForm):
     # Any id may be posted: one outside the caller's subtree is a 404, not a form error.
-    account_id = SelectField("Account", coerce=int, validate_choice=False,
-                             description="The endpoint receives this account's calls only.")
-    url = StringField("URL", validators=[Length(max=500)],
-                      description="https:// on a public host; each event is POSTed here, signed "
-                                  "by Standard Webhooks.")
+    account_id = SelectField(_l("Account"), coerce=int, validate_choice=False,
+                             description=_l("The endpoint receives this account's calls only."))
+    url = StringField(_l("URL"), validators=[Length(max=500)],
+                      description=_l("https:// on a public host; each event is POSTed here, "
+                                     "signed by Standard Webhooks."))
     events = SelectMultipleField(
-        "Events", choices=select_options((name, name) for name in EVENT_TYPES),
+        _l("Events"), choices=select_options((name, name) for name in EVENT_TYPES),
         default=list(EVENT_TYPES), widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput())
 
@@ -87,14 +95,15 @@ def _act(action, *args):
     except ServiceError as error:
         if error.kind in ("not_found", "forbidden"):
             abort(404 if error.kind == "not_found" else 403)
-        flash(error.message, "error")
+        flash(refusal_sentence(error), "error")
         return None
 
 
-def _confirmed(what: str) -> bool:
+def _confirmed(refusal: str) -> bool:
+    """Whether the confirmation box was ticked; else ``refusal`` (translated) is flashed."""
     if request.form.get("confirm") == "yes":
         return True
-    flash(f"Tick the box to confirm that you want to {what}.", "error")
+    flash(refusal, "error")
     return False
 
 
@@ -132,7 +141,7 @@ def webhook_detail(endpoint_id: int):
 def webhook_test(endpoint_id: int):
     endpoint = _endpoint(endpoint_id)
     if _act(webhooks.send_test_event, endpoint) is not None:
-        flash("Test event queued: its delivery is listed below.", "success")
+        flash(_("Test event queued: its delivery is listed below."), "success")
     return redirect(url_for("admin.webhook_detail", endpoint_id=endpoint.id))
 
 
@@ -143,8 +152,8 @@ def webhook_enabled(endpoint_id: int):
     enable = request.form.get("enabled") == "yes"
     if _act(lambda actor, e: webhooks.update_endpoint(actor, e, enabled=enable),
             endpoint) is not None:
-        flash("Endpoint enabled: new events are sent to it." if enable
-              else "Endpoint disabled: nothing more is sent to it.", "success")
+        flash(_("Endpoint enabled: new events are sent to it.") if enable
+              else _("Endpoint disabled: nothing more is sent to it."), "success")
     return redirect(url_for("admin.webhook_detail", endpoint_id=endpoint.id))
 
 
@@ -153,7 +162,8 @@ def webhook_enabled(endpoint_id: int):
 def webhook_rotate(endpoint_id: int):
     endpoint = _endpoint(endpoint_id)
     check_role(CAN_ADMINISTER)
-    if not _confirmed("replace the signing secret"):
+    if not _confirmed(_("Tick the box to confirm that you want to replace the signing "
+                        "secret.")):
         return redirect(url_for("admin.webhook_detail", endpoint_id=endpoint.id))
     return _detail(endpoint, new_secret=_act(webhooks.rotate_secret, endpoint))
 
@@ -163,9 +173,9 @@ def webhook_rotate(endpoint_id: int):
 def webhook_delete(endpoint_id: int):
     endpoint = _endpoint(endpoint_id)
     check_role(CAN_ADMINISTER)
-    if not _confirmed("delete this endpoint"):
+    if not _confirmed(_("Tick the box to confirm that you want to delete this endpoint.")):
         return redirect(url_for("admin.webhook_detail", endpoint_id=endpoint.id))
     url = endpoint.url
     _act(webhooks.delete_endpoint, endpoint)
-    flash(f"Endpoint {url} deleted with its delivery log.", "success")
+    flash(_("Endpoint %(url)s deleted with its delivery log.", url=url), "success")
     return redirect(url_for("admin.webhooks_page"))

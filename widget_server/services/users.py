@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import zoneinfo
+from functools import cache
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -19,6 +21,7 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from widget_server.extensions import db
+from widget_server.i18n import ADMIN_LANGUAGES
 from widget_server.models import User
 from widget_server.services.accounts import OWNER, check_may_administer
 from widget_server.services.actors import READ_ONLY, Actor
@@ -143,5 +146,33 @@ def set_password_by_token(token: str, password: str) -> User:
     if user is None:
         raise ServiceError("This link has expired or has been used.", kind="not_found")
     set_password(user, _checked_password(password))
+    db.session.commit()
+    return user
+
+
+@cache
+def time_zones() -> list[str]:
+    """The zone names a user may choose, sorted: zoneinfo's, as widgets take."""
+    return sorted(zoneinfo.available_timezones())
+
+
+def update_settings(user: User, *, language: str | None, time_zone: str | None) -> User:
+    """Set ``user``'s own admin language and report time zone; committed.
+
+    Empty (or None) means "not chosen": the browser's language, each widget's
+    own time zone. Everyone may change their own, read-only users too: it
+    changes how the admin reads to them, nothing of the account.
+    """
+    language = (language or "").strip() or None
+    time_zone = (time_zone or "").strip() or None
+    problems = []
+    if language is not None and language not in ADMIN_LANGUAGES:
+        problems.append(ServiceError("The admin is not written in this language.", "language"))
+    if time_zone is not None and time_zone not in time_zones():
+        problems.append(ServiceError("Use a time zone such as Europe/Berlin, or none.",
+                                     "time_zone"))
+    if problems:
+        raise ExceptionGroup("Some fields are not valid.", problems)
+    user.language, user.time_zone = language, time_zone
     db.session.commit()
     return user
