@@ -31,6 +31,7 @@ def _locale() -> str:
     return str(get_locale() or DEFAULT_LANGUAGE)
 
 
+@blueprint.app_template_global()
 def zone_for(widget=None) -> str:
     """The zone name times are shown in: the user's choice, else ``widget``'s, else UTC."""
     chosen = getattr(current_user, "time_zone", None)

@@ -209,7 +209,7 @@ def csv_cell(value: object) -> str:
 def report_calls_csv():
     account, form, criteria = _filters()
     if criteria is None:
-        problems = " ".join(e for field in form for e in field.errors)
+        problems = " ".join(str(e) for field in form for e in field.errors)
         return Response(_("These filters do not read: %(problems)s", problems=problems) + "\n",
                         status=400, mimetype="text/plain")
     out = io.StringIO()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import flash, redirect, render_template, url_for
+from flask_babel import refresh
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField
@@ -50,6 +51,8 @@ def user_settings():
         except ExceptionGroup as error:
             show_refusal(form, error)
         else:
+            refresh()  # the language just chosen says so
             flash(_("Your settings are saved."), "success")
             return redirect(url_for("admin.user_settings"))
-    return render_template("admin/settings.html", form=form)
+    return render_template("admin/settings.html", form=form), (
+        422 if form.errors or form.form_errors else 200)
