@@ -17,7 +17,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
-from widget_server.admin.views import blueprint, select_options, show_refusal
+from widget_server.admin.views import account_label, blueprint, select_options, show_refusal
 from widget_server.extensions import db
 from widget_server.i18n import admin_gettext as _
 from widget_server.i18n import lazy_admin_gettext as _l
@@ -94,7 +94,7 @@ def account_new():
     if not parents:
         abort(403)
     form = NewAccountForm()
-    form.parent_id.choices = select_options((p.id, f"{p.name} ({p.kind})") for p in parents)
+    form.parent_id.choices = select_options((p.id, account_label(p)) for p in parents)
     if caller.kind != "operator":
         form.kind.choices = select_options([("client", _("Client"))])
     if form.validate_on_submit():

@@ -22,7 +22,13 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import Optional
 
 from widget_server.admin.auth import CAN_ADMINISTER, current_account, require_role
-from widget_server.admin.views import blueprint, refusal_sentence, select_options, show_refusal
+from widget_server.admin.views import (
+    account_label,
+    blueprint,
+    refusal_sentence,
+    select_options,
+    show_refusal,
+)
 from widget_server.extensions import db
 from widget_server.i18n import admin_gettext as _
 from widget_server.i18n import lazy_admin_gettext as _l
@@ -177,7 +183,7 @@ def provider_new():
     caller = current_account()
     form = add_form(cls)
     form.account_id.choices = select_options(
-        (a.id, f"{a.name} ({a.kind})")
+        (a.id, account_label(a))
         for a in db.session.scalars(scoped_select(Account, caller).order_by(Account.name)))
     if form.validate_on_submit():
         owner = get_scoped(Account, form.account_id.data, caller)

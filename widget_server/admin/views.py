@@ -18,6 +18,7 @@ from widget_server.admin.auth import (
 )
 from widget_server.extensions import db, limiter
 from widget_server.i18n import admin_gettext as _
+from widget_server.i18n import lazy_admin_gettext as _l
 from widget_server.models import User
 from widget_server.services.errors import ServiceError, refusals
 from widget_server.services.users import end_sessions
@@ -28,6 +29,16 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 def select_options(pairs) -> list[SelectChoice]:
     """(value, label) pairs as a select field's choices (WTForms 3.3 deprecates tuples)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+# How the admin names each kind of account; the services and the API use the keys.
+ACCOUNT_KINDS = {"operator": _l("operator"), "reseller": _l("reseller"), "client": _l("client")}
+
+
+def account_label(account) -> str:
+    """An account as a choice in a list: its name and, in the reader's words, its kind."""
+    return _("%(name)s (%(kind)s)", name=account.name,
+             kind=ACCOUNT_KINDS.get(account.kind, account.kind))
 
 
 def refusal_sentence(error: ServiceError) -> str:

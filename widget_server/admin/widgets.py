@@ -43,7 +43,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from widget_server.abuse.caps import CEILINGS
 from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
 from widget_server.admin.providers import form_field
-from widget_server.admin.views import blueprint, refusal_sentence, select_options, show_refusal
+from widget_server.admin.views import (
+    account_label,
+    blueprint,
+    refusal_sentence,
+    select_options,
+    show_refusal,
+)
 from widget_server.extensions import db
 from widget_server.i18n import LANGUAGES
 from widget_server.i18n import admin_gettext as _
@@ -461,7 +467,7 @@ def widget_new():
                                     redial_interval_minutes=10,
                                     consent_text=Widget.__table__.c.consent_text.default.arg))
     accounts = list(db.session.scalars(scoped_select(Account, caller).order_by(Account.name)))
-    form.account_id.choices = select_options((a.id, f"{a.name} ({a.kind})") for a in accounts)
+    form.account_id.choices = select_options((a.id, account_label(a)) for a in accounts)
     form.provider_account_id.choices = select_options(provider_choices(None))
     if form.validate_on_submit():
         try:
