@@ -93,7 +93,13 @@ def admin_language() -> str:
     chosen = getattr(current_user, "language", None)
     if chosen in ADMIN_LANGUAGES:
         return chosen
-    return request.accept_languages.best_match(ADMIN_LANGUAGES) or DEFAULT_LANGUAGE
+    # In the browser's order, a regional tag reading as its language: "fr-CA,en;q=0.5"
+    # is French (werkzeug's best_match would take the exact "en" first).
+    for tag, _quality in request.accept_languages:
+        language = tag.lower().split("-")[0]
+        if language in ADMIN_LANGUAGES:
+            return language
+    return DEFAULT_LANGUAGE
 
 
 def _select_locale() -> str:

@@ -26,7 +26,7 @@ from tests.factories import (
 )
 from widget_server.extensions import db
 from widget_server.i18n import admin_gettext
-from widget_server.models import AllowedDomain, User, Widget
+from widget_server.models import Account, AllowedDomain, User, Widget
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the CSV and the reports' SQL
 
@@ -48,7 +48,8 @@ def acme(app):
                                         "shop.example"])
         call = create_call(widget=widget, status="scheduled", created_at=REQUESTED_UTC,
                            scheduled_for=BOOKED_UTC)
-        return {"widget": widget.id, "call": call.public_id, "account": account.id}
+        return {"widget": widget.id, "public_id": widget.public_id, "call": call.public_id,
+                "account": account.id}
 
 
 def page(response) -> str:
@@ -73,6 +74,9 @@ def test_a_german_browser_reads_the_admin_in_german(app, acme):
     # The sign-in page too, before anyone is known.
     sign_in = page(app.test_client().get("/admin/sign-in", headers={"Accept-Language": "es"}))
     assert "Iniciar sesión" in sign_in and '<html lang="es">' in sign_in
+    # A regional French first: French, though English is accepted too.
+    canadian = page(client.get("/admin/widgets", headers={"Accept-Language": "fr-CA,en;q=0.5"}))
+    assert '<html lang="fr">' in canadian and "Nouveau widget" in canadian
     # A language the admin is not written in: English.
     english = page(client.get("/admin/widgets", headers={"Accept-Language": "it"}))
     assert '<html lang="en">' in english and "New widget" in english
@@ -190,3 +194,18 @@ def test_idn_domains_show_in_unicode_with_their_punycode(app, acme):
     assert "müller.example added" in page(added)
     with app.app_context():
         assert "xn--mller-kva.example" in db.session.scalars(select(AllowedDomain.pattern)).all()
+
+
+def test_a_services_sentence_with_values_is_translated_in_the_admin_only(app, client, acme):
+    """The API answers the English sentence; the admin the same refusal in German."""
+    admin = signed_in(app, "owner@acme.example")
+    refused = admin.post(f"/admin/widgets/{acme['widget']}/domains", headers=GERMAN,
+                         data={"csrf_token": admin.csrf, "pattern": "BÜCHER.example"})
+    assert "xn--bcher-kva.example steht bereits auf der Liste." in refused.get_data(as_text=True)
+    with app.app_context():
+        _, key = create_api_key(account=db.session.get(Account, acme["account"]))
+    api = client.post(f"/api/v1/widgets/{acme['public_id']}/domains",
+                      json={"pattern": "bücher.example"},
+                      headers={"Authorization": f"Bearer {key}", **GERMAN})
+    assert api.status_code == 409, api.get_data(as_text=True)
+    assert "xn--bcher-kva.example is on the list already." in api.get_data(as_text=True)

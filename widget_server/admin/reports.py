@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 
 from flask import Response, render_template, request
 from flask_login import current_user, login_required
+from flask_wtf.i18n import translations as wtforms_translations
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
@@ -88,6 +89,12 @@ CAMPAIGN_VALUE = [Optional(), Length(max=MAX_CAMPAIGN_VALUE_LENGTH),
 
 class CallFilterForm(Form):
     """The report filters, read from the query string (a GET form: no CSRF needed)."""
+
+    class Meta:
+        def get_translations(self, form):
+            """WTForms' own messages ("Not a valid date value.") in the admin's language,
+            as FlaskForm has them."""
+            return wtforms_translations
 
     widget = SelectField(_l("Widget"), validators=[Optional()], validate_choice=True)
     date_from = DateField(_l("From (UTC)"), validators=[Optional(), in_report_range])

@@ -43,9 +43,9 @@ def account_label(account) -> str:
 
 def refusal_sentence(error: ServiceError) -> str:
     """A service's sentence in the admin's language: the services write English for the
-    API and the command line; the admin's catalogue has the fixed ones (a sentence
-    built with values, not in it, stays English)."""
-    return _(error.message)
+    API and the command line; the admin's catalogue has their sentences, values as
+    placeholders (one still built as an f-string is not in it, and stays English)."""
+    return _(error.template, **error.params)
 
 
 def show_refusal(form, error: ServiceError | ExceptionGroup,

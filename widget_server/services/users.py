@@ -63,7 +63,8 @@ def _checked_role(role: str) -> str:
 
 def _checked_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise ServiceError(f"Use at least {MIN_PASSWORD} characters.", "password")
+        raise ServiceError("Use at least %(count)s characters.", "password",
+                           params={"count": MIN_PASSWORD})
     return password
 
 
