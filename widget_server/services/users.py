@@ -57,7 +57,8 @@ def user_by_email(email: str) -> User | None:
 
 def _checked_role(role: str) -> str:
     if role not in ROLES:
-        raise ServiceError("Use one of: " + ", ".join(ROLES) + ".", "role")
+        raise ServiceError("Use one of: %(choices)s.", "role",
+                           params={"choices": ", ".join(ROLES)})
     return role
 
 
