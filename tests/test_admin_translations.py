@@ -28,7 +28,7 @@ TRANSLATED = sorted(path.parent.parent.name
                     for path in TRANSLATIONS.glob(f"*/LC_MESSAGES/{ADMIN_DOMAIN}.po"))
 # The admin languages issue 14 promises; losing one fails here.
 PROMISED = {"en", "de", "fr", "es"}
-PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
 def key(text):

@@ -22,6 +22,7 @@ from widget_server.admin.views import (
     account_label,
     ask_first,
     blueprint,
+    refusal_sentence,
     select_options,
     show_refusal,
 )
@@ -279,7 +280,7 @@ def account_delete(account_id: int):
     except ServiceError as error:
         if error.kind in ("not_found", "forbidden"):
             abort(404 if error.kind == "not_found" else 403)
-        flash(error.message, "error")
+        flash(refusal_sentence(error), "error")
         return redirect(back)
     flash(_("%(name)s deleted; its calls stay in the reports.", name=account.name), "success")
     return redirect(url_for("admin.accounts"))

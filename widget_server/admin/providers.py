@@ -196,7 +196,7 @@ def provider_new():
         except (ServiceError, ExceptionGroup) as error:
             if isinstance(error, ServiceError) and error.field == "may_add_providers":
                 # The parent's decision, not the caller's role: said, not a bare 403.
-                form.form_errors.append(error.message)
+                form.form_errors.append(refusal_sentence(error))
             else:
                 show_refusal(form, error, _PREFIXES)
         else:

@@ -139,7 +139,7 @@ def user_invite(user_id: int):
         user = invite_again(current_user, user_id, request.url_root)
     except ServiceError as error:
         return _refused(error)
-    flash(f"A new invitation is on its way to {user.email}.", "success")
+    flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -150,8 +150,8 @@ def user_two_factor_off(user_id: int):
         user = turn_off_for(current_user, user_id)
     except ServiceError as error:
         return _refused(error)
-    flash(f"Two-factor sign-in is off for {user.email}; they can set it up again.",
-          "success")
+    flash(_("Two-factor sign-in is off for %(email)s; they can set it up again.",
+            email=user.email), "success")
     return redirect(url_for("admin.users"))
 
 

@@ -167,7 +167,7 @@ def webhook_disable(endpoint_id: int):
         return page
     if _act(lambda actor, e: webhooks.update_endpoint(actor, e, enabled=False),
             endpoint) is not None:
-        flash("Endpoint disabled: nothing more is sent to it.", "success")
+        flash(_("Endpoint disabled: nothing more is sent to it."), "success")
     return redirect(back)
 
 
