@@ -58,7 +58,8 @@ def _render(name: str, user: User, **context) -> tuple[str, str, str]:
 def add_invitation(user: User, inviter: str, base_url: str) -> list[int]:
     """The invitation mail for ``user`` in the current transaction: its outbox ids."""
     subject, text, html = _render(
-        "invitation", user, inviter=inviter, account=user.account.name, email=user.email, days=MAX_AGE[INVITATION] // 86400,
+        "invitation", user, inviter=inviter, account=user.account.name, email=user.email,
+        days=MAX_AGE[INVITATION] // 86400,
         link=base_url.rstrip("/") + link_path(user, INVITATION))
     return [row.id for row in add_mail([user.email], subject, text, html,
                                        account_id=user.account_id, kind=INVITATION_KIND)]
