@@ -90,7 +90,7 @@ def test_a_closed_month_counts_each_request_once_with_minutes_and_a_total(app, t
     assert cells(r'<th scope="row">north-a ') == ["2", "1", "0", "1", "0", "0", "50%",
                                                   "1.5", "1", "2"]
     assert cells(r'<th scope="row">north ') == ["1", "0", "1", "0", "0", "0", "0%",
-                                                "0.0", "0", "4"]
+                                                "0", "0", "4"]
     assert cells(r'<tr id="usage-total">') == ["4", "2", "1", "1", "0", "0", "", "3.5",
                                                "2", "4"]
     assert "south-a" not in text
