@@ -209,3 +209,19 @@ def test_a_services_sentence_with_values_is_translated_in_the_admin_only(app, cl
                       headers={"Authorization": f"Bearer {key}", **GERMAN})
     assert api.status_code == 409, api.get_data(as_text=True)
     assert "xn--bcher-kva.example is on the list already." in api.get_data(as_text=True)
+
+
+def test_the_dashboard_figures_security_and_confirmations_read_in_german(app, acme):
+    set_user(app, "owner@acme.example", language="de")
+    client = signed_in(app, "owner@acme.example")
+    dashboard = page(client.get("/admin/"))
+    assert "Kennzahlen" in dashboard and "Anfragen heute" in dashboard
+    assert "Signed in as" not in dashboard and "Sicherheit" in dashboard
+    refusals = page(client.get("/admin/reports/refusals"))
+    assert "Keine Anfrage wurde abgelehnt." in refusals
+    usage = page(client.get("/admin/reports/usage"))
+    assert "Angenommene Minuten" in usage and "Anfragen inkl. Konten darunter" in usage
+    security = page(client.get("/admin/security"))
+    assert "Zwei-Faktor-Anmeldung" in security
+    confirm = page(client.get(f"/admin/widgets/{acme['widget']}/pause"))
+    assert "Was passiert" in confirm and "Zurück, ohne etwas zu ändern" in confirm
