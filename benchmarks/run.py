@@ -67,6 +67,8 @@ BENCH_SETTINGS = {
 LOADER_TARGET = 2_000
 FRAME_TARGET = 20_000
 RATIO_TARGET = 0.5
+# A refused request costs at most this share of an admitted one's CPU (issue 15).
+REFUSAL_TARGET = 0.6
 
 
 # ---------------------------------------------------------------- processes
@@ -284,13 +286,14 @@ class CallBodies:
                    "signature": challenge["signature"]}
         return base64.b64encode(json.dumps(payload).encode()).decode()
 
-    def write(self, path: Path, count: int) -> None:
+    def write(self, path: Path, count: int, **overrides) -> None:
+        """``count`` valid requests, one per line; ``overrides`` replace fields of each."""
         with self.app.app_context(), open(path, "w") as out:
             widget = self._widget_for_token(self.token)
             for _ in range(count):
                 body = {"token": self.token, "nonce": self._form_nonce(widget),
                         "phone": next(self._numbers), "captcha": self._captcha(),
-                        "page_origin": PAGE_ORIGIN, "consent": True}
+                        "page_origin": PAGE_ORIGIN, "consent": True} | overrides
                 out.write(json.dumps(body, separators=(",", ":")) + "\n")
 
 
@@ -406,6 +409,8 @@ def main() -> int:
                              "postgresql://postgres@127.0.0.1:5432/test), run on it, drop it")
     parser.add_argument("--redis-url", default="",
                         help="Redis for the limiter and the queue (default: memory and SQLite)")
+    parser.add_argument("--no-refusals", action="store_true",
+                        help="skip the refusal runs (bad token, replayed form, full cap)")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when a target is missed, not only when the run is invalid")
     options = parser.parse_args()
@@ -460,6 +465,29 @@ def main() -> int:
 
         base = measure(base_server, "/echo", base_file, options.seconds, "cycle")
         app = measure(app_server, "/embed/v1/calls", main_file, options.seconds, "once")
+
+        # An attack is mostly refusals: what each kind costs against an admission.
+        refusals = {}
+        if not options.no_refusals:
+            forged, replayed, full = (workdir / n for n in ("forged", "replayed", "full"))
+            bodies.write(forged, 50, token="forged.token.text")
+            replayed.write_text(main_file.read_text().splitlines()[0] + "\n")
+            capped_env = env | {"WIDGET_SERVER_CAP_PER_WIDGET": "0"}
+            capped_port = free_port()
+            capped = Server("capped", gunicorn_command(
+                "widget_server:create_app()", capped_port, options.workers, options.threads,
+                ROOT), capped_env, capped_port, workdir)
+            servers.append(capped)
+            capped.wait_ready()
+            bodies.write(full, int(max(app["rps"], 50) * options.seconds * 4) + 500)
+            for label, server, file, mode, status in (
+                    ("bad token", app_server, forged, "cycle", "403"),
+                    ("spent nonce (replayed form)", app_server, replayed, "cycle", "403"),
+                    ("cap reached", capped, full, "once", "429")):
+                measure(server, "/embed/v1/calls", file, warmup, mode)
+                refusals[label] = measure(server, "/embed/v1/calls", file, options.seconds,
+                                          mode)
+                refusals[label]["expected"] = status
     finally:
         for server in servers:
             server.stop()
@@ -517,6 +545,11 @@ def main() -> int:
          "", ""),
         ("app responses 202", f"{statuses.get(202, 0):,}", "all", verdict(not other)),
     ]
+    for label, result in refusals.items():
+        cost = result["cpu_ms"] / app["cpu_ms"] if app["cpu_ms"] else 0.0
+        rows.append((f"refused, {label}: CPU ms / of admission",
+                     f"{result['cpu_ms']:.2f} / {cost:.2f}", f"<= {REFUSAL_TARGET}",
+                     verdict(cost <= REFUSAL_TARGET)))
     widths = [max(len(row[i]) for row in [*rows, ("metric", "value", "target", "result")])
               for i in range(4)]
     for row in [("metric", "value", "target", "result"), *rows]:
@@ -536,6 +569,10 @@ def main() -> int:
         invalid.append(f"the baseline answered {base['statuses']}")
     if warm_app["statuses"].keys() != {"202"}:
         invalid.append(f"warm-up calls answered {warm_app['statuses']}")
+    for label, result in refusals.items():
+        if set(result["statuses"]) != {result["expected"]}:
+            invalid.append(f"{label}: answered {result['statuses']}, "
+                           f"expected only {result['expected']}")
     for problem in invalid:
         print(f"INVALID RUN: {problem}")
     missed = not all(row[3] != "FAIL" for row in rows)

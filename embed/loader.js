@@ -12,8 +12,7 @@
       .join('.*') + '$').test(location.pathname));
   // A refusal's sentence (a removed widget, a site not on its list) goes to the console.
   const get = (path, as) => fetch(app + '/embed/v1/' + path)
-    .then(r => r.ok ? r[as]() : r.json().then(b => { throw Error(b.message); },
-      () => { throw Error('HTTP ' + r.status); }));
+    .then(r => r.ok ? r[as]() : r.json().then(b => { throw Error(b.message); }));
   const ready = Promise.all([get('config/' + encodeURIComponent(s.dataset.widget), 'json'),
     get('loader.css', 'text')])
     .then(([c, style]) => {

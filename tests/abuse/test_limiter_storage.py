@@ -45,3 +45,18 @@ def test_simultaneous_first_hits_all_count(busy_interpreter):
             hits = [pool.submit(hit_together, storage, start) for _ in range(THREADS)]
             counts = [hit.result() for hit in hits]  # re-raises any hit's error
         assert sorted(counts) == list(range(1, THREADS + 1))
+
+
+def test_hits_start_no_thread_and_expired_counters_are_still_swept(monkeypatch):
+    storage = LockedMemoryStorage()
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: started.append(thread))
+
+    for n in range(50):
+        storage.incr(f"burst/{n}", expiry=0.01)
+    time.sleep(0.02)
+    storage._next_sweep = 0.0  # a second has passed
+    storage.incr("burst/last", expiry=60)
+
+    assert started == []
+    assert set(storage.storage) == {"burst/last"}

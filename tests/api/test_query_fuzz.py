@@ -55,7 +55,7 @@ def _check(response, where) -> None:
 
 def test_no_declared_query_parameter_makes_a_server_error(app, api, path_values):
     operations = _operations(app)
-    assert len(operations) == 10
+    assert len(operations) == 11
 
     for template, path_names, names in operations:
         path = template.format(**{name: path_values[name] for name in path_names})

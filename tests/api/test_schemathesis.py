@@ -48,7 +48,7 @@ def test_the_api_answers_as_its_document_says(app, seeded):
     headers = {"Authorization": f"Bearer {seeded}", "Accept-Encoding": "identity"}
     checks = [not_a_server_error, response_schema_conformance, status_code_conformance]
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 38
+    assert len(operations) == 44
 
     for operation in operations:
         @given(case=operation.as_strategy())
@@ -66,7 +66,7 @@ def test_query_values_outside_the_document_are_refused_not_failed(app, seeded):
     headers = {"Authorization": f"Bearer {seeded}", "Accept-Encoding": "identity"}
     operations = [result.ok() for result in schema.get_all_operations()]
     with_query = [op for op in operations if op.method.upper() == "GET" and op.query]
-    assert len(with_query) == 10
+    assert len(with_query) == 11
 
     for operation in with_query:
         @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
