@@ -127,6 +127,10 @@ class User(UserMixin, Model):
     totp_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     totp_last_step: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The admin's language (i18n.ADMIN_LANGUAGES); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(8))
+    # The zone reports show times in (a zoneinfo name); None: each widget's own.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     account: Mapped[Account] = relationship()
 

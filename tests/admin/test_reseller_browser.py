@@ -134,7 +134,7 @@ def test_a_reseller_issues_a_widget_to_a_new_client_whose_site_places_a_call_see
     page.goto(f"{admin}/reports/calls")
     page.get_by_label("Widget").select_option(label="Bright Dental front desk")
     page.get_by_role("button", name="Show calls").click()
-    expect(page.get_by_text("1 call match.")).to_be_visible()
+    expect(page.get_by_text("1 call matches.")).to_be_visible()
     row = page.get_by_role("row", name="+12025550123")
     expect(row).to_contain_text("bright-dental")
     expect(row).to_contain_text("completed")

@@ -11,9 +11,6 @@ Suspending and deleting ask first (``ask_first``), saying what will happen.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -21,8 +18,18 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
-from widget_server.admin.views import ask_first, blueprint, select_options, show_refusal
+from widget_server.admin.views import (
+    account_label,
+    ask_first,
+    blueprint,
+    refusal_sentence,
+    select_options,
+    show_refusal,
+)
 from widget_server.extensions import db
+from widget_server.i18n import admin_gettext as _
+from widget_server.i18n import admin_ngettext as ngettext
+from widget_server.i18n import lazy_admin_gettext as _l
 from widget_server.models import Account, CallRequest, utcnow
 from widget_server.services.accounts import (
     MAX_WIDGETS_TOP,
@@ -38,25 +45,26 @@ from widget_server.services.accounts import (
 from widget_server.services.errors import ServiceError
 from widget_server.tenancy import get_scoped, scoped_select
 
-ALLOWANCE_HINT = ("Calls, counting those of every account under this one. Empty means the "
-                  "installation's default, allowed only when the account above has no "
-                  "limit of its own.")
+ALLOWANCE_HINT = _l("Calls, counting those of every account under this one. Empty means the "
+                    "installation's default, allowed only when the account above has no "
+                    "limit of its own.")
 
 
 class AllowanceForm(FlaskForm):
-    daily_call_cap = IntegerField("Daily allowance", validators=[Optional(), NumberRange(min=0)],
+    daily_call_cap = IntegerField(_l("Daily allowance"),
+                                  validators=[Optional(), NumberRange(min=0)],
                                   description=ALLOWANCE_HINT)
-    monthly_call_cap = IntegerField("Monthly allowance",
+    monthly_call_cap = IntegerField(_l("Monthly allowance"),
                                     validators=[Optional(), NumberRange(min=0)],
                                     description=ALLOWANCE_HINT)
 
 
 class NewAccountForm(AllowanceForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     # Any id may be posted: one outside the caller's subtree is a 404, not a form error.
-    parent_id = SelectField("Under", coerce=int, validate_choice=False)
-    kind = SelectField("Kind", choices=select_options([("client", "Client"),
-                                                       ("reseller", "Reseller")]))
+    parent_id = SelectField(_l("Under"), coerce=int, validate_choice=False)
+    kind = SelectField(_l("Kind"), choices=select_options([("client", _l("Client")),
+                                                          ("reseller", _l("Reseller"))]))
 
 
 class AccountSettingsForm(FlaskForm):
@@ -103,7 +111,7 @@ def accounts():
                            usage=_usage([a.id for a in tree]),
                            can_administer=current_user.role in CAN_ADMINISTER,
                            can_create=bool(_parents_for(caller)),
-                           month=utcnow().strftime("%B"))
+                           month=utcnow())
 
 
 @blueprint.route("/accounts/new", methods=["GET", "POST"])
@@ -116,9 +124,9 @@ def account_new():
     if not parents:
         abort(403)
     form = NewAccountForm()
-    form.parent_id.choices = select_options((p.id, f"{p.name} ({p.kind})") for p in parents)
+    form.parent_id.choices = select_options((p.id, account_label(p)) for p in parents)
     if caller.kind != "operator":
-        form.kind.choices = select_options([("client", "Client")])
+        form.kind.choices = select_options([("client", _("Client"))])
     if form.validate_on_submit():
         try:
             created = create_account(current_user, name=form.name.data or "",
@@ -130,7 +138,8 @@ def account_new():
         else:
             parent = created.parent
             assert parent is not None, "create_account puts each account under another"
-            flash(f"Account {created.name} created under {parent.name}.", "success")
+            flash(_("Account %(name)s created under %(parent)s.", name=created.name,
+                    parent=parent.name), "success")
             return redirect(url_for("admin.accounts"))
     return render_template("admin/accounts/new.html", form=form)
 
@@ -151,7 +160,7 @@ def account_allowance(account_id: int):
         except ServiceError as error:
             show_refusal(form, error)
         else:
-            flash(f"Allowance of {account.name} saved.", "success")
+            flash(_("Allowance of %(name)s saved.", name=account.name), "success")
             return redirect(url_for("admin.accounts"))
     return render_template("admin/accounts/allowance.html", form=form, account=account)
 
@@ -271,7 +280,7 @@ def account_delete(account_id: int):
     except ServiceError as error:
         if error.kind in ("not_found", "forbidden"):
             abort(404 if error.kind == "not_found" else 403)
-        flash(error.message, "error")
+        flash(refusal_sentence(error), "error")
         return redirect(back)
     flash(_("%(name)s deleted; its calls stay in the reports.", name=account.name), "success")
     return redirect(url_for("admin.accounts"))

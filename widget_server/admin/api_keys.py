@@ -8,7 +8,6 @@ marked not to be cached, and nowhere afterwards.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -17,6 +16,8 @@ from wtforms.validators import Length
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
 from widget_server.admin.views import ask_first, blueprint, select_options, show_refusal
 from widget_server.extensions import db
+from widget_server.i18n import admin_gettext as _
+from widget_server.i18n import lazy_admin_gettext as _l
 from widget_server.models import Account, ApiKey
 from widget_server.services.api_keys import create_api_key, revoke_api_key
 from widget_server.services.errors import ServiceError
@@ -25,10 +26,11 @@ from widget_server.tenancy import get_scoped, scoped_select
 
 class NewKeyForm(FlaskForm):
     # Any id may be posted: one outside the caller's subtree is a 404, not a form error.
-    account_id = SelectField("Account", coerce=int, validate_choice=False,
-                             description="The key acts for this account and the accounts below it.")
-    name = StringField("Name", validators=[Length(max=120)],
-                       description="What the key is for, e.g. the system that uses it.")
+    account_id = SelectField(_l("Account"), coerce=int, validate_choice=False,
+                             description=_l("The key acts for this account and the accounts "
+                                            "below it."))
+    name = StringField(_l("Name"), validators=[Length(max=120)],
+                       description=_l("What the key is for, e.g. the system that uses it."))
 
 
 def _form() -> NewKeyForm:
@@ -87,5 +89,6 @@ def api_key_revoke(key_id: int):
         key = revoke_api_key(current_user, key_id=key_id)
     except ServiceError as error:  # only not found or forbidden: a revocation has no input
         abort(404 if error.kind == "not_found" else 403)
-    flash(f"Key {key.prefix} revoked; programs using it are refused from now on.", "success")
+    flash(_("Key %(prefix)s revoked; programs using it are refused from now on.",
+            prefix=key.prefix), "success")
     return redirect(url_for("admin.api_keys"))

@@ -10,7 +10,6 @@ a 404 for every role, so it is looked up before the role is checked.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -20,8 +19,16 @@ from wtforms.validators import Length
 
 from widget_server.abuse.blocklist import blocked_select
 from widget_server.admin.auth import CAN_MANAGE, check_role, current_account
-from widget_server.admin.views import ask_first, blueprint, page_number, show_refusal
+from widget_server.admin.views import (
+    ask_first,
+    blueprint,
+    page_number,
+    refusal_sentence,
+    show_refusal,
+)
 from widget_server.extensions import db
+from widget_server.i18n import admin_gettext as _
+from widget_server.i18n import lazy_admin_gettext as _l
 from widget_server.models import Account, BlockedNumber, CallRequest, Widget
 from widget_server.reports import CallFilter, calls_select
 from widget_server.services.blocked_numbers import block_number, unblock
@@ -33,12 +40,13 @@ ACCOUNT = "<int(max=2147483647):account_id>"
 
 
 class BlockNumberForm(FlaskForm):
-    number = StringField("Phone number", validators=[Length(max=64)],
-                         description="Any country's number, such as +44 20 7946 0018, or a "
-                                     "national one such as (202) 555-0123 with its country.")
-    country = StringField("Country", validators=[Length(max=2)],
-                          description="Two-letter code such as US or GB, for a number written "
-                                      "without its +country prefix.")
+    number = StringField(_l("Phone number"), validators=[Length(max=64)],
+                         description=_l("Any country's number, such as +44 20 7946 0018, or a "
+                                        "national one such as (202) 555-0123 with its "
+                                        "country."))
+    country = StringField(_l("Country"), validators=[Length(max=2)],
+                          description=_l("Two-letter code such as US or GB, for a number "
+                                         "written without its +country prefix."))
 
 
 def _home_country(account: Account) -> str:
@@ -85,9 +93,11 @@ def blocked_number_add(account_id: int):
         return _page(account, form, status=400)
     e164 = entry.e164
     if added:
-        flash(f"{e164} blocked: {account.name}'s widgets refuse to call it back.", "success")
+        flash(_("%(number)s blocked: %(account)s's widgets refuse to call it back.",
+                number=e164, account=account.name), "success")
     else:
-        flash(f"{e164} is on {account.name}'s block list already; nothing changed.", "success")
+        flash(_("%(number)s is on %(account)s's block list already; nothing changed.",
+                number=e164, account=account.name), "success")
     return redirect(url_for("admin.blocked_numbers", account_id=account.id))
 
 
@@ -113,8 +123,8 @@ def blocked_number_remove(account_id: int, entry_id: int):
         entry = unblock(current_user, account.id, entry_id=entry_id)
     except ServiceError as error:  # only not found or forbidden: the entry is named by id
         abort(404 if error.kind == "not_found" else 403)
-    flash(f"{entry.e164} removed from {account.name}'s block list: its widgets may call it "
-          "back again.", "success")
+    flash(_("%(number)s removed from %(account)s's block list: its widgets may call it "
+            "back again.", number=entry.e164, account=account.name), "success")
     return redirect(url_for("admin.blocked_numbers", account_id=account.id))
 
 
@@ -131,9 +141,12 @@ def report_call_block(public_id: str):
     try:
         entry, added = block_number(current_user, account.id, call.visitor_number)
     except ServiceError as error:
-        flash(f"{call.visitor_number} could not be blocked: {error.message}", "error")
+        flash(_("%(number)s could not be blocked: %(reason)s", number=call.visitor_number,
+                reason=refusal_sentence(error)), "error")
     else:
         e164 = entry.e164
-        flash(f"{e164} blocked: {account.name}'s widgets refuse to call it back."
-              if added else f"{e164} is on {account.name}'s block list already.", "success")
+        flash(_("%(number)s blocked: %(account)s's widgets refuse to call it back.",
+                number=e164, account=account.name) if added else
+              _("%(number)s is on %(account)s's block list already.", number=e164,
+                account=account.name), "success")
     return redirect(url_for("admin.report_call", public_id=call.public_id))

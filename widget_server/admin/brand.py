@@ -28,7 +28,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -39,6 +38,7 @@ from wtforms.validators import Length
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account
 from widget_server.admin.views import blueprint, show_refusal
 from widget_server.extensions import db
+from widget_server.i18n import lazy_admin_gettext as _l
 from widget_server.models import Account
 from widget_server.services.brands import (
     BRANDING_KINDS,

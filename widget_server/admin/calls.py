@@ -8,12 +8,12 @@ forms carry the CSRF token (the app's CSRF protection checks every POST).
 from __future__ import annotations
 
 from flask import flash, redirect, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
 from widget_server.admin.auth import CAN_MANAGE, check_role, current_account
-from widget_server.admin.views import ask_first, blueprint
+from widget_server.admin.views import ask_first, blueprint, refusal_sentence
+from widget_server.i18n import admin_gettext as _
 from widget_server.services import calls
 from widget_server.services.errors import ServiceError
 
@@ -34,9 +34,11 @@ def report_call_now(public_id: str):
     try:
         attempt = calls.call_now(current_user, call)
     except ServiceError as error:
-        flash(f"The call was not placed: {error.message}", "error")
+        flash(_("The call was not placed: %(reason)s", reason=refusal_sentence(error)),
+              "error")
         return redirect(url_for("admin.report_call", public_id=call.public_id))
-    flash(f"Calling {attempt.visitor_number} again now (attempt {attempt.attempt}).", "success")
+    flash(_("Calling %(number)s again now (attempt %(attempt)s).",
+            number=attempt.visitor_number, attempt=attempt.attempt), "success")
     return redirect(url_for("admin.report_call", public_id=attempt.public_id))
 
 
@@ -56,7 +58,8 @@ def report_call_cancel(public_id: str):
     try:
         cancelled = calls.cancel_call(current_user, call)
     except ServiceError as error:
-        flash(f"Nothing was cancelled: {error.message}", "error")
+        flash(_("Nothing was cancelled: %(reason)s", reason=refusal_sentence(error)), "error")
         return redirect(url_for("admin.report_call", public_id=call.public_id))
-    flash(f"The call-back booked for {cancelled.visitor_number} is cancelled.", "success")
+    flash(_("The call-back booked for %(number)s is cancelled.",
+            number=cancelled.visitor_number), "success")
     return redirect(url_for("admin.report_call", public_id=cancelled.public_id))

@@ -49,7 +49,7 @@ def day_chart(days: list[tuple[date, dict[str, int]]]) -> dict | None:
                                  "y": round(y, 1), "height": round(height, 1)})
         bars.append({"day": day, "x": round(x, 1), "width": round(bar_w, 1),
                      "segments": segments, "total": sum(counts.values()),
-                     "label": day.strftime("%d %b") if index % label_every == 0 else ""})
+                     "labelled": index % label_every == 0})
         rate = answer_rate(counts)
         if rate is not None:
             rate_points.append(f"{x + bar_w / 2:.1f},{TOP + plot_h * (1 - rate):.1f}")

@@ -7,11 +7,12 @@ read-only users read. The rules are services/domains.py's, as for the API.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from widget_server.admin.formats import unicode_domain
 from widget_server.admin.views import ask_first, blueprint, show_refusal
 from widget_server.admin.widgets import DomainForm, live_widget, render_widget, require_manager
+from widget_server.i18n import admin_gettext as _
 from widget_server.services import domains
 from widget_server.services.errors import ServiceError
 
@@ -29,7 +30,8 @@ def domain_add(widget_id: int):
     except ServiceError as error:
         show_refusal(form, error)
         return render_widget(widget, domain_form=form)
-    flash(f"{domain.pattern} added: the widget may now be embedded there.", "success")
+    flash(_("%(domain)s added: the widget may now be embedded there.",
+            domain=unicode_domain(domain.pattern)), "success")
     return redirect(url_for("admin.widget_edit", widget_id=widget.id, _anchor="domains"))
 
 
@@ -55,5 +57,6 @@ def domain_remove(widget_id: int, domain_id: int):
         domain = domains.remove_domain(current_user, widget, domain_id)
     except ServiceError as error:
         abort(404 if error.kind == "not_found" else 403)
-    flash(f"{domain.pattern} removed: pages there can no longer show the widget.", "success")
+    flash(_("%(domain)s removed: pages there can no longer show the widget.",
+            domain=unicode_domain(domain.pattern)), "success")
     return redirect(url_for("admin.widget_edit", widget_id=widget.id, _anchor="domains"))

@@ -136,7 +136,7 @@ def report_usage():
         today = None
     rows = usage_by_account(account, start, end)
     return render_template("admin/reports/usage.html", rows=rows, today=today,
-                           month=month, month_name=f"{start:%Y-%m}",
+                           month=month, month_start=start.date(),
                            latest_closed=last_closed_month(now), outcomes=OUTCOMES,
                            total=next(row for row in rows if row.account_id == account.id))
 

@@ -16,15 +16,23 @@ services/provider_accounts.py, whose errors land next to their fields.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import Optional
 
 from widget_server.admin.auth import CAN_ADMINISTER, current_account, require_role
-from widget_server.admin.views import ask_first, blueprint, select_options, show_refusal
+from widget_server.admin.views import (
+    account_label,
+    ask_first,
+    blueprint,
+    refusal_sentence,
+    select_options,
+    show_refusal,
+)
 from widget_server.extensions import db
+from widget_server.i18n import admin_gettext as _
+from widget_server.i18n import lazy_admin_gettext as _l
 from widget_server.models import Account, ProviderAccount
 from widget_server.providers import PROVIDERS
 from widget_server.providers.base import exchange_line
@@ -51,9 +59,9 @@ def form_field(spec: Field, *, description: str | None = None, filters: tuple = 
 
 
 def _base_url_field(cls):
-    hint = (f"Empty: {cls.default_base_url}." if cls.default_base_url
-            else "Required: this provider is white-label, give the reseller's own address.")
-    return StringField("Base URL", description=hint)
+    hint = (_l("Empty: %(url)s.", url=cls.default_base_url) if cls.default_base_url
+            else _l("Required: this provider is white-label, give the reseller's own address."))
+    return StringField(_l("Base URL"), description=hint)
 
 
 def _fields(cls, *, credentials: bool, options: bool, base_url: bool) -> dict:
@@ -80,10 +88,10 @@ class ProviderForm(FlaskForm):
 
 def add_form(cls) -> ProviderForm:
     fields = {
-        "account_id": SelectField("Account", coerce=int,
-                                  description="Whose provider account this is; a reseller's "
-                                  "serves its clients' widgets too."),
-        "name": StringField("Name"),
+        "account_id": SelectField(_l("Account"), coerce=int,
+                                  description=_l("Whose provider account this is; a reseller's "
+                                                 "serves its clients' widgets too.")),
+        "name": StringField(_l("Name")),
         **_fields(cls, credentials=True, options=True, base_url=True)}
     return type("AddProviderForm", (ProviderForm,), fields)()
 
@@ -110,11 +118,11 @@ def credentials_form(cls) -> ProviderForm:
 class CheckForm(FlaskForm):
     """The test call's numbers as typed: services/provider_accounts.check reads them."""
 
-    test_from = StringField("Number rung first (optional)", validators=[Optional()],
-                            description="A test call rings this number, then the next. "
-                            "Leave both empty to check the credentials only, where the "
-                            "provider allows.")
-    test_to = StringField("Number rung second (optional)", validators=[Optional()])
+    test_from = StringField(_l("Number rung first (optional)"), validators=[Optional()],
+                            description=_l("A test call rings this number, then the next. "
+                                           "Leave both empty to check the credentials only, "
+                                           "where the provider allows."))
+    test_to = StringField(_l("Number rung second (optional)"), validators=[Optional()])
 
 
 class CheckReport:
@@ -176,7 +184,7 @@ def provider_new():
     caller = current_account()
     form = add_form(cls)
     form.account_id.choices = select_options(
-        (a.id, f"{a.name} ({a.kind})")
+        (a.id, account_label(a))
         for a in db.session.scalars(scoped_select(Account, caller).order_by(Account.name)))
     if form.validate_on_submit():
         owner = get_scoped(Account, form.account_id.data, caller)
@@ -188,12 +196,12 @@ def provider_new():
         except (ServiceError, ExceptionGroup) as error:
             if isinstance(error, ServiceError) and error.field == "may_add_providers":
                 # The parent's decision, not the caller's role: said, not a bare 403.
-                form.form_errors.append(error.message)
+                form.form_errors.append(refusal_sentence(error))
             else:
                 show_refusal(form, error, _PREFIXES)
         else:
-            flash(f"Provider account {created.name} added to {owner.name}. Check it below.",
-                  "success")
+            flash(_("Provider account %(name)s added to %(account)s. Check it below.",
+                    name=created.name, account=owner.name), "success")
             return redirect(url_for("admin.provider_detail", provider_id=created.id))
     return render_template("admin/providers/new.html", form=form, cls=cls)
 
@@ -214,7 +222,7 @@ def provider_detail(provider_id: int):
             db.session.rollback()
             show_refusal(form, error, _PREFIXES)
         else:
-            flash(f"Settings of {provider.name} saved.", "success")
+            flash(_("Settings of %(name)s saved.", name=provider.name), "success")
             return redirect(url_for("admin.provider_detail", provider_id=provider.id))
     return _render(provider, settings=form)
 
@@ -232,8 +240,8 @@ def provider_rotate(provider_id: int):
         except (ServiceError, ExceptionGroup) as error:
             show_refusal(form, error, _PREFIXES)
         else:
-            flash(f"New credentials of {provider.name} saved; the old ones are gone.",
-                  "success")
+            flash(_("New credentials of %(name)s saved; the old ones are gone.",
+                    name=provider.name), "success")
             return redirect(url_for("admin.provider_detail", provider_id=provider.id))
     return _render(provider, rotate=form)
 
@@ -259,7 +267,7 @@ def provider_check(provider_id: int):
         if error.field:
             show_refusal(form, error)
             return _render(provider, check=form, status=422)
-        sentence, ok, checked = error.message, False, True
+        sentence, ok, checked = refusal_sentence(error), False, True
     return _render(provider, check=form, result={"ok": ok, "checked": checked,
                                                  "sentence": sentence, "lines": report.lines})
 
@@ -283,7 +291,7 @@ def provider_delete(provider_id: int):
     try:
         provider_accounts.delete(current_user, provider)
     except ServiceError as error:
-        flash(error.message, "error")
+        flash(refusal_sentence(error), "error")
         return redirect(url_for("admin.provider_detail", provider_id=provider.id))
-    flash(f"Provider account {provider.name} deleted.", "success")
+    flash(_("Provider account %(name)s deleted.", name=provider.name), "success")
     return redirect(url_for("admin.providers"))

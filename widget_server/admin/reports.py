@@ -8,6 +8,12 @@ now" and "Cancel" to admin/calls.py). Queries go through
 a 404. Provider exchanges are shown as stored: the adapters redact them
 before they are stored, and provider account credentials are never read here.
 Each step's reason is worded by calls/status.py, as the visitor reads it.
+
+Times are shown in the zone ``formats.zone_for`` gives (the user's, else each
+call's widget's: a call-back booked for 09:00 in Berlin reads 09:00), and the
+page names it; the CSV has each call's zone in a column beside its local
+times, and keeps the UTC columns. Per-day counts and the date filters are UTC
+days, as the caps count, and say so.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import UTC, datetime
 
 from flask import Response, render_template, request
 from flask_login import current_user, login_required
+from flask_wtf.i18n import translations as wtforms_translations
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import NotFound
@@ -28,16 +35,21 @@ from wtforms.validators import Length, Optional, Regexp, ValidationError
 from widget_server.abuse.blocklist import is_blocked
 from widget_server.admin.auth import CAN_MANAGE, current_account
 from widget_server.admin.charts import day_chart, fill_days
+from widget_server.admin.formats import in_zone, zone_for
 from widget_server.admin.views import blueprint, page_number, select_options
 from widget_server.call_states import CallState
 from widget_server.calls.lead import CAMPAIGN_FIELDS, MAX_CAMPAIGN_VALUE_LENGTH
 from widget_server.calls.redial import attempts_of
 from widget_server.calls.status import reason_sentence
 from widget_server.extensions import db
+from widget_server.i18n import admin_gettext as _
 from widget_server.i18n import lazy_admin_gettext as _l
+from widget_server.i18n import translate
 from widget_server.models import Account, CallEvent, CallRequest, Widget, utcnow
 from widget_server.reports import (
     CAMPAIGN_FILTERS,
+    FIRST_DAY,
+    LAST_DAY,
     OUTCOMES,
     CallFilter,
     answer_rate,
@@ -53,38 +65,49 @@ PAGE_SIZE = 50
 # Each listed call shows its widget and the widget's account: loaded with it.
 WITH_WIDGET = joinedload(CallRequest.widget).joinedload(Widget.account)
 # What the provider may report of a call, and how the report names it.
-REPORT_FIGURES = (("business_seconds", "Business leg (s)"), ("visitor_seconds", "Visitor leg (s)"),
-                  ("minutes", "Minutes"), ("credit", "Credit"))
-CSV_COLUMNS = ("call_id", "created_at_utc", "scheduled_for_utc", "widget", "account",
+REPORT_FIGURES = (("business_seconds", _l("Business leg (s)")),
+                  ("visitor_seconds", _l("Visitor leg (s)")),
+                  ("minutes", _l("Minutes")), ("credit", _l("Credit")))
+CSV_COLUMNS = ("call_id", "created_at_utc", "scheduled_for_utc", "time_zone",
+               "created_at_local", "scheduled_for_local", "widget", "account",
                "visitor_number", "country", "status", "reason", "outcome", "provider",
                "page_url", *CAMPAIGN_FIELDS,
                "business_seconds", "visitor_seconds", "minutes", "credit")
 
 
 def in_report_range(_form, field) -> None:
-    if problem := day_problem(field.data):
-        raise ValidationError(problem)
+    if day_problem(field.data):
+        raise ValidationError(_("Use a date from %(first)s to %(last)s.",
+                                first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()))
 
 
 # As stored (calls/lead.py): PostgreSQL refuses a NUL in a text parameter.
 CAMPAIGN_VALUE = [Optional(), Length(max=MAX_CAMPAIGN_VALUE_LENGTH),
-                  Regexp(r"^[^\x00-\x1f\x7f]*$", message="Use printable characters only.")]
+                  Regexp(r"^[^\x00-\x1f\x7f]*$", message=_l("Use printable characters only."))]
 
 
 class CallFilterForm(Form):
     """The report filters, read from the query string (a GET form: no CSRF needed)."""
 
-    widget = SelectField("Widget", validators=[Optional()], validate_choice=True)
-    date_from = DateField("From (UTC)", validators=[Optional(), in_report_range])
-    date_to = DateField("To (UTC, inclusive)", validators=[Optional(), in_report_range])
-    status = SelectField("Status",
-                         choices=select_options([("", "Any status"), *[(s, s) for s in CallState]]),
+    class Meta:
+        def get_translations(self, form):
+            """WTForms' own messages ("Not a valid date value.") in the admin's language,
+            as FlaskForm has them."""
+            return wtforms_translations
+
+    widget = SelectField(_l("Widget"), validators=[Optional()], validate_choice=True)
+    date_from = DateField(_l("From (UTC)"), validators=[Optional(), in_report_range])
+    date_to = DateField(_l("To (UTC, inclusive)"), validators=[Optional(), in_report_range])
+    status = SelectField(_l("Status"),
+                         choices=select_options([("", _l("Any status")),
+                                                 *[(s, s) for s in CallState]]),
                          validators=[Optional()])
-    country = StringField("Visitor country", validators=[
-        Optional(), Regexp(r"^[A-Za-z]{2}$", message="Use a two-letter country code, like US.")])
-    utm_source = StringField("Campaign source", validators=CAMPAIGN_VALUE)
-    utm_medium = StringField("Campaign medium", validators=CAMPAIGN_VALUE)
-    utm_campaign = StringField("Campaign", validators=CAMPAIGN_VALUE)
+    country = StringField(_l("Visitor country"), validators=[
+        Optional(), Regexp(r"^[A-Za-z]{2}$",
+                           message=_l("Use a two-letter country code, like US."))])
+    utm_source = StringField(_l("Campaign source"), validators=CAMPAIGN_VALUE)
+    utm_medium = StringField(_l("Campaign medium"), validators=CAMPAIGN_VALUE)
+    utm_campaign = StringField(_l("Campaign"), validators=CAMPAIGN_VALUE)
     client = SelectField(_l("Client"), validators=[Optional()], validate_choice=True)
     show = SelectField(_l("Attempts"), validators=[Optional()], choices=select_options([
         ("", _l("Every attempt")), ("requests", _l("Visitors' requests (first attempts)")),
@@ -130,11 +153,11 @@ def _filters():
     widgets = db.session.scalars(scoped_select(Widget, account).order_by(Widget.name,
                                                                           Widget.id)).all()
     form.widget.choices = select_options(
-        [("", "Any widget"), *[(str(w.id), w.name) for w in widgets]])
+        [("", _("Any widget")), *[(str(w.id), w.name) for w in widgets]])
     form.client.choices = client_options(account)
     form.validate()
     if form.date_from.data and form.date_to.data and form.date_to.data < form.date_from.data:
-        form.date_to.errors = [*form.date_to.errors, "The end date is before the start date."]
+        form.date_to.errors = [*form.date_to.errors, _("The end date is before the start date.")]
     return account, form, form.criteria()
 
 
@@ -149,7 +172,7 @@ def source(call: CallRequest) -> str:
 def _figures(call: CallRequest) -> dict[str, object]:
     """The durations and credit the provider reported, where it did (plain values only)."""
     report = call.provider_report or {}
-    return {name: report[name] for name, _ in REPORT_FIGURES
+    return {name: report[name] for name, _label in REPORT_FIGURES
             if isinstance(report.get(name), int | float | str) and report.get(name) != ""}
 
 
@@ -167,7 +190,7 @@ def report_calls():
                                .offset((page - 1) * PAGE_SIZE)).all()
     days = fill_days(calls_per_day(account, criteria))
     totals = dict.fromkeys(OUTCOMES, 0)
-    for _, counts in days:
+    for _day, counts in days:
         for outcome, n in counts.items():
             totals[outcome] += n
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -175,7 +198,8 @@ def report_calls():
         "admin/reports/calls.html", form=form, calls=calls, total=total, page=page,
         pages=max(1, -(-total // PAGE_SIZE)), args=args, outcome_of=outcome_of,
         figures=_figures, source=source, days=days, chart=day_chart(days), totals=totals,
-        rate=answer_rate(totals), day_rate=answer_rate, outcomes=OUTCOMES)
+        rate=answer_rate(totals), day_rate=answer_rate, outcomes=OUTCOMES, zone_for=zone_for,
+        user_zone=current_user.time_zone)
 
 
 def business_answered(attempt: CallRequest) -> CallEvent | None:
@@ -208,7 +232,9 @@ def report_call(public_id: str):
             exchanges.append((event, json.dumps(detail["exchange"], indent=2, sort_keys=True,
                                                 default=str)))
         else:
-            steps.append((event, detail, reason_sentence(event.reason)))
+            # The visitor's sentence, from their catalogue, in the reader's language.
+            sentence = reason_sentence(event.reason)
+            steps.append((event, detail, translate(sentence) if sentence else None))
     attempts = attempts_of(call)
     answered = next((a for a in attempts if a.business_number
                      and business_answered(a) is not None), None)
@@ -219,7 +245,7 @@ def report_call(public_id: str):
         blocked=is_blocked(call.account_id, call.visitor_number), attempts=attempts,
         latest=attempts[-1], booked=is_booked(attempts[-1]), answered=answered,
         answered_event=business_answered(call),
-        can_call_now=call_now_refusal(attempts, utcnow()) is None)
+        can_call_now=call_now_refusal(attempts, utcnow()) is None, zone=zone_for(call.widget))
 
 
 def csv_cell(value: object) -> str:
@@ -233,17 +259,21 @@ def csv_cell(value: object) -> str:
 def report_calls_csv():
     account, form, criteria = _filters()
     if criteria is None:
-        problems = " ".join(e for field in form for e in field.errors)
-        return Response(f"These filters do not read: {problems}\n", status=400,
-                        mimetype="text/plain")
+        problems = " ".join(str(e) for field in form for e in field.errors)
+        return Response(_("These filters do not read: %(problems)s", problems=problems) + "\n",
+                        status=400, mimetype="text/plain")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for call in db.session.scalars(calls_select(account, criteria).options(WITH_WIDGET)):
         figures = _figures(call)
+        zone = zone_for(call.widget)
         writer.writerow([csv_cell(value) for value in (
             call.public_id, call.created_at.isoformat(timespec="seconds"),
             call.scheduled_for.isoformat(timespec="seconds") if call.scheduled_for else "",
+            zone, in_zone(call.created_at, zone).isoformat(timespec="seconds"),
+            in_zone(call.scheduled_for, zone).isoformat(timespec="seconds")
+            if call.scheduled_for else "",
             call.widget.name, call.widget.account.name, call.visitor_number,
             call.visitor_country, call.status, call.reason or "",
             outcome_of(call.status, call.reason), call.provider_kind, call.page_url,

@@ -25,8 +25,9 @@ from widget_server.admin.auth import (
     pending_user,
     set_device_cookie,
 )
-from widget_server.admin.views import blueprint
+from widget_server.admin.views import blueprint, refusal_sentence
 from widget_server.extensions import limiter
+from widget_server.i18n import admin_gettext as _
 from widget_server.services import two_factor
 from widget_server.services.errors import ServiceError
 
@@ -79,7 +80,7 @@ def _no_store(response):
 def sign_in_code():
     user = pending_user()
     if user is None:
-        flash("Sign in with your password first.", "error")
+        flash(_("Sign in with your password first."), "error")
         return redirect(url_for("admin.sign_in"))
     if request.method == "POST":
         if two_factor.verify(user, request.form.get("code") or ""):
@@ -89,7 +90,7 @@ def sign_in_code():
             if request.form.get("remember"):
                 set_device_cookie(response, user, two_factor.remember_device(user))
             return response
-        flash("That code is not right, or was used already.", "error")
+        flash(_("That code is not right, or was used already."), "error")
     return render_template("admin/sign_in_code.html", days=two_factor.REMEMBER_DAYS)
 
 
@@ -111,7 +112,7 @@ def _enrolment_page(secret: str, error: str | None = None):
     user = current_user._get_current_object()
     uri = two_factor.provisioning_uri(user, secret)
     # segno writes the SVG itself (no user text but the e-mail, which it encodes as modules).
-    qr = Markup(segno.make(uri, error="m").svg_inline(scale=5, title="QR code"))
+    qr = Markup(segno.make(uri, error="m").svg_inline(scale=5, title=_("QR code")))
     return _no_store(current_app.make_response(render_template(
         "admin/security_enrol.html", qr=qr, secret=secret, error=error)))
 
@@ -122,7 +123,7 @@ def security_enrol():
     try:
         secret = two_factor.begin_enrolment(current_user._get_current_object())
     except ServiceError as error:
-        flash(error.message, "error")
+        flash(refusal_sentence(error), "error")
         return redirect(url_for("admin.security"))
     return _enrolment_page(secret)
 
@@ -136,10 +137,10 @@ def security_confirm():
         codes = two_factor.confirm_enrolment(user, request.form.get("code") or "")
     except ServiceError as error:
         if error.field != "code" or not user.totp_secret_encrypted:
-            flash(error.message, "error")
+            flash(refusal_sentence(error), "error")
             return redirect(url_for("admin.security"))
-        return _enrolment_page(two_factor.secret_of(user), error.message)
-    flash("Two-factor sign-in is on.", "success")
+        return _enrolment_page(two_factor.secret_of(user), refusal_sentence(error))
+    flash(_("Two-factor sign-in is on."), "success")
     return _no_store(current_app.make_response(render_template(
         "admin/security_codes.html", codes=codes)))
 
@@ -150,9 +151,9 @@ def security_recovery_codes():
     try:
         codes = two_factor.new_recovery_codes(current_user._get_current_object())
     except ServiceError as error:
-        flash(error.message, "error")
+        flash(refusal_sentence(error), "error")
         return redirect(url_for("admin.security"))
-    flash("New recovery codes: the old ones no longer work.", "success")
+    flash(_("New recovery codes: the old ones no longer work."), "success")
     return _no_store(current_app.make_response(render_template(
         "admin/security_codes.html", codes=codes)))
 
@@ -165,8 +166,8 @@ def security_disable():
         two_factor.disable(current_user._get_current_object(),
                            request.form.get("password") or "")
     except ServiceError as error:
-        return _security_page(password_error=error.message), 400
-    flash("Two-factor sign-in is off; remembered browsers are forgotten.", "success")
+        return _security_page(password_error=refusal_sentence(error)), 400
+    flash(_("Two-factor sign-in is off; remembered browsers are forgotten."), "success")
     return redirect(url_for("admin.security"))
 
 
@@ -174,7 +175,7 @@ def security_disable():
 @login_required
 def security_forget_devices():
     two_factor.forget_remembered_devices(current_user._get_current_object())
-    flash("Every remembered browser asks for a code again.", "success")
+    flash(_("Every remembered browser asks for a code again."), "success")
     return redirect(url_for("admin.security"))
 
 
@@ -187,8 +188,11 @@ def security_require():
         two_factor.set_required(user, user.account_id, required)
     except ServiceError as error:
         if error.kind in ("not_found", "forbidden"):
-            return _security_page(require_error=error.message), 403
-        return _security_page(require_error=error.message), 400
-    flash(f"Two-factor sign-in is {'now required' if required else 'no longer required'} "
-          f"in {user.account.name} and the accounts under it.", "success")
+            return _security_page(require_error=refusal_sentence(error)), 403
+        return _security_page(require_error=refusal_sentence(error)), 400
+    sentence = (_("Two-factor sign-in is now required in %(account)s and the accounts "
+                  "under it.", account=user.account.name) if required else
+                _("Two-factor sign-in is no longer required in %(account)s and the accounts "
+                  "under it.", account=user.account.name))
+    flash(sentence, "success")
     return redirect(url_for("admin.security"))

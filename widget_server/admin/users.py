@@ -8,15 +8,22 @@ password at the invitation's link; anyone at a reset link's.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from widget_server.admin.auth import CAN_ADMINISTER, check_role, current_account, posted_account
-from widget_server.admin.views import ask_first, blueprint, select_options, show_refusal
+from widget_server.admin.views import (
+    ask_first,
+    blueprint,
+    refusal_sentence,
+    select_options,
+    show_refusal,
+)
 from widget_server.extensions import db
+from widget_server.i18n import admin_gettext as _
+from widget_server.i18n import lazy_admin_gettext as _l
 from widget_server.models import Account, User
 from widget_server.security.password_links import INVITATION, MAX_AGE, RESET
 from widget_server.services.errors import ServiceError
@@ -33,30 +40,33 @@ from widget_server.services.users import (
 )
 from widget_server.tenancy import get_scoped, scoped_select
 
-ROLE_HELP = ("Owners manage everything, users and API keys included; members manage "
-             "widgets, domains and reports; read-only users only read.")
+ROLE_HELP = _l("Owners manage everything, users and API keys included; members manage "
+               "widgets, domains and reports; read-only users only read.")
+# How the admin names each role; the services and the API use the keys.
+ROLE_NAMES = {"owner": _l("owner"), "member": _l("member"), "read-only": _l("read-only")}
 
 
 class NewUserForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     # Any id may be posted: one outside the caller's subtree is a 404, not a form error.
-    account_id = SelectField("Account", coerce=int, validate_choice=False)
-    role = SelectField("Role", choices=select_options((r, r) for r in ROLES),
+    account_id = SelectField(_l("Account"), coerce=int, validate_choice=False)
+    role = SelectField(_l("Role"), choices=select_options((r, ROLE_NAMES[r]) for r in ROLES),
                        description=ROLE_HELP)
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(),
-                                                         Length(min=MIN_PASSWORD)],
-                             description=f"At least {MIN_PASSWORD} characters.")
-    confirm = PasswordField("New password again",
-                            validators=[DataRequired(), EqualTo("password",
-                                                                "The two passwords differ.")])
+    password = PasswordField(_l("New password"), validators=[DataRequired(),
+                                                            Length(min=MIN_PASSWORD)],
+                             description=_l("At least %(count)s characters.",
+                                            count=MIN_PASSWORD))
+    confirm = PasswordField(_l("New password again"),
+                            validators=[DataRequired(),
+                                        EqualTo("password", _l("The two passwords differ."))])
 
 
 class RoleForm(FlaskForm):
     # Any value may be posted: the service says which roles there are.
-    role = SelectField("Role", choices=select_options((r, r) for r in ROLES),
+    role = SelectField(_l("Role"), choices=select_options((r, ROLE_NAMES[r]) for r in ROLES),
                        validate_choice=False)
 
 
@@ -67,7 +77,7 @@ def users():
                                 .join(Account).order_by(Account.name, User.email))
     return render_template("admin/accounts/users.html", users=list(people),
                            can_administer=current_user.role in CAN_ADMINISTER,
-                           roles=ROLES, role_help=ROLE_HELP)
+                           roles=ROLES, role_names=ROLE_NAMES, role_help=ROLE_HELP)
 
 
 @blueprint.route("/users/new", methods=["GET", "POST"])
@@ -88,12 +98,13 @@ def user_new():
         except ServiceError as error:
             show_refusal(form, error)
         else:
-            flash(f"An invitation to {created.account.name} as {created.role} is on its way "
-                  f"to {created.email}: they choose their password at its link, within "
-                  f"{MAX_AGE[INVITATION] // 86400} days.", "success")
+            flash(_("An invitation to %(account)s as %(role)s is on its way to %(email)s: "
+                    "they choose their password at its link, within %(days)s days.",
+                    account=created.account.name, role=ROLE_NAMES[created.role],
+                    email=created.email, days=MAX_AGE[INVITATION] // 86400), "success")
             if not current_app.config["SMTP_URL"]:
-                flash("Mail is off on this server, so the invitation is not sent: ask the "
-                      "operator for a link (widget-server user reset-link).", "error")
+                flash(_("Mail is off on this server, so the invitation is not sent: ask the "
+                        "operator for a link (widget-server user reset-link)."), "error")
             return redirect(url_for("admin.users"))
     return render_template("admin/accounts/user_new.html", form=form)
 
@@ -102,7 +113,7 @@ def _refused(error: ServiceError):
     """A refusal of an action posted from the list, which has no form to show it in."""
     if error.kind in ("not_found", "forbidden"):
         abort(404 if error.kind == "not_found" else 403)
-    flash(error.message, "error")
+    flash(refusal_sentence(error), "error")
     return redirect(url_for("admin.users"))
 
 
@@ -116,7 +127,8 @@ def user_role(user_id: int):
         user = change_role(current_user, user_id, form.role.data)
     except ServiceError as error:
         return _refused(error)
-    flash(f"{user.email} is now {user.role}.", "success")
+    flash(_("%(email)s is now %(role)s.", email=user.email, role=ROLE_NAMES[user.role]),
+          "success")
     return redirect(url_for("admin.users"))
 
 
@@ -127,7 +139,7 @@ def user_invite(user_id: int):
         user = invite_again(current_user, user_id, request.url_root)
     except ServiceError as error:
         return _refused(error)
-    flash(f"A new invitation is on its way to {user.email}.", "success")
+    flash(_("A new invitation is on its way to %(email)s.", email=user.email), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -138,8 +150,8 @@ def user_two_factor_off(user_id: int):
         user = turn_off_for(current_user, user_id)
     except ServiceError as error:
         return _refused(error)
-    flash(f"Two-factor sign-in is off for {user.email}; they can set it up again.",
-          "success")
+    flash(_("Two-factor sign-in is off for %(email)s; they can set it up again.",
+            email=user.email), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -161,7 +173,7 @@ def user_remove(user_id: int):
         user = remove_user(current_user, user_id)
     except ServiceError as error:
         return _refused(error)
-    flash(f"{user.email} removed; they can no longer sign in.", "success")
+    flash(_("%(email)s removed; they can no longer sign in.", email=user.email), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -180,7 +192,7 @@ def _choose_password(token: str, purpose: str, template: str):
                                        purpose=purpose), 404
             show_refusal(form, error)
         else:
-            flash("Your password is set; sign in with it.", "success")
+            flash(_("Your password is set; sign in with it."), "success")
             return redirect(url_for("admin.sign_in"))
     return render_template(template, form=form, email=user.email, account=user.account)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -23,6 +22,8 @@ from widget_server.admin.auth import (
 )
 from widget_server.admin.refusal_reasons import REASON_LABELS
 from widget_server.extensions import db, limiter
+from widget_server.i18n import admin_gettext as _
+from widget_server.i18n import lazy_admin_gettext as _l
 from widget_server.models import User, utcnow
 from widget_server.services.accounts import suspended_in_lineage
 from widget_server.services.brands import may_sign_in_on
@@ -35,6 +36,23 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 def select_options(pairs) -> list[SelectChoice]:
     """(value, label) pairs as a select field's choices (WTForms 3.3 deprecates tuples)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+# How the admin names each kind of account; the services and the API use the keys.
+ACCOUNT_KINDS = {"operator": _l("operator"), "reseller": _l("reseller"), "client": _l("client")}
+
+
+def account_label(account) -> str:
+    """An account as a choice in a list: its name and, in the reader's words, its kind."""
+    return _("%(name)s (%(kind)s)", name=account.name,
+             kind=ACCOUNT_KINDS.get(account.kind, account.kind))
+
+
+def refusal_sentence(error: ServiceError) -> str:
+    """A service's sentence in the admin's language: the services write English for the
+    API and the command line; the admin's catalogue has their sentences, values as
+    placeholders (one still built as an f-string is not in it, and stays English)."""
+    return _(error.template, **error.params)
 
 
 def show_refusal(form, error: ServiceError | ExceptionGroup,
@@ -56,9 +74,9 @@ def show_refusal(form, error: ServiceError | ExceptionGroup,
                 name = form_prefix + name.removeprefix(service_prefix)
         field = form._fields.get(name) if name else None
         if field is not None:
-            field.errors = [*field.errors, each.message]
+            field.errors = [*field.errors, refusal_sentence(each)]
         else:
-            form.form_errors.append(each.message)
+            form.form_errors.append(refusal_sentence(each))
 
 
 def ask_first(*, title: str, consequences: list[str], button: str, back: str,
@@ -83,7 +101,8 @@ def page_number() -> int:
     """``?page=`` of a list: 1 when absent, else a whole number up to ``MAX_PAGE`` (or 400)."""
     raw = request.args.get("page", "") or "1"
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= MAX_PAGE):
-        abort(400, description=f"The page number must be a whole number from 1 to {MAX_PAGE}.")
+        abort(400, description=_("The page number must be a whole number from 1 to %(top)s.",
+                                 top=MAX_PAGE))
     return int(raw)
 
 
@@ -148,7 +167,7 @@ def sign_in():
                 response = redirect(url_for("admin.dashboard"))
             remember_device(response, user)
             return response
-        flash("That email and password do not match an account.", "error")
+        flash(_("That email and password do not match an account."), "error")
     return render_template("admin/sign_in.html")
 
 

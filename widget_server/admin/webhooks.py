@@ -11,7 +11,6 @@ inline script for a dialog).
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -24,10 +23,13 @@ from widget_server.admin.views import (
     ask_first,
     blueprint,
     page_number,
+    refusal_sentence,
     select_options,
     show_refusal,
 )
 from widget_server.extensions import db
+from widget_server.i18n import admin_gettext as _
+from widget_server.i18n import lazy_admin_gettext as _l
 from widget_server.models import Account, WebhookDelivery, WebhookEndpoint
 from widget_server.services import webhooks
 from widget_server.services.errors import ServiceError
@@ -41,13 +43,13 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 class NewEndpointForm(FlaskForm):
     # Any id may be posted: one outside the caller's subtree is a 404, not a form error.
-    account_id = SelectField("Account", coerce=int, validate_choice=False,
-                             description="The endpoint receives this account's calls only.")
-    url = StringField("URL", validators=[Length(max=500)],
-                      description="https:// on a public host; each event is POSTed here, signed "
-                                  "by Standard Webhooks.")
+    account_id = SelectField(_l("Account"), coerce=int, validate_choice=False,
+                             description=_l("The endpoint receives this account's calls only."))
+    url = StringField(_l("URL"), validators=[Length(max=500)],
+                      description=_l("https:// on a public host; each event is POSTed here, "
+                                     "signed by Standard Webhooks."))
     events = SelectMultipleField(
-        "Events", choices=select_options((name, name) for name in EVENT_TYPES),
+        _l("Events"), choices=select_options((name, name) for name in EVENT_TYPES),
         default=list(EVENT_TYPES), widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput())
 
@@ -94,7 +96,7 @@ def _act(action, *args):
     except ServiceError as error:
         if error.kind in ("not_found", "forbidden"):
             abort(404 if error.kind == "not_found" else 403)
-        flash(error.message, "error")
+        flash(refusal_sentence(error), "error")
         return None
 
 
@@ -132,7 +134,7 @@ def webhook_detail(endpoint_id: int):
 def webhook_test(endpoint_id: int):
     endpoint = _endpoint(endpoint_id)
     if _act(webhooks.send_test_event, endpoint) is not None:
-        flash("Test event queued: its delivery is listed below.", "success")
+        flash(_("Test event queued: its delivery is listed below."), "success")
     return redirect(url_for("admin.webhook_detail", endpoint_id=endpoint.id))
 
 
@@ -144,8 +146,8 @@ def webhook_enabled(endpoint_id: int):
     enable = request.form.get("enabled") == "yes"
     if _act(lambda actor, e: webhooks.update_endpoint(actor, e, enabled=enable),
             endpoint) is not None:
-        flash("Endpoint enabled: new events are sent to it." if enable
-              else "Endpoint disabled: nothing more is sent to it.", "success")
+        flash(_("Endpoint enabled: new events are sent to it.") if enable
+              else _("Endpoint disabled: nothing more is sent to it."), "success")
     return redirect(url_for("admin.webhook_detail", endpoint_id=endpoint.id))
 
 
@@ -165,7 +167,7 @@ def webhook_disable(endpoint_id: int):
         return page
     if _act(lambda actor, e: webhooks.update_endpoint(actor, e, enabled=False),
             endpoint) is not None:
-        flash("Endpoint disabled: nothing more is sent to it.", "success")
+        flash(_("Endpoint disabled: nothing more is sent to it."), "success")
     return redirect(back)
 
 
@@ -201,5 +203,5 @@ def webhook_delete(endpoint_id: int):
         return page
     url = endpoint.url
     _act(webhooks.delete_endpoint, endpoint)
-    flash(f"Endpoint {url} deleted with its delivery log.", "success")
+    flash(_("Endpoint %(url)s deleted with its delivery log.", url=url), "success")
     return redirect(url_for("admin.webhooks_page"))

@@ -27,7 +27,6 @@ from __future__ import annotations
 import re
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -44,9 +43,18 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from widget_server.abuse.caps import CEILINGS
 from widget_server.admin.auth import CAN_MANAGE, current_account, require_role
 from widget_server.admin.providers import form_field
-from widget_server.admin.views import ask_first, blueprint, select_options, show_refusal
+from widget_server.admin.views import (
+    account_label,
+    ask_first,
+    blueprint,
+    refusal_sentence,
+    select_options,
+    show_refusal,
+)
 from widget_server.extensions import db
 from widget_server.i18n import LANGUAGES
+from widget_server.i18n import admin_gettext as _
+from widget_server.i18n import lazy_admin_gettext as _l
 from widget_server.models import Account, ProviderAccount, Widget
 from widget_server.providers import PROVIDERS
 from widget_server.services import provider_accounts
@@ -55,8 +63,9 @@ from widget_server.services.actors import check_widget
 from widget_server.services.errors import ServiceError, refusals
 from widget_server.tenancy import get_scoped, in_subtree, scoped_select
 
-DAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
-        ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"))
+DAYS = (("mon", _l("Monday")), ("tue", _l("Tuesday")), ("wed", _l("Wednesday")),
+        ("thu", _l("Thursday")), ("fri", _l("Friday")), ("sat", _l("Saturday")),
+        ("sun", _l("Sunday")))
 _SPAN = re.compile(
     r"^([01][0-9]|2[0-3]):([0-5][0-9])\s*-\s*([01][0-9]|2[0-3]|24):([0-5][0-9])$")
 NO_PROVIDER = 0
@@ -73,7 +82,7 @@ def parse_spans(text: str) -> list[list[str]]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         match = _SPAN.match(part)
         if not match:
-            raise ValueError(f"{part!r} is not a time span like 09:00-17:00.")
+            raise ValueError(_("%(span)s is not a time span like 09:00-17:00.", span=repr(part)))
         spans.append([f"{match[1]}:{match[2]}", f"{match[3]}:{match[4]}"])
     return spans
 
@@ -91,83 +100,91 @@ def _lines(text: str | None) -> list[str]:
 
 
 class WidgetForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)],
-                       description="For you; visitors do not see it.")
-    button_label = StringField("Button label", validators=[DataRequired(), Length(max=60)])
-    button_colour = ColorField("Button colour", validators=[DataRequired()])
-    button_position = SelectField("Button position", choices=select_options([
-        ("bottom-right", "Bottom right"), ("bottom-left", "Bottom left")]))
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
+                       description=_l("For you; visitors do not see it."))
+    button_label = StringField(_l("Button label"), validators=[DataRequired(), Length(max=60)])
+    button_colour = ColorField(_l("Button colour"), validators=[DataRequired()])
+    button_position = SelectField(_l("Button position"), choices=select_options([
+        ("bottom-right", _l("Bottom right")), ("bottom-left", _l("Bottom left"))]))
     language = StringField(
-        "Language", validators=[DataRequired()],
-        description=f"The language of the form visitors see: {', '.join(LANGUAGES)}; "
-                    "or auto: the visitor's browser language among these, else English.")
-    consent_text = TextAreaField("Consent text", validators=[DataRequired(), Length(max=500)],
-                                 description="What visitors agree to before asking for a call.")
+        _l("Language"), validators=[DataRequired()],
+        description=_l("The language of the form visitors see: %(languages)s; or auto: the "
+                       "visitor's browser language among these, else English.",
+                       languages=", ".join(LANGUAGES)))
+    consent_text = TextAreaField(_l("Consent text"),
+                                 validators=[DataRequired(), Length(max=500)],
+                                 description=_l("What visitors agree to before asking for a "
+                                                "call."))
     # Its length is the services' rule, in their words (PROMISE_RULE).
     promise_text = StringField(
-        "Promise", description="One short line under the form's heading, such as \"We call "
-                               "you back within 30 seconds\", shown as written; empty: none.")
+        _l("Promise"), description=_l("One short line under the form's heading, such as \"We "
+                                      "call you back within 30 seconds\", shown as written; "
+                                      "empty: none."))
     business_numbers = TextAreaField(
-        "Business numbers to ring", validators=[DataRequired()],
-        description="One per line in +country format; the first is rung first.")
-    home_country = StringField("Home country", validators=[DataRequired()],
-                               description="Two-letter code such as US or GB.")
+        _l("Business numbers to ring"), validators=[DataRequired()],
+        description=_l("One per line in +country format; the first is rung first."))
+    home_country = StringField(_l("Home country"), validators=[DataRequired()],
+                               description=_l("Two-letter code such as US or GB."))
     allowed_countries = StringField(
-        "Allowed countries", description="Visitors' numbers must be from these (codes "
-        "separated by spaces or commas); empty: the home country only.")
-    cap_per_ip = IntegerField("Calls a day per visitor address",
+        _l("Allowed countries"), description=_l("Visitors' numbers must be from these (codes "
+                                                "separated by spaces or commas); empty: the "
+                                                "home country only."))
+    cap_per_ip = IntegerField(_l("Calls a day per visitor address"),
                               validators=[Optional(), NumberRange(min=0)],
-                              description="Empty: the installation's default.")
-    cap_per_number = IntegerField("Calls a day per visitor number",
+                              description=_l("Empty: the installation's default."))
+    cap_per_number = IntegerField(_l("Calls a day per visitor number"),
                                   validators=[Optional(), NumberRange(min=0)],
-                                  description="Empty: the installation's default.")
-    cap_per_widget = IntegerField("Calls a day on this widget",
+                                  description=_l("Empty: the installation's default."))
+    cap_per_widget = IntegerField(_l("Calls a day on this widget"),
                                   validators=[Optional(), NumberRange(min=0)],
-                                  description="Empty: the installation's default.")
+                                  description=_l("Empty: the installation's default."))
     show_on_paths = TextAreaField(
-        "Show the button only on these pages",
-        description="Page paths, one per line, such as /pricing or /blog/* (* stands for "
-                    "any characters); empty: every page. Your own buttons with "
-                    "data-widget-server-open work on every page.")
-    hide_on_paths = TextAreaField("Never show the button on these pages",
-                                  description="Page paths, one per line, such as /checkout/*.")
-    show_after_seconds = IntegerField("Show the button after (seconds)", default=0,
+        _l("Show the button only on these pages"),
+        description=_l("Page paths, one per line, such as /pricing or /blog/* (* stands for "
+                       "any characters); empty: every page. Your own buttons with "
+                       "data-widget-server-open work on every page."))
+    hide_on_paths = TextAreaField(_l("Never show the button on these pages"),
+                                  description=_l("Page paths, one per line, such as "
+                                                 "/checkout/*."))
+    show_after_seconds = IntegerField(_l("Show the button after (seconds)"), default=0,
                                       validators=[Optional(), NumberRange(min=0)],
-                                      description="Time on the page first; 0: at once.")
-    show_after_scroll = IntegerField("Show the button after scrolling (percent)", default=0,
+                                      description=_l("Time on the page first; 0: at once."))
+    show_after_scroll = IntegerField(_l("Show the button after scrolling (percent)"), default=0,
                                      validators=[Optional(), NumberRange(min=0, max=100)],
-                                     description="How far down the page the visitor has "
-                                                 "scrolled first; 0: at once.")
-    hours_limited = BooleanField("Take calls only during opening hours")
-    time_zone = StringField("Time zone", validators=[DataRequired()],
-                            description="The opening hours' zone, such as Europe/London.")
-    outside_hours = SelectField("Outside opening hours", choices=select_options([
-        ("hidden", "Hide the button"),
-        ("callback", "Offer a call back at a time the visitor chooses")]))
+                                     description=_l("How far down the page the visitor has "
+                                                    "scrolled first; 0: at once."))
+    hours_limited = BooleanField(_l("Take calls only during opening hours"))
+    time_zone = StringField(_l("Time zone"), validators=[DataRequired()],
+                            description=_l("The opening hours' zone, such as Europe/London."))
+    outside_hours = SelectField(_l("Outside opening hours"), choices=select_options([
+        ("hidden", _l("Hide the button")),
+        ("callback", _l("Offer a call back at a time the visitor chooses"))]))
     redial_attempts = IntegerField(
-        "Redials when the business does not answer",
+        _l("Redials when the business does not answer"),
         validators=[Optional(), NumberRange(min=0, max=5)],
-        description="0 to 5; 0: none. Each of the business numbers is tried in order first; "
-                    "when the redials are used up, a call-back is booked for the next "
-                    "opening if the widget offers call-backs.")
+        description=_l("0 to 5; 0: none. Each of the business numbers is tried in order "
+                       "first; when the redials are used up, a call-back is booked for the "
+                       "next opening if the widget offers call-backs."))
     redial_interval_minutes = IntegerField(
-        "Minutes between redials",
+        _l("Minutes between redials"),
         validators=[Optional(), NumberRange(min=1, max=1440)],
-        description="Redials wait for opening hours.")
-    provider_account_id = SelectField("Provider account", coerce=int)
+        description=_l("Redials wait for opening hours."))
+    provider_account_id = SelectField(_l("Provider account"), coerce=int)
     notify_emails = TextAreaField(
-        "E-mail these addresses", description="One per line, at most ten; they are mailed "
-        "about the events ticked below, in the widget's language.")
+        _l("E-mail these addresses"), description=_l("One per line, at most ten; they are "
+                                                     "mailed about the events ticked below, in "
+                                                     "the widget's language."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.day_fields = [getattr(self, f"hours_{day}") for day, _ in DAYS]
+        self.day_fields = [getattr(self, f"hours_{day}") for day, _label in DAYS]
         config = current_app.config
         for field, default in ((self.cap_per_ip, "CAP_PER_IP"),
                                (self.cap_per_number, "CAP_PER_NUMBER")):
-            field.description = (
-                f"Counted on this widget alone. Empty: the installation's default "
-                f"({config[default]}); at most {config[CEILINGS[field.name]]}.")
+            field.description = _(
+                "Counted on this widget alone. Empty: the installation's default "
+                "(%(default)s); at most %(ceiling)s.", default=config[default],
+                ceiling=config[CEILINGS[field.name]])
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -189,7 +206,7 @@ class WidgetForm(FlaskForm):
             "promise_text": self.promise_text.data or "",
             "business_numbers": _lines(self.business_numbers.data),
             "allowed_countries": _countries(self.allowed_countries.data or ""),
-            "opening_hours": ({day: field.spans for (day, _), field in
+            "opening_hours": ({day: field.spans for (day, _label), field in
                                zip(DAYS, self.day_fields, strict=True)}
                               if self.hours_limited.data else {}),
             "provider_account_id": self.provider_account_id.data or None,
@@ -220,20 +237,20 @@ class WidgetForm(FlaskForm):
 
 for _day, _label in DAYS:
     setattr(WidgetForm, f"hours_{_day}", StringField(
-        _label, description="Such as 09:00-12:00, 13:00-17:00; 22:00-02:00 runs past midnight; "
-                     "empty: closed."))
+        _label, description=_l("Such as 09:00-12:00, 13:00-17:00; 22:00-02:00 runs past "
+                               "midnight; empty: closed.")))
 
 # The mail events a widget's recipients may choose, as the admin names them.
-NOTIFY_LABELS = {"requested": "A new request", "scheduled": "A call-back booked",
-                 "missed": "A missed call (the business not reached or no answer)",
-                 "failed": "A failed call", "digest": "A digest of each day's calls"}
+NOTIFY_LABELS = {"requested": _l("A new request"), "scheduled": _l("A call-back booked"),
+                 "missed": _l("A missed call (the business not reached or no answer)"),
+                 "failed": _l("A failed call"), "digest": _l("A digest of each day's calls")}
 for _event in service.NOTIFY_EVENTS:
     setattr(WidgetForm, f"notify_{_event}", BooleanField(NOTIFY_LABELS[_event]))
 
 
 class NewWidgetForm(WidgetForm):
-    account_id = SelectField("Account", coerce=int,
-                             description="Whose widget this is: yours or a client's.")
+    account_id = SelectField(_l("Account"), coerce=int,
+                             description=_l("Whose widget this is: yours or a client's."))
 
 
 def provider_choices(owner: Account | None, current: ProviderAccount | None = None):
@@ -244,8 +261,9 @@ def provider_choices(owner: Account | None, current: ProviderAccount | None = No
     found = {p.id: p for account in owners for p in provider_accounts.usable_by(account)}
     if current is not None:
         found.setdefault(current.id, current)
-    return [(NO_PROVIDER, "None: the simulator (no real calls)")] + [
-        (p.id, f"{p.name} ({p.kind}, of {p.account.name})")
+    return [(NO_PROVIDER, _("None: the simulator (no real calls)"))] + [
+        (p.id, _("%(name)s (%(kind)s, of %(account)s)", name=p.name, kind=p.kind,
+                 account=p.account.name))
         for p in sorted(found.values(), key=lambda p: (p.name, p.id))]
 
 
@@ -268,8 +286,10 @@ def require_manager(widget: Widget) -> None:
 class DomainForm(FlaskForm):
     """An entry for the widget's domain whitelist (admin/domains.py stores it)."""
 
-    pattern = StringField("Domain", validators=[Length(max=260)],
-                          description="example.com, *.example.com or localhost:5000")
+    pattern = StringField(_l("Domain"), validators=[Length(max=260)],
+                          description=_l("example.com, *.example.com or localhost:5000; "
+                                         "a name such as bücher.example may be typed as it "
+                                         "reads."))
 
 
 # --- the widget's own provider options ---------------------------------------------
@@ -316,12 +336,13 @@ class ProviderOptionsForm(FlaskForm):
         for line in filter(None, (line.strip() for line in (field.data or "").splitlines())):
             name, equals, value = (part.strip() for part in line.partition("="))
             if not equals or not value:
-                raise ValidationError(f"Write each custom field as {prefix}name=value: "
-                                      f"{line!r}.")
+                raise ValidationError(_("Write each custom field as %(prefix)sname=value: "
+                                        "%(line)s.", prefix=prefix, line=repr(line)))
             if not name.startswith(prefix):
-                raise ValidationError(f"Custom field names start with {prefix}: {name!r}.")
+                raise ValidationError(_("Custom field names start with %(prefix)s: %(name)s.",
+                                        prefix=prefix, name=repr(name)))
             if name in field.pairs:
-                raise ValidationError(f"{name} is given twice.")
+                raise ValidationError(_("%(name)s is given twice.", name=name))
             field.pairs[name] = value
 
     def values(self) -> dict:
@@ -339,7 +360,7 @@ class ProviderOptionsForm(FlaskForm):
     def show(self, error: ExceptionGroup) -> None:
         """Each sentence next to the option it names (custom fields under custom)."""
         for each in refusals(error):
-            name, message = each.field or "", each.message
+            name, message = each.field or "", refusal_sentence(each)
             field = self._fields.get(OPTION_PREFIX + name.removeprefix("provider_options."))
             if field is None and "custom" in self:
                 field = self.custom
@@ -351,11 +372,11 @@ class ProviderOptionsForm(FlaskForm):
 
 def _account_setting(provider: ProviderAccount | None, visible: bool, name: str) -> str:
     if provider is None or not visible:
-        return "Empty: use the provider account's setting."
+        return _("Empty: use the provider account's setting.")
     value = (provider.options or {}).get(name)
     if value in (None, ""):
-        return "Empty: use the provider account's setting (it sets none)."
-    return f"Empty: use the provider account's setting, {value}."
+        return _("Empty: use the provider account's setting (it sets none).")
+    return _("Empty: use the provider account's setting, %(value)s.", value=value)
 
 
 def options_form(widget: Widget, *, posted: bool = False) -> ProviderOptionsForm:
@@ -382,10 +403,12 @@ def options_form(widget: Widget, *, posted: bool = False) -> ProviderOptionsForm
             (provider.options or {}).items()) if custom.owns(name)
         ) if visible and provider is not None else ""
         fields["custom"] = TextAreaField(
-            custom.label, description=f"One per line as {custom.prefix}name=value, sent with "
-            "each call beside the provider account's (a name given here replaces its value "
-            "there). Empty: the provider account's only" + (f", {inherited}." if inherited
-                                                            else "."))
+            custom.label, description=_(
+                "One per line as %(prefix)sname=value, sent with each call beside the provider "
+                "account's (a name given here replaces its value there).",
+                prefix=custom.prefix) + " " + (
+                _("Empty: the provider account's only, %(inherited)s.", inherited=inherited)
+                if inherited else _("Empty: the provider account's only.")))
     form_class = type("WidgetProviderOptionsForm", (ProviderOptionsForm,), fields)
     if posted:
         return form_class()
@@ -451,7 +474,7 @@ def widget_new():
                                     redial_interval_minutes=10,
                                     consent_text=Widget.__table__.c.consent_text.default.arg))
     accounts = list(db.session.scalars(scoped_select(Account, caller).order_by(Account.name)))
-    form.account_id.choices = select_options((a.id, f"{a.name} ({a.kind})") for a in accounts)
+    form.account_id.choices = select_options((a.id, account_label(a)) for a in accounts)
     form.provider_account_id.choices = select_options(provider_choices(None))
     if form.validate_on_submit():
         try:
@@ -460,8 +483,9 @@ def widget_new():
         except (ServiceError, ExceptionGroup) as error:
             show_refusal(form, error, HOURS_FIELDS)
         else:
-            flash(f"Widget {widget.name} created for {widget.account.name}. Add the domains "
-                  "it may be embedded on, then copy the snippet.", "success")
+            flash(_("Widget %(name)s created for %(account)s. Add the domains it may be "
+                    "embedded on, then copy the snippet.", name=widget.name,
+                    account=widget.account.name), "success")
             return redirect(url_for("admin.widget_edit", widget_id=widget.id))
     return render_template("admin/widgets/new.html", form=form, days=DAYS), (
         422 if request.method == "POST" else 200)
@@ -488,10 +512,11 @@ def widget_edit(widget_id: int):
             db.session.rollback()
             show_refusal(form, _options_at_provider(error, widget, settings), HOURS_FIELDS)
         else:
-            flash(f"Widget {widget.name} saved.", "success")
+            flash(_("Widget %(name)s saved.", name=widget.name), "success")
             if dropped:
-                flash(f"Provider options {', '.join(dropped)} dropped: "
-                      f"{provider_kind(widget.provider_account)} does not take them.", "info")
+                flash(_("Provider options %(names)s dropped: %(kind)s does not take them.",
+                        names=", ".join(dropped), kind=provider_kind(widget.provider_account)),
+                      "info")
             return redirect(url_for("admin.widget_edit", widget_id=widget.id))
     return render_widget(widget, form, status=422)
 
@@ -503,9 +528,10 @@ def _options_at_provider(error: ServiceError | ExceptionGroup, widget: Widget,
     errors = list(error.exceptions) if isinstance(error, ExceptionGroup) else [error]
     kind = provider_kind(db.session.get(ProviderAccount, settings["provider_account_id"])
                          if settings["provider_account_id"] else None)
-    moved = [ServiceError(f"This widget's own provider options do not suit {kind}: "
-                          f"{each.message} Change them under Provider options for this widget "
-                          "first.", "provider_account_id")
+    moved = [ServiceError(_("This widget's own provider options do not suit %(kind)s: "
+                            "%(reason)s Change them under Provider options for this widget "
+                            "first.", kind=kind, reason=refusal_sentence(each)),
+                          "provider_account_id")
              if isinstance(each, ServiceError) and (each.field or "").partition(".")[0]
              == "provider_options" else each
              for each in errors]
@@ -523,23 +549,23 @@ def widget_provider_options(widget_id: int):
     if form.validate_on_submit():
         if form.provider_kind.data != kind:
             fresh = options_form(widget)
-            fresh.refuse(f"This widget's provider changed to {kind} since the page was "
-                         "loaded: check the fields below and save again.")
+            fresh.refuse(_("This widget's provider changed to %(kind)s since the page was "
+                           "loaded: check the fields below and save again.", kind=kind))
             return render_widget(widget, provider_options_form=fresh)
         options = form.values()
-        _, dropped = known_options(kind, widget.provider_options or {})
+        _kept, dropped = known_options(kind, widget.provider_options or {})
         try:
             service.update_widget(current_user, widget, {"provider_options": options})
         except ExceptionGroup as group:
             db.session.rollback()
             form.show(group)
         else:
-            flash(f"Provider options of {widget.name} saved." if options else
-                  f"Provider options of {widget.name} cleared: the provider account's "
-                  "settings apply.", "success")
+            flash(_("Provider options of %(name)s saved.", name=widget.name) if options else
+                  _("Provider options of %(name)s cleared: the provider account's settings "
+                    "apply.", name=widget.name), "success")
             if dropped:
-                flash(f"Provider options {', '.join(dropped)} dropped: {kind} does not "
-                      "take them.", "info")
+                flash(_("Provider options %(names)s dropped: %(kind)s does not take them.",
+                        names=", ".join(dropped), kind=kind), "info")
             return redirect(url_for("admin.widget_edit", widget_id=widget.id,
                                     _anchor="provider-options"))
     return render_widget(widget, provider_options_form=form)
@@ -552,7 +578,7 @@ def _act(widget_id: int, operation, done: str, anchor: str | None = None):
         operation(current_user, widget)
     except ServiceError as error:
         abort(404 if error.kind == "not_found" else 403)
-    flash(done.format(name=widget.name), "success")
+    flash(done % {"name": widget.name}, "success")
     return redirect(url_for("admin.widget_edit", widget_id=widget.id, _anchor=anchor))
 
 
@@ -571,14 +597,14 @@ def widget_pause(widget_id: int):
     if page:
         return page
     return _act(widget_id, lambda user, widget: service.set_paused(user, widget, True),
-                "Widget {name} paused: the button no longer shows.")
+                _("Widget %(name)s paused: the button no longer shows."))
 
 
 @blueprint.post("/widgets/<int(max=2147483647):widget_id>/resume")
 @login_required
 def widget_resume(widget_id: int):
     return _act(widget_id, lambda user, widget: service.set_paused(user, widget, False),
-                "Widget {name} resumed.")
+                _("Widget %(name)s resumed."))
 
 
 @blueprint.route("/widgets/<int(max=2147483647):widget_id>/delete", methods=["GET", "POST"])
@@ -600,8 +626,8 @@ def widget_delete(widget_id: int):
         service.delete_widget(current_user, widget)
     except ServiceError as error:
         abort(404 if error.kind == "not_found" else 403)
-    flash(f"Widget {widget.name} deleted: its snippet no longer works; its calls stay in "
-          "the reports.", "success")
+    flash(_("Widget %(name)s deleted: its snippet no longer works; its calls stay in the "
+            "reports.", name=widget.name), "success")
     return redirect(url_for("admin.widgets"))
 
 
@@ -621,6 +647,6 @@ def widget_rotate_token(widget_id: int):
     if page:
         return page
     return _act(widget_id, service.rotate_token,
-                "New token issued: the old snippet has stopped working. Replace it on your site "
-                "with the one below.", anchor="snippet")
+                _("New token issued: the old snippet has stopped working. Replace it on your "
+                  "site with the one below."), anchor="snippet")
 

@@ -35,7 +35,8 @@ def add_domain(actor: Actor, widget: Widget, raw: str) -> AllowedDomain:
     check_widget(actor, widget)
     pattern = _normalised(raw, "pattern")
     if any(domain.pattern == pattern for domain in widget.domains):
-        raise ServiceError(f"{pattern} is on the list already.", "pattern", kind="conflict")
+        raise ServiceError("%(pattern)s is on the list already.", "pattern", kind="conflict",
+                           params={"pattern": pattern})
     domain = AllowedDomain(pattern=pattern)
     widget.domains.append(domain)
     db.session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 KINDS = ("invalid", "conflict", "forbidden", "not_found", "limited")
 
 
@@ -15,13 +17,21 @@ class ServiceError(Exception):
     puts it next to ``field``. Several invalid fields of one save come together
     as an ``ExceptionGroup`` of these (``invalid_fields``), so every interface
     shows them all at once.
+
+    A sentence with values is written with ``%(name)s`` placeholders and
+    ``params`` (never an f-string): ``message`` is the English sentence the API
+    and the command line show, and the admin translates ``template`` (its
+    catalogue holds it) and fills in ``params``.
     """
 
-    def __init__(self, message: str, field: str | None = None, kind: str = "invalid"):
+    def __init__(self, message: str, field: str | None = None, kind: str = "invalid",
+                 params: Mapping[str, object] | None = None):
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}")
-        super().__init__(message)
-        self.message = message
+        self.template = message
+        self.params = dict(params or {})
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         self.field = field
         self.kind = kind
 

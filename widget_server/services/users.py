@@ -11,6 +11,8 @@ ends every session and forgets every remembered browser of the user.
 from __future__ import annotations
 
 import re
+import zoneinfo
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -18,6 +20,7 @@ from werkzeug.security import generate_password_hash
 
 from widget_server.calls.queue import QUEUE_ERRORS
 from widget_server.extensions import db
+from widget_server.i18n import ADMIN_LANGUAGES
 from widget_server.mail.outbox import send_later
 from widget_server.mail.people import add_invitation
 from widget_server.models import User
@@ -57,13 +60,15 @@ def user_by_email(email: str) -> User | None:
 
 def _checked_role(role: str) -> str:
     if role not in ROLES:
-        raise ServiceError("Use one of: " + ", ".join(ROLES) + ".", "role")
+        raise ServiceError("Use one of: %(choices)s.", "role",
+                           params={"choices": ", ".join(ROLES)})
     return role
 
 
 def _checked_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise ServiceError(f"Use at least {MIN_PASSWORD} characters.", "password")
+        raise ServiceError("Use at least %(count)s characters.", "password",
+                           params={"count": MIN_PASSWORD})
     return password
 
 
@@ -175,3 +180,31 @@ def set_password_by_link(token: str, purpose: str, password: str) -> User:
     set_password(link.user, password)
     db.session.commit()
     return link.user
+
+
+@cache
+def time_zones() -> list[str]:
+    """The zone names a user may choose, sorted: zoneinfo's, as widgets take."""
+    return sorted(zoneinfo.available_timezones())
+
+
+def update_settings(user: User, *, language: str | None, time_zone: str | None) -> User:
+    """Set ``user``'s own admin language and report time zone; committed.
+
+    Empty (or None) means "not chosen": the browser's language, each widget's
+    own time zone. Everyone may change their own, read-only users too: it
+    changes how the admin reads to them, nothing of the account.
+    """
+    language = (language or "").strip() or None
+    time_zone = (time_zone or "").strip() or None
+    problems = []
+    if language is not None and language not in ADMIN_LANGUAGES:
+        problems.append(ServiceError("The admin is not written in this language.", "language"))
+    if time_zone is not None and time_zone not in time_zones():
+        problems.append(ServiceError("Use a time zone such as Europe/Berlin, or none.",
+                                     "time_zone"))
+    if problems:
+        raise ExceptionGroup("Some fields are not valid.", problems)
+    user.language, user.time_zone = language, time_zone
+    db.session.commit()
+    return user

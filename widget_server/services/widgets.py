@@ -97,7 +97,8 @@ def _text(name: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ServiceError("Enter some text.", name)
     if len(value.strip()) > TEXTS[name]:
-        raise ServiceError(f"Use at most {TEXTS[name]} characters.", name)
+        raise ServiceError("Use at most %(count)s characters.", name,
+                           params={"count": TEXTS[name]})
     return value.strip()
 
 
@@ -141,7 +142,8 @@ def _cap(name: str, value: int | None, owner: Account) -> int | None:
 def _in_range(name: str, value: object) -> int:
     low, high = REDIAL_RANGES[name]
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ServiceError(f"Use a whole number from {low} to {high}.", name)
+        raise ServiceError("Use a whole number from %(low)s to %(high)s.", name,
+                           params={"low": low, "high": high})
     return value
 
 
@@ -170,7 +172,8 @@ def _language(value: str) -> str:
 
 def _time_zone(value: str) -> str:
     if value.strip() not in _time_zones():
-        raise ServiceError(f"{value!r} is not a time zone such as Europe/London.", "time_zone")
+        raise ServiceError("%(value)s is not a time zone such as Europe/London.", "time_zone",
+                           params={"value": repr(value)})
     return value.strip()
 
 
@@ -178,14 +181,16 @@ def _path_globs(name: str, value: object) -> list[str]:
     """Page path globs such as ``/pricing`` or ``/blog/*`` (``*`` any characters,
     ``/`` included), as the loader matches them against ``location.pathname``."""
     if not isinstance(value, list | tuple) or len(value) > MAX_PATH_GLOBS:
-        raise ServiceError(f"Give a list of at most {MAX_PATH_GLOBS} paths.", name)
+        raise ServiceError("Give a list of at most %(count)s paths.", name,
+                           params={"count": MAX_PATH_GLOBS})
     globs = []
     for glob in value:
         glob = glob.strip() if isinstance(glob, str) else ""
         if not glob.startswith("/") or len(glob) > MAX_GLOB_LENGTH or any(
                 c.isspace() or not c.isprintable() for c in glob):
-            raise ServiceError(f"Each path starts with / and has no spaces, at most "
-                               f"{MAX_GLOB_LENGTH} characters, like /blog/*.", name)
+            raise ServiceError("Each path starts with / and has no spaces, at most "
+                               "%(count)s characters, like /blog/*.", name,
+                               params={"count": MAX_GLOB_LENGTH})
         globs.append(glob)
     return list(dict.fromkeys(globs))
 
@@ -193,7 +198,7 @@ def _path_globs(name: str, value: object) -> list[str]:
 def _display_number(name: str, value: object) -> int:
     top = DISPLAY_NUMBERS[name]
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
-        raise ServiceError(f"Use a whole number from 0 to {top}.", name)
+        raise ServiceError("Use a whole number from 0 to %(top)s.", name, params={"top": top})
     return value
 
 
@@ -239,7 +244,8 @@ def notify_emails(values: Iterable[str]) -> list[str]:
         if address not in addresses:
             addresses.append(address)
     if len(addresses) > MAX_NOTIFY_EMAILS:
-        raise ServiceError(f"Give at most {MAX_NOTIFY_EMAILS} addresses.", "notify_emails")
+        raise ServiceError("Give at most %(count)s addresses.", "notify_emails",
+                           params={"count": MAX_NOTIFY_EMAILS})
     return addresses
 
 
