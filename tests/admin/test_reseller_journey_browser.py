@@ -13,7 +13,7 @@ import csv
 import io
 import re
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pyotp
 import pytest
@@ -35,9 +35,8 @@ RESELLER, PASSWORD = "owner@north.example", "correct horse battery"
 INVITEE, ITS_PASSWORD = "frontdesk@bright.example", "front desk's own password"
 
 
-def _last_month() -> str:
-    first = utcnow().replace(day=1)
-    return (first - timedelta(days=1)).strftime("%Y-%m")
+def _last_month() -> date:
+    return (utcnow().replace(day=1) - timedelta(days=1)).date()
 
 
 @pytest.fixture
@@ -143,9 +142,9 @@ def test_a_reseller_brands_itself_invites_a_client_and_invoices_last_month(
     assert "widget-server" not in client.content()
 
     month = _last_month()
-    page.goto(f"{admin}/reports/usage?month={month}")
+    page.goto(f"{admin}/reports/usage?month={month:%Y-%m}")
     with page.expect_download() as download:
-        page.get_by_role("link", name=f"Download {month} as CSV").click()
+        page.get_by_role("link", name=f"Download {month:%B %Y} as CSV").click()
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
     by_account = {row["account"]: row for row in rows}
     assert (by_account["bright-dental"]["requests"], by_account["bright-dental"]["answered"],
