@@ -19,7 +19,12 @@ from wtforms.validators import Optional
 
 from widget_server.admin.auth import current_account
 from widget_server.admin.refusal_reasons import REASON_LABELS
-from widget_server.admin.reports import client_options, csv_cell, in_report_range
+from widget_server.admin.reports import (
+    client_options,
+    csv_cell,
+    in_report_range,
+    unreadable_filters,
+)
 from widget_server.admin.views import blueprint, page_number, select_options
 from widget_server.extensions import db
 from widget_server.i18n import admin_gettext as _
@@ -94,9 +99,7 @@ def report_refusals():
 def report_refusals_csv():
     account, form, criteria = _refusal_filters()
     if criteria is None:
-        problems = " ".join(str(e) for field in form for e in field.errors)
-        return Response(_("These filters do not read: %(problems)s", problems=problems) + "\n",
-                        status=400, mimetype="text/plain")
+        return unreadable_filters(form)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(("day_utc", "widget_id", "widget", "account", "reason", "count"))

@@ -254,14 +254,19 @@ def csv_cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def unreadable_filters(form) -> Response:
+    """The 400 a CSV export answers when its filters do not parse: each problem, in words."""
+    problems = " ".join(str(e) for field in form for e in field.errors)
+    return Response(_("These filters do not read: %(problems)s", problems=problems) + "\n",
+                    status=400, mimetype="text/plain")
+
+
 @blueprint.get("/reports/calls.csv")
 @login_required
 def report_calls_csv():
     account, form, criteria = _filters()
     if criteria is None:
-        problems = " ".join(str(e) for field in form for e in field.errors)
-        return Response(_("These filters do not read: %(problems)s", problems=problems) + "\n",
-                        status=400, mimetype="text/plain")
+        return unreadable_filters(form)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
