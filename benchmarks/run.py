@@ -387,6 +387,20 @@ def run_python_client(port: int, path: str, bodies: Path, seconds: float, connec
 
 # ------------------------------------------------------------------ report
 
+def profile(server: Server, output: Path, seconds: float) -> subprocess.Popen:
+    """py-spy sampling the server's workers (CPU only, not idle threads) for ``seconds``.
+
+    ``--nonblocking`` leaves the workers running while it reads their stacks, so
+    the CPU figures of that run stay close to an unprofiled one.
+    """
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(spy), "record", "--pid", str(server.process.pid),
+                             "--subprocesses", "--nonblocking", "--gil", "--format", "raw",
+                             "--rate", "250", "--duration", str(int(seconds)),
+                             "--output", str(output)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def verdict(ok: bool) -> str:
     return "pass" if ok else "FAIL"
 
@@ -411,6 +425,9 @@ def main() -> int:
                         help="Redis for the limiter and the queue (default: memory and SQLite)")
     parser.add_argument("--no-refusals", action="store_true",
                         help="skip the refusal runs (bad token, replayed form, full cap)")
+    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
+                        help="sample the app's workers with py-spy during the measured POST "
+                             "run, as collapsed stacks (raw) to FILE (pip install py-spy)")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when a target is missed, not only when the run is invalid")
     options = parser.parse_args()
@@ -464,7 +481,10 @@ def main() -> int:
         made = time.monotonic() - made
 
         base = measure(base_server, "/echo", base_file, options.seconds, "cycle")
+        spy = profile(app_server, options.profile, options.seconds) if options.profile else None
         app = measure(app_server, "/embed/v1/calls", main_file, options.seconds, "once")
+        if spy:
+            spy.wait()
 
         # An attack is mostly refusals: what each kind costs against an admission.
         refusals = {}

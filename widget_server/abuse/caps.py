@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import tuple_, update
 
 from widget_server.db_ops import increment_below
 from widget_server.errors import Refusal
@@ -129,21 +129,16 @@ def _reached(cap: Cap) -> Refusal:
                    retry_after=cap.retry_after)
 
 
-def refuse_if_reached(caps: list[Cap]) -> None:
-    """Raise the refusal of the first cap already full, from one read of the counters.
+def refuse_if_reached(caps: list[Cap], counts: tuple[int, ...]) -> None:
+    """Raise the refusal of the first cap already full, given the counters as read
+    (abuse/standing.py reads them with the rest of a call request's standing).
 
     A fast path for the caller to take before the captcha and the write: a
     flood against a full cap is then refused for the price of one SELECT.
     It decides nothing on its own: ``count_within_caps`` stays the check.
     """
-    keys = [(cap.scope, cap.key, cap.period) for cap in caps]
-    rows = db.session.execute(
-        select(UsageCounter.scope, UsageCounter.key, UsageCounter.period, UsageCounter.count)
-        .where(tuple_(UsageCounter.scope, UsageCounter.key, UsageCounter.period).in_(keys))
-    ).tuples().all() if keys else []
-    counts = {(scope, key, period): count for scope, key, period, count in rows}
-    for cap, key in zip(caps, keys, strict=True):
-        if cap.limit <= 0 or counts.get(key, 0) >= cap.limit:
+    for cap, count in zip(caps, counts, strict=True):
+        if cap.limit <= 0 or count >= cap.limit:
             raise _reached(cap)
 
 

@@ -71,9 +71,9 @@ def cooled_until(e164: str, now: datetime) -> datetime | None:
     return db.session.scalar(_COOLED_UNTIL, {"e164": e164, "now": now})
 
 
-def check_not_cooled_down(e164: str, now: datetime) -> None:
-    """A 429 with ``Retry-After`` while ``e164`` is cooled down."""
-    until = cooled_until(e164, now)
+def refuse_if_cooling_down(until: datetime | None, now: datetime) -> None:
+    """A 429 with ``Retry-After`` while a number is cooled down ``until`` (as read by
+    ``cooled_until`` or with the call request's standing, abuse/standing.py)."""
     if until is not None:
         raise Refusal("number_cooling_down",
                       "This number did not answer several recent call-backs, so we will not "

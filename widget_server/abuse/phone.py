@@ -43,12 +43,18 @@ class VisitorNumber:
     region: str
 
 
+def blocked_refusal() -> Refusal:
+    return Refusal("phone_blocked", "This number cannot be called from this site.", status=403)
+
+
 def check_visitor_number(raw: object, *, home_country: str, countries: list[str],
-                         is_blocked: Callable[[str], bool]) -> VisitorNumber:
+                         is_blocked: Callable[[str], bool] | None = None) -> VisitorNumber:
     """The visitor's number in E.164 with its region, or a ``Refusal`` saying why not.
 
     ``is_blocked`` is asked about the E.164 form only, once the number is valid:
-    an account's block list can be long, so it is looked up, not loaded.
+    an account's block list can be long, so it is looked up, not loaded. Without
+    it the caller looks the number up itself (the call request reads it with the
+    rest of its standing, abuse/standing.py) and refuses with ``blocked_refusal``.
     """
     if not isinstance(raw, str) or not raw.strip():
         raise Refusal("phone_missing", "Please enter your phone number.")
@@ -78,9 +84,8 @@ def check_visitor_number(raw: object, *, home_country: str, countries: list[str]
         raise Refusal("phone_country", "We can only call numbers in %(countries)s.",
                       params={"countries": CountryNames(countries)})
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if is_blocked(e164):
-        raise Refusal("phone_blocked", "This number cannot be called from this site.",
-                      status=403)
+    if is_blocked is not None and is_blocked(e164):
+        raise blocked_refusal()
     return VisitorNumber(e164=e164, region=region)
 
 

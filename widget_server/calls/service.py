@@ -18,7 +18,6 @@ from flask import current_app
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import joinedload
 
-from widget_server.abuse.blocklist import blocked_for
 from widget_server.abuse.caps import (
     caps_for_call,
     count_within_caps,
@@ -26,9 +25,10 @@ from widget_server.abuse.caps import (
     refuse_if_reached,
 )
 from widget_server.abuse.captcha import captcha_verifier
-from widget_server.abuse.cooldown import check_not_cooled_down
-from widget_server.abuse.phone import check_visitor_number
+from widget_server.abuse.cooldown import refuse_if_cooling_down
+from widget_server.abuse.phone import VisitorNumber, blocked_refusal, check_visitor_number
 from widget_server.abuse.refusals import note_widget
+from widget_server.abuse.standing import read_standing
 from widget_server.call_states import CallState
 from widget_server.calls.hours import when_to_call
 from widget_server.calls.lead import read_lead
@@ -38,10 +38,10 @@ from widget_server.db_ops import queued_writes
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db
 from widget_server.i18n import use_widget_language
-from widget_server.models import CallEvent, CallRequest, Widget, utcnow
+from widget_server.models import Account, CallEvent, CallRequest, Widget, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import origin_allowed
-from widget_server.security.single_use import SingleUse, consume_all, spent
+from widget_server.security.single_use import SingleUse, consume_all
 from widget_server.tenancy import ancestors, lineage_suspended
 
 # The request path's statements, built once (see _widget_by_public_id).
@@ -93,12 +93,9 @@ def _widget_by_public_id(relationships: tuple[str, ...]):
         *(joinedload(getattr(Widget, name)) for name in relationships))
 
 
-def widget_for_token(token: object, *relationships: str) -> Widget:
-    """The live widget an embed token names, or a refusal (removed, revoked, its account
-    suspended, paused).
-
-    ``relationships`` are loaded with the widget in the same query: what the caller reads.
-    """
+def _read_widget(token: object, relationships: tuple[str, ...]) -> Widget:
+    """The widget an embed token names, loaded with ``relationships``, or a refusal
+    (removed, token revoked)."""
     public_id, version = tokens.read_embed_token(token if isinstance(token, str) else None)
     widget = db.session.scalars(_widget_by_public_id(relationships),
                                 {"public_id": public_id}).unique().first()
@@ -113,12 +110,40 @@ def widget_for_token(token: object, *relationships: str) -> Widget:
         raise Refusal("token_revoked",
                       "This widget's token is no longer valid; the site owner must update it.",
                       status=403)
-    if lineage_suspended(widget.account_id):
+    return widget
+
+
+def _refuse_if_off(widget: Widget, suspended: bool) -> None:
+    if suspended:
         raise Refusal("account_suspended",
                       "Call-backs are not available on this site at the moment.", status=403)
     if widget.paused:
         raise Refusal("widget_paused", "Call-backs are paused on this site.", status=403)
+
+
+def widget_for_token(token: object, *relationships: str) -> Widget:
+    """The live widget an embed token names, or a refusal (removed, revoked, its account
+    suspended, paused).
+
+    ``relationships`` are loaded with the widget in the same query: what the caller reads.
+    """
+    widget = _read_widget(token, relationships)
+    _refuse_if_off(widget, lineage_suspended(widget.account_id))
     return widget
+
+
+def widget_and_lineage_for_token(token: object,
+                                 *relationships: str) -> tuple[Widget, list[Account]]:
+    """As ``widget_for_token``, with the accounts above the widget's, nearest first.
+
+    For a caller that needs those accounts anyway (their caps and block lists): the
+    suspension is read off them, one query fewer than asking for it apart.
+    """
+    widget = _read_widget(token, ("account", *relationships))
+    above = ancestors(widget.account)
+    _refuse_if_off(widget, any(account.suspended_at is not None
+                               for account in (widget.account, *above)))
+    return widget, above
 
 
 def allowed_domains(widget: Widget) -> list[str]:
@@ -158,33 +183,43 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     """Check and store a call request; ``client_ip`` keys the caps, ``remote_addr`` is
     the visitor's own address for the captcha vendor, ``request_id`` follows the call
     into the worker's logs."""
-    # One query for the widget and all a call request reads of it (no lazy loads).
-    widget = widget_for_token(form.token, "domains", "account", "provider_account")
+    # One query for the widget and all a call request reads of it (no lazy loads),
+    # and one for the accounts above it.
+    widget, above = widget_and_lineage_for_token(form.token, "domains", "provider_account")
     page_origin = check_page_origin(widget, form.page_origin, request_origin, own_origin)
     nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
                                       widget)
-    # A replayed form (or a flood against a full cap, below) is refused from one read,
-    # before the captcha and the write: an attack is mostly refusals. The insert and
-    # the guarded upsert in the write transaction stay the checks.
-    if spent("nonce", nonce_id):
+    try:
+        number: VisitorNumber | None = check_visitor_number(
+            form.phone, home_country=widget.home_country, countries=widget.countries)
+    except Refusal as refusal:
+        number, bad_number = None, refusal
+    now = utcnow()
+    caps = caps_for_call(widget, visitor_number=number.e164, client_ip=client_ip, now=now,
+                         ancestors=above) if number else []
+    # A replayed form, a blocked or resting number and a flood against a full cap are
+    # refused from this one read, before the captcha and the write: an attack is
+    # mostly refusals. The insert and the guarded upsert in the write transaction
+    # stay the checks. The refusals keep their order: the form, then the number.
+    # A reseller's block list (and the operator's) applies to every widget under it.
+    standing = read_standing(nonce_id=nonce_id,
+                             account_ids=[widget.account_id, *(a.id for a in above)],
+                             e164=number.e164 if number else "", caps=caps, now=now)
+    if standing.nonce_spent:
         raise _nonce_used()
     if form.consent is not True:
         raise Refusal("consent_missing", "Please agree to be called back.")
-    above = ancestors(widget.account)
-    # A reseller's block list (and the operator's) applies to every widget under it.
-    account_ids = [widget.account_id, *(account.id for account in above)]
-    number = check_visitor_number(
-        form.phone, home_country=widget.home_country, countries=widget.countries,
-        is_blocked=lambda e164: blocked_for(account_ids, e164))
-    check_not_cooled_down(number.e164, utcnow())
+    if number is None:
+        raise bad_number
+    if standing.number_blocked:
+        raise blocked_refusal()
+    refuse_if_cooling_down(standing.cooled_until, now)
     if not widget.business_numbers:
         raise Refusal("widget_unconfigured", "This site has no number to connect you to yet.",
                       status=409)
-    scheduled_for = when_to_call(widget, form.callback_at, utcnow())
+    scheduled_for = when_to_call(widget, form.callback_at, now)
     page_url, campaign = read_lead(form.page_url, page_origin)
-    caps = caps_for_call(widget, visitor_number=number.e164, client_ip=client_ip, now=utcnow(),
-                         ancestors=above)
-    refuse_if_reached(caps)
+    refuse_if_reached(caps, standing.cap_counts)
     widget_id, account_id = widget.id, widget.account_id
     business_number = widget.business_numbers[0]
     provider_kind = widget.provider_account.kind if widget.provider_account else "simulator"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.engine import CursorResult
 
 from widget_server.db_ops import insert_ignore
@@ -43,13 +43,6 @@ def consume_all(uses: list[SingleUse]) -> None:
     for use in uses:
         if (use.kind, use.token_id) not in inserted:
             raise use.refusal
-
-
-def spent(kind: str, token_id: str) -> bool:
-    """Whether the id is recorded as used: a read to refuse a replay early, before the
-    costly checks; ``consume_all`` in the write transaction stays the check."""
-    return db.session.scalar(select(UsedToken.token_id).where(
-        UsedToken.kind == kind, UsedToken.token_id == token_id)) is not None
 
 
 def purge_expired() -> int:
