@@ -427,7 +427,8 @@ def main() -> int:
                         help="skip the refusal runs (bad token, replayed form, full cap)")
     parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
                         help="sample the app's workers with py-spy during the measured POST "
-                             "run, as collapsed stacks (raw) to FILE (pip install py-spy)")
+                             "run, as collapsed stacks (raw) to FILE, and each refusal run "
+                             "to FILE with its name before the suffix (pip install py-spy)")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when a target is missed, not only when the run is invalid")
     options = parser.parse_args()
@@ -505,8 +506,13 @@ def main() -> int:
                     ("spent nonce (replayed form)", app_server, replayed, "cycle", "403"),
                     ("cap reached", capped, full, "once", "429")):
                 measure(server, "/embed/v1/calls", file, warmup, mode)
+                spy = profile(server, options.profile.with_suffix(
+                    f".{label.split()[0]}{options.profile.suffix}"), options.seconds) \
+                    if options.profile else None
                 refusals[label] = measure(server, "/embed/v1/calls", file, options.seconds,
                                           mode)
+                if spy:
+                    spy.wait()
                 refusals[label]["expected"] = status
     finally:
         for server in servers:

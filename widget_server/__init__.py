@@ -13,7 +13,15 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from widget_server import errors, i18n, mail, ops, uploads, webhooks
+from widget_server import (
+    errors,
+    i18n,
+    mail,
+    ops,
+    settings_version,  # noqa: F401  (counts every settings change)
+    uploads,
+    webhooks,
+)
 from widget_server import logging as logs
 from widget_server.admin import blueprint as admin_blueprint
 from widget_server.api import blueprint as api_blueprint

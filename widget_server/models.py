@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     ForeignKey,
     Index,
     LargeBinary,
@@ -371,6 +372,18 @@ class UsageCounter(Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     period: Mapped[str] = mapped_column(String(16), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class SettingsVersion(Model):
+    """One row counting every change to what a call request reads of a widget.
+
+    Bumped in the transaction of the change (widget_server/settings_version.py),
+    so a process may keep widgets in memory and know them current from one read.
+    """
+
+    __tablename__ = "settings_version"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class RefusalCount(Model):

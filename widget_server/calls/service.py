@@ -32,6 +32,7 @@ from widget_server.abuse.standing import read_standing
 from widget_server.call_states import CallState
 from widget_server.calls.hours import when_to_call
 from widget_server.calls.lead import read_lead
+from widget_server.calls.live_widgets import live_widget
 from widget_server.calls.placing import record
 from widget_server.calls.queue import QUEUE_ERRORS, enqueue_call, enqueue_publish
 from widget_server.db_ops import queued_writes
@@ -42,7 +43,7 @@ from widget_server.models import Account, CallEvent, CallRequest, Widget, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import origin_allowed
 from widget_server.security.single_use import SingleUse, consume_all
-from widget_server.tenancy import ancestors, lineage_suspended
+from widget_server.tenancy import lineage_suspended
 
 # The request path's statements, built once (see _widget_by_public_id).
 # A mapped class's table is a Table; the declarative base types it as any FromClause.
@@ -93,12 +94,13 @@ def _widget_by_public_id(relationships: tuple[str, ...]):
         *(joinedload(getattr(Widget, name)) for name in relationships))
 
 
-def _read_widget(token: object, relationships: tuple[str, ...]) -> Widget:
-    """The widget an embed token names, loaded with ``relationships``, or a refusal
-    (removed, token revoked)."""
-    public_id, version = tokens.read_embed_token(token if isinstance(token, str) else None)
-    widget = db.session.scalars(_widget_by_public_id(relationships),
-                                {"public_id": public_id}).unique().first()
+def _load_widget(public_id: str, relationships: tuple[str, ...]) -> Widget | None:
+    return db.session.scalars(_widget_by_public_id(relationships),
+                              {"public_id": public_id}).unique().first()
+
+
+def _check_widget(widget: Widget | None, version: int) -> Widget:
+    """``widget`` as a token of ``version`` names it, or a refusal (removed, revoked)."""
     if widget is not None:
         use_widget_language(widget.language)
         note_widget(widget.id)
@@ -127,20 +129,26 @@ def widget_for_token(token: object, *relationships: str) -> Widget:
 
     ``relationships`` are loaded with the widget in the same query: what the caller reads.
     """
-    widget = _read_widget(token, relationships)
+    public_id, version = tokens.read_embed_token(token if isinstance(token, str) else None)
+    widget = _check_widget(_load_widget(public_id, relationships), version)
     _refuse_if_off(widget, lineage_suspended(widget.account_id))
     return widget
 
 
-def widget_and_lineage_for_token(token: object,
-                                 *relationships: str) -> tuple[Widget, list[Account]]:
-    """As ``widget_for_token``, with the accounts above the widget's, nearest first.
+# All a call request reads of its widget, loaded in one query (no lazy loads).
+_CALL_RELATIONSHIPS = ("account", "domains", "provider_account")
 
-    For a caller that needs those accounts anyway (their caps and block lists): the
-    suspension is read off them, one query fewer than asking for it apart.
+
+def live_widget_for_token(token: object) -> tuple[Widget, tuple[Account, ...]]:
+    """As ``widget_for_token``, for a call request: the widget with its domains, account
+    and provider, and the accounts above it, nearest first, kept in memory while the
+    settings stand still (calls/live_widgets.py). The suspension is read off those
+    accounts. Only read what is returned: it belongs to no session.
     """
-    widget = _read_widget(token, ("account", *relationships))
-    above = ancestors(widget.account)
+    public_id, version = tokens.read_embed_token(token if isinstance(token, str) else None)
+    live = live_widget(public_id, lambda key: _load_widget(key, _CALL_RELATIONSHIPS))
+    widget = _check_widget(live.widget if live else None, version)
+    above = live.above if live else ()
     _refuse_if_off(widget, any(account.suspended_at is not None
                                for account in (widget.account, *above)))
     return widget, above
@@ -183,9 +191,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     """Check and store a call request; ``client_ip`` keys the caps, ``remote_addr`` is
     the visitor's own address for the captcha vendor, ``request_id`` follows the call
     into the worker's logs."""
-    # One query for the widget and all a call request reads of it (no lazy loads),
-    # and one for the accounts above it.
-    widget, above = widget_and_lineage_for_token(form.token, "domains", "provider_account")
+    widget, above = live_widget_for_token(form.token)
     page_origin = check_page_origin(widget, form.page_origin, request_origin, own_origin)
     nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
                                       widget)

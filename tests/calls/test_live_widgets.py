@@ -1,0 +1,107 @@
+"""A process keeps the widgets call requests read, and sees every change at the next request.
+
+Each change is made the way the admin, the API and the command line make it
+(the services), by a second app on the same database: another process, as a
+worker or another gunicorn worker would be. The first app has the widget in
+memory from an admitted call; its next call request must act on the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import event, select
+
+from tests.factories import call_body, create_account, create_widget, post_call
+from widget_server.extensions import db
+from widget_server.models import Account, AllowedDomain, Widget
+from widget_server.services import accounts, domains, widgets
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")
+
+
+@pytest.fixture
+def tree(app):
+    """An operator over a reseller (north) over a client (acme) whose widget takes calls."""
+    with app.app_context():
+        operator = create_account(name="operator", kind="operator")
+        north = create_account(name="north", kind="reseller", parent=operator)
+        acme = create_account(name="acme", parent=north)
+        made = create_widget(account=acme, domains=["shop.example", "localhost:5000"])
+        ids = {"operator": operator.id, "north": north.id, "acme": acme.id, "widget": made.id}
+        db.session.expunge(made)
+        return made, ids
+
+
+def _widget(ids) -> Widget:
+    return db.session.get(Widget, ids["widget"])
+
+
+def _account(ids, name) -> Account:
+    return db.session.get(Account, ids[name])
+
+
+def _remove_shop_domain(ids) -> None:
+    domain_id = db.session.scalar(select(AllowedDomain.id).where(
+        AllowedDomain.widget_id == ids["widget"], AllowedDomain.pattern == "shop.example"))
+    domains.remove_domain(_account(ids, "acme"), _widget(ids), domain_id)
+
+
+CHANGES: dict[str, tuple[Callable, str]] = {
+    "paused": (lambda ids: widgets.set_paused(_account(ids, "acme"), _widget(ids), True),
+               "widget_paused"),
+    "token rotated": (lambda ids: widgets.rotate_token(_account(ids, "acme"), _widget(ids)),
+                      "token_revoked"),
+    "widget deleted": (lambda ids: widgets.delete_widget(_account(ids, "acme"), _widget(ids)),
+                       "widget_removed"),
+    "domain removed": (_remove_shop_domain, "origin_not_allowed"),
+    "widget cap lowered": (lambda ids: widgets.update_widget(
+        _account(ids, "acme"), _widget(ids), {"cap_per_widget": 1}), "cap_widget"),
+    "reseller suspended": (lambda ids: accounts.set_suspended(
+        _account(ids, "operator"), ids["north"], True), "account_suspended"),
+    "client allowance lowered": (lambda ids: accounts.set_allowance(
+        _account(ids, "north"), ids["acme"], 1, None), "cap_account"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_change_made_by_another_process_is_acted_on_at_the_next_request(
+        make_app, app, client, tree, change):
+    made, ids = tree
+    first = post_call(client, call_body(app, client, made))
+    other_process = make_app()
+    make_change, refusal = CHANGES[change]
+    with other_process.app_context():
+        make_change(ids)
+        db.session.remove()
+
+    after = post_call(client, call_body(app, client, made, phone="+12025550142"))
+
+    assert first.status_code == 202
+    assert after.get_json()["error"] == refusal
+
+
+def test_with_nothing_changed_the_next_request_reads_no_widget(app, client, tree):
+    made, _ = tree
+    first = post_call(client, call_body(app, client, made))
+    statements: list[str] = []  # as the database is sent them, by every thread
+    body = call_body(app, client, made, phone="+12025550142")
+    with app.app_context():
+        engine = db.engine
+
+    def note(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        second = post_call(client, body)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+    assert first.status_code == second.status_code == 202
+    # Up to the call's row: the test's queue places the call inline, and reads more.
+    admitted = next(i for i, s in enumerate(statements) if "INSERT INTO call_requests" in s)
+    reads = [s for s in statements[:admitted] if s.lstrip().upper().startswith("SELECT")]
+    assert not any("FROM widgets" in s or "FROM accounts" in s for s in reads), reads
+    assert any("settings_version" in s for s in reads)
