@@ -123,6 +123,9 @@ def base_config(instance_path, database_url: str = "") -> dict:
         # Tests edit a widget and read its config at once; tests/embed/test_page_views.py
         # turns the snapshots on.
         "CONFIG_CACHE_SECONDS": 0,
+        # Tests read the refusal figures right after the refusal;
+        # tests/abuse/test_refusal_tally.py writes them later, as a process does.
+        "REFUSAL_FLUSH_SECONDS": 0,
         # Provider fakes listen on loopback; the admin and API tests save these names.
         "PROVIDER_PRIVATE_HOSTS": LOOPBACK_FAKES,
     }

@@ -55,6 +55,9 @@ class Defaults:
     # Seconds a process answers a widget's config from its snapshot (embed/snapshots.py):
     # an edit reaches visitors that much later; 0 reads the database on every request.
     CONFIG_CACHE_SECONDS: float = 10.0
+    # Seconds a process adds refused embed requests up in memory before writing the
+    # figures (abuse/refusals.py): reports lag that much; 0 writes each refusal at once.
+    REFUSAL_FLUSH_SECONDS: float = 1.0
 
     # Burst limits (Flask-Limiter syntax) on the public endpoints.
     LIMIT_FRAME: str = "60/minute"

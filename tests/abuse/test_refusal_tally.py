@@ -1,0 +1,61 @@
+"""A process adds refusals up in memory and writes them together: a flood of refused
+requests costs the database one write a second, not one a request."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, select
+
+from tests.factories import call_body, post_call
+from tests.waiting import wait_until
+from widget_server.extensions import db
+from widget_server.models import RefusalCount
+
+pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the upsert differs there
+
+REFUSED = 25
+
+
+def stored(app) -> dict[str, int]:
+    with app.app_context():
+        rows = db.session.execute(select(RefusalCount.reason, RefusalCount.count)).all()
+        db.session.remove()
+    return dict(rows)
+
+
+def test_a_flood_of_refusals_is_counted_whole_in_one_write_after_the_interval(
+        make_app, widget):
+    app = make_app(REFUSAL_FLUSH_SECONDS=0.5)
+    client = app.test_client()
+    writes: list[str] = []
+
+    def note(_connection, _cursor, statement, *_):
+        if statement.lstrip().upper().startswith("INSERT INTO REFUSAL_COUNTS"):
+            writes.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        answers = [post_call(client, call_body(app, client, widget, consent=False))
+                   for _ in range(REFUSED)]
+        answers.append(post_call(client, call_body(app, client, widget, phone="112")))
+        wait_until(lambda: stored(app) == {"consent": REFUSED, "emergency": 1},
+                   timeout=10, what="the refusals to be written")
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+    assert all(answer.status_code == 400 for answer in answers)
+    # One statement for both reasons, unless the timer fired while the requests came.
+    assert 1 <= len(writes) <= 3, writes
+
+
+def test_what_a_process_holds_is_written_when_it_stops(make_app, widget):
+    app = make_app(REFUSAL_FLUSH_SECONDS=3600)
+    client = app.test_client()
+    post_call(client, call_body(app, client, widget, consent=False))
+    assert stored(app) == {}
+
+    app.extensions["refusal_tally"].flush()  # what atexit runs in a stopping worker
+
+    assert stored(app) == {"consent": 1}
