@@ -122,7 +122,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=8, help="each measured run (default 8)")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, "
+                        "issue 15's command)")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--no-nginx", action="store_true", help="skip the runs through nginx")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")

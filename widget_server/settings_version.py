@@ -4,8 +4,8 @@ The call request reads a widget, its allowed domains, its account and the
 accounts above it, and its provider's kind: two ORM queries that cost a fifth
 of an admission's CPU (issue 15). A process keeps them in memory instead
 (calls/live_widgets.py) and reads this counter, one small row, to know them
-current: any change to a widget, a domain, an account or a provider account,
-by any process, moves it in the transaction of the change. A kept widget is
+current: any change to a widget, a domain or an account, by any process, moves
+it in the transaction of the change. A kept widget is
 used only while the counter reads what it read before loading the widget, so
 an edit, a pause, a revoked token or a suspension takes effect at the next
 request, as when every request read the widget.
@@ -26,9 +26,11 @@ from sqlalchemy import Table, event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from widget_server.extensions import db
-from widget_server.models import Account, AllowedDomain, ProviderAccount, SettingsVersion, Widget
+from widget_server.models import Account, AllowedDomain, SettingsVersion, Widget
 
-WATCHED = (Widget, AllowedDomain, Account, ProviderAccount)
+# Not provider accounts: a call request reads only their kind, fixed when one is made,
+# and the worker writes their circuit breaker on every call (calls/circuit.py).
+WATCHED = (Widget, AllowedDomain, Account)
 _WATCHED_TABLES = frozenset(cast(Table, model.__table__) for model in WATCHED)
 
 # An upsert, so a database whose row is gone (a test's TRUNCATE) counts on from 1.

@@ -39,6 +39,10 @@ def record_failure(account_id: int) -> None:
 
 
 def record_success(account_id: int) -> None:
-    db.session.execute(update(ProviderAccount).where(ProviderAccount.id == account_id)
-                       .values(failure_count=0, circuit_open_until=None))
+    # Every placed call reports here: a row with nothing to reset is not written (nor
+    # locked), so the worker's threads do not queue on their provider's row.
+    db.session.execute(update(ProviderAccount).where(
+        ProviderAccount.id == account_id,
+        (ProviderAccount.failure_count != 0) | ProviderAccount.circuit_open_until.is_not(None))
+        .values(failure_count=0, circuit_open_until=None))
     db.session.commit()

@@ -9,7 +9,10 @@ unchanged. So an edit anywhere, by any process, is seen by the next request,
 as when every request loaded the widget.
 
 What is kept is detached from any session and only read: the request path
-takes ids, numbers and flags off it and writes through Core statements.
+takes ids, numbers and flags off it and writes through Core statements. Of
+the provider account it reads the kind alone, fixed when the account is made
+(its circuit breaker, which the worker writes on every call, is read fresh by
+the worker, calls/placing.py).
 """
 
 from __future__ import annotations
