@@ -139,13 +139,13 @@ def widget_for_token(token: object, *relationships: str) -> Widget:
 _CALL_RELATIONSHIPS = ("account", "domains", "provider_account")
 
 
-def live_widget_for_token(token: object) -> tuple[Widget, tuple[Account, ...]]:
-    """As ``widget_for_token``, for a call request: the widget with its domains, account
-    and provider, and the accounts above it, nearest first, kept in memory while the
-    settings stand still (calls/live_widgets.py). The suspension is read off those
-    accounts. Only read what is returned: it belongs to no session.
+def live_widget_for(public_id: str, version: int) -> tuple[Widget, tuple[Account, ...]]:
+    """As ``widget_for_token``, for a call request whose embed token named ``public_id``
+    at ``version``: the widget with its domains, account and provider, and the accounts
+    above it, nearest first, kept in memory while the settings stand still
+    (calls/live_widgets.py). The suspension is read off those accounts. Only read what
+    is returned: it belongs to no session.
     """
-    public_id, version = tokens.read_embed_token(token if isinstance(token, str) else None)
     live = live_widget(public_id, lambda key: _load_widget(key, _CALL_RELATIONSHIPS))
     widget = _check_widget(live.widget if live else None, version)
     above = live.above if live else ()
@@ -191,10 +191,13 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     """Check and store a call request; ``client_ip`` keys the caps, ``remote_addr`` is
     the visitor's own address for the captcha vendor, ``request_id`` follows the call
     into the worker's logs."""
+    # A forged token is refused before a connection is taken.
+    public_id, version = tokens.read_embed_token(
+        form.token if isinstance(form.token, str) else None)
     # The reads need no transaction: outside one, PostgreSQL is spared a BEGIN and a
     # ROLLBACK (two round trips), and SQLite holds no reader to upgrade to a writer.
     db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    widget, above = live_widget_for_token(form.token)
+    widget, above = live_widget_for(public_id, version)
     page_origin = check_page_origin(widget, form.page_origin, request_origin, own_origin)
     nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
                                       widget)
