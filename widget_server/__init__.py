@@ -28,6 +28,7 @@ from widget_server.api import blueprint as api_blueprint
 from widget_server.calls import queue, redial
 from widget_server.config import settings_from_env
 from widget_server.embed import blueprint as embed_blueprint
+from widget_server.embed.assets import AssetServer
 from widget_server.extensions import compress, csrf, db, limiter, login_manager, migrate
 from widget_server.hooks import blueprint as hooks_blueprint
 from widget_server.security import headers, outbound
@@ -143,6 +144,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Flask's documented way to wrap its WSGI app, which mypy reads as a method.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    # The page views' static files, answered before Flask (embed/assets.py).
+    app.wsgi_app = AssetServer(app.wsgi_app)  # type: ignore[method-assign]
 
     logs.init_app(app)
     db.init_app(app)

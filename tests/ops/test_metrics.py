@@ -80,3 +80,23 @@ def test_metrics_need_the_bearer_token_when_one_is_set(make_app):
     assert anonymous.status_code == 401 and anonymous.get_json()["error"] == "unauthorized"
     assert wrong.status_code == 401
     assert right.status_code == 200 and "widget_server_http_requests_total" in right.text
+
+
+def test_the_static_files_answered_before_flask_are_counted_too(client):
+    before = scrape(client)
+
+    first = client.get("/embed/v1/loader.js", headers={"Accept-Encoding": "gzip"})
+    again = client.get("/embed/v1/loader.js", headers={"If-None-Match": first.headers["ETag"]})
+    head = client.head("/embed/v1/frame.css")
+    after = scrape(client)
+
+    assert (first.status_code, again.status_code, head.status_code) == (200, 304, 200)
+    assert head.data == b"" and int(head.headers["Content-Length"]) > 0
+
+    def delta(**labels):
+        return (metric_value(after, "widget_server_http_requests_total", **labels)
+                - metric_value(before, "widget_server_http_requests_total", **labels))
+
+    assert delta(endpoint="embed.loader", method="GET", status="200") == 1
+    assert delta(endpoint="embed.loader", method="GET", status="304") == 1
+    assert delta(endpoint="embed.frame_style", method="HEAD", status="200") == 1

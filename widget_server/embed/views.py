@@ -24,7 +24,7 @@ from widget_server.calls.service import (
 )
 from widget_server.calls.status import public_status
 from widget_server.colours import text_colour
-from widget_server.embed.assets import asset_response, best_coding, encodings
+from widget_server.embed.assets import SERVED, best_coding, encodings
 from widget_server.embed.snapshots import MAX_ANSWERS, WidgetSnapshot, widget_snapshot
 from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts, phone_hint
 from widget_server.errors import UNAVAILABLE, Refusal, error_response
@@ -41,37 +41,21 @@ def _limit(key: str):
     return limiter.limit(lambda: current_app.config[key])
 
 
-# What every page view asks for has no burst limit: the static files are answered from
-# memory (assets.py) and the config from a snapshot (snapshots.py), each for less than
-# counting the request would cost; a CDN or caching proxy may answer them anyway. The
-# filter runs before Flask-Limiter resolves any limit.
-PAGE_VIEWS = frozenset({"embed.loader", "embed.loader_style", "embed.frame_script",
-                        "embed.frame_style", "embed.widget_config"})
+# The static files every page view asks for are answered from memory before Flask
+# (assets.AssetServer); their URLs are only built here. The config has no burst limit
+# either: it is answered from a snapshot (snapshots.py) for less than counting the request
+# would cost, and a CDN or caching proxy may answer it anyway. The filter runs before
+# Flask-Limiter resolves any limit.
+for _path, (_name, _endpoint) in SERVED.items():
+    blueprint.add_url_rule(_path.removeprefix("/embed/v1"), _endpoint.removeprefix("embed."),
+                           build_only=True)
+
+PAGE_VIEWS = frozenset({"embed.widget_config"})
 
 
 @limiter.request_filter
 def _page_view() -> bool:
     return request.endpoint in PAGE_VIEWS
-
-
-@blueprint.get("/loader.js")
-def loader():
-    return asset_response("loader.js", request)
-
-
-@blueprint.get("/loader.css")
-def loader_style():
-    return asset_response("loader.css", request)
-
-
-@blueprint.get("/frame.js")
-def frame_script():
-    return asset_response("frame.js", request)
-
-
-@blueprint.get("/frame.css")
-def frame_style():
-    return asset_response("frame.css", request)
 
 
 def _embedding_origin(domains) -> str | None:
