@@ -377,8 +377,9 @@ class UsageCounter(Model):
 class SettingsVersion(Model):
     """One row counting every change to what a call request reads of a widget.
 
-    Bumped in the transaction of the change (widget_server/settings_version.py),
-    so a process may keep widgets in memory and know them current from one read.
+    Moved by database triggers in the statement of the change (migration 0020,
+    widget_server/settings_version.py), so a process may keep widgets in memory
+    and know them current from one read.
     """
 
     __tablename__ = "settings_version"

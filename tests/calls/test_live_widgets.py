@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from tests.factories import call_body, create_account, create_widget, post_call
 from widget_server.extensions import db
@@ -62,6 +62,10 @@ CHANGES: dict[str, tuple[Callable, str]] = {
         _account(ids, "operator"), ids["north"], True), "account_suspended"),
     "client allowance lowered": (lambda ids: accounts.set_allowance(
         _account(ids, "north"), ids["acme"], 1, None), "cap_account"),
+    # An operator in psql, a data migration, a process running older code.
+    "paused by SQL": (lambda ids: db.session.execute(
+        text("UPDATE widgets SET paused = :yes WHERE id = :id"),
+        {"yes": True, "id": ids["widget"]}) and db.session.commit(), "widget_paused"),
 }
 
 

@@ -106,9 +106,9 @@ class RefusalTally:
         # A worker that stops writes what it holds (best effort: not on a kill).
         atexit.register(self.flush)
 
-    def add(self, key: Key) -> None:
+    def add(self, key: Key, n: int = 1) -> None:
         with self.lock:
-            self.counts[key] += 1
+            self.counts[key] += n
             if self.timer is None:
                 self.timer = threading.Timer(self.seconds, self.flush)
                 self.timer.daemon = True
@@ -124,7 +124,11 @@ class RefusalTally:
                 _write(counts)
             except SQLAlchemyError:
                 db.session.rollback()
-                self.app.logger.warning("%d refusals not counted: database unavailable",
+                # Kept for the next try: one key per widget, day and reason, so a long
+                # outage holds a bounded number of them.
+                for key, n in counts.items():
+                    self.add(key, n)
+                self.app.logger.warning("%d refusals not counted yet: database unavailable",
                                         sum(counts.values()))
             finally:
                 db.session.remove()
