@@ -105,7 +105,7 @@ def _operation(op: Operation, names: list[str], refs: dict) -> dict:
 def _declared(app: Flask):
     """(path, method, operation, path variable names) of every route of the API."""
     for rule in app.url_map.iter_rules():
-        op = getattr(app.view_functions[rule.endpoint], "operation", None)
+        op = getattr(app.view_functions.get(rule.endpoint), "operation", None)
         if op is None or not rule.rule.startswith(PREFIX + "/"):
             continue
         path = _VARIABLE.sub(r"{\1}", rule.rule.removeprefix(PREFIX))
