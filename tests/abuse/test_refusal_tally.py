@@ -4,7 +4,7 @@ requests costs the database one write a second, not one a request."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from tests.factories import call_body, post_call
 from tests.waiting import wait_until
@@ -59,3 +59,22 @@ def test_what_a_process_holds_is_written_when_it_stops(make_app, widget):
     app.extensions["refusal_tally"].flush()  # what atexit runs in a stopping worker
 
     assert stored(app) == {"consent": 1}
+
+
+def test_counts_a_failed_write_could_not_store_are_written_at_the_next_try(make_app, widget):
+    app = make_app(REFUSAL_FLUSH_SECONDS=3600)
+    client = app.test_client()
+    post_call(client, call_body(app, client, widget, consent=False))
+    tally = app.extensions["refusal_tally"]
+    with app.app_context():  # the figures' table out of reach: every write fails
+        db.session.execute(text("ALTER TABLE refusal_counts RENAME TO refusal_counts_away"))
+        db.session.commit()
+    tally.flush()
+    with app.app_context():
+        db.session.execute(text("ALTER TABLE refusal_counts_away RENAME TO refusal_counts"))
+        db.session.commit()
+    post_call(client, call_body(app, client, widget, consent=False))
+
+    tally.flush()
+
+    assert stored(app) == {"consent": 2}
