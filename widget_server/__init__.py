@@ -29,6 +29,7 @@ from widget_server.calls import queue, redial
 from widget_server.config import settings_from_env
 from widget_server.embed import blueprint as embed_blueprint
 from widget_server.embed.assets import AssetServer
+from widget_server.embed.snapshots import ConfigServer
 from widget_server.extensions import compress, csrf, db, limiter, login_manager, migrate
 from widget_server.hooks import blueprint as hooks_blueprint
 from widget_server.security import headers, outbound
@@ -139,6 +140,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
+    # A widget's config, once Flask has made it, answered before Flask (embed/snapshots.py).
+    app.wsgi_app = ConfigServer(app, app.wsgi_app)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXY_COUNT"]:
         count = int(app.config["TRUSTED_PROXY_COUNT"])
         # Flask's documented way to wrap its WSGI app, which mypy reads as a method.

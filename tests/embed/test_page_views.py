@@ -9,6 +9,7 @@ import brotli
 from sqlalchemy import event, select
 
 from tests.factories import PAGE_ORIGIN
+from tests.ops.conftest import metric_value
 from widget_server.extensions import db
 from widget_server.models import RefusalCount, Widget
 from widget_server.security import tokens
@@ -175,3 +176,47 @@ def test_refusals_answered_from_a_snapshot_are_counted_for_the_site_owner(make_a
         counted = db.session.scalars(select(RefusalCount.count).where(
             RefusalCount.widget_id == widget.id, RefusalCount.reason == "origin")).all()
     assert counted == [3]
+
+
+def test_a_config_flask_has_made_is_answered_the_same_from_memory_and_counted(
+        make_app, widget):
+    """The second view of a page is answered before Flask (no request id), byte for byte
+    and header for header as the first; a page not on the whitelist still goes to Flask
+    and is refused."""
+    app = make_app(CONFIG_CACHE_SECONDS=60)
+    client = app.test_client()
+    path = f"/embed/v1/config/{_token(app, widget.id, language='en')}"
+    headers = {"Origin": PAGE_ORIGIN, "Accept-Encoding": "br"}
+    by_argument = {"query_string": {"origin": PAGE_ORIGIN},
+                   "headers": {"Accept-Encoding": "gzip"}}
+    before = client.get("/metrics").text
+
+    first, second = client.get(path, headers=headers), client.get(path, headers=headers)
+    first_argued, second_argued = client.get(path, **by_argument), client.get(path, **by_argument)
+    elsewhere = client.get(path, headers={"Origin": "https://elsewhere.example"})
+    after = client.get("/metrics").text
+
+    assert "X-Request-ID" in first.headers and "X-Request-ID" not in second.headers
+    assert second.status_code == 200 and second.data == first.data
+    assert dict(second.headers) == {
+        name: value for name, value in first.headers.items() if name != "X-Request-ID"}
+    assert "X-Request-ID" not in second_argued.headers
+    assert second_argued.data == first_argued.data
+    assert second_argued.headers["Content-Encoding"] == "gzip"
+    assert elsewhere.status_code == 403 and "X-Request-ID" in elsewhere.headers
+    answered = [metric_value(text, "widget_server_http_requests_total",
+                             endpoint="embed.widget_config", status="200")
+                for text in (before, after)]
+    assert answered[1] - answered[0] == 4
+
+
+def test_a_widget_in_the_visitors_language_is_always_answered_by_flask(make_app, widget):
+    app = make_app(CONFIG_CACHE_SECONDS=60)
+    client = app.test_client()
+    path = f"/embed/v1/config/{_token(app, widget.id, language='auto')}"
+
+    answers = [client.get(path, headers={"Origin": PAGE_ORIGIN, "Accept-Language": language})
+               for language in ("de", "de", "fr")]
+
+    assert all("X-Request-ID" in answer.headers for answer in answers)
+    assert answers[0].data == answers[1].data != answers[2].data  # German, then French

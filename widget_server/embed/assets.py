@@ -64,10 +64,11 @@ def encodings(body: bytes) -> dict[str, bytes]:
 
 def best_coding(request: Request) -> str:
     """The content coding to answer ``request`` in: br, else gzip, else none."""
-    return _best_coding(request.accept_encodings)
+    return preferred_coding(request.accept_encodings)
 
 
-def _best_coding(accepted) -> str:
+def preferred_coding(accepted) -> str:
+    """Of an ``Accept-Encoding`` as werkzeug parses it: br, else gzip, else none."""
     for coding in ("br", "gzip"):
         if accepted[coding]:
             return coding
@@ -121,7 +122,7 @@ class AssetServer:
         if found.etag in parse_etags(environ.get("HTTP_IF_NONE_MATCH")):
             status, body = "304 NOT MODIFIED", b""
         else:
-            coding = _best_coding(parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING")))
+            coding = preferred_coding(parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING")))
             if coding != "identity":
                 headers.append(("Content-Encoding", coding))
             body = found.bodies[coding]

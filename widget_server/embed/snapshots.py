@@ -16,17 +16,25 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 
 from cachetools import TTLCache
-from flask import current_app, g
+from flask import Flask, current_app, g
+from werkzeug.http import parse_accept_header
+from werkzeug.wsgi import get_current_url
 
+from widget_server import metrics
 from widget_server.abuse.refusals import note_widget
 from widget_server.calls.hours import is_open
 from widget_server.calls.service import allowed_domains, widget_for_token
+from widget_server.embed.assets import preferred_coding
 from widget_server.errors import Refusal
-from widget_server.i18n import use_widget_language
+from widget_server.i18n import AUTO_LANGUAGE, use_widget_language
 from widget_server.models import utcnow
+from widget_server.security.origins import embedding_origin
 
+# A config answer may be kept by a browser, a CDN or a caching proxy this long.
+CONFIG_CACHE_CONTROL = "public, max-age=60"
 # At most this many widgets' snapshots per process (a few hundred bytes each).
 MAX_SNAPSHOTS = 20_000
 
@@ -47,6 +55,9 @@ class WidgetSnapshot:
     # The config answers made from this snapshot, by (host URL, page origin, language),
     # each in every content coding: translated, serialised and compressed once.
     answers: dict[tuple[str, str, str], dict[str, bytes]] = field(default_factory=dict)
+    # The same answers by (host URL, page origin) alone, for a widget whose language is
+    # its own (not the visitor's): what ConfigServer answers before Flask.
+    by_page: dict[tuple[str, str], dict[str, bytes]] = field(default_factory=dict)
 
 
 # Distinct answers kept per snapshot: a widget on a few sites in a few languages.
@@ -96,6 +107,13 @@ class Snapshots:
                                        else None)
         self.lock = threading.Lock()
 
+    def peek(self, token: str) -> WidgetSnapshot | RefusalSnapshot | None:
+        """The snapshot kept for ``token``, if there is one: never a database read."""
+        if self.cache is None:
+            return None
+        with self.lock:
+            return self.cache.get(token)
+
     def get(self, token: str) -> WidgetSnapshot | RefusalSnapshot:
         if self.cache is None:
             return _take(token)
@@ -123,3 +141,58 @@ def widget_snapshot(token: str) -> WidgetSnapshot:
         raise Refusal(found.code, found.template, status=found.status, params=found.params)
     use_widget_language(found.language)
     return found
+
+
+CONFIG_PATH = "/embed/v1/config/"
+
+
+class ConfigServer:
+    """WSGI middleware answering a widget's config before Flask, when Flask made that answer.
+
+    Every page view asks for its widget's config, and with the snapshot kept the
+    answer is bytes already made; Flask's request context and hooks cost more
+    than the answer (benchmarks/README.md). This answers a GET only when the
+    snapshot is kept, the widget speaks its own language (not the visitor's),
+    the asking page is on its whitelist, read as Flask reads it
+    (``embedding_origin``), and Flask has answered that page on this host from
+    the same snapshot; anything else (a first view, a refusal, a page not
+    allowed) goes to Flask. It sits inside ProxyFix, so the host is the one
+    Flask sees.
+    """
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.app, self.wsgi_app = app, wsgi_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        answer = (self._answer(environ, path.removeprefix(CONFIG_PATH))
+                  if environ.get("REQUEST_METHOD") == "GET" and path.startswith(CONFIG_PATH)
+                  else None)
+        if answer is None:
+            return self.wsgi_app(environ, start_response)
+        metrics.REQUESTS.labels("embed.widget_config", "GET", "200").inc()
+        start_response("200 OK", answer[0])
+        return [answer[1]]
+
+    def _answer(self, environ, token: str) -> tuple[list[tuple[str, str]], bytes] | None:
+        snapshots = self.app.extensions.get("config_snapshots")
+        found = snapshots.peek(token) if snapshots is not None else None
+        if not isinstance(found, WidgetSnapshot) or found.language == AUTO_LANGUAGE:
+            return None
+        origin = embedding_origin(
+            found.domains, origin=environ.get("HTTP_ORIGIN"),
+            origin_argument=parse_qs(environ.get("QUERY_STRING", "")).get("origin", [None])[0],
+            referrer=environ.get("HTTP_REFERER"), allow_http=self.app.config["DEVELOPMENT"])
+        bodies = found.by_page.get((get_current_url(environ, host_only=True), origin or ""))
+        if origin is None or bodies is None:
+            return None
+        coding = preferred_coding(parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING")))
+        headers = [("Content-Type", "application/json"),
+                   ("Content-Length", str(len(bodies[coding]))),
+                   ("Access-Control-Allow-Origin", origin),
+                   ("Vary", "Origin, Accept-Encoding"),
+                   ("Cache-Control", CONFIG_CACHE_CONTROL)]
+        if coding != "identity":
+            headers.append(("Content-Encoding", coding))
+        return headers, bodies[coding]
+

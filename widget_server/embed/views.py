@@ -25,14 +25,24 @@ from widget_server.calls.service import (
 from widget_server.calls.status import public_status
 from widget_server.colours import text_colour
 from widget_server.embed.assets import SERVED, best_coding, encodings
-from widget_server.embed.snapshots import MAX_ANSWERS, WidgetSnapshot, widget_snapshot
+from widget_server.embed.snapshots import (
+    CONFIG_CACHE_CONTROL,
+    MAX_ANSWERS,
+    WidgetSnapshot,
+    widget_snapshot,
+)
 from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts, phone_hint
 from widget_server.errors import UNAVAILABLE, Refusal, error_response
 from widget_server.extensions import db, limiter
 from widget_server.i18n import AUTO_LANGUAGE, text_direction, translate, use_widget_language
 from widget_server.models import CallRequest, utcnow
 from widget_server.security import tokens
-from widget_server.security.origins import frame_ancestors, origin_allowed, origin_of
+from widget_server.security.origins import (
+    embedding_origin,
+    frame_ancestors,
+    origin_allowed,
+    origin_of,
+)
 
 blueprint = Blueprint("embed", __name__, url_prefix="/embed/v1")
 
@@ -60,10 +70,10 @@ def _page_view() -> bool:
 
 def _embedding_origin(domains) -> str | None:
     """The page asking for the widget, when it is on the whitelist."""
-    candidate = request.headers.get("Origin") or request.args.get("origin") or origin_of(
-        request.referrer)
-    allowed = origin_allowed(candidate, domains, allow_http=current_app.config["DEVELOPMENT"])
-    return candidate if allowed else None
+    return embedding_origin(domains, origin=request.headers.get("Origin"),
+                            origin_argument=request.args.get("origin"),
+                            referrer=request.referrer,
+                            allow_http=current_app.config["DEVELOPMENT"])
 
 
 @blueprint.get("/config/<token>")
@@ -109,6 +119,8 @@ def _config_answer(token: str) -> Response:
         bodies = encodings(json.dumps(_config(widget, token, origin)).encode())
         if len(widget.answers) < MAX_ANSWERS:
             widget.answers[key] = bodies
+            if widget.language != AUTO_LANGUAGE:  # ConfigServer answers it from now on
+                widget.by_page[key[:2]] = bodies
     coding = best_coding(request)
     response = Response(bodies[coding], mimetype="application/json")
     if coding != "identity":
@@ -118,7 +130,7 @@ def _config_answer(token: str) -> Response:
     response.headers["Vary"] = ("Origin, Accept-Language, Accept-Encoding"
                                 if widget.language == AUTO_LANGUAGE
                                 else "Origin, Accept-Encoding")
-    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Cache-Control"] = CONFIG_CACHE_CONTROL
     return response
 
 

@@ -141,3 +141,12 @@ def origin_of(url: str | None) -> str | None:
     if parts.scheme not in _DEFAULT_PORTS or not parts.netloc:
         return None
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def embedding_origin(domains, *, origin: str | None, origin_argument: str | None,
+                     referrer: str | None, allow_http: bool) -> str | None:
+    """The page asking for a widget (its ``Origin``, else the frame's ``origin``
+    argument, else its Referer's origin), when it is on the whitelist ``domains``."""
+    candidate = origin or origin_argument or origin_of(referrer)
+    return candidate if origin_allowed(candidate, domains, allow_http=allow_http) else None
+
