@@ -73,9 +73,12 @@ def is_blocked(account_id: int, e164: str) -> bool:
     return bool(db.session.scalar(_IS_BLOCKED, {"account_id": account_id, "e164": e164}))
 
 
-_IS_BLOCKED_FOR_ANY = select(exists().where(
+# Whether any of :account_ids blocks :e164; the call request asks it with its standing
+# (abuse/standing.py), the worker on its own (``blocked_for``).
+BLOCKED_FOR_ANY = exists().where(
     BlockedNumber.account_id.in_(bindparam("account_ids", expanding=True)),
-    BlockedNumber.e164 == bindparam("e164")))
+    BlockedNumber.e164 == bindparam("e164"))
+_IS_BLOCKED_FOR_ANY = select(BLOCKED_FOR_ANY)
 
 
 def blocked_for(account_ids: list[int], e164: str) -> bool:

@@ -48,7 +48,9 @@ _COUNT = text(
 ).bindparams(bindparam("e164", type_=_COLUMNS.e164.type),
              bindparam("now", type_=_COLUMNS.since.type),
              bindparam("window_start", type_=_COLUMNS.since.type))
-_COOLED_UNTIL = select(UnansweredNumber.cooled_until).where(
+# Until when :e164 rests after :now, if it does; the call request asks it with its
+# standing (abuse/standing.py), the worker on its own (``cooled_until``).
+COOLED_UNTIL = select(UnansweredNumber.cooled_until).where(
     UnansweredNumber.e164 == bindparam("e164"), UnansweredNumber.cooled_until > bindparam("now"))
 
 
@@ -68,7 +70,7 @@ def note_unanswered(e164: str, now: datetime) -> None:
 
 def cooled_until(e164: str, now: datetime) -> datetime | None:
     """Until when ``e164`` is cooled down, or None when it may be called (naive UTC)."""
-    return db.session.scalar(_COOLED_UNTIL, {"e164": e164, "now": now})
+    return db.session.scalar(COOLED_UNTIL, {"e164": e164, "now": now})
 
 
 def refuse_if_cooling_down(until: datetime | None, now: datetime) -> None:

@@ -134,6 +134,9 @@ class RefusalTally:
                 db.session.remove()
 
 
+_TALLY_LOCK = threading.Lock()
+
+
 def _tally() -> RefusalTally:
     tally = current_app.extensions.get("refusal_tally")
     if tally is None:
@@ -142,9 +145,6 @@ def _tally() -> RefusalTally:
                 current_app._get_current_object(),  # type: ignore[attr-defined]
                 float(current_app.config["REFUSAL_FLUSH_SECONDS"])))
     return tally
-
-
-_TALLY_LOCK = threading.Lock()
 
 
 def reason_of(code: str) -> str:

@@ -19,14 +19,14 @@ from typing import cast
 
 from sqlalchemy import Table, bindparam, exists, select
 
+from widget_server.abuse.blocklist import BLOCKED_FOR_ANY
 from widget_server.abuse.caps import Cap
+from widget_server.abuse.cooldown import COOLED_UNTIL
 from widget_server.extensions import db
-from widget_server.models import BlockedNumber, UnansweredNumber, UsageCounter, UsedToken
+from widget_server.models import UsageCounter, UsedToken
 
 # Table columns, not mapped attributes: a Core select skips the ORM's compile step.
 _USED = cast(Table, UsedToken.__table__).c
-_BLOCKED = cast(Table, BlockedNumber.__table__).c
-_UNANSWERED = cast(Table, UnansweredNumber.__table__).c
 _COUNTERS = cast(Table, UsageCounter.__table__).c
 
 
@@ -54,11 +54,8 @@ def _statement(cap_count: int):
     return select(
         exists().where(_USED.kind == "nonce", _USED.token_id == bindparam("nonce_id"))
         .label("nonce_spent"),
-        exists().where(_BLOCKED.account_id.in_(bindparam("account_ids", expanding=True)),
-                       _BLOCKED.e164 == bindparam("e164")).label("number_blocked"),
-        select(_UNANSWERED.cooled_until).where(_UNANSWERED.e164 == bindparam("e164"),
-                                               _UNANSWERED.cooled_until > bindparam("now"))
-        .scalar_subquery().label("cooled_until"),
+        BLOCKED_FOR_ANY.label("number_blocked"),
+        COOLED_UNTIL.scalar_subquery().label("cooled_until"),
         *counts,
     )
 

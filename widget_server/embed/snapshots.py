@@ -143,6 +143,19 @@ def widget_snapshot(token: str) -> WidgetSnapshot:
     return found
 
 
+def config_headers(origin: str, coding: str, language: str) -> list[tuple[str, str]]:
+    """The headers of a config answer for the page ``origin``, in content coding
+    ``coding``, of a widget in ``language``: the view's and ConfigServer's alike."""
+    headers = [("Access-Control-Allow-Origin", origin),
+               # A widget set to auto answers in the visitor's browser language.
+               ("Vary", "Origin, Accept-Language, Accept-Encoding"
+                if language == AUTO_LANGUAGE else "Origin, Accept-Encoding"),
+               ("Cache-Control", CONFIG_CACHE_CONTROL)]
+    if coding != "identity":
+        headers.append(("Content-Encoding", coding))
+    return headers
+
+
 CONFIG_PATH = "/embed/v1/config/"
 
 
@@ -187,12 +200,7 @@ class ConfigServer:
         if origin is None or bodies is None:
             return None
         coding = preferred_coding(parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING")))
-        headers = [("Content-Type", "application/json"),
-                   ("Content-Length", str(len(bodies[coding]))),
-                   ("Access-Control-Allow-Origin", origin),
-                   ("Vary", "Origin, Accept-Encoding"),
-                   ("Cache-Control", CONFIG_CACHE_CONTROL)]
-        if coding != "identity":
-            headers.append(("Content-Encoding", coding))
-        return headers, bodies[coding]
+        return [("Content-Type", "application/json"),
+                ("Content-Length", str(len(bodies[coding]))),
+                *config_headers(origin, coding, found.language)], bodies[coding]
 

@@ -26,9 +26,9 @@ from widget_server.calls.status import public_status
 from widget_server.colours import text_colour
 from widget_server.embed.assets import SERVED, best_coding, encodings
 from widget_server.embed.snapshots import (
-    CONFIG_CACHE_CONTROL,
     MAX_ANSWERS,
     WidgetSnapshot,
+    config_headers,
     widget_snapshot,
 )
 from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts, phone_hint
@@ -122,16 +122,8 @@ def _config_answer(token: str) -> Response:
             if widget.language != AUTO_LANGUAGE:  # ConfigServer answers it from now on
                 widget.by_page[key[:2]] = bodies
     coding = best_coding(request)
-    response = Response(bodies[coding], mimetype="application/json")
-    if coding != "identity":
-        response.headers["Content-Encoding"] = coding
-    response.headers["Access-Control-Allow-Origin"] = origin
-    # A widget set to auto answers in the visitor's browser language.
-    response.headers["Vary"] = ("Origin, Accept-Language, Accept-Encoding"
-                                if widget.language == AUTO_LANGUAGE
-                                else "Origin, Accept-Encoding")
-    response.headers["Cache-Control"] = CONFIG_CACHE_CONTROL
-    return response
+    return Response(bodies[coding], mimetype="application/json",
+                    headers=config_headers(origin, coding, widget.language))
 
 
 def _config(widget: WidgetSnapshot, token: str, origin: str) -> dict:
