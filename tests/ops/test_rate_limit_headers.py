@@ -25,12 +25,26 @@ def test_the_frame_advertises_its_limit_and_its_429_carries_retry_after(make_app
     assert answers[2].get_json()["error"] == "rate_limited"
 
 
-def test_an_accepted_call_and_a_refused_one_carry_limit_headers_but_no_retry_after(
-        client, app, widget):
+def test_a_call_request_under_its_limit_carries_no_limit_headers(client, app, widget):
+    """The frame reads none of them, and each would cost a read from the limiter's store."""
     accepted = post_call(client, call_body(app, client, widget))
     refused = post_call(client, call_body(app, client, widget, consent=False))
 
     assert accepted.status_code == 202 and refused.status_code == 400
     for response in (accepted, refused):
-        assert response.headers["X-RateLimit-Limit"] == "1000"
+        assert "X-RateLimit-Limit" not in response.headers
+        assert "X-RateLimit-Remaining" not in response.headers
         assert "Retry-After" not in response.headers
+
+
+def test_a_call_request_over_its_limit_says_when_to_retry(make_app, widget):
+    app = make_app(LIMIT_CALL_POST="1/minute")
+    client = app.test_client()
+
+    first = post_call(client, call_body(app, client, widget))
+    second = post_call(client, call_body(app, client, widget))
+
+    assert first.status_code == 202
+    assert second.status_code == 429 and second.get_json()["error"] == "rate_limited"
+    assert second.headers["X-RateLimit-Limit"] == "1"
+    assert 0 < int(second.headers["Retry-After"]) <= 60

@@ -247,6 +247,11 @@ def create_call():
     if limiter.enabled and limiter.current_limit is None:
         current_app.logger.error("limiter storage unreachable: call request refused")
         raise Refusal("service_unavailable", UNAVAILABLE, status=503)
+    # No X-RateLimit headers on an answer under the limit: the frame does not read
+    # them, and they cost two more reads of the window from Redis on every call
+    # request. A request over the limit never gets here: its 429 keeps them and
+    # Retry-After.
+    limiter.context.view_rate_limit = None
     if not request.is_json:
         raise Refusal("unsupported_media_type", "Send the request as application/json.",
                       status=415)
