@@ -34,19 +34,28 @@ def _rows(columns, count: int, extra: str = "") -> tuple[str, list]:
     return ", ".join(rows), params
 
 
-def _values(rows: list[dict]) -> dict:
+def row_values(rows: list[dict]) -> dict:
+    """The parameters of ``rows`` for the statements of ``insert_ignore_sql`` and
+    ``increment_below_sql``."""
     return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
+
+
+def insert_ignore_sql(table, count: int) -> tuple[str, list]:
+    """The text of an insert of ``count`` rows into ``table`` that skips keys already
+    there and returns the keys it inserted, with its typed parameters (``<column>_<i>``)."""
+    columns, key = list(table.columns), list(table.primary_key.columns)
+    values, params = _rows(columns, count)
+    return (
+        f"INSERT INTO {_quoted(table.name)} ({', '.join(_quoted(c.name) for c in columns)}) "
+        f"VALUES {values} ON CONFLICT DO NOTHING "
+        f"RETURNING {', '.join(_quoted(c.name) for c in key)}"
+    ), params
 
 
 @lru_cache(maxsize=64)
 def _insert_ignore(table, count: int):
-    columns, key = list(table.columns), list(table.primary_key.columns)
-    values, params = _rows(columns, count)
-    return text(
-        f"INSERT INTO {_quoted(table.name)} ({', '.join(_quoted(c.name) for c in columns)}) "
-        f"VALUES {values} ON CONFLICT DO NOTHING "
-        f"RETURNING {', '.join(_quoted(c.name) for c in key)}"
-    ).bindparams(*params)
+    sql, params = insert_ignore_sql(table, count)
+    return text(sql).bindparams(*params)
 
 
 def insert_ignore(model, rows: list[dict]) -> set[tuple]:
@@ -56,11 +65,12 @@ def insert_ignore(model, rows: list[dict]) -> set[tuple]:
     inserts it and the other gets no key back. Each row gives every column.
     """
     statement = _insert_ignore(model.__table__, len(rows))
-    return {tuple(row) for row in db.session.execute(statement, _values(rows))}
+    return {tuple(row) for row in db.session.execute(statement, row_values(rows))}
 
 
-@lru_cache(maxsize=64)
-def _increment_below(table, count: int):
+def increment_below_sql(table, count: int) -> tuple[str, list]:
+    """The text of ``increment_below`` for ``count`` keys of ``table``, with its typed
+    parameters (``<key column>_<i>`` and ``cap_<i>``)."""
     key = list(table.primary_key.columns)
     names = ", ".join(_quoted(c.name) for c in key)
     values, params = _rows(key, count, extra=", 1")
@@ -68,12 +78,17 @@ def _increment_below(table, count: int):
     limits = " ".join(
         "WHEN " + " AND ".join(f"excluded.{_quoted(c.name)} = :{c.name}_{i}" for c in key)
         + f" THEN :cap_{i}" for i in range(count))
-    return text(
+    return (
         f"INSERT INTO {_quoted(table.name)} ({names}, {_quoted('count')}) VALUES {values} "
         f"ON CONFLICT ({names}) DO UPDATE SET {_quoted('count')} = {counter} + 1 "
         f"WHERE {counter} < CASE {limits} END RETURNING {names}"
-    ).bindparams(*params, *[bindparam(f"cap_{i}", type_=table.c.count.type)
-                            for i in range(count)])
+    ), [*params, *[bindparam(f"cap_{i}", type_=table.c.count.type) for i in range(count)]]
+
+
+@lru_cache(maxsize=64)
+def _increment_below(table, count: int):
+    sql, params = increment_below_sql(table, count)
+    return text(sql).bindparams(*params)
 
 
 def increment_below(model, keys: list[dict], caps: list[int]) -> set[tuple]:
@@ -90,7 +105,7 @@ def increment_below(model, keys: list[dict], caps: list[int]) -> set[tuple]:
     if len(caps) != len(keys):
         raise ValueError("one cap per key")
     statement = _increment_below(model.__table__, len(keys))
-    params = _values(keys) | {f"cap_{i}": cap for i, cap in enumerate(caps)}
+    params = row_values(keys) | {f"cap_{i}": cap for i, cap in enumerate(caps)}
     return {tuple(row) for row in db.session.execute(statement, params)}
 
 

@@ -31,4 +31,4 @@ _VERSION = select(_COLUMNS.value).where(_COLUMNS.id == 1)
 
 def current() -> int:
     """The counter as the request's connection sees it; 0 before the first change."""
-    return db.session.execute(_VERSION).scalar() or 0
+    return db.session.connection().execute(_VERSION).scalar() or 0

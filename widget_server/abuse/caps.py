@@ -150,12 +150,25 @@ def count_within_caps(caps: list[Cap]) -> None:
     caps are counted in one statement; with the caps listed in the same order
     by every request, concurrent requests lock the counter rows in one order.
     """
-    # A cap of 0 is reached before it is counted: only the caps before it matter.
+    countable = caps_to_count(caps)
+    counted = increment_below(UsageCounter, counter_keys(countable),
+                              [cap.limit for cap in countable]) if countable else set()
+    refuse_unless_counted(caps, counted)
+
+
+def caps_to_count(caps: list[Cap]) -> list[Cap]:
+    """The caps a request counts against: a cap of 0 is reached before it is counted,
+    so only the caps before it matter."""
     closed = next((i for i, cap in enumerate(caps) if cap.limit <= 0), len(caps))
-    counted = increment_below(
-        UsageCounter, [{"scope": cap.scope, "key": cap.key, "period": cap.period}
-                       for cap in caps[:closed]], [cap.limit for cap in caps[:closed]],
-    ) if closed else set()
+    return caps[:closed]
+
+
+def counter_keys(caps: list[Cap]) -> list[dict]:
+    return [{"scope": cap.scope, "key": cap.key, "period": cap.period} for cap in caps]
+
+
+def refuse_unless_counted(caps: list[Cap], counted: set[tuple]) -> None:
+    """Raise a 429 naming the first cap whose (scope, key, period) was not counted."""
     for cap in caps:
         if (cap.scope, cap.key, cap.period) not in counted:
             raise _reached(cap)

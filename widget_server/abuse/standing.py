@@ -68,7 +68,9 @@ def read_standing(*, nonce_id: str, account_ids: list[int], e164: str, caps: lis
                                  "e164": e164, "now": now}
     for i, cap in enumerate(caps):
         params |= {f"scope_{i}": cap.scope, f"key_{i}": cap.key, f"period_{i}": cap.period}
-    row = db.session.execute(_statement(len(caps)), params).one()
+    # On the session's connection: the session's own execute would pass a Core
+    # statement through the ORM's compile and result steps first.
+    row = db.session.connection().execute(_statement(len(caps)), params).one()
     spent, blocked, cooled_until, *counts = row
     return Standing(nonce_spent=bool(spent), number_blocked=bool(blocked),
                     cooled_until=cooled_until,

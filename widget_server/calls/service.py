@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import cast
 
 from flask import current_app
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from widget_server.abuse.caps import (
     caps_for_call,
-    count_within_caps,
     give_back,
     refuse_if_reached,
 )
@@ -30,6 +28,7 @@ from widget_server.abuse.phone import VisitorNumber, blocked_refusal, check_visi
 from widget_server.abuse.refusals import note_widget
 from widget_server.abuse.standing import read_standing
 from widget_server.call_states import CallState
+from widget_server.calls.admission import admit
 from widget_server.calls.hours import when_to_call
 from widget_server.calls.lead import read_lead
 from widget_server.calls.live_widgets import live_widget
@@ -39,17 +38,11 @@ from widget_server.db_ops import queued_writes
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db
 from widget_server.i18n import use_widget_language
-from widget_server.models import Account, CallEvent, CallRequest, Widget, utcnow
+from widget_server.models import Account, Widget, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import origin_allowed
-from widget_server.security.single_use import SingleUse, consume_all
+from widget_server.security.single_use import SingleUse
 from widget_server.tenancy import lineage_suspended
-
-# The request path's statements, built once (see _widget_by_public_id).
-# A mapped class's table is a Table; the declarative base types it as any FromClause.
-_CALLS = cast(Table, CallRequest.__table__)
-_INSERT_CALL = insert(_CALLS).returning(_CALLS.c.id, _CALLS.c.public_id)
-_INSERT_EVENT = insert(cast(Table, CallEvent.__table__))
 
 
 @dataclass(frozen=True)
@@ -243,13 +236,9 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     nonce = SingleUse("nonce", nonce_id, current_app.config["FORM_NONCE_MAX_AGE"],
                       _nonce_used())
     reason = "scheduled" if scheduled_for else None
-    # Core inserts (the ORM's unit of work costs more than the rows), and the
-    # caps last: on PostgreSQL their rows are the hot ones every request for
-    # the widget and account updates, so they are held only until the commit.
     with queued_writes():
         try:
-            consume_all([nonce, solution])
-            call_id, public_id = db.session.execute(_INSERT_CALL, {
+            call_id, public_id = admit([nonce, solution], caps, {
                 "widget_id": widget_id, "account_id": account_id,
                 "visitor_number": number.e164, "visitor_country": number.region,
                 "client_ip": client_ip, "page_origin": page_origin,
@@ -257,13 +246,11 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
                 "provider_kind": provider_kind, "status": CallState.QUEUED, "reason": reason,
                 "request_id": request_id, "scheduled_for": scheduled_for,
                 "business_number": business_number,
-            }).one()
-            db.session.execute(_INSERT_EVENT, {
-                "call_id": call_id, "status": CallState.QUEUED, "reason": reason,
+            }, {
+                "status": CallState.QUEUED, "reason": reason,
                 "detail": {"scheduled_for": scheduled_for.isoformat() + "Z"}
                 if scheduled_for else {},
             })
-            count_within_caps(caps)
             db.session.commit()
         except BaseException:
             db.session.rollback()

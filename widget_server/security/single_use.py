@@ -36,10 +36,18 @@ def consume_all(uses: list[SingleUse]) -> None:
     and the other finds the row and is refused. Call inside the transaction
     that acts on the ids, so a refusal rolls them all back.
     """
+    refuse_unless_recorded(uses, insert_ignore(UsedToken, used_rows(uses)))
+
+
+def used_rows(uses: list[SingleUse]) -> list[dict]:
+    """The ``used_tokens`` rows that record ``uses``, kept until each would expire."""
     now = utcnow()
-    inserted = insert_ignore(UsedToken, [
-        {"kind": use.kind, "token_id": use.token_id,
-         "expires_at": now + timedelta(seconds=use.ttl_seconds)} for use in uses])
+    return [{"kind": use.kind, "token_id": use.token_id,
+             "expires_at": now + timedelta(seconds=use.ttl_seconds)} for use in uses]
+
+
+def refuse_unless_recorded(uses: list[SingleUse], inserted: set[tuple]) -> None:
+    """Raise the refusal of the first use whose (kind, id) the insert did not record."""
     for use in uses:
         if (use.kind, use.token_id) not in inserted:
             raise use.refusal

@@ -1,0 +1,120 @@
+"""The write that admits a call request: all of it, or nothing.
+
+The request's single-use ids are spent, the call and its first event stored
+and every cap counted, in the caller's transaction. On PostgreSQL that is one
+statement of data-modifying CTEs, three round trips with the transaction's
+BEGIN and COMMIT where it was six: the write was the largest share of an
+admission's CPU left (issue 15, benchmarks/README.md). SQLite has no
+data-modifying CTEs; there the same statements run one after the other.
+Either way the insert of the ids and the guarded upsert of the caps decide,
+and a refusal leaves the caller to roll the whole transaction back.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import cast
+
+from sqlalchemy import Table, bindparam, insert, text
+
+from widget_server.abuse.caps import (
+    Cap,
+    caps_to_count,
+    count_within_caps,
+    counter_keys,
+    refuse_unless_counted,
+)
+from widget_server.db_ops import increment_below_sql, insert_ignore_sql, row_values
+from widget_server.extensions import db
+from widget_server.models import (
+    CallEvent,
+    CallRequest,
+    UsageCounter,
+    UsedToken,
+    new_public_id,
+    utcnow,
+)
+from widget_server.security.single_use import (
+    SingleUse,
+    consume_all,
+    refuse_unless_recorded,
+    used_rows,
+)
+
+_CALLS = cast(Table, CallRequest.__table__)
+_EVENTS = cast(Table, CallEvent.__table__)
+_INSERT_CALL = insert(_CALLS).returning(_CALLS.c.id, _CALLS.c.public_id)
+_INSERT_EVENT = insert(_EVENTS)
+# What a call request stores of a call; the other columns keep their defaults.
+CALL_COLUMNS = ("public_id", "widget_id", "account_id", "visitor_number", "visitor_country",
+                "client_ip", "page_origin", "page_url", "campaign", "provider_kind", "status",
+                "reason", "request_id", "scheduled_for", "business_number", "created_at",
+                "updated_at")
+EVENT_COLUMNS = ("at", "status", "reason", "detail")
+
+
+def admit(uses: list[SingleUse], caps: list[Cap], call: dict, event: dict) -> tuple[int, str]:
+    """Spend ``uses``, store ``call`` (every column of ``CALL_COLUMNS`` but the id, times
+    and public id) with its first ``event`` (``status``, ``reason``, ``detail``) and count
+    it against ``caps``; its id and public id. Raises the refusal of the first use spent
+    already, else of the first cap reached; the caller rolls back and commits."""
+    now = utcnow()
+    call = call | {"public_id": new_public_id(), "created_at": now, "updated_at": now}
+    event = event | {"at": now}
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _admit_in_one_statement(uses, caps, call, event)
+    consume_all(uses)
+    call_id, public_id = db.session.execute(_INSERT_CALL, call).one()
+    db.session.execute(_INSERT_EVENT, event | {"call_id": call_id})
+    count_within_caps(caps)
+    return call_id, public_id
+
+
+def _admit_in_one_statement(uses: list[SingleUse], caps: list[Cap], call: dict,
+                            event: dict) -> tuple[int, str]:
+    countable = caps_to_count(caps)
+    params = (row_values(used_rows(uses)) | row_values(counter_keys(countable))
+              | {f"cap_{i}": cap.limit for i, cap in enumerate(countable)}
+              | {f"call_{name}": call[name] for name in CALL_COLUMNS}
+              | {f"event_{name}": event[name] for name in EVENT_COLUMNS})
+    row = db.session.connection().execute(
+        _one_statement(len(uses), len(countable)), params).one()
+    call_id, public_id, recorded, counted = row
+    refuse_unless_recorded(uses, {tuple(key) for key in recorded or ()})
+    refuse_unless_counted(caps, {tuple(key) for key in counted or ()})
+    return call_id, public_id
+
+
+@lru_cache(maxsize=32)
+def _one_statement(use_count: int, cap_count: int):
+    """``WITH used AS (insert the ids), counted AS (count the caps), new_call AS
+    (insert the call), new_event AS (insert its event) SELECT`` the call's ids and the
+    keys of the ids recorded and the caps counted. Every part runs to its end whether
+    or not the SELECT reads it; the keys tell the caller what to refuse."""
+    used, params = insert_ignore_sql(cast(Table, UsedToken.__table__), use_count)
+    parts = [f"used AS ({used})"]
+    counted_keys = "NULL"
+    if cap_count:
+        counted, cap_params = increment_below_sql(cast(Table, UsageCounter.__table__),
+                                                  cap_count)
+        parts.append(f"counted AS ({counted})")
+        params += cap_params
+        counted_keys = ('(SELECT json_agg(json_build_array("scope", "key", "period")) '
+                        "FROM counted)")
+    parts.append(
+        f"new_call AS (INSERT INTO {_CALLS.name} ("
+        + ", ".join(f'"{name}"' for name in CALL_COLUMNS) + ") VALUES ("
+        + ", ".join(f":call_{name}" for name in CALL_COLUMNS) + ') RETURNING "id", "public_id")')
+    parts.append(
+        f'new_event AS (INSERT INTO {_EVENTS.name} ("call_id", '
+        + ", ".join(f'"{name}"' for name in EVENT_COLUMNS) + ') SELECT "id", '
+        + ", ".join(f":event_{name}" for name in EVENT_COLUMNS) + " FROM new_call)")
+    params += [bindparam(f"call_{name}", type_=_CALLS.c[name].type) for name in CALL_COLUMNS]
+    params += [bindparam(f"event_{name}", type_=_EVENTS.c[name].type)
+               for name in EVENT_COLUMNS]
+    return text(
+        "WITH " + ", ".join(parts)
+        + ' SELECT new_call."id", new_call."public_id", '
+        + '(SELECT json_agg(json_build_array("kind", "token_id")) FROM used), '
+        + f"{counted_keys} FROM new_call"
+    ).bindparams(*params)
