@@ -37,14 +37,15 @@ def _call(widget) -> dict:
             "request_id": "req-1", "scheduled_for": None, "business_number": "+12025550100"}
 
 
-EVENT = {"status": "queued", "reason": None, "detail": {}}
+EVENT = {"source": "test"}
 
 
 def _stored() -> dict:
     return {
         "calls": db.session.execute(select(CallRequest.public_id, CallRequest.visitor_number,
                                            CallRequest.campaign, CallRequest.attempt)).all(),
-        "events": db.session.execute(select(CallEvent.call_id, CallEvent.status)).all(),
+        "events": db.session.execute(select(CallEvent.call_id, CallEvent.status,
+                                            CallEvent.detail)).all(),
         "used": set(db.session.execute(select(UsedToken.kind, UsedToken.token_id)).all()),
         "counted": {(scope, count) for scope, count in db.session.execute(
             select(UsageCounter.scope, UsageCounter.count)).all()},
@@ -69,7 +70,7 @@ def test_an_admission_stores_the_call_and_its_event_spends_the_ids_and_counts_ea
 
         stored = _stored()
     assert stored["calls"] == [(public_id, "+12025550143", {"utm_source": "news"}, 1)]
-    assert stored["events"] == [(call_id, "queued")]
+    assert stored["events"] == [(call_id, "queued", {"source": "test"})]
     assert stored["used"] == {("nonce", "n1"), ("altcha", "s1")}
     assert stored["counted"] == {("ip", 1), ("widget", 1)}
 

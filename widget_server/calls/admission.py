@@ -15,16 +15,15 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, text
+from sqlalchemy import JSON, Table, bindparam, insert, text
 
 from widget_server.abuse.caps import (
     Cap,
     caps_to_count,
     count_within_caps,
-    counter_keys,
     refuse_unless_counted,
 )
-from widget_server.db_ops import increment_below_sql, insert_ignore_sql, row_values
+from widget_server.db_ops import insert_ignore_sql, row_values
 from widget_server.extensions import db
 from widget_server.models import (
     CallEvent,
@@ -45,48 +44,68 @@ _CALLS = cast(Table, CallRequest.__table__)
 _EVENTS = cast(Table, CallEvent.__table__)
 _INSERT_CALL = insert(_CALLS).returning(_CALLS.c.id, _CALLS.c.public_id)
 _INSERT_EVENT = insert(_EVENTS)
+_COUNTERS = cast(Table, UsageCounter.__table__)
 # What a call request stores of a call; the other columns keep their defaults.
 CALL_COLUMNS = ("public_id", "widget_id", "account_id", "visitor_number", "visitor_country",
                 "client_ip", "page_origin", "page_url", "campaign", "provider_kind", "status",
                 "reason", "request_id", "scheduled_for", "business_number", "created_at",
                 "updated_at")
-EVENT_COLUMNS = ("at", "status", "reason", "detail")
 
 
-def admit(uses: list[SingleUse], caps: list[Cap], call: dict, event: dict) -> tuple[int, str]:
-    """Spend ``uses``, store ``call`` (every column of ``CALL_COLUMNS`` but the id, times
-    and public id) with its first ``event`` (``status``, ``reason``, ``detail``) and count
-    it against ``caps``; its id and public id. Raises the refusal of the first use spent
-    already, else of the first cap reached; the caller rolls back and commits."""
+def admit(uses: list[SingleUse], caps: list[Cap], call: dict,
+          event_detail: dict) -> tuple[int, str]:
+    """Spend ``uses``, store ``call`` (every column of ``CALL_COLUMNS`` but its times and
+    public id) with its first event, which takes the call's status and reason and
+    ``event_detail``, and count it against ``caps``; the call's id and public id. Raises
+    the refusal of the first use spent already, else of the first cap reached; the
+    caller rolls back, or commits."""
     now = utcnow()
     call = call | {"public_id": new_public_id(), "created_at": now, "updated_at": now}
-    event = event | {"at": now}
     if db.session.get_bind().dialect.name == "postgresql":
-        return _admit_in_one_statement(uses, caps, call, event)
+        return _admit_in_one_statement(uses, caps, call, event_detail)
     consume_all(uses)
     call_id, public_id = db.session.execute(_INSERT_CALL, call).one()
-    db.session.execute(_INSERT_EVENT, event | {"call_id": call_id})
+    db.session.execute(_INSERT_EVENT, {"call_id": call_id, "at": now, "status": call["status"],
+                                       "reason": call["reason"], "detail": event_detail})
     count_within_caps(caps)
     return call_id, public_id
 
 
 def _admit_in_one_statement(uses: list[SingleUse], caps: list[Cap], call: dict,
-                            event: dict) -> tuple[int, str]:
+                            event_detail: dict) -> tuple[int, str]:
     countable = caps_to_count(caps)
-    params = (row_values(used_rows(uses)) | row_values(counter_keys(countable))
-              | {f"cap_{i}": cap.limit for i, cap in enumerate(countable)}
+    params = (row_values(used_rows(uses))
+              | {"caps": [{"scope": cap.scope, "key": cap.key, "period": cap.period,
+                           "cap": cap.limit} for cap in countable]}
               | {f"call_{name}": call[name] for name in CALL_COLUMNS}
-              | {f"event_{name}": event[name] for name in EVENT_COLUMNS})
+              | {"event_detail": event_detail})
     row = db.session.connection().execute(
-        _one_statement(len(uses), len(countable)), params).one()
+        _one_statement(len(uses), bool(countable)), params).one()
     call_id, public_id, recorded, counted = row
     refuse_unless_recorded(uses, {tuple(key) for key in recorded or ()})
     refuse_unless_counted(caps, {tuple(key) for key in counted or ()})
     return call_id, public_id
 
 
-@lru_cache(maxsize=32)
-def _one_statement(use_count: int, cap_count: int):
+# ``increment_below`` (db_ops.py) for PostgreSQL with the keys and caps in one JSON
+# parameter: psycopg converts a statement of more than 50 parameters afresh on
+# every execution, which cost half of this statement's time with a row of
+# parameters per cap. The rows are counted, and locked, in the order given.
+_CAP_ROWS = ('json_to_recordset(:caps) AS given("scope" varchar, "key" varchar, '
+             '"period" varchar, "cap" integer)')
+_COUNT_CAPS = (
+    f'INSERT INTO {_COUNTERS.name} ("scope", "key", "period", "count") '
+    f'SELECT "scope", "key", "period", 1 FROM {_CAP_ROWS} '
+    'ON CONFLICT ("scope", "key", "period") DO UPDATE '
+    f'SET "count" = {_COUNTERS.name}."count" + 1 '
+    f'WHERE {_COUNTERS.name}."count" < (SELECT "cap" FROM {_CAP_ROWS} '
+    'WHERE given."scope" = excluded."scope" AND given."key" = excluded."key" '
+    'AND given."period" = excluded."period") '
+    'RETURNING "scope", "key", "period"')
+
+
+@lru_cache(maxsize=8)
+def _one_statement(use_count: int, counts_caps: bool):
     """``WITH used AS (insert the ids), counted AS (count the caps), new_call AS
     (insert the call), new_event AS (insert its event) SELECT`` the call's ids and the
     keys of the ids recorded and the caps counted. Every part runs to its end whether
@@ -94,24 +113,22 @@ def _one_statement(use_count: int, cap_count: int):
     used, params = insert_ignore_sql(cast(Table, UsedToken.__table__), use_count)
     parts = [f"used AS ({used})"]
     counted_keys = "NULL"
-    if cap_count:
-        counted, cap_params = increment_below_sql(cast(Table, UsageCounter.__table__),
-                                                  cap_count)
-        parts.append(f"counted AS ({counted})")
-        params += cap_params
+    if counts_caps:
+        parts.append(f"counted AS ({_COUNT_CAPS})")
+        params.append(bindparam("caps", type_=JSON))
         counted_keys = ('(SELECT json_agg(json_build_array("scope", "key", "period")) '
                         "FROM counted)")
     parts.append(
         f"new_call AS (INSERT INTO {_CALLS.name} ("
         + ", ".join(f'"{name}"' for name in CALL_COLUMNS) + ") VALUES ("
         + ", ".join(f":call_{name}" for name in CALL_COLUMNS) + ') RETURNING "id", "public_id")')
+    # The event is the call's first step: its time, status and reason are the call's.
     parts.append(
-        f'new_event AS (INSERT INTO {_EVENTS.name} ("call_id", '
-        + ", ".join(f'"{name}"' for name in EVENT_COLUMNS) + ') SELECT "id", '
-        + ", ".join(f":event_{name}" for name in EVENT_COLUMNS) + " FROM new_call)")
+        f'new_event AS (INSERT INTO {_EVENTS.name} ("call_id", "at", "status", "reason", '
+        '"detail") SELECT "id", :call_created_at, :call_status, :call_reason, :event_detail '
+        "FROM new_call)")
     params += [bindparam(f"call_{name}", type_=_CALLS.c[name].type) for name in CALL_COLUMNS]
-    params += [bindparam(f"event_{name}", type_=_EVENTS.c[name].type)
-               for name in EVENT_COLUMNS]
+    params.append(bindparam("event_detail", type_=_EVENTS.c.detail.type))
     return text(
         "WITH " + ", ".join(parts)
         + ' SELECT new_call."id", new_call."public_id", '

@@ -246,11 +246,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
                 "provider_kind": provider_kind, "status": CallState.QUEUED, "reason": reason,
                 "request_id": request_id, "scheduled_for": scheduled_for,
                 "business_number": business_number,
-            }, {
-                "status": CallState.QUEUED, "reason": reason,
-                "detail": {"scheduled_for": scheduled_for.isoformat() + "Z"}
-                if scheduled_for else {},
-            })
+            }, {"scheduled_for": scheduled_for.isoformat() + "Z"} if scheduled_for else {})
             db.session.commit()
         except BaseException:
             db.session.rollback()
