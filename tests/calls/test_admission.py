@@ -7,6 +7,8 @@ these refusals, and they must leave nothing behind.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import select
 
@@ -110,3 +112,27 @@ def test_a_cap_of_nought_refuses_before_anything_is_counted(app, widget):
 
         assert refused.value.code == "cap_account"
         assert _stored() == {"calls": [], "events": [], "used": set(), "counted": set()}
+
+
+def test_with_no_cap_to_count_the_call_is_refused_by_the_first_cap(app, widget):
+    with app.app_context():
+        with pytest.raises(Refusal) as refused:
+            _admit([_use("nonce", "n1")], [_cap("widget", 0), _cap("ip", 5)], _call(widget),
+                   EVENT)
+
+        assert refused.value.code == "cap_widget"
+        assert _stored() == {"calls": [], "events": [], "used": set(), "counted": set()}
+
+
+def test_a_call_for_later_keeps_its_time_and_its_event_says_so(app, widget):
+    later = datetime(2026, 12, 2, 9, 30)
+    with app.app_context():
+        call_id, _ = _admit([_use("nonce", "n1")], [_cap("ip", 5)],
+                            _call(widget) | {"scheduled_for": later, "reason": "scheduled"},
+                            {"scheduled_for": "2026-12-02T09:30:00Z"})
+
+        call = db.session.get(CallRequest, call_id)
+        assert (call.scheduled_for, call.reason) == (later, "scheduled")
+        assert [(event.status, event.reason, event.detail, event.at) for event in call.events] \
+            == [("queued", "scheduled", {"scheduled_for": "2026-12-02T09:30:00Z"},
+                 call.created_at)]
