@@ -74,6 +74,10 @@ CPU_RATIO_TARGET = 4.0
 P99_RATIO_TARGET = 1 / 3
 # A refused request costs at most this share of an admitted one's CPU (issue 15).
 REFUSAL_TARGET = 0.6
+# A measured run whose busiest worker spent more than this share of the workers'
+# CPU is run again, up to MEASURE_TRIES times in all (see busiest_share).
+BALANCED_SHARE = 0.7
+MEASURE_TRIES = 3
 
 
 # ---------------------------------------------------------------- processes
@@ -85,9 +89,14 @@ def free_port() -> int:
 
 
 def gunicorn_command(spec: str, port: int, workers: int, threads: int, chdir: Path) -> list[str]:
+    """Issue 15's command for the app and the baseline alike. ``--reuse-port`` gives
+    each worker a listening socket of its own and the kernel spreads wrk's 16
+    kept-alive connections over them; on one shared socket one worker often took
+    them all and served the run alone (``busiest_share``)."""
     return [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
             "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-            "--keep-alive", "5", "--log-level", "warning", "--chdir", str(chdir), spec]
+            "--keep-alive", "5", "--reuse-port", "--log-level", "warning",
+            "--chdir", str(chdir), spec]
 
 
 class Server:
@@ -120,19 +129,13 @@ class Server:
         On a machine shared with other work the request rates move with the
         load; the CPU each request costs does not, so it is reported too.
         """
-        ticks = os.sysconf("SC_CLK_TCK")
-        pids = [self.process.pid]
+        return _cpu_seconds(self.process.pid) + sum(self.worker_cpu().values())
+
+    def worker_cpu(self) -> dict[int, float]:
+        """Each worker's CPU time so far, by pid."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        if children.exists():
-            pids += [int(pid) for pid in children.read_text().split()]
-        total = 0
-        for pid in pids:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
+        pids = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+        return {pid: _cpu_seconds(pid) for pid in pids}
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -142,6 +145,29 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def busiest_share(before: dict[int, float], after: dict[int, float]) -> float:
+    """The share of the workers' CPU over a run that its busiest worker spent.
+
+    wrk opens its connections at once and keeps them. With gunicorn's workers
+    sharing one listening socket, one worker often accepted all of them and
+    served the run alone, on one interpreter lock, while the other idled: the
+    same code then read at half the rate and more CPU a request (a bare Flask
+    answer at about 0.18 ms balanced, 0.32 ms on one worker; the call request
+    381 req/s at 2.6 ms against 590 at 2.3), on either server, by chance. The
+    servers now run with ``--reuse-port``; a run still this lopsided is run again.
+    """
+    spent = [after[pid] - before.get(pid, 0.0) for pid in after]
+    return max(spent) / sum(spent) if len(spent) > 1 and sum(spent) > 0 else 1.0
 
 
 def http_get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -470,11 +496,21 @@ def main() -> int:
         bodies.write(warm_file, 1500)
         bodies.write(base_file, 200)
 
-        def measure(server, path, file, seconds, mode):
-            cpu = server.cpu_seconds()
-            result = load(server.port, path, file, seconds, options.connections,
-                          client_threads, mode)
-            result["cpu_ms"] = (server.cpu_seconds() - cpu) * 1000 / max(result["requests"], 1)
+        def measure(server, path, file, seconds, mode, fresh=None):
+            """One load run; a measured one (``fresh`` gives each try its bodies) is run
+            again while one worker served it nearly alone (``busiest_share``)."""
+            for attempt in range(1, MEASURE_TRIES + 1 if fresh else 2):
+                if attempt > 1:
+                    file = fresh()
+                cpu, workers = server.cpu_seconds(), server.worker_cpu()
+                result = load(server.port, path, file, seconds, options.connections,
+                              client_threads, mode)
+                result["cpu_ms"] = ((server.cpu_seconds() - cpu) * 1000
+                                    / max(result["requests"], 1))
+                result["busiest"] = busiest_share(workers, server.worker_cpu())
+                result["tries"] = attempt
+                if result["busiest"] <= BALANCED_SHARE or options.workers < 2:
+                    break
             return result
 
         app_server, base_server = servers
@@ -486,9 +522,16 @@ def main() -> int:
         bodies.write(main_file, needed)
         made = time.monotonic() - made
 
-        base = measure(base_server, "/echo", base_file, options.seconds, "cycle")
+        base = measure(base_server, "/echo", base_file, options.seconds, "cycle",
+                       fresh=lambda: base_file)
         spy = profile(app_server, options.profile, options.seconds) if options.profile else None
-        app = measure(app_server, "/embed/v1/calls", main_file, options.seconds, "once")
+
+        def fresh_calls() -> Path:
+            bodies.write(main_file, needed)
+            return main_file
+
+        app = measure(app_server, "/embed/v1/calls", main_file, options.seconds, "once",
+                      fresh=None if spy else fresh_calls)
         if spy:
             spy.wait()
 
@@ -515,7 +558,7 @@ def main() -> int:
                     f".{label.split()[0]}{options.profile.suffix}"), options.seconds) \
                     if options.profile else None
                 refusals[label] = measure(server, "/embed/v1/calls", file, options.seconds,
-                                          mode)
+                                          mode)  # a share of the same server's admission
                 if spy:
                     spy.wait()
                 refusals[label]["expected"] = status
@@ -578,6 +621,9 @@ def main() -> int:
         ("CPU ratio app/baseline", f"{cpu_ratio:.1f}", f"<= {CPU_RATIO_TARGET:g}",
          verdict(cpu_ratio <= CPU_RATIO_TARGET)),
         ("app responses 202", f"{statuses.get(202, 0):,}", "all", verdict(not other)),
+        ("busiest worker's share of CPU, baseline / app",
+         f"{base['busiest']:.2f} / {app['busiest']:.2f}",
+         f"<= {BALANCED_SHARE} (tries {base['tries']} / {app['tries']})", ""),
     ]
     for label, result in refusals.items():
         cost = result["cpu_ms"] / app["cpu_ms"] if app["cpu_ms"] else 0.0
