@@ -4,8 +4,10 @@ captcha is checked, from one read; the write transaction's checks stay the autho
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from tests.factories import call_body, post_call
+from widget_server.extensions import db
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
@@ -20,6 +22,43 @@ def test_a_replayed_form_is_refused_as_spent_before_its_captcha_is_looked_at(app
 
     assert first.status_code == 202
     assert replay.status_code == 403 and replay.get_json()["error"] == "nonce_used"
+
+
+def test_a_form_replayed_to_the_process_that_took_it_is_refused_without_a_statement(
+        app, client, widget):
+    body = call_body(app, client, widget)
+    first = post_call(client, body)
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def note(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        replays = [post_call(client, body) for _ in range(3)]
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+    assert first.status_code == 202
+    assert [(r.status_code, r.get_json()["error"]) for r in replays] == [(403, "nonce_used")] * 3
+    # The settings version is read to know the widget current, and nothing else is
+    # (the tests write the refusal counts at once; a server adds them up in memory).
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 3 and all("settings_version" in s for s in reads), reads
+
+
+def test_a_form_spent_through_another_process_is_refused_by_the_read(make_app, widget):
+    first_app, second_app = make_app(), make_app()
+    body = call_body(first_app, first_app.test_client(), widget)
+    admitted = post_call(first_app.test_client(), body)
+
+    replayed = post_call(second_app.test_client(), body)
+    again = post_call(second_app.test_client(), body)
+
+    assert admitted.status_code == 202
+    assert replayed.get_json()["error"] == again.get_json()["error"] == "nonce_used"
 
 
 def test_a_request_against_a_full_cap_is_refused_before_its_captcha_is_looked_at(

@@ -41,7 +41,7 @@ from widget_server.i18n import use_widget_language
 from widget_server.models import Account, Widget, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import origin_allowed
-from widget_server.security.single_use import SingleUse
+from widget_server.security.single_use import SingleUse, known_spent
 from widget_server.tenancy import lineage_suspended
 
 
@@ -194,6 +194,11 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     page_origin = check_page_origin(widget, form.page_origin, request_origin, own_origin)
     nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
                                       widget)
+    # A form this process has seen spent is refused without a read: replaying one
+    # captured form is the cheapest attack there is on this endpoint.
+    spent_nonces = known_spent("nonce", current_app.config["FORM_NONCE_MAX_AGE"])
+    if nonce_id in spent_nonces:
+        raise _nonce_used()
     try:
         number: VisitorNumber | None = check_visitor_number(
             form.phone, home_country=widget.home_country, countries=widget.countries)
@@ -211,6 +216,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
                              account_ids=[widget.account_id, *(a.id for a in above)],
                              e164=number.e164 if number else "", caps=caps, now=now)
     if standing.nonce_spent:
+        spent_nonces.add(nonce_id)
         raise _nonce_used()
     if form.consent is not True:
         raise Refusal("consent_missing", "Please agree to be called back.")
@@ -251,6 +257,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
         except BaseException:
             db.session.rollback()
             raise
+    spent_nonces.add(nonce_id)
     accepted = AcceptedCall(id=call_id, public_id=public_id, status=CallState.QUEUED)
     try:
         enqueue_call(accepted.id, eta=scheduled_for)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 
+from cachetools import TTLCache
+from flask import current_app
 from sqlalchemy import delete
 from sqlalchemy.engine import CursorResult
 
@@ -57,3 +60,30 @@ def purge_expired() -> int:
     result = db.session.execute(delete(UsedToken).where(UsedToken.expires_at < utcnow()))
     db.session.commit()
     return cast(CursorResult, result).rowcount
+
+
+class KnownSpent:
+    """Ids of one kind that this process has seen spent, for as long as they could be
+    sent: a spent id never becomes unused again, so a replay of one is refused
+    without a read (a replayed form is the cheapest attack on the call request).
+    Only a shortcut to a refusal: the insert that spends an id stays the check."""
+
+    def __init__(self, ttl_seconds: int, max_ids: int = 50_000) -> None:
+        self.ids: TTLCache[str, bool] = TTLCache(max_ids, ttl_seconds)
+        self.lock = threading.Lock()
+
+    def add(self, token_id: str) -> None:
+        with self.lock:
+            self.ids[token_id] = True
+
+    def __contains__(self, token_id: str) -> bool:
+        with self.lock:
+            return token_id in self.ids
+
+
+def known_spent(kind: str, ttl_seconds: int) -> KnownSpent:
+    """This app's ``KnownSpent`` for ``kind``, shared by its threads."""
+    kept = current_app.extensions.setdefault("known_spent", {})
+    if kind not in kept:
+        kept.setdefault(kind, KnownSpent(ttl_seconds))
+    return kept[kind]
