@@ -26,9 +26,9 @@ from widget_server.extensions import db
 from widget_server.models import SettingsVersion
 
 _COLUMNS = cast(Table, SettingsVersion.__table__).c
-_VERSION = select(_COLUMNS.value).where(_COLUMNS.id == 1)
+VERSION = select(_COLUMNS.value).where(_COLUMNS.id == 1)
 
 
 def current() -> int:
     """The counter as the request's connection sees it; 0 before the first change."""
-    return db.session.connection().execute(_VERSION).scalar() or 0
+    return db.session.connection().execute(VERSION).scalar() or 0

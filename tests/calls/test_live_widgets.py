@@ -108,4 +108,56 @@ def test_with_nothing_changed_the_next_request_reads_no_widget(app, client, tree
     admitted = next(i for i, s in enumerate(statements) if "INSERT INTO call_requests" in s)
     reads = [s for s in statements[:admitted] if s.lstrip().upper().startswith("SELECT")]
     assert not any("FROM widgets" in s or "FROM accounts" in s for s in reads), reads
-    assert any("settings_version" in s for s in reads)
+    # One read before the write: the settings version comes with the standing.
+    assert len(reads) == 1 and "settings_version" in reads[0], reads
+
+
+def _add_shop_domain(ids) -> None:
+    domains.add_domain(_account(ids, "acme"), _widget(ids), "shop.example")
+
+
+# What a second process does to make the first refuse, and then to lift it.
+LIFTED: dict[str, tuple[Callable, Callable]] = {
+    "unpaused": (lambda ids: widgets.set_paused(_account(ids, "acme"), _widget(ids), True),
+                 lambda ids: widgets.set_paused(_account(ids, "acme"), _widget(ids), False)),
+    "domain added back": (_remove_shop_domain, _add_shop_domain),
+}
+
+
+@pytest.mark.parametrize("lift", LIFTED)
+def test_a_refusal_lifted_by_another_process_is_lifted_at_the_next_request(
+        make_app, app, client, tree, lift):
+    """The first process refuses on the widget it keeps; once another lifts the cause,
+    that kept copy must not go on refusing."""
+    made, ids = tree
+    other_process = make_app()
+    impose, lift_it = LIFTED[lift]
+    with other_process.app_context():
+        impose(ids)
+        db.session.remove()
+    refused = post_call(client, call_body(app, client, made))
+    with other_process.app_context():
+        lift_it(ids)
+        db.session.remove()
+
+    admitted = post_call(client, call_body(app, client, made, phone="+12025550142"))
+
+    assert refused.status_code == 403
+    assert admitted.status_code == 202, admitted.get_json()
+
+
+def test_a_token_rotated_by_another_process_is_taken_at_the_next_request(
+        make_app, app, client, tree):
+    made, ids = tree
+    first = post_call(client, call_body(app, client, made))
+    other_process = make_app()
+    with other_process.app_context():
+        rotated = widgets.rotate_token(_account(ids, "acme"), _widget(ids))
+        db.session.refresh(rotated)
+        db.session.expunge(rotated)
+
+    with_new_token = post_call(client, call_body(app, client, rotated, phone="+12025550142"))
+    with_old_token = post_call(client, call_body(app, client, made, phone="+12025550143"))
+
+    assert first.status_code == with_new_token.status_code == 202
+    assert with_old_token.get_json()["error"] == "token_revoked"

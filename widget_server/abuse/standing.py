@@ -19,6 +19,7 @@ from typing import cast
 
 from sqlalchemy import Table, bindparam, exists, select
 
+from widget_server import settings_version
 from widget_server.abuse.blocklist import BLOCKED_FOR_ANY
 from widget_server.abuse.caps import Cap
 from widget_server.abuse.cooldown import COOLED_UNTIL
@@ -38,6 +39,9 @@ class Standing:
     number_blocked: bool
     cooled_until: datetime | None
     cap_counts: tuple[int, ...]
+    # Read in the same round trip, for a request checked on a widget kept in memory
+    # (calls/live_widgets.py): a kept widget is current while this has not moved.
+    settings_version: int
 
 
 @cache
@@ -56,6 +60,7 @@ def _statement(cap_count: int):
         .label("nonce_spent"),
         BLOCKED_FOR_ANY.label("number_blocked"),
         COOLED_UNTIL.scalar_subquery().label("cooled_until"),
+        settings_version.VERSION.scalar_subquery().label("settings_version"),
         *counts,
     )
 
@@ -71,7 +76,8 @@ def read_standing(*, nonce_id: str, account_ids: list[int], e164: str, caps: lis
     # On the session's connection: the session's own execute would pass a Core
     # statement through the ORM's compile and result steps first.
     row = db.session.connection().execute(_statement(len(caps)), params).one()
-    spent, blocked, cooled_until, *counts = row
+    spent, blocked, cooled_until, version, *counts = row
     return Standing(nonce_spent=bool(spent), number_blocked=bool(blocked),
                     cooled_until=cooled_until,
-                    cap_counts=tuple(count or 0 for count in counts))
+                    cap_counts=tuple(count or 0 for count in counts),
+                    settings_version=version or 0)

@@ -3,10 +3,12 @@
 Loading a widget with its domains, account and provider, and the accounts
 above it, is two ORM queries and a fifth of a call request's CPU. A process
 keeps what it loaded, keyed on the widget's public id, with the settings
-version it read before loading (widget_server/settings_version.py); a request
-reads the version, one small row, and uses the kept widget only while it is
-unchanged. So an edit anywhere, by any process, is seen by the next request,
-as when every request loaded the widget.
+version it read before loading (widget_server/settings_version.py). A call
+request is checked on the kept widget and reads the version with its standing
+(abuse/standing.py), or alone when a check refuses first; if the version moved,
+the request is checked again on a fresh copy. So an edit anywhere, by any
+process, is acted on by the next request, as when every request loaded the
+widget, whether it refuses what was allowed or allows what was refused.
 
 What is kept is detached from any session and only read: the request path
 takes ids, numbers and flags off it and writes through Core statements. Of
@@ -48,6 +50,12 @@ class LiveWidgets:
         self.cache: LRUCache[str, LiveWidget] = LRUCache(MAX_WIDGETS)
         self.lock = threading.Lock()
 
+    def kept(self, public_id: str) -> LiveWidget | None:
+        """The widget as kept, without asking whether it is still current: the caller
+        reads the settings version later and compares it with ``version``."""
+        with self.lock:
+            return self.cache.get(public_id)
+
     def get(self, public_id: str, load: Callable[[str], Widget | None]) -> LiveWidget | None:
         """The widget ``public_id`` names with the accounts above it, as ``load`` reads
         it (with every relationship the caller uses), current as of this request."""
@@ -70,8 +78,16 @@ class LiveWidgets:
         return live
 
 
-def live_widget(public_id: str, load: Callable[[str], Widget | None]) -> LiveWidget | None:
+def _live_widgets() -> LiveWidgets:
     kept = current_app.extensions.get("live_widgets")
     if kept is None:
         kept = current_app.extensions.setdefault("live_widgets", LiveWidgets())
-    return kept.get(public_id, load)
+    return kept
+
+
+def live_widget(public_id: str, load: Callable[[str], Widget | None]) -> LiveWidget | None:
+    return _live_widgets().get(public_id, load)
+
+
+def kept_widget(public_id: str) -> LiveWidget | None:
+    return _live_widgets().kept(public_id)

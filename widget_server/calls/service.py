@@ -11,13 +11,15 @@ back, so nothing that was refused spends a cap, a nonce or a solution.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 from flask import current_app
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from widget_server import settings_version
 from widget_server.abuse.caps import (
+    Cap,
     caps_for_call,
     give_back,
     refuse_if_reached,
@@ -31,7 +33,7 @@ from widget_server.call_states import CallState
 from widget_server.calls.admission import admit
 from widget_server.calls.hours import when_to_call
 from widget_server.calls.lead import read_lead
-from widget_server.calls.live_widgets import live_widget
+from widget_server.calls.live_widgets import LiveWidget, kept_widget, live_widget
 from widget_server.calls.placing import record
 from widget_server.calls.queue import QUEUE_ERRORS, enqueue_call, enqueue_publish
 from widget_server.db_ops import queued_writes
@@ -132,19 +134,21 @@ def widget_for_token(token: object, *relationships: str) -> Widget:
 _CALL_RELATIONSHIPS = ("account", "domains", "provider_account")
 
 
-def live_widget_for(public_id: str, version: int) -> tuple[Widget, tuple[Account, ...]]:
-    """As ``widget_for_token``, for a call request whose embed token named ``public_id``
-    at ``version``: the widget with its domains, account and provider, and the accounts
-    above it, nearest first, kept in memory while the settings stand still
-    (calls/live_widgets.py). The suspension is read off those accounts. Only read what
-    is returned: it belongs to no session.
+def _usable(live: LiveWidget | None, version: int) -> tuple[Widget, tuple[Account, ...]]:
+    """As ``widget_for_token``, for a call request whose embed token named ``live``'s
+    widget at ``version``: the widget with its domains, account and provider, and the
+    accounts above it, nearest first (calls/live_widgets.py). The suspension is read
+    off those accounts. Only read what is returned: it belongs to no session.
     """
-    live = live_widget(public_id, lambda key: _load_widget(key, _CALL_RELATIONSHIPS))
     widget = _check_widget(live.widget if live else None, version)
     above = live.above if live else ()
     _refuse_if_off(widget, any(account.suspended_at is not None
                                for account in (widget.account, *above)))
     return widget, above
+
+
+def _load_call_widget(public_id: str) -> Widget | None:
+    return _load_widget(public_id, _CALL_RELATIONSHIPS)
 
 
 def allowed_domains(widget: Widget) -> list[str]:
@@ -178,6 +182,20 @@ def _nonce_used() -> Refusal:
     return Refusal("nonce_used", "This form was already sent; please reload it.", status=403)
 
 
+class _KeptWidgetMoved(Exception):
+    """The settings moved since the kept widget a request was checked on was loaded."""
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A call request that passed every check before the captcha, and what it stores."""
+
+    nonce_id: str
+    caps: list[Cap]
+    # The call's row but its request id (admission.CALL_COLUMNS).
+    call: dict
+
+
 def request_call(form: CallRequestForm, *, request_origin: str | None, own_origin: str,
                  client_ip: str, remote_addr: str,
                  request_id: str | None = None) -> AcceptedCall:
@@ -190,74 +208,37 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     # The reads need no transaction: outside one, PostgreSQL is spared a BEGIN and a
     # ROLLBACK (two round trips), and SQLite holds no reader to upgrade to a writer.
     db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    widget, above = live_widget_for(public_id, version)
-    page_origin = check_page_origin(widget, form.page_origin, request_origin, own_origin)
-    nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
-                                      widget)
-    # A form this process has seen spent is refused without a read: replaying one
-    # captured form is the cheapest attack there is on this endpoint.
-    spent_nonces = known_spent("nonce", current_app.config["FORM_NONCE_MAX_AGE"])
-    if nonce_id in spent_nonces:
-        raise _nonce_used()
+    check = partial(_check_request, form, token_version=version, request_origin=request_origin,
+                    own_origin=own_origin, client_ip=client_ip)
+    # Checked first on the widget as this process keeps it, the settings version read
+    # with the request's standing (one round trip fewer than reading it first); if
+    # the settings moved meanwhile, checked again on a fresh copy.
+    in_memory = kept_widget(public_id)
     try:
-        number: VisitorNumber | None = check_visitor_number(
-            form.phone, home_country=widget.home_country, countries=widget.countries)
-    except Refusal as refusal:
-        number, bad_number = None, refusal
-    now = utcnow()
-    caps = caps_for_call(widget, visitor_number=number.e164, client_ip=client_ip, now=now,
-                         ancestors=above) if number else []
-    # A replayed form, a blocked or resting number and a flood against a full cap are
-    # refused from this one read, before the captcha and the write: an attack is
-    # mostly refusals. The insert and the guarded upsert in the write transaction
-    # stay the checks. The refusals keep their order: the form, then the number.
-    # A reseller's block list (and the operator's) applies to every widget under it.
-    standing = read_standing(nonce_id=nonce_id,
-                             account_ids=[widget.account_id, *(a.id for a in above)],
-                             e164=number.e164 if number else "", caps=caps, now=now)
-    if standing.nonce_spent:
-        spent_nonces.add(nonce_id)
-        raise _nonce_used()
-    if form.consent is not True:
-        raise Refusal("consent_missing", "Please agree to be called back.")
-    if number is None:
-        raise bad_number
-    if standing.number_blocked:
-        raise blocked_refusal()
-    refuse_if_cooling_down(standing.cooled_until, now)
-    if not widget.business_numbers:
-        raise Refusal("widget_unconfigured", "This site has no number to connect you to yet.",
-                      status=409)
-    scheduled_for = when_to_call(widget, form.callback_at, now)
-    page_url, campaign = read_lead(form.page_url, page_origin)
-    refuse_if_reached(caps, standing.cap_counts)
-    widget_id, account_id = widget.id, widget.account_id
-    business_number = widget.business_numbers[0]
-    provider_kind = widget.provider_account.kind if widget.provider_account else "simulator"
+        checked = check(in_memory, kept=True) if in_memory else None
+    except _KeptWidgetMoved:
+        checked = None
+    if checked is None:
+        checked = check(live_widget(public_id, _load_call_widget), kept=False)
     # Hand the reading connection back before the network call; the writes take
     # one in a transaction of their own.
     db.session.rollback()
 
+    nonce_id, caps = checked.nonce_id, checked.caps
     solution = captcha_verifier().verify(form.captcha, remote_ip=remote_addr)
     nonce = SingleUse("nonce", nonce_id, current_app.config["FORM_NONCE_MAX_AGE"],
                       _nonce_used())
-    reason = "scheduled" if scheduled_for else None
+    scheduled_for = checked.call["scheduled_for"]
     with queued_writes():
         try:
-            call_id, public_id = admit([nonce, solution], caps, {
-                "widget_id": widget_id, "account_id": account_id,
-                "visitor_number": number.e164, "visitor_country": number.region,
-                "client_ip": client_ip, "page_origin": page_origin,
-                "page_url": page_url, "campaign": campaign,
-                "provider_kind": provider_kind, "status": CallState.QUEUED, "reason": reason,
-                "request_id": request_id, "scheduled_for": scheduled_for,
-                "business_number": business_number,
-            }, {"scheduled_for": scheduled_for.isoformat() + "Z"} if scheduled_for else {})
+            call_id, public_id = admit(
+                [nonce, solution], caps, checked.call | {"request_id": request_id},
+                {"scheduled_for": scheduled_for.isoformat() + "Z"} if scheduled_for else {})
             db.session.commit()
         except BaseException:
             db.session.rollback()
             raise
-    spent_nonces.add(nonce_id)
+    known_spent("nonce", current_app.config["FORM_NONCE_MAX_AGE"]).add(nonce_id)
     accepted = AcceptedCall(id=call_id, public_id=public_id, status=CallState.QUEUED)
     try:
         enqueue_call(accepted.id, eta=scheduled_for)
@@ -275,3 +256,69 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     current_app.logger.info("call %s accepted", accepted.public_id,
                             extra={"call": accepted.public_id})
     return accepted
+
+
+def _check_request(form: CallRequestForm, live: LiveWidget | None, *, kept: bool,
+                   token_version: int, request_origin: str | None, own_origin: str,
+                   client_ip: str) -> _Checked:
+    """Every check of a call request before its captcha, on ``live``; a refusal, or what
+    the request would store. ``kept``: ``live`` came from memory unchecked, so a refusal
+    or a standing read that finds the settings moved raises ``_KeptWidgetMoved``."""
+    spent_nonces = known_spent("nonce", current_app.config["FORM_NONCE_MAX_AGE"])
+    try:
+        widget, above = _usable(live, token_version)
+        page_origin = check_page_origin(widget, form.page_origin, request_origin, own_origin)
+        nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
+                                          widget)
+        # A form this process has seen spent is refused without a read: replaying
+        # one captured form is the cheapest attack there is on this endpoint.
+        if nonce_id in spent_nonces:
+            raise _nonce_used()
+    except Refusal:
+        if kept and live and settings_version.current() != live.version:
+            raise _KeptWidgetMoved from None
+        raise
+    try:
+        number: VisitorNumber | None = check_visitor_number(
+            form.phone, home_country=widget.home_country, countries=widget.countries)
+    except Refusal as refusal:
+        number, bad_number = None, refusal
+    now = utcnow()
+    caps = caps_for_call(widget, visitor_number=number.e164, client_ip=client_ip, now=now,
+                         ancestors=above) if number else []
+    # A replayed form, a blocked or resting number and a flood against a full cap are
+    # refused from this one read, before the captcha and the write: an attack is
+    # mostly refusals. The insert and the guarded upsert in the write transaction
+    # stay the checks. The refusals keep their order: the form, then the number.
+    # A reseller's block list (and the operator's) applies to every widget under it.
+    standing = read_standing(nonce_id=nonce_id,
+                             account_ids=[widget.account_id, *(a.id for a in above)],
+                             e164=number.e164 if number else "", caps=caps, now=now)
+    if kept and live and standing.settings_version != live.version:
+        raise _KeptWidgetMoved
+    if standing.nonce_spent:
+        spent_nonces.add(nonce_id)
+        raise _nonce_used()
+    if form.consent is not True:
+        raise Refusal("consent_missing", "Please agree to be called back.")
+    if number is None:
+        raise bad_number
+    if standing.number_blocked:
+        raise blocked_refusal()
+    refuse_if_cooling_down(standing.cooled_until, now)
+    if not widget.business_numbers:
+        raise Refusal("widget_unconfigured", "This site has no number to connect you to yet.",
+                      status=409)
+    scheduled_for = when_to_call(widget, form.callback_at, now)
+    page_url, campaign = read_lead(form.page_url, page_origin)
+    refuse_if_reached(caps, standing.cap_counts)
+    return _Checked(nonce_id=nonce_id, caps=caps, call={
+        "widget_id": widget.id, "account_id": widget.account_id,
+        "visitor_number": number.e164, "visitor_country": number.region,
+        "client_ip": client_ip, "page_origin": page_origin,
+        "page_url": page_url, "campaign": campaign,
+        "provider_kind": widget.provider_account.kind if widget.provider_account
+        else "simulator",
+        "status": CallState.QUEUED, "reason": "scheduled" if scheduled_for else None,
+        "scheduled_for": scheduled_for, "business_number": widget.business_numbers[0],
+    })
