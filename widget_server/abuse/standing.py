@@ -20,7 +20,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, exists, select
 
 from widget_server import settings_version
-from widget_server.abuse.blocklist import BLOCKED_FOR_ANY
+from widget_server.abuse.blocklist import account_params, blocked_for_any
 from widget_server.abuse.caps import Cap
 from widget_server.abuse.cooldown import COOLED_UNTIL
 from widget_server.extensions import db
@@ -45,9 +45,10 @@ class Standing:
 
 
 @cache
-def _statement(cap_count: int):
-    """The read for a request with ``cap_count`` caps, built once per count (a widget
-    under a reseller with caps of its own has more): building costs more than running."""
+def _statement(cap_count: int, account_count: int):
+    """The read for a request with ``cap_count`` caps on a widget with ``account_count``
+    accounts from its own up, built once per shape (a widget under a reseller has more
+    of both): building costs more than running."""
     counts = [
         select(_COUNTERS.count).where(_COUNTERS.scope == bindparam(f"scope_{i}"),
                                       _COUNTERS.key == bindparam(f"key_{i}"),
@@ -58,7 +59,7 @@ def _statement(cap_count: int):
     return select(
         exists().where(_USED.kind == "nonce", _USED.token_id == bindparam("nonce_id"))
         .label("nonce_spent"),
-        BLOCKED_FOR_ANY.label("number_blocked"),
+        blocked_for_any(account_count).label("number_blocked"),
         COOLED_UNTIL.scalar_subquery().label("cooled_until"),
         settings_version.VERSION.scalar_subquery().label("settings_version"),
         *counts,
@@ -69,13 +70,13 @@ def read_standing(*, nonce_id: str, account_ids: list[int], e164: str, caps: lis
                   now: datetime) -> Standing:
     """The standing of a request with form nonce ``nonce_id`` for ``e164``, on a widget
     whose account and those above it are ``account_ids``, under ``caps``."""
-    params: dict[str, object] = {"nonce_id": nonce_id, "account_ids": account_ids,
-                                 "e164": e164, "now": now}
+    params: dict[str, object] = {"nonce_id": nonce_id, "e164": e164, "now": now,
+                                 **account_params(account_ids)}
     for i, cap in enumerate(caps):
         params |= {f"scope_{i}": cap.scope, f"key_{i}": cap.key, f"period_{i}": cap.period}
     # On the session's connection: the session's own execute would pass a Core
     # statement through the ORM's compile and result steps first.
-    row = db.session.connection().execute(_statement(len(caps)), params).one()
+    row = db.session.connection().execute(_statement(len(caps), len(account_ids)), params).one()
     spent, blocked, cooled_until, version, *counts = row
     return Standing(nonce_spent=bool(spent), number_blocked=bool(blocked),
                     cooled_until=cooled_until,
