@@ -14,14 +14,15 @@ import json
 import re
 import struct
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, cached_property
 from types import MappingProxyType
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from widget_server.extensions import db
 from widget_server.models import (
@@ -311,3 +312,20 @@ def webp_header(*, width: int = 64, height: int = 32) -> bytes:
 
 SVG_LOGO = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" '
             b'height="10"><script>alert(1)</script></svg>')
+
+
+@contextmanager
+def statements_sent(app) -> Iterator[list[str]]:
+    """The statements ``app``'s database is sent inside the block, by every thread."""
+    with app.app_context():
+        engine = db.engine
+    sent: list[str] = []
+
+    def note(_connection, _cursor, statement, *_):
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", note)

@@ -4,10 +4,8 @@ captcha is checked, from one read; the write transaction's checks stay the autho
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
-from tests.factories import call_body, post_call
-from widget_server.extensions import db
+from tests.factories import call_body, post_call, statements_sent
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
@@ -28,18 +26,8 @@ def test_a_form_replayed_to_the_process_that_took_it_is_refused_without_a_statem
         app, client, widget):
     body = call_body(app, client, widget)
     first = post_call(client, body)
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def note(_connection, _cursor, statement, *_):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_sent(app) as statements:
         replays = [post_call(client, body) for _ in range(3)]
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
     assert first.status_code == 202
     assert [(r.status_code, r.get_json()["error"]) for r in replays] == [(403, "nonce_used")] * 3

@@ -4,9 +4,9 @@ requests costs the database one write a second, not one a request."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
-from tests.factories import call_body, post_call
+from tests.factories import call_body, post_call, statements_sent
 from tests.waiting import wait_until
 from widget_server.extensions import db
 from widget_server.models import RefusalCount
@@ -27,23 +27,14 @@ def test_a_flood_of_refusals_is_counted_whole_in_one_write_after_the_interval(
         make_app, widget):
     app = make_app(REFUSAL_FLUSH_SECONDS=0.5)
     client = app.test_client()
-    writes: list[str] = []
-
-    def note(_connection, _cursor, statement, *_):
-        if statement.lstrip().upper().startswith("INSERT INTO REFUSAL_COUNTS"):
-            writes.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_sent(app) as statements:
         answers = [post_call(client, call_body(app, client, widget, consent=False))
                    for _ in range(REFUSED)]
         answers.append(post_call(client, call_body(app, client, widget, phone="112")))
         wait_until(lambda: stored(app) == {"consent": REFUSED, "emergency": 1},
                    timeout=10, what="the refusals to be written")
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+    writes = [s for s in statements
+              if s.lstrip().upper().startswith("INSERT INTO REFUSAL_COUNTS")]
 
     assert all(answer.status_code == 400 for answer in answers)
     # One statement for both reasons, unless the timer fired while the requests came.

@@ -104,23 +104,16 @@ def test_a_full_cap_refuses_naming_itself_and_spends_no_id_and_no_earlier_cap(ap
         assert _stored() == before
 
 
-def test_a_cap_of_nought_refuses_before_anything_is_counted(app, widget):
+@pytest.mark.parametrize(("caps", "refusal"), [
+    ([_cap("ip", 5), _cap("account", 0)], "cap_account"),
+    ([_cap("widget", 0), _cap("ip", 5)], "cap_widget"),  # no cap left to count at all
+])
+def test_a_cap_of_nought_refuses_before_anything_is_counted(app, widget, caps, refusal):
     with app.app_context():
         with pytest.raises(Refusal) as refused:
-            _admit([_use("nonce", "n1")], [_cap("ip", 5), _cap("account", 0)], _call(widget),
-                   EVENT)
+            _admit([_use("nonce", "n1")], caps, _call(widget), EVENT)
 
-        assert refused.value.code == "cap_account"
-        assert _stored() == {"calls": [], "events": [], "used": set(), "counted": set()}
-
-
-def test_with_no_cap_to_count_the_call_is_refused_by_the_first_cap(app, widget):
-    with app.app_context():
-        with pytest.raises(Refusal) as refused:
-            _admit([_use("nonce", "n1")], [_cap("widget", 0), _cap("ip", 5)], _call(widget),
-                   EVENT)
-
-        assert refused.value.code == "cap_widget"
+        assert refused.value.code == refusal
         assert _stored() == {"calls": [], "events": [], "used": set(), "counted": set()}
 
 

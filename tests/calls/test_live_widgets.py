@@ -11,9 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
-from tests.factories import call_body, create_account, create_widget, post_call
+from tests.factories import (
+    call_body,
+    create_account,
+    create_widget,
+    post_call,
+    statements_sent,
+)
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, Widget
 from widget_server.services import accounts, domains, widgets
@@ -89,19 +95,9 @@ def test_a_change_made_by_another_process_is_acted_on_at_the_next_request(
 def test_with_nothing_changed_the_next_request_reads_no_widget(app, client, tree):
     made, _ = tree
     first = post_call(client, call_body(app, client, made))
-    statements: list[str] = []  # as the database is sent them, by every thread
     body = call_body(app, client, made, phone="+12025550142")
-    with app.app_context():
-        engine = db.engine
-
-    def note(_connection, _cursor, statement, *_):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements_sent(app) as statements:
         second = post_call(client, body)
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
     assert first.status_code == second.status_code == 202
     # Up to the call's row: the test's queue places the call inline, and reads more.
