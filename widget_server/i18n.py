@@ -82,6 +82,13 @@ def use_widget_language(language: str | None) -> None:
     g.visitor_language = supported(language) or DEFAULT_LANGUAGE
 
 
+def forget_widget_language() -> None:
+    """Back to the visitor's browser language: the widget noted earlier in this request
+    turned out to be gone."""
+    g.pop("widget_language", None)
+    g.pop("visitor_language", None)
+
+
 def in_admin() -> bool:
     """Whether this request is the admin's; unmatched /admin/ addresses have no blueprint."""
     return has_request_context() and (request.blueprint == "admin"

@@ -152,8 +152,9 @@ def reason_of(code: str) -> str:
     return _CODES.get(code, "other")
 
 
-def note_widget(widget_id: int) -> None:
-    """Remember for this request which widget a refusal would be counted against."""
+def note_widget(widget_id: int | None) -> None:
+    """Remember for this request which widget a refusal would be counted against (None:
+    no widget, as when the one noted earlier in the request turned out to be gone)."""
     if has_request_context():
         g.refusal_widget_id = widget_id
 

@@ -65,7 +65,9 @@ class LiveWidgets:
         if kept is not None and kept.version == version:
             return kept
         widget = load(public_id)
-        if widget is None:
+        if widget is None:  # gone: a kept copy would be checked first, in vain, every time
+            with self.lock:
+                self.cache.pop(public_id, None)
             return None
         live = LiveWidget(widget=widget, above=tuple(ancestors(widget.account)),
                           version=version)

@@ -39,7 +39,7 @@ from widget_server.calls.queue import QUEUE_ERRORS, enqueue_call, enqueue_publis
 from widget_server.db_ops import queued_writes
 from widget_server.errors import UNAVAILABLE, Refusal
 from widget_server.extensions import db
-from widget_server.i18n import use_widget_language
+from widget_server.i18n import forget_widget_language, use_widget_language
 from widget_server.models import Account, Widget, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import origin_allowed
@@ -99,6 +99,9 @@ def _check_widget(widget: Widget | None, version: int) -> Widget:
     if widget is not None:
         use_widget_language(widget.language)
         note_widget(widget.id)
+    else:  # a call request checked first on a kept copy may have noted it
+        forget_widget_language()
+        note_widget(None)
     # A signed token names a widget we made: gone or deleted, it was removed.
     if widget is None or widget.deleted_at is not None:
         raise Refusal("widget_removed", "This call-back widget has been removed by its owner.",
