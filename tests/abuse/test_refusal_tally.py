@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from tests.factories import call_body, post_call, statements_sent
+from tests.factories import call_body, create_widget, post_call, statements_sent
 from tests.waiting import wait_until
 from widget_server.extensions import db
-from widget_server.models import RefusalCount
+from widget_server.models import Account, RefusalCount
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the upsert differs there
 
@@ -69,3 +69,28 @@ def test_counts_a_failed_write_could_not_store_are_written_at_the_next_try(make_
     tally.flush()
 
     assert stored(app) == {"consent": 2}
+
+
+def test_counts_of_a_widget_deleted_meanwhile_are_dropped_and_the_rest_written(
+        make_app, widget, caplog):
+    app = make_app(REFUSAL_FLUSH_SECONDS=3600)
+    client = app.test_client()
+    with app.app_context():
+        doomed = create_widget(account=db.session.get(Account, widget.account_id),
+                               domains=["shop.example", "localhost:5000"])
+        db.session.expunge(doomed)
+    for refused in (widget, doomed):
+        post_call(client, call_body(app, client, refused, consent=False))
+    tally = app.extensions["refusal_tally"]
+    with app.app_context():  # gone in SQL between the refusal and the write
+        db.session.execute(text("DELETE FROM allowed_domains WHERE widget_id = :id"),
+                           {"id": doomed.id})
+        db.session.execute(text("DELETE FROM widgets WHERE id = :id"), {"id": doomed.id})
+        db.session.commit()
+
+    tally.flush()  # refused on the gone widget's key: the other count is kept
+    tally.flush()
+
+    assert stored(app) == {"consent": 1}
+    assert not tally.counts
+    assert "1 refusals not counted: their widget is gone" in caplog.text

@@ -25,12 +25,12 @@ from collections import Counter
 from datetime import date
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Date, Integer, String, bindparam, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Date, Integer, String, bindparam, select, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from widget_server.db_ops import queued_writes
 from widget_server.extensions import db
-from widget_server.models import utcnow
+from widget_server.models import Widget, utcnow
 
 # Shown and exported in this order; a new reason goes before "other".
 REASONS = (
@@ -122,6 +122,9 @@ class RefusalTally:
         with self.app.app_context():
             try:
                 _write(counts)
+            except IntegrityError:
+                db.session.rollback()
+                self._keep_unless_widget_gone(counts)
             except SQLAlchemyError:
                 db.session.rollback()
                 # Kept for the next try: one key per widget, day and reason, so a long
@@ -132,6 +135,18 @@ class RefusalTally:
                                         sum(counts.values()))
             finally:
                 db.session.remove()
+
+    def _keep_unless_widget_gone(self, counts: Counter[Key]) -> None:
+        """A write refused on its key: a widget was deleted (in SQL; the services only
+        mark it) since its refusals were counted. Those counts have nowhere to go, and
+        kept they would fail every later write; the others are kept for the next try."""
+        widget_ids = {widget_id for widget_id, _, _ in counts}
+        alive = set(db.session.scalars(select(Widget.id).where(Widget.id.in_(widget_ids))))
+        for key, n in counts.items():
+            if key[0] in alive:
+                self.add(key, n)
+        self.app.logger.warning("%d refusals not counted: their widget is gone", sum(
+            n for (widget_id, _, _), n in counts.items() if widget_id not in alive))
 
 
 _TALLY_LOCK = threading.Lock()
