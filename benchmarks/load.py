@@ -38,6 +38,7 @@ from run import (
     create_widget,
     free_port,
     gunicorn_command,
+    process_cpu_seconds,
     run_python_client,
     run_wrk,
     verdict,
@@ -154,15 +155,16 @@ def worker_rate(env: dict, bodies: CallBodies, app_port: int, calls: int, thread
                     raise SystemExit(f"the worker placed {len(fake.dials)} of {calls} calls:\n"
                                      f"{(workdir / 'worker.log').read_text()[-3000:]}")
                 if first is None and fake.dials:
-                    first = time.monotonic()
+                    first, cpu_first = time.monotonic(), process_cpu_seconds(worker.pid)
                 time.sleep(0.01)
             elapsed = time.monotonic() - first
+            cpu = process_cpu_seconds(worker.pid) - cpu_first
         finally:
             worker.terminate()
             worker.wait(timeout=15)
         repeats = len(fake.place_requests) - calls
     return {"calls": calls, "threads": threads, "per_second": (calls - 1) / elapsed,
-            "repeats": repeats}
+            "cpu_ms": cpu * 1000 / (calls - 1), "repeats": repeats}
 
 
 def main() -> int:
@@ -253,8 +255,8 @@ def main() -> int:
           f"process with {worker['threads']} threads against a provider answering in "
           f"{PROVIDER_LATENCY * 1000:.0f} ms ({worker['calls']} calls; target >= "
           f"{WORKER_TARGET:.0f}/s, {verdict(worker['per_second'] >= WORKER_TARGET)}; ideal "
-          f"{worker['threads'] / PROVIDER_LATENCY:.0f}/s); repeated placing requests: "
-          f"{worker['repeats']}")
+          f"{worker['threads'] / PROVIDER_LATENCY:.0f}/s); {worker['cpu_ms']:.1f} ms of the "
+          f"worker's CPU a call; repeated placing requests: {worker['repeats']}")
     print("  (benchmarks/worker.py adds the worker's CPU per call and click-to-dial times)")
     return 1 if worker["repeats"] else 0
 

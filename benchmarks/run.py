@@ -129,13 +129,13 @@ class Server:
         On a machine shared with other work the request rates move with the
         load; the CPU each request costs does not, so it is reported too.
         """
-        return _cpu_seconds(self.process.pid) + sum(self.worker_cpu().values())
+        return process_cpu_seconds(self.process.pid) + sum(self.worker_cpu().values())
 
     def worker_cpu(self) -> dict[int, float]:
         """Each worker's CPU time so far, by pid."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         pids = [int(pid) for pid in children.read_text().split()] if children.exists() else []
-        return {pid: _cpu_seconds(pid) for pid in pids}
+        return {pid: process_cpu_seconds(pid) for pid in pids}
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -147,7 +147,8 @@ class Server:
                 self.process.wait()
 
 
-def _cpu_seconds(pid: int) -> float:
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (all its threads) so far; 0 once it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:

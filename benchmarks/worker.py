@@ -51,6 +51,7 @@ from run import (
     create_widget,
     free_port,
     gunicorn_command,
+    process_cpu_seconds,
     verdict,
 )
 
@@ -60,12 +61,6 @@ RATE_TARGET = WORKER_TARGET
 MEDIAN_TARGET_MS = 100.0
 P99_TARGET_MS = 500.0
 CLI = [sys.executable, "-c", "from widget_server.cli import main; main()"]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process (all its threads) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class SlowProvider:
@@ -156,10 +151,10 @@ def throughput(env: dict, provider: SlowProvider, bodies: CallBodies, calls: int
                 raise SystemExit(f"the worker placed {len(fake.dials) - before} of {calls} "
                                  f"calls:\n{(workdir / 'worker.log').read_text()[-3000:]}")
             if first is None and len(fake.dials) > before:
-                first, cpu_first = time.monotonic(), cpu_seconds(pid)
+                first, cpu_first = time.monotonic(), process_cpu_seconds(pid)
             time.sleep(0.005)
         elapsed = time.monotonic() - first
-        cpu = cpu_seconds(pid) - cpu_first
+        cpu = process_cpu_seconds(pid) - cpu_first
     finally:
         # py-spy writes its profile on SIGINT; the worker stops on either.
         worker.send_signal(signal.SIGINT if profile else signal.SIGTERM)
