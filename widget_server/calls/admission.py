@@ -15,15 +15,21 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import cast
 
-from sqlalchemy import JSON, Table, bindparam, insert, text
+from sqlalchemy import Table, bindparam, insert, text
 
 from widget_server.abuse.caps import (
     Cap,
     caps_to_count,
     count_within_caps,
+    counter_keys,
     refuse_unless_counted,
 )
-from widget_server.db_ops import insert_ignore_sql, row_values
+from widget_server.db_ops import (
+    below_rows,
+    increment_below_rows_sql,
+    insert_ignore_sql,
+    row_values,
+)
 from widget_server.extensions import db
 from widget_server.models import (
     CallEvent,
@@ -44,7 +50,6 @@ _CALLS = cast(Table, CallRequest.__table__)
 _EVENTS = cast(Table, CallEvent.__table__)
 _INSERT_CALL = insert(_CALLS).returning(_CALLS.c.id, _CALLS.c.public_id)
 _INSERT_EVENT = insert(_EVENTS)
-_COUNTERS = cast(Table, UsageCounter.__table__)
 # What a call request stores of a call; the other columns keep their defaults.
 CALL_COLUMNS = ("public_id", "widget_id", "account_id", "visitor_number", "visitor_country",
                 "client_ip", "page_origin", "page_url", "campaign", "provider_kind", "status",
@@ -75,8 +80,7 @@ def _admit_in_one_statement(uses: list[SingleUse], caps: list[Cap], call: dict,
                             event_detail: dict) -> tuple[int, str]:
     countable = caps_to_count(caps)
     params = (row_values(used_rows(uses))
-              | {"caps": [{"scope": cap.scope, "key": cap.key, "period": cap.period,
-                           "cap": cap.limit} for cap in countable]}
+              | {"rows": below_rows(counter_keys(countable), [cap.limit for cap in countable])}
               | {f"call_{name}": call[name] for name in CALL_COLUMNS}
               | {"event_detail": event_detail})
     row = db.session.connection().execute(
@@ -85,23 +89,6 @@ def _admit_in_one_statement(uses: list[SingleUse], caps: list[Cap], call: dict,
     refuse_unless_recorded(uses, {tuple(key) for key in recorded or ()})
     refuse_unless_counted(caps, {tuple(key) for key in counted or ()})
     return call_id, public_id
-
-
-# ``increment_below`` (db_ops.py) for PostgreSQL with the keys and caps in one JSON
-# parameter: psycopg converts a statement of more than 50 parameters afresh on
-# every execution, which cost half of this statement's time with a row of
-# parameters per cap. The rows are counted, and locked, in the order given.
-_CAP_ROWS = ('json_to_recordset(:caps) AS given("scope" varchar, "key" varchar, '
-             '"period" varchar, "cap" integer)')
-_COUNT_CAPS = (
-    f'INSERT INTO {_COUNTERS.name} ("scope", "key", "period", "count") '
-    f'SELECT "scope", "key", "period", 1 FROM {_CAP_ROWS} '
-    'ON CONFLICT ("scope", "key", "period") DO UPDATE '
-    f'SET "count" = {_COUNTERS.name}."count" + 1 '
-    f'WHERE {_COUNTERS.name}."count" < (SELECT "cap" FROM {_CAP_ROWS} '
-    'WHERE given."scope" = excluded."scope" AND given."key" = excluded."key" '
-    'AND given."period" = excluded."period") '
-    'RETURNING "scope", "key", "period"')
 
 
 @lru_cache(maxsize=8)
@@ -114,8 +101,9 @@ def _one_statement(use_count: int, counts_caps: bool):
     parts = [f"used AS ({used})"]
     counted_keys = "NULL"
     if counts_caps:
-        parts.append(f"counted AS ({_COUNT_CAPS})")
-        params.append(bindparam("caps", type_=JSON))
+        counted, cap_params = increment_below_rows_sql(cast(Table, UsageCounter.__table__))
+        parts.append(f"counted AS ({counted})")
+        params += cap_params
         counted_keys = ('(SELECT json_agg(json_build_array("scope", "key", "period")) '
                         "FROM counted)")
     parts.append(

@@ -43,7 +43,7 @@ from widget_server.i18n import forget_widget_language, use_widget_language
 from widget_server.models import Account, Widget, utcnow
 from widget_server.security import tokens
 from widget_server.security.origins import origin_allowed
-from widget_server.security.single_use import SingleUse, known_spent
+from widget_server.security.single_use import KnownSpent, SingleUse, known_spent
 from widget_server.tenancy import lineage_suspended
 
 
@@ -185,6 +185,10 @@ def _nonce_used() -> Refusal:
     return Refusal("nonce_used", "This form was already sent; please reload it.", status=403)
 
 
+def _spent_nonces() -> KnownSpent:
+    return known_spent("nonce", current_app.config["FORM_NONCE_MAX_AGE"])
+
+
 class _KeptWidgetMoved(Exception):
     """The settings moved since the kept widget a request was checked on was loaded."""
 
@@ -241,7 +245,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
         except BaseException:
             db.session.rollback()
             raise
-    known_spent("nonce", current_app.config["FORM_NONCE_MAX_AGE"]).add(nonce_id)
+    _spent_nonces().add(nonce_id)
     accepted = AcceptedCall(id=call_id, public_id=public_id, status=CallState.QUEUED)
     try:
         enqueue_call(accepted.id, eta=scheduled_for)
@@ -267,7 +271,7 @@ def _check_request(form: CallRequestForm, live: LiveWidget | None, *, kept: bool
     """Every check of a call request before its captcha, on ``live``; a refusal, or what
     the request would store. ``kept``: ``live`` came from memory unchecked, so a refusal
     or a standing read that finds the settings moved raises ``_KeptWidgetMoved``."""
-    spent_nonces = known_spent("nonce", current_app.config["FORM_NONCE_MAX_AGE"])
+    spent_nonces = _spent_nonces()
     try:
         widget, above = _usable(live, token_version)
         page_origin = check_page_origin(widget, form.page_origin, request_origin, own_origin)

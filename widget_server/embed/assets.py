@@ -132,4 +132,3 @@ class AssetServer:
         metrics.REQUESTS.labels(endpoint, method, status[:3]).inc()
         start_response(status, headers)
         return [] if method == "HEAD" else [body]
-

@@ -203,4 +203,3 @@ class ConfigServer:
         return [("Content-Type", "application/json"),
                 ("Content-Length", str(len(bodies[coding]))),
                 *config_headers(origin, coding, found.language)], bodies[coding]
-

@@ -149,4 +149,3 @@ def embedding_origin(domains, *, origin: str | None, origin_argument: str | None
     argument, else its Referer's origin), when it is on the whitelist ``domains``."""
     candidate = origin or origin_argument or origin_of(referrer)
     return candidate if origin_allowed(candidate, domains, allow_http=allow_http) else None
-
