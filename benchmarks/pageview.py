@@ -32,16 +32,15 @@ sys.path.insert(0, str(HERE))
 
 from run import (  # noqa: E402  (run.py sits beside this script)
     BALANCED_SHARE,
-    MEASURE_TRIES,
     PAGE_ORIGIN,
     ROOT,
     Server,
     bench_env,
-    busiest_share,
     create_widget,
     free_port,
     gunicorn_command,
     http_get,
+    until_balanced,
     verdict,
 )
 
@@ -176,21 +175,16 @@ def main() -> int:
         results = {}
         for label, server, port, path, headers in runs:
             wrk(port, path, 2, options.connections, headers)  # warm-up
-            # Run again while one gunicorn worker served the run nearly alone
-            # (run.busiest_share); nginx spreads its own connections.
-            gunicorn = None if server is proxy else server
-            for attempt in range(1, MEASURE_TRIES + 1):
+
+            def run(_attempt: int, server=server, port=port, path=path, headers=headers):
                 cpu = server.cpu_seconds() + (app.cpu_seconds() if server is proxy else 0)
-                workers = gunicorn.worker_cpu() if gunicorn else {}
                 result = wrk(port, path, options.seconds, options.connections, headers)
                 spent = server.cpu_seconds() + (app.cpu_seconds() if server is proxy else 0) - cpu
                 result["cpu_ms"] = spent * 1000 / max(result["requests"], 1)
-                result["busiest"] = (busiest_share(workers, gunicorn.worker_cpu())
-                                     if gunicorn else None)
-                result["tries"] = attempt
-                if (result["busiest"] or 0) <= BALANCED_SHARE or options.workers < 2:
-                    break
-            results[label] = result
+                return result
+
+            # nginx spreads its own connections: only a gunicorn's workers are watched.
+            results[label] = until_balanced(None if server is proxy else server, run)
     finally:
         for server in servers:
             server.stop()

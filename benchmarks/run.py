@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
@@ -169,6 +170,22 @@ def busiest_share(before: dict[int, float], after: dict[int, float]) -> float:
     """
     spent = [after[pid] - before.get(pid, 0.0) for pid in after]
     return max(spent) / sum(spent) if len(spent) > 1 and sum(spent) > 0 else 1.0
+
+
+def until_balanced(gunicorn: Server | None, run: Callable[[int], dict],
+                   tries: int = MEASURE_TRIES) -> dict:
+    """``run(attempt)``, again while one of ``gunicorn``'s workers served it nearly alone
+    (``busiest_share`` above ``BALANCED_SHARE``), up to ``tries`` runs in all. The result
+    gains ``busiest`` (None with no gunicorn of several workers to watch) and ``tries``."""
+    for attempt in range(1, tries + 1):
+        before = gunicorn.worker_cpu() if gunicorn else {}
+        result = run(attempt)
+        after = gunicorn.worker_cpu() if gunicorn else {}
+        result["busiest"] = busiest_share(before, after) if len(after) > 1 else None
+        result["tries"] = attempt
+        if result["busiest"] is None or result["busiest"] <= BALANCED_SHARE:
+            break
+    return result
 
 
 def http_get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -499,20 +516,16 @@ def main() -> int:
 
         def measure(server, path, file, seconds, mode, fresh=None):
             """One load run; a measured one (``fresh`` gives each try its bodies) is run
-            again while one worker served it nearly alone (``busiest_share``)."""
-            for attempt in range(1, MEASURE_TRIES + 1 if fresh else 2):
-                if attempt > 1:
-                    file = fresh()
-                cpu, workers = server.cpu_seconds(), server.worker_cpu()
-                result = load(server.port, path, file, seconds, options.connections,
-                              client_threads, mode)
+            again while one worker served it nearly alone (``until_balanced``)."""
+            def run(attempt: int) -> dict:
+                cpu = server.cpu_seconds()
+                result = load(server.port, path, fresh() if attempt > 1 else file, seconds,
+                              options.connections, client_threads, mode)
                 result["cpu_ms"] = ((server.cpu_seconds() - cpu) * 1000
                                     / max(result["requests"], 1))
-                result["busiest"] = busiest_share(workers, server.worker_cpu())
-                result["tries"] = attempt
-                if result["busiest"] <= BALANCED_SHARE or options.workers < 2:
-                    break
-            return result
+                return result
+
+            return until_balanced(server, run, MEASURE_TRIES if fresh else 1)
 
         app_server, base_server = servers
         warm_app = measure(app_server, "/embed/v1/calls", warm_file, warmup, "once")
@@ -623,7 +636,7 @@ def main() -> int:
          verdict(cpu_ratio <= CPU_RATIO_TARGET)),
         ("app responses 202", f"{statuses.get(202, 0):,}", "all", verdict(not other)),
         ("busiest worker's share of CPU, baseline / app",
-         f"{base['busiest']:.2f} / {app['busiest']:.2f}",
+         f"{base['busiest'] or 0:.2f} / {app['busiest'] or 0:.2f}",
          f"<= {BALANCED_SHARE} (tries {base['tries']} / {app['tries']})", ""),
     ]
     for label, result in refusals.items():
