@@ -209,6 +209,18 @@ RESELL_RIVAL = {
 }
 
 
+def with_forged_signature(signed: str) -> str:
+    """``signed`` (an itsdangerous token, or a text ending in one) with its signature changed.
+
+    The signature's first character changes, not its last: base64's last character
+    carries padding bits, so a token whose last characters were changed can decode
+    to the same signature and still be valid (a test forging that way failed about
+    once in a thousand runs).
+    """
+    head, _, signature = signed.rpartition(".")
+    return f"{head}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+
+
 def solve_altcha(client) -> str:
     """Fetch a challenge and solve it as the frame does; the base64 payload."""
     challenge = client.get("/embed/v1/captcha/challenge").get_json()

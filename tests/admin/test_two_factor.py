@@ -15,7 +15,15 @@ from flask.cli import ScriptInfo
 from tests.admin.test_invitations import forgot, link_in
 from tests.admin.test_sessions import can_see_the_dashboard
 from tests.admin.test_users import choose_password
-from tests.factories import NORTH_SOUTH, PASSWORD, create_tree, csrf_token, signed_in, user_id
+from tests.factories import (
+    NORTH_SOUTH,
+    PASSWORD,
+    create_tree,
+    csrf_token,
+    signed_in,
+    user_id,
+    with_forged_signature,
+)
 from widget_server.cli import main
 from widget_server.extensions import db
 from widget_server.models import RecoveryCode, User
@@ -182,7 +190,7 @@ def test_a_remembered_browser_skips_the_code_for_that_user_only(app, clock):
     # Another browser, a forged cookie, or another user with this cookie: a code is asked.
     assert password_step(app, MEMBER)[1].location == "/admin/sign-in/code"
     forged = app.test_client()
-    forged.set_cookie("two_factor_device", cookie.value[:-2] + "xx", path="/admin/")
+    forged.set_cookie("two_factor_device", with_forged_signature(cookie.value), path="/admin/")
     assert password_step(app, MEMBER, forged)[1].location == "/admin/sign-in/code"
     enrol(app, "owner@north-a.example", clock)
     other = app.test_client()
