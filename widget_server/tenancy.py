@@ -60,9 +60,14 @@ def lineage_suspended(account_id: int) -> bool:
 
 def ancestors(account: Account) -> list[Account]:
     """The accounts above ``account``, nearest first (a recursive CTE: one query)."""
-    if account.parent_id is None:
+    return accounts_from(account.parent_id)
+
+
+def accounts_from(account_id: int | None) -> list[Account]:
+    """Account ``account_id`` and those above it, nearest first; none for None."""
+    if account_id is None:
         return []
-    return list(db.session.scalars(_ANCESTORS, {"parent_id": account.parent_id}))
+    return list(db.session.scalars(_ANCESTORS, {"parent_id": account_id}))
 
 
 def in_subtree(account: Account, candidate_account_id: int | None) -> bool:

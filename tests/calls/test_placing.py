@@ -23,7 +23,7 @@ from widget_server.call_states import CallState
 from widget_server.calls.placing import place_call
 from widget_server.calls.queue import start_in_process_consumer
 from widget_server.extensions import db
-from widget_server.models import CallRequest, ProviderAccount, Widget
+from widget_server.models import Account, CallRequest, ProviderAccount, Widget
 from widget_server.providers import PROVIDERS
 from widget_server.providers.simulator import SimulatorProvider
 from widget_server.security.keys import fernet
@@ -208,6 +208,17 @@ def test_a_booked_call_of_a_client_suspended_meanwhile_is_cancelled(app):
     assert_cancelled_not_dialled(app, call_id, "account_suspended")
     shown = visitor_sees(app.test_client(), accepted)
     assert shown["message"] == "Call-backs are not available on this site at the moment."
+
+
+def test_a_booked_call_under_a_reseller_suspended_meanwhile_is_cancelled(app):
+    # A suspension reaches down: the worker reads the accounts above the call's too.
+    tenants = create_tree(app, **RESELL_RIVAL)
+    call_id, due, _ = book_for_later(app, tenants.widgets["client shop"])
+    with app.app_context():
+        db.session.get(Account, tenants.ids["resell"]).suspended_at = due
+        db.session.commit()
+        assert place_call(call_id, now=due) == "done"
+    assert_cancelled_not_dialled(app, call_id, "account_suspended")
 
 
 def test_a_booked_call_of_a_client_deleted_meanwhile_is_cancelled(app):

@@ -78,9 +78,9 @@ def is_blocked(account_id: int, e164: str) -> bool:
 @cache
 def blocked_for_any(account_count: int):
     """Whether any of ``:account_0`` .. ``:account_<n-1>`` blocks ``:e164``: the call
-    request asks it with its standing (abuse/standing.py), the worker on its own
-    (``blocked_for``). A parameter per account, built once per count: an expanding
-    ``IN`` list is rewritten on every execution."""
+    request asks it with its standing (abuse/standing.py), the worker with the
+    number's cooldown (calls/placing.py). A parameter per account, built once per
+    count: an expanding ``IN`` list is rewritten on every execution."""
     return exists().where(
         BlockedNumber.account_id.in_([bindparam(f"account_{i}") for i in range(account_count)]),
         BlockedNumber.e164 == bindparam("e164"))
@@ -89,17 +89,6 @@ def blocked_for_any(account_count: int):
 def account_params(account_ids: list[int]) -> dict[str, int]:
     """The parameters of ``blocked_for_any(len(account_ids))``."""
     return {f"account_{i}": account_id for i, account_id in enumerate(account_ids)}
-
-
-@cache
-def _is_blocked_for_any(account_count: int):
-    return select(blocked_for_any(account_count))
-
-
-def blocked_for(account_ids: list[int], e164: str) -> bool:
-    """Whether any of ``account_ids`` (a widget's account and those above it) blocks ``e164``."""
-    return bool(db.session.scalar(_is_blocked_for_any(len(account_ids)),
-                                  account_params(account_ids) | {"e164": e164}))
 
 
 def blocked_select(account_id: int):

@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Protocol, cast
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.engine import CursorResult
 
 from widget_server.call_states import CallState
@@ -57,7 +57,22 @@ class PublishedEvent:
 Subscriber = Callable[[CallRequest, list[PublishedEvent]], Callable[[], None] | None]
 
 
-def name_events(events: Iterable[CallEvent]) -> list[PublishedEvent]:
+class Step(Protocol):
+    """A call's event row as ``name_events`` reads it: a ``CallEvent``, or its row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def detail(self) -> dict | None: ...
+    @property
+    def at(self) -> datetime: ...
+
+
+def name_events(events: Iterable[Step]) -> list[PublishedEvent]:
     """The named events among a call's rows, oldest first.
 
     A row is an event when the state changed: provider exchanges and repeated
@@ -87,6 +102,13 @@ def name_events(events: Iterable[CallEvent]) -> list[PublishedEvent]:
     return named
 
 
+# A call's events as rows, not entities: the worker publishes on every call, and the
+# ORM's entities were most of it. Built once.
+_STEPS = cast(Table, CallEvent.__table__).c
+_STEPS_OF_CALL = (select(_STEPS.id, _STEPS.status, _STEPS.reason, _STEPS.detail, _STEPS.at)
+                  .where(_STEPS.call_id == bindparam("call_id")).order_by(_STEPS.id))
+
+
 def publish_call_events(call_id: int) -> int:
     """Hand the call's unpublished events to the subscribers; how many there were."""
     call = db.session.get(CallRequest, call_id)
@@ -94,8 +116,7 @@ def publish_call_events(call_id: int) -> int:
         db.session.rollback()
         return 0
     seen = call.published_event_id or 0
-    rows = db.session.scalars(select(CallEvent).where(CallEvent.call_id == call_id)
-                              .order_by(CallEvent.id)).all()
+    rows = db.session.execute(_STEPS_OF_CALL, {"call_id": call_id}).all()
     if not rows or rows[-1].id <= seen:
         db.session.rollback()
         return 0

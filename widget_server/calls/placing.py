@@ -11,6 +11,7 @@ each report of the adapter is its own short transaction.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import cast
 
 from flask import current_app
@@ -19,8 +20,8 @@ from sqlalchemy import Table, case, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 
 from widget_server import metrics
-from widget_server.abuse.blocklist import blocked_for
-from widget_server.abuse.cooldown import UNANSWERED, cooled_until, note_unanswered
+from widget_server.abuse.blocklist import account_params, blocked_for_any
+from widget_server.abuse.cooldown import COOLED_UNTIL, UNANSWERED, note_unanswered
 from widget_server.call_states import FINAL_STATES, CallState
 from widget_server.calls import circuit
 from widget_server.calls.events import publish_call_events
@@ -29,7 +30,7 @@ from widget_server.models import Account, CallEvent, CallRequest, Widget, utcnow
 from widget_server.providers.base import CallOrder, ProviderError
 from widget_server.security.keys import derived_secrets
 from widget_server.services.provider_accounts import CredentialsError, adapter_for
-from widget_server.tenancy import ancestors
+from widget_server.tenancy import accounts_from
 
 _HOOK_SALT = "widget-server.provider-hook"
 # Tables, not mapped classes, for the worker's writes: see _store.
@@ -195,27 +196,47 @@ def _reason_not_to_dial(call_id: int, now: datetime) -> str | None:
 
     A call booked for later (outside opening hours) may fall due after its
     number was blocked, by its account or one above it, or cooled down, or
-    after its account was suspended or its widget (or account) deleted.
+    after its account was suspended or its widget (or account) deleted. Read in
+    two round trips (three under a reseller), with the call request's own parts
+    (abuse/standing.py): the call with its widget and account, then the number.
     """
     reason = None
-    due = db.session.execute(select(CallRequest.account_id, CallRequest.visitor_number,
-                                    Widget.deleted_at)
-                             .join(Widget, Widget.id == CallRequest.widget_id)
-                             .where(*_due(call_id, now))).first()
+    due = db.session.execute(_DUE_WITH_OWNERS.where(*_due(call_id, now))).first()
     if due is not None:
-        account = db.session.get_one(Account, due.account_id)
-        lineage = [account, *ancestors(account)]
-        account_ids = [each.id for each in lineage]
-        if due.deleted_at is not None or account.deleted_at is not None:
+        above = accounts_from(due.parent_id)
+        account_ids = [due.account_id, *(each.id for each in above)]
+        if due.widget_deleted_at is not None or due.account_deleted_at is not None:
             reason = "widget_removed"
-        elif any(each.suspended_at is not None for each in lineage):
+        elif due.suspended_at is not None or any(each.suspended_at is not None
+                                                 for each in above):
             reason = "account_suspended"
-        elif blocked_for(account_ids, due.visitor_number):
-            reason = "phone_blocked"
-        elif cooled_until(due.visitor_number, now) is not None:
-            reason = "number_cooling_down"
+        else:
+            blocked, cooled = db.session.execute(
+                _number_standing(len(account_ids)),
+                account_params(account_ids) | {"e164": due.visitor_number, "now": now}).one()
+            if blocked:
+                reason = "phone_blocked"
+            elif cooled is not None:
+                reason = "number_cooling_down"
     db.session.rollback()  # end the read: the claim or the cancel that follows writes
     return reason
+
+
+# A due call with what its widget and account say of it, built once.
+_DUE_WITH_OWNERS = (
+    select(_CALLS.c.account_id, _CALLS.c.visitor_number,
+           Widget.deleted_at.label("widget_deleted_at"),
+           Account.deleted_at.label("account_deleted_at"), Account.suspended_at,
+           Account.parent_id)
+    .join(Widget, Widget.id == _CALLS.c.widget_id)
+    .join(Account, Account.id == _CALLS.c.account_id))
+
+
+@cache
+def _number_standing(account_count: int):
+    """Whether any of the accounts blocks the number, and until when it cools down."""
+    return select(blocked_for_any(account_count).label("blocked"),
+                  COOLED_UNTIL.scalar_subquery().label("cooled_until"))
 
 
 def _cancel(call_id: int, now: datetime, reason: str) -> bool:
