@@ -102,11 +102,18 @@ def name_events(events: Iterable[Step]) -> list[PublishedEvent]:
     return named
 
 
-# A call's events as rows, not entities: the worker publishes on every call, and the
-# ORM's entities were most of it. Built once.
+# The worker publishes on every call: its statements are Core, on the tables, and
+# built once (the ORM's entities and a statement built per call were most of it).
 _STEPS = cast(Table, CallEvent.__table__).c
 _STEPS_OF_CALL = (select(_STEPS.id, _STEPS.status, _STEPS.reason, _STEPS.detail, _STEPS.at)
                   .where(_STEPS.call_id == bindparam("call_id")).order_by(_STEPS.id))
+_CALLS_TABLE = cast(Table, CallRequest.__table__)
+_CALLS = _CALLS_TABLE.c
+# Moving the cursor leaves updated_at alone: recovery reads it as "last touched".
+_MOVE_CURSOR = (update(_CALLS_TABLE)
+                .where(_CALLS.id == bindparam("call_id"),
+                       func.coalesce(_CALLS.published_event_id, 0) == bindparam("seen"))
+                .values(published_event_id=bindparam("last"), updated_at=_CALLS.updated_at))
 
 
 def publish_call_events(call_id: int) -> int:
@@ -121,13 +128,8 @@ def publish_call_events(call_id: int) -> int:
         db.session.rollback()
         return 0
     fresh = [event for event in name_events(rows) if event.id > seen]
-    # Moving the cursor leaves updated_at alone: recovery reads it as "last touched".
     moved = cast(CursorResult, db.session.execute(
-        update(CallRequest)
-        .where(CallRequest.id == call_id,
-               func.coalesce(CallRequest.published_event_id, 0) == seen)
-        .values(published_event_id=rows[-1].id, updated_at=CallRequest.updated_at)
-    )).rowcount == 1
+        _MOVE_CURSOR, {"call_id": call_id, "seen": seen, "last": rows[-1].id})).rowcount == 1
     if not moved:  # another publisher got there first
         db.session.rollback()
         return 0
