@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import call_body, create_account, create_call, create_widget, post_call
-from widget_server.abuse.cooldown import cooled_until, note_unanswered
+from widget_server.abuse.cooldown import COOLED_UNTIL, note_unanswered
 from widget_server.calls.placing import record
 from widget_server.extensions import db
 from widget_server.models import CallRequest, UnansweredNumber, utcnow
@@ -24,6 +24,11 @@ pytestmark = pytest.mark.databases("sqlite", "postgresql")  # the SQL differs th
 
 NO_ANSWER, BUSY, ANSWERS = "+12025550003", "+12025550002", "+12025550123"
 DAY = 24 * 3600
+
+
+def cooled_until(e164, now):
+    """Until when ``e164`` rests after ``now``, as the call request and the worker read it."""
+    return db.session.scalar(COOLED_UNTIL, {"e164": e164, "now": now})
 
 
 @pytest.fixture

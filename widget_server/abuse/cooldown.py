@@ -49,7 +49,7 @@ _COUNT = text(
              bindparam("now", type_=_COLUMNS.since.type),
              bindparam("window_start", type_=_COLUMNS.since.type))
 # Until when :e164 rests after :now, if it does; the call request asks it with its
-# standing (abuse/standing.py), the worker on its own (``cooled_until``).
+# standing (abuse/standing.py), the worker with the block list (calls/placing.py).
 COOLED_UNTIL = select(UnansweredNumber.cooled_until).where(
     UnansweredNumber.e164 == bindparam("e164"), UnansweredNumber.cooled_until > bindparam("now"))
 
@@ -68,14 +68,9 @@ def note_unanswered(e164: str, now: datetime) -> None:
                            .values(count=0, since=now, cooled_until=now + COOLDOWN))
 
 
-def cooled_until(e164: str, now: datetime) -> datetime | None:
-    """Until when ``e164`` is cooled down, or None when it may be called (naive UTC)."""
-    return db.session.scalar(COOLED_UNTIL, {"e164": e164, "now": now})
-
-
 def refuse_if_cooling_down(until: datetime | None, now: datetime) -> None:
-    """A 429 with ``Retry-After`` while a number is cooled down ``until`` (as read by
-    ``cooled_until`` or with the call request's standing, abuse/standing.py)."""
+    """A 429 with ``Retry-After`` while a number is cooled down ``until`` (as read with
+    the call request's standing, abuse/standing.py)."""
     if until is not None:
         raise Refusal("number_cooling_down",
                       "This number did not answer several recent call-backs, so we will not "

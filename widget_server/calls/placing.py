@@ -40,7 +40,7 @@ _EVENTS = cast(Table, CallEvent.__table__)
 
 def _still_open(call_id: int):
     """The guard of every write about a call: it is not in a final state."""
-    return CallRequest.id == call_id, CallRequest.status.not_in(FINAL_STATES)
+    return _CALLS.c.id == call_id, _CALLS.c.status.not_in(FINAL_STATES)
 
 
 def _store(call_id: int, status: str, reason: str | None,
@@ -55,10 +55,9 @@ def _store(call_id: int, status: str, reason: str | None,
     event through the ORM were a third of the worker's CPU a call (issue 15).
     """
     # A step in the state the call is in keeps its reason unless it brings one.
-    kept = reason if reason is not None else case(
-        (_CALLS.c.status == status, _CALLS.c.reason), else_=None)
+    kept = reason or case((_CALLS.c.status == status, _CALLS.c.reason), else_=None)
     stored = db.session.execute(
-        update(_CALLS).where(_CALLS.c.id == call_id, _CALLS.c.status.not_in(FINAL_STATES))
+        update(_CALLS).where(*_still_open(call_id))
         .values(status=status, reason=kept)
         .returning(_CALLS.c.public_id, _CALLS.c.provider_kind, _CALLS.c.visitor_number)
     ).first()
@@ -98,7 +97,9 @@ class StoredCallReport:
 
     Each report commits at once, unless ``commit`` is False: then the caller
     holds one transaction around them all (a callback, which locked the call
-    first) and calls ``logged`` once it has committed.
+    first) and calls ``logged`` once it has committed. The reports write to the
+    tables, around the session: a ``CallRequest`` the caller holds shows them
+    only after that commit.
     """
 
     def __init__(self, call_id: int, *, commit: bool = True):
@@ -197,8 +198,9 @@ def _reason_not_to_dial(call_id: int, now: datetime) -> str | None:
     A call booked for later (outside opening hours) may fall due after its
     number was blocked, by its account or one above it, or cooled down, or
     after its account was suspended or its widget (or account) deleted. Read in
-    two round trips (three under a reseller), with the call request's own parts
-    (abuse/standing.py): the call with its widget and account, then the number.
+    two round trips, three for an account with one above it, with the call
+    request's own parts (abuse/standing.py): the call with its widget and
+    account, the accounts above, then the number.
     """
     reason = None
     due = db.session.execute(_DUE_WITH_OWNERS.where(*_due(call_id, now))).first()
