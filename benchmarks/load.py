@@ -116,14 +116,32 @@ def provider_widget_token(bodies: CallBodies, fake) -> str:
         return token
 
 
+def calls_stored(database_url: str) -> int:
+    with psycopg.connect(database_url) as connection:
+        return connection.execute("SELECT count(*) FROM call_requests").fetchone()[0]
+
+
+def empty_the_queue(database_url: str, redis_url: str) -> None:
+    """Empty the private Redis once the app has stored the POST run's last call.
+
+    The POST run left thousands of queued simulator calls that the worker would
+    otherwise take first. wrk stops with up to a request per connection still in
+    the app: flushed before those were answered, their calls were queued ahead
+    of the ones timed here and held most of the worker's threads for seconds,
+    each simulated call ringing with the machine idle. That, not the worker, was
+    the low and swinging worker line of earlier sessions (24 to 52 calls/s).
+    """
+    deadline, count = time.monotonic() + 30, -1
+    while (now := calls_stored(database_url)) != count and time.monotonic() < deadline:
+        count = now
+        time.sleep(0.5)
+    subprocess.run(["redis-cli", "-u", redis_url, "flushdb"], check=True, capture_output=True)
+
+
 def worker_rate(env: dict, bodies: CallBodies, app_port: int, calls: int, threads: int,
                 workdir: Path, redis_url: str) -> dict:
-    """Queue ``calls`` calls with no worker running, then time one worker placing them.
-
-    The private Redis is emptied first: the POST run left thousands of queued
-    simulator calls that the worker would otherwise take first.
-    """
-    subprocess.run(["redis-cli", "-u", redis_url, "flushdb"], check=True, capture_output=True)
+    """Queue ``calls`` calls with no worker running, then time one worker placing them."""
+    empty_the_queue(env["WIDGET_SERVER_DATABASE_URL"], redis_url)
     sys.path.insert(0, str(ROOT))
     from tests.fakes.c2c_php import C2CPhpFake
 
