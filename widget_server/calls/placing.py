@@ -53,7 +53,8 @@ def _store(call_id: int, status: str, reason: str | None,
     waits on the first's row lock (PostgreSQL) or write lock (SQLite) and then
     finds the call ended. Core statements on the table, not the ORM: a call's
     steps are most of the worker's writes, and loading the call and flushing its
-    event through the ORM were a third of the worker's CPU a call (issue 15).
+    event through the ORM cost about a fifth of the worker's CPU a call (issue 15,
+    benchmarks/README.md).
     """
     # A step in the state the call is in keeps its reason unless it brings one.
     kept = reason or case((_CALLS.c.status == status, _CALLS.c.reason), else_=None)
