@@ -15,20 +15,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import cast
 
-from sqlalchemy import Table, bindparam, exists, select
+from sqlalchemy import bindparam, exists, select
 
 from widget_server import settings_version
 from widget_server.abuse.blocklist import account_params, blocked_for_any
 from widget_server.abuse.caps import Cap
 from widget_server.abuse.cooldown import COOLED_UNTIL
 from widget_server.extensions import db
-from widget_server.models import UsageCounter, UsedToken
+from widget_server.models import USAGE_COUNTERS, USED_TOKENS
 
 # Table columns, not mapped attributes: a Core select skips the ORM's compile step.
-_USED = cast(Table, UsedToken.__table__).c
-_COUNTERS = cast(Table, UsageCounter.__table__).c
+_USED = USED_TOKENS.c
+_COUNTERS = USAGE_COUNTERS.c
 
 
 @dataclass(frozen=True)

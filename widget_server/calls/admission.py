@@ -13,9 +13,8 @@ and a refusal leaves the caller to roll the whole transaction back.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, text
+from sqlalchemy import bindparam, insert, text
 
 from widget_server.abuse.caps import (
     Cap,
@@ -24,6 +23,7 @@ from widget_server.abuse.caps import (
     counter_keys,
     refuse_unless_counted,
 )
+from widget_server.calls.events import add_event
 from widget_server.db_ops import (
     below_rows,
     increment_below_rows_sql,
@@ -32,10 +32,10 @@ from widget_server.db_ops import (
 )
 from widget_server.extensions import db
 from widget_server.models import (
-    CallEvent,
-    CallRequest,
-    UsageCounter,
-    UsedToken,
+    CALL_EVENTS,
+    CALL_REQUESTS,
+    USAGE_COUNTERS,
+    USED_TOKENS,
     new_public_id,
     utcnow,
 )
@@ -46,10 +46,7 @@ from widget_server.security.single_use import (
     used_rows,
 )
 
-_CALLS = cast(Table, CallRequest.__table__)
-_EVENTS = cast(Table, CallEvent.__table__)
-_INSERT_CALL = insert(_CALLS).returning(_CALLS.c.id, _CALLS.c.public_id)
-_INSERT_EVENT = insert(_EVENTS)
+_INSERT_CALL = insert(CALL_REQUESTS).returning(CALL_REQUESTS.c.id, CALL_REQUESTS.c.public_id)
 # What a call request stores of a call; the other columns keep their defaults.
 CALL_COLUMNS = ("public_id", "widget_id", "account_id", "visitor_number", "visitor_country",
                 "client_ip", "page_origin", "page_url", "campaign", "provider_kind", "status",
@@ -70,8 +67,7 @@ def admit(uses: list[SingleUse], caps: list[Cap], call: dict,
         return _admit_in_one_statement(uses, caps, call, event_detail)
     consume_all(uses)
     call_id, public_id = db.session.execute(_INSERT_CALL, call).one()
-    db.session.execute(_INSERT_EVENT, {"call_id": call_id, "at": now, "status": call["status"],
-                                       "reason": call["reason"], "detail": event_detail})
+    add_event(call_id, call["status"], call["reason"], event_detail, at=now)
     count_within_caps(caps)
     return call_id, public_id
 
@@ -97,26 +93,26 @@ def _one_statement(use_count: int, counts_caps: bool):
     (insert the call), new_event AS (insert its event) SELECT`` the call's ids and the
     keys of the ids recorded and the caps counted. Every part runs to its end whether
     or not the SELECT reads it; the keys tell the caller what to refuse."""
-    used, params = insert_ignore_sql(cast(Table, UsedToken.__table__), use_count)
+    used, params = insert_ignore_sql(USED_TOKENS, use_count)
     parts = [f"used AS ({used})"]
     counted_keys = "NULL"
     if counts_caps:
-        counted, cap_params = increment_below_rows_sql(cast(Table, UsageCounter.__table__))
+        counted, cap_params = increment_below_rows_sql(USAGE_COUNTERS)
         parts.append(f"counted AS ({counted})")
         params += cap_params
         counted_keys = ('(SELECT json_agg(json_build_array("scope", "key", "period")) '
                         "FROM counted)")
     parts.append(
-        f"new_call AS (INSERT INTO {_CALLS.name} ("
+        f"new_call AS (INSERT INTO {CALL_REQUESTS.name} ("
         + ", ".join(f'"{name}"' for name in CALL_COLUMNS) + ") VALUES ("
         + ", ".join(f":call_{name}" for name in CALL_COLUMNS) + ') RETURNING "id", "public_id")')
     # The event is the call's first step: its time, status and reason are the call's.
     parts.append(
-        f'new_event AS (INSERT INTO {_EVENTS.name} ("call_id", "at", "status", "reason", '
+        f'new_event AS (INSERT INTO {CALL_EVENTS.name} ("call_id", "at", "status", "reason", '
         '"detail") SELECT "id", :call_created_at, :call_status, :call_reason, :event_detail '
         "FROM new_call)")
-    params += [bindparam(f"call_{name}", type_=_CALLS.c[name].type) for name in CALL_COLUMNS]
-    params.append(bindparam("event_detail", type_=_EVENTS.c.detail.type))
+    params += [bindparam(f"call_{name}", type_=CALL_REQUESTS.c[name].type) for name in CALL_COLUMNS]
+    params.append(bindparam("event_detail", type_=CALL_EVENTS.c.detail.type))
     return text(
         "WITH " + ", ".join(parts)
         + ' SELECT new_call."id", new_call."public_id", '

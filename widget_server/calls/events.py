@@ -25,12 +25,12 @@ from datetime import datetime, timedelta
 from typing import Protocol, cast
 
 from flask import current_app
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 
 from widget_server.call_states import CallState
 from widget_server.extensions import db
-from widget_server.models import CallEvent, CallRequest, utcnow
+from widget_server.models import CALL_EVENTS, CALL_REQUESTS, CallEvent, CallRequest, utcnow
 
 # Queued again by the worker itself (a retry, recovery): not news to anyone.
 _INTERNAL_REQUEUES = frozenset({"retrying", "requeued"})
@@ -102,15 +102,23 @@ def name_events(events: Iterable[Step]) -> list[PublishedEvent]:
     return named
 
 
+def add_event(call_id: int, status: str, reason: str | None = None,
+              detail: dict | None = None, at: datetime | None = None) -> None:
+    """Store a step of a call in the caller's transaction: a Core insert, as the call
+    request and the worker write them (no entity to build and flush)."""
+    db.session.execute(insert(CALL_EVENTS), {"call_id": call_id, "at": at or utcnow(),
+                                             "status": status, "reason": reason,
+                                             "detail": detail or {}})
+
+
 # The worker publishes on every call: its statements are Core, on the tables, and
 # built once (the ORM's entities and a statement built per call were most of it).
-_STEPS = cast(Table, CallEvent.__table__).c
+_STEPS = CALL_EVENTS.c
 _STEPS_OF_CALL = (select(_STEPS.id, _STEPS.status, _STEPS.reason, _STEPS.detail, _STEPS.at)
                   .where(_STEPS.call_id == bindparam("call_id")).order_by(_STEPS.id))
-_CALLS_TABLE = cast(Table, CallRequest.__table__)
-_CALLS = _CALLS_TABLE.c
+_CALLS = CALL_REQUESTS.c
 # Moving the cursor leaves updated_at alone: recovery reads it as "last touched".
-_MOVE_CURSOR = (update(_CALLS_TABLE)
+_MOVE_CURSOR = (update(CALL_REQUESTS)
                 .where(_CALLS.id == bindparam("call_id"),
                        func.coalesce(_CALLS.published_event_id, 0) == bindparam("seen"))
                 .values(published_event_id=bindparam("last"), updated_at=_CALLS.updated_at))

@@ -16,7 +16,7 @@ from typing import cast
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Table, case, insert, or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import joinedload
 
@@ -25,23 +25,22 @@ from widget_server.abuse.blocklist import account_params, blocked_for_any
 from widget_server.abuse.cooldown import COOLED_UNTIL, UNANSWERED, note_unanswered
 from widget_server.call_states import FINAL_STATES, CallState
 from widget_server.calls import circuit
-from widget_server.calls.events import publish_call_events
+from widget_server.calls.events import add_event, publish_call_events
 from widget_server.extensions import db
-from widget_server.models import Account, CallEvent, CallRequest, Widget, utcnow
+from widget_server.models import CALL_REQUESTS, Account, CallRequest, Widget, utcnow
 from widget_server.providers.base import CallOrder, ProviderError
 from widget_server.security.keys import derived_secrets
 from widget_server.services.provider_accounts import CredentialsError, adapter_for
 from widget_server.tenancy import accounts_from
 
 _HOOK_SALT = "widget-server.provider-hook"
-# Tables, not mapped classes, for the worker's writes: see _store.
-_CALLS = cast(Table, CallRequest.__table__)
-_EVENTS = cast(Table, CallEvent.__table__)
+# The table's columns, not mapped attributes, for the worker's writes: see _store.
+_CALL = CALL_REQUESTS.c
 
 
 def _still_open(call_id: int):
     """The guard of every write about a call: it is not in a final state."""
-    return _CALLS.c.id == call_id, _CALLS.c.status.not_in(FINAL_STATES)
+    return _CALL.id == call_id, _CALL.status.not_in(FINAL_STATES)
 
 
 def _store(call_id: int, status: str, reason: str | None,
@@ -57,24 +56,18 @@ def _store(call_id: int, status: str, reason: str | None,
     benchmarks/README.md).
     """
     # A step in the state the call is in keeps its reason unless it brings one.
-    kept = reason or case((_CALLS.c.status == status, _CALLS.c.reason), else_=None)
+    kept = reason or case((_CALL.status == status, _CALL.reason), else_=None)
     stored = db.session.execute(
-        update(_CALLS).where(*_still_open(call_id))
+        update(CALL_REQUESTS).where(*_still_open(call_id))
         .values(status=status, reason=kept)
-        .returning(_CALLS.c.public_id, _CALLS.c.provider_kind, _CALLS.c.visitor_number)
+        .returning(_CALL.public_id, _CALL.provider_kind, _CALL.visitor_number)
     ).first()
     if stored is None:
         return None
-    _add_event(call_id, status, reason, detail)
+    add_event(call_id, status, reason, detail)
     if status in FINAL_STATES and reason in UNANSWERED:
         note_unanswered(stored.visitor_number, utcnow())
     return stored.public_id, stored.provider_kind, status, reason
-
-
-def _add_event(call_id: int, status: str, reason: str | None = None,
-               detail: dict | None = None) -> None:
-    db.session.execute(insert(_EVENTS), {"call_id": call_id, "at": utcnow(), "status": status,
-                                         "reason": reason, "detail": detail or {}})
 
 
 def record(call_id: int, status: str, reason: str | None = None, **detail: object) -> None:
@@ -127,15 +120,15 @@ class StoredCallReport:
             self.steps.append(step)
 
     def exchange(self, **evidence: object) -> None:
-        call = db.session.execute(select(_CALLS.c.status, _CALLS.c.provider_kind)
-                                  .where(_CALLS.c.id == self.call_id)).one()
+        call = db.session.execute(select(_CALL.status, _CALL.provider_kind)
+                                  .where(_CALL.id == self.call_id)).one()
         if isinstance(elapsed_ms := evidence.get("elapsed_ms"), int | float):
             metrics.PROVIDER_LATENCY.labels(call.provider_kind).observe(elapsed_ms / 1000)
-        _add_event(self.call_id, call.status, detail={"exchange": evidence})
+        add_event(self.call_id, call.status, detail={"exchange": evidence})
         self._done()
 
     def provider_call_id(self, value: str) -> None:
-        db.session.execute(update(_CALLS).where(_CALLS.c.id == self.call_id)
+        db.session.execute(update(CALL_REQUESTS).where(_CALL.id == self.call_id)
                            .values(provider_call_id=value[:100]))
         self._done()
 
@@ -190,8 +183,8 @@ def order_for(call: CallRequest) -> CallOrder:
 
 def _due(call_id: int, now: datetime):
     """The guard for acting on a call: still queued, and not scheduled for later."""
-    return (_CALLS.c.id == call_id, _CALLS.c.status == CallState.QUEUED,
-            or_(_CALLS.c.scheduled_for.is_(None), _CALLS.c.scheduled_for <= now))
+    return (_CALL.id == call_id, _CALL.status == CallState.QUEUED,
+            or_(_CALL.scheduled_for.is_(None), _CALL.scheduled_for <= now))
 
 
 def _reason_not_to_dial(call_id: int, now: datetime) -> str | None:
@@ -228,12 +221,12 @@ def _reason_not_to_dial(call_id: int, now: datetime) -> str | None:
 
 # A due call with what its widget and account say of it, built once.
 _DUE_WITH_OWNERS = (
-    select(_CALLS.c.account_id, _CALLS.c.visitor_number,
+    select(_CALL.account_id, _CALL.visitor_number,
            Widget.deleted_at.label("widget_deleted_at"),
            Account.deleted_at.label("account_deleted_at"), Account.suspended_at,
            Account.parent_id)
-    .join(Widget, Widget.id == _CALLS.c.widget_id)
-    .join(Account, Account.id == _CALLS.c.account_id))
+    .join(Widget, Widget.id == _CALL.widget_id)
+    .join(Account, Account.id == _CALL.account_id))
 
 
 @cache
@@ -247,11 +240,11 @@ def _cancel(call_id: int, now: datetime, reason: str) -> bool:
     """End a due call as rejected for ``reason`` without dialling; False if another
     worker took it first."""
     cancelled = db.session.execute(
-        update(_CALLS).where(*_due(call_id, now))
+        update(CALL_REQUESTS).where(*_due(call_id, now))
         .values(status=CallState.REJECTED, reason=reason, updated_at=utcnow())
-        .returning(_CALLS.c.public_id, _CALLS.c.provider_kind)).first()
+        .returning(_CALL.public_id, _CALL.provider_kind)).first()
     if cancelled:
-        _add_event(call_id, CallState.REJECTED, reason)
+        add_event(call_id, CallState.REJECTED, reason)
     db.session.commit()
     if cancelled:
         _logged(cancelled.public_id, cancelled.provider_kind, CallState.REJECTED, reason)
@@ -261,21 +254,21 @@ def _cancel(call_id: int, now: datetime, reason: str) -> bool:
 def _claim(call_id: int, now: datetime) -> bool:
     # A call scheduled for later is not claimed before its time, whoever runs the task.
     claimed = cast(CursorResult, db.session.execute(
-        update(_CALLS).where(*_due(call_id, now))
+        update(CALL_REQUESTS).where(*_due(call_id, now))
         .values(status=CallState.DIALING, reason=None, updated_at=utcnow())
     )).rowcount == 1
     if claimed:
         # Recovery finds where placing began by this bare event (adapters' carry detail).
-        _add_event(call_id, CallState.DIALING)
+        add_event(call_id, CallState.DIALING)
     db.session.commit()
     return claimed
 
 
 def _release_for_retry(call_id: int, error: ProviderError) -> None:
-    db.session.execute(update(_CALLS).where(
-        _CALLS.c.id == call_id, _CALLS.c.status == CallState.DIALING
+    db.session.execute(update(CALL_REQUESTS).where(
+        _CALL.id == call_id, _CALL.status == CallState.DIALING
     ).values(status=CallState.QUEUED))
-    _add_event(call_id, CallState.QUEUED, "retrying", {"after": error.reason})
+    add_event(call_id, CallState.QUEUED, "retrying", {"after": error.reason})
     db.session.commit()
 
 
@@ -342,7 +335,7 @@ def place_call(call_id: int, *, retries_left: int = 0, now: datetime | None = No
         return "done"
     if account_id:
         circuit.record_success(account_id)
-    final = db.session.scalar(select(_CALLS.c.status).where(_CALLS.c.id == call_id)) \
+    final = db.session.scalar(select(_CALL.status).where(_CALL.id == call_id)) \
         in FINAL_STATES
     return "poll" if provider.polls and not final else "done"
 
