@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from widget_server import metrics
+from widget_server.abuse.burst_limit import count_burst
 from widget_server.abuse.captcha import AltchaVerifier, captcha_verifier
 from widget_server.abuse.client_ip import client_ip_key
 from widget_server.abuse.refusals import count_refusal
@@ -32,7 +33,7 @@ from widget_server.embed.snapshots import (
     widget_snapshot,
 )
 from widget_server.embed.texts import FRAME_TEXTS, LOADER_TEXTS, frame_texts, phone_hint
-from widget_server.errors import UNAVAILABLE, Refusal, error_response
+from widget_server.errors import Refusal, error_response
 from widget_server.extensions import db, limiter
 from widget_server.i18n import AUTO_LANGUAGE, text_direction, translate, use_widget_language
 from widget_server.models import CallRequest, utcnow
@@ -61,11 +62,14 @@ for _path, (_name, _endpoint) in SERVED.items():
                            build_only=True)
 
 PAGE_VIEWS = frozenset({"embed.widget_config"})
+# Left out of Flask-Limiter's walk: the page views, and the call request, which
+# counts its own burst limit.
+_NOT_WALKED = PAGE_VIEWS | {"embed.create_call"}
 
 
 @limiter.request_filter
-def _page_view() -> bool:
-    return request.endpoint in PAGE_VIEWS
+def _not_walked() -> bool:
+    return request.endpoint in _NOT_WALKED
 
 
 def _embedding_origin(domains) -> str | None:
@@ -240,18 +244,12 @@ def altcha_challenge():
 
 
 @blueprint.post("/calls")
-@_limit("LIMIT_CALL_POST")
 def create_call():
-    # The limiter swallows storage errors so reads stay up; a call is placed only
-    # when its burst limit was actually counted (no current limit: storage down).
-    if limiter.enabled and limiter.current_limit is None:
-        current_app.logger.error("limiter storage unreachable: call request refused")
-        raise Refusal("service_unavailable", UNAVAILABLE, status=503)
-    # No X-RateLimit headers on an answer under the limit: the frame does not read
-    # them, and they cost two more reads of the window from Redis on every call
-    # request. A request over the limit never gets here: its 429 keeps them and
-    # Retry-After.
-    limiter.context.view_rate_limit = None
+    # Counted here, not by a decorator (abuse/burst_limit.py); refused with a 503 when
+    # it cannot be counted. No X-RateLimit headers on an answer under the limit: the
+    # frame does not read them, and they would cost two more reads of the window
+    # from Redis. A 429 keeps them and Retry-After.
+    count_burst("LIMIT_CALL_POST")
     if not request.is_json:
         raise Refusal("unsupported_media_type", "Send the request as application/json.",
                       status=415)

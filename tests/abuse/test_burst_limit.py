@@ -1,0 +1,50 @@
+"""The call request's burst limit counts every attempt from an address, under each limit."""
+
+from __future__ import annotations
+
+from tests.factories import call_body, post_call
+
+
+def numbers(count: int = 3) -> list[str]:
+    """Fresh visitor numbers: the per-number caps stay out of the way."""
+    return [f"+1202555{line:04d}" for line in range(140, 140 + count)]
+
+
+def test_every_limit_of_the_setting_is_counted(make_app, widget):
+    app = make_app(LIMIT_CALL_POST="5/minute;2/hour")
+    client = app.test_client()
+
+    answers = [post_call(client, call_body(app, client, widget, phone=phone))
+               for phone in numbers()]
+
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert answers[2].get_json()["error"] == "rate_limited"
+    assert answers[2].headers["X-RateLimit-Limit"] == "2"
+    assert int(answers[2].headers["Retry-After"]) > 60
+
+
+def test_refused_attempts_count_before_any_check(make_app, widget):
+    """A flood of forged or careless requests is slowed down like a flood of good ones."""
+    app = make_app(LIMIT_CALL_POST="2/minute")
+    client = app.test_client()
+
+    forged = post_call(client, call_body(app, client, widget) | {"token": "forged"})
+    careless = post_call(client, call_body(app, client, widget, consent=False))
+    good = post_call(client, call_body(app, client, widget))
+
+    assert forged.status_code == 403 and careless.status_code == 400
+    assert good.status_code == 429
+
+
+def test_each_address_is_counted_apart(make_app, widget):
+    app = make_app(LIMIT_CALL_POST="1/minute")
+    client = app.test_client()
+    phones = iter(numbers())
+
+    def post_from(address):
+        return post_call(client, call_body(app, client, widget, phone=next(phones)),
+                         environ_base={"REMOTE_ADDR": address})
+
+    assert post_from("198.51.100.7").status_code == 202
+    assert post_from("198.51.100.7").status_code == 429
+    assert post_from("198.51.100.8").status_code == 202

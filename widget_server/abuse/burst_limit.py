@@ -1,0 +1,48 @@
+"""The call request's burst limit, hit on Flask-Limiter's own strategy and storage.
+
+Flask-Limiter's route decorator resolves a route's limits, walks its
+exemption scopes and builds its context around every request. On the call
+request, the public endpoint an attack floods, that walk cost twice what the
+count itself did (issue 15, benchmarks/README.md). Here the same limits are
+hit by the same strategy in the same storage under the keys the decorator
+used, and a 429 hands Flask-Limiter the breached limit, so its headers and
+Retry-After are the decorator's; only the walk is gone.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import abort, current_app, request
+from flask_limiter import RequestLimit
+from limits import RateLimitItem, parse_many
+
+from widget_server.abuse.client_ip import client_ip_key
+from widget_server.errors import UNAVAILABLE, Refusal
+from widget_server.extensions import limiter
+
+
+@lru_cache(maxsize=16)
+def _limits(spec: str) -> tuple[RateLimitItem, ...]:
+    """``spec``'s limits, in the order Flask-Limiter checks them: parsing costs more
+    than a hit."""
+    return tuple(sorted(parse_many(spec)))
+
+
+def count_burst(setting: str) -> None:
+    """Count this request against the limits of config ``setting`` for its client
+    address: a 429 past one. The request is refused with a 503 when it could not be
+    counted (the limiter's storage is down): a call is placed only when counted."""
+    if not limiter.enabled:
+        return
+    args = [client_ip_key(), request.endpoint or ""]
+    try:
+        for item in _limits(current_app.config[setting]):
+            if not limiter.limiter.hit(item, *args):
+                current_app.logger.info("burst limit %s reached on %s", item, args[1])
+                limiter.context.view_rate_limit = RequestLimit(
+                    limiter, item, args, breached=True, shared=False)
+                abort(429)
+    except limiter.storage.base_exceptions:
+        current_app.logger.exception("limiter storage unreachable: request refused")
+        raise Refusal("service_unavailable", UNAVAILABLE, status=503) from None
