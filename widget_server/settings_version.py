@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Connection, Table, select
 
 from widget_server.extensions import db
 from widget_server.models import SettingsVersion
@@ -29,6 +29,7 @@ _COLUMNS = cast(Table, SettingsVersion.__table__).c
 VERSION = select(_COLUMNS.value).where(_COLUMNS.id == 1)
 
 
-def current() -> int:
-    """The counter as the request's connection sees it; 0 before the first change."""
-    return db.session.connection().execute(VERSION).scalar() or 0
+def current(connection: Connection | None = None) -> int:
+    """The counter as ``connection`` (by default the session's) sees it; 0 before the
+    first change."""
+    return (connection or db.session.connection()).execute(VERSION).scalar() or 0

@@ -1,8 +1,9 @@
 """The write that admits a call request is all or nothing, on either database.
 
-These drive ``admit`` itself: in a request, the standing read refuses a spent
-form or a full cap before it gets here, so only a request racing another meets
-these refusals, and they must leave nothing behind.
+These drive ``admit`` itself, which commits or rolls back on its own. In a
+request, the standing read refuses a spent form or a full cap before it gets
+here, so only a request racing another meets these refusals, and they must
+leave nothing behind.
 """
 
 from __future__ import annotations
@@ -54,21 +55,11 @@ def _stored() -> dict:
     }
 
 
-def _admit(*args) -> tuple[int, str]:
-    try:
-        admitted = admit(*args)
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return admitted
-
-
 def test_an_admission_stores_the_call_and_its_event_spends_the_ids_and_counts_each_cap(
         app, widget):
     with app.app_context():
-        call_id, public_id = _admit([_use("nonce", "n1"), _use("altcha", "s1")],
-                                    [_cap("ip", 5), _cap("widget", 5)], _call(widget), EVENT)
+        call_id, public_id = admit([_use("nonce", "n1"), _use("altcha", "s1")],
+                                   [_cap("ip", 5), _cap("widget", 5)], _call(widget), EVENT)
 
         stored = _stored()
     assert stored["calls"] == [(public_id, "+12025550143", {"utm_source": "news"}, 1)]
@@ -79,13 +70,13 @@ def test_an_admission_stores_the_call_and_its_event_spends_the_ids_and_counts_ea
 
 def test_an_id_already_spent_refuses_with_its_own_refusal_and_leaves_nothing(app, widget):
     with app.app_context():
-        _admit([_use("nonce", "n1"), _use("altcha", "s1")], [_cap("ip", 5)], _call(widget),
-               EVENT)
+        admit([_use("nonce", "n1"), _use("altcha", "s1")], [_cap("ip", 5)], _call(widget),
+              EVENT)
         before = _stored()
 
         with pytest.raises(Refusal) as refused:
-            _admit([_use("nonce", "n2"), _use("altcha", "s1")], [_cap("ip", 5)],
-                   _call(widget), EVENT)
+            admit([_use("nonce", "n2"), _use("altcha", "s1")], [_cap("ip", 5)],
+                  _call(widget), EVENT)
 
         assert refused.value.code == "altcha_used"
         assert _stored() == before
@@ -93,12 +84,12 @@ def test_an_id_already_spent_refuses_with_its_own_refusal_and_leaves_nothing(app
 
 def test_a_full_cap_refuses_naming_itself_and_spends_no_id_and_no_earlier_cap(app, widget):
     with app.app_context():
-        _admit([_use("nonce", "n1")], [_cap("ip", 5), _cap("widget", 1)], _call(widget), EVENT)
+        admit([_use("nonce", "n1")], [_cap("ip", 5), _cap("widget", 1)], _call(widget), EVENT)
         before = _stored()
 
         with pytest.raises(Refusal) as refused:
-            _admit([_use("nonce", "n2")], [_cap("ip", 5), _cap("widget", 1)], _call(widget),
-                   EVENT)
+            admit([_use("nonce", "n2")], [_cap("ip", 5), _cap("widget", 1)], _call(widget),
+                  EVENT)
 
         assert (refused.value.code, refused.value.status) == ("cap_widget", 429)
         assert _stored() == before
@@ -111,7 +102,7 @@ def test_a_full_cap_refuses_naming_itself_and_spends_no_id_and_no_earlier_cap(ap
 def test_a_cap_of_nought_refuses_before_anything_is_counted(app, widget, caps, refusal):
     with app.app_context():
         with pytest.raises(Refusal) as refused:
-            _admit([_use("nonce", "n1")], caps, _call(widget), EVENT)
+            admit([_use("nonce", "n1")], caps, _call(widget), EVENT)
 
         assert refused.value.code == refusal
         assert _stored() == {"calls": [], "events": [], "used": set(), "counted": set()}
@@ -120,9 +111,9 @@ def test_a_cap_of_nought_refuses_before_anything_is_counted(app, widget, caps, r
 def test_a_call_for_later_keeps_its_time_and_its_event_says_so(app, widget):
     later = datetime(2026, 12, 2, 9, 30)
     with app.app_context():
-        call_id, _ = _admit([_use("nonce", "n1")], [_cap("ip", 5)],
-                            _call(widget) | {"scheduled_for": later, "reason": "scheduled"},
-                            {"scheduled_for": "2026-12-02T09:30:00Z"})
+        call_id, _ = admit([_use("nonce", "n1")], [_cap("ip", 5)],
+                           _call(widget) | {"scheduled_for": later, "reason": "scheduled"},
+                           {"scheduled_for": "2026-12-02T09:30:00Z"})
 
         call = db.session.get(CallRequest, call_id)
         assert (call.scheduled_for, call.reason) == (later, "scheduled")

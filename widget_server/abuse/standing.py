@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import Connection, bindparam, exists, select
 
 from widget_server import settings_version
 from widget_server.abuse.blocklist import account_params, blocked_for_any
 from widget_server.abuse.caps import Cap
 from widget_server.abuse.cooldown import COOLED_UNTIL
-from widget_server.extensions import db
 from widget_server.models import USAGE_COUNTERS, USED_TOKENS
 
 # Table columns, not mapped attributes: a Core select skips the ORM's compile step.
@@ -65,17 +64,16 @@ def _statement(cap_count: int, account_count: int):
     )
 
 
-def read_standing(*, nonce_id: str, account_ids: list[int], e164: str, caps: list[Cap],
-                  now: datetime) -> Standing:
+def read_standing(connection: Connection, *, nonce_id: str, account_ids: list[int], e164: str,
+                  caps: list[Cap], now: datetime) -> Standing:
     """The standing of a request with form nonce ``nonce_id`` for ``e164``, on a widget
-    whose account and those above it are ``account_ids``, under ``caps``."""
+    whose account and those above it are ``account_ids``, under ``caps``, read on
+    ``connection``."""
     params: dict[str, object] = {"nonce_id": nonce_id, "e164": e164, "now": now,
                                  **account_params(account_ids)}
     for i, cap in enumerate(caps):
         params |= {f"scope_{i}": cap.scope, f"key_{i}": cap.key, f"period_{i}": cap.period}
-    # On the session's connection: the session's own execute would pass a Core
-    # statement through the ORM's compile and result steps first.
-    row = db.session.connection().execute(_statement(len(caps), len(account_ids)), params).one()
+    row = connection.execute(_statement(len(caps), len(account_ids)), params).one()
     spent, blocked, cooled_until, version, *counts = row
     return Standing(nonce_spent=bool(spent), number_blocked=bool(blocked),
                     cooled_until=cooled_until,

@@ -1,20 +1,20 @@
 """The write that admits a call request: all of it, or nothing.
 
 The request's single-use ids are spent, the call and its first event stored
-and every cap counted, in the caller's transaction. On PostgreSQL that is one
+and every cap counted, in one transaction. On PostgreSQL that is one
 statement of data-modifying CTEs, three round trips with the transaction's
 BEGIN and COMMIT where it was six: the write was the largest share of an
 admission's CPU left (issue 15, benchmarks/README.md). SQLite has no
 data-modifying CTEs; there the same statements run one after the other.
 Either way the insert of the ids and the guarded upsert of the caps decide,
-and a refusal leaves the caller to roll the whole transaction back.
+and a refusal rolls the whole transaction back.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import bindparam, insert, text
+from sqlalchemy import Connection, bindparam, insert, text
 
 from widget_server.abuse.caps import (
     Cap,
@@ -58,29 +58,36 @@ def admit(uses: list[SingleUse], caps: list[Cap], call: dict,
           event_detail: dict) -> tuple[int, str]:
     """Spend ``uses``, store ``call`` (every column of ``CALL_COLUMNS`` but its times and
     public id) with its first event, which takes the call's status and reason and
-    ``event_detail``, and count it against ``caps``; the call's id and public id. Raises
-    the refusal of the first use spent already, else of the first cap reached; the
-    caller rolls back, or commits."""
+    ``event_detail``, and count it against ``caps``, in a transaction of its own; the
+    call's id and public id. Raises the refusal of the first use spent already, else of
+    the first cap reached, having written nothing."""
     now = utcnow()
     call = call | {"public_id": new_public_id(), "created_at": now, "updated_at": now}
-    if db.session.get_bind().dialect.name == "postgresql":
-        return _admit_in_one_statement(uses, caps, call, event_detail)
-    consume_all(uses)
-    call_id, public_id = db.session.execute(_INSERT_CALL, call).one()
-    add_event(call_id, call["status"], call["reason"], event_detail, at=now)
-    count_within_caps(caps)
+    if db.engine.dialect.name == "postgresql":
+        # A connection of its own: the statement is Core, and the session's
+        # transaction bookkeeping cost more than its BEGIN and COMMIT.
+        with db.engine.begin() as connection:
+            return _admit_in_one_statement(connection, uses, caps, call, event_detail)
+    try:
+        consume_all(uses)
+        call_id, public_id = db.session.execute(_INSERT_CALL, call).one()
+        add_event(call_id, call["status"], call["reason"], event_detail, at=now)
+        count_within_caps(caps)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
     return call_id, public_id
 
 
-def _admit_in_one_statement(uses: list[SingleUse], caps: list[Cap], call: dict,
-                            event_detail: dict) -> tuple[int, str]:
+def _admit_in_one_statement(connection: Connection, uses: list[SingleUse], caps: list[Cap],
+                            call: dict, event_detail: dict) -> tuple[int, str]:
     countable = caps_to_count(caps)
     params = (row_values(used_rows(uses))
               | {"rows": below_rows(counter_keys(countable), [cap.limit for cap in countable])}
               | {f"call_{name}": call[name] for name in CALL_COLUMNS}
               | {"event_detail": event_detail})
-    row = db.session.connection().execute(
-        _one_statement(len(uses), bool(countable)), params).one()
+    row = connection.execute(_one_statement(len(uses), bool(countable)), params).one()
     call_id, public_id, recorded, counted = row
     refuse_unless_recorded(uses, {tuple(key) for key in recorded or ()})
     refuse_unless_counted(caps, {tuple(key) for key in counted or ()})

@@ -10,11 +10,13 @@ back, so nothing that was refused spends a cap, a nonce or a solution.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, partial
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from widget_server import settings_version
@@ -212,24 +214,24 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     # A forged token is refused before a connection is taken.
     public_id, version = tokens.read_embed_token(
         form.token if isinstance(form.token, str) else None)
-    # The reads need no transaction: outside one, PostgreSQL is spared a BEGIN and a
-    # ROLLBACK (two round trips), and SQLite holds no reader to upgrade to a writer.
-    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    check = partial(_check_request, form, token_version=version, request_origin=request_origin,
-                    own_origin=own_origin, client_ip=client_ip)
-    # Checked first on the widget as this process keeps it, the settings version read
-    # with the request's standing (one round trip fewer than reading it first); if
-    # the settings moved meanwhile, checked again on a fresh copy.
-    in_memory = kept_widget(public_id)
-    try:
-        checked = check(in_memory, kept=True) if in_memory else None
-    except _KeptWidgetMoved:
-        checked = None
-    if checked is None:
-        checked = check(live_widget(public_id, _load_call_widget), kept=False)
-    # Hand the reading connection back before the network call; the writes take
-    # one in a transaction of their own.
-    db.session.rollback()
+    # The reads are Core statements on a connection of their own, outside a
+    # transaction: the session's bookkeeping cost more than they do, PostgreSQL is
+    # spared a BEGIN and a ROLLBACK, and SQLite holds no reader to upgrade to a
+    # writer. The connection goes back before the network call (the captcha's).
+    with _reading_connection() as reader:
+        check = partial(_check_request, form, reader=reader, token_version=version,
+                        request_origin=request_origin, own_origin=own_origin,
+                        client_ip=client_ip)
+        # Checked first on the widget as this process keeps it, the settings version
+        # read with the request's standing (one round trip fewer than reading it
+        # first); if the settings moved meanwhile, checked again on a fresh copy.
+        in_memory = kept_widget(public_id)
+        try:
+            checked = check(in_memory, kept=True) if in_memory else None
+        except _KeptWidgetMoved:
+            checked = None
+        if checked is None:
+            checked = check(_fresh_widget(public_id), kept=False)
 
     nonce_id, caps = checked.nonce_id, checked.caps
     solution = captcha_verifier().verify(form.captcha, remote_ip=remote_addr)
@@ -237,14 +239,9 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
                       _nonce_used())
     scheduled_for = checked.call["scheduled_for"]
     with queued_writes():
-        try:
-            call_id, public_id = admit(
-                [nonce, solution], caps, checked.call | {"request_id": request_id},
-                {"scheduled_for": scheduled_for.isoformat() + "Z"} if scheduled_for else {})
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
+        call_id, public_id = admit(
+            [nonce, solution], caps, checked.call | {"request_id": request_id},
+            {"scheduled_for": scheduled_for.isoformat() + "Z"} if scheduled_for else {})
     _spent_nonces().add(nonce_id)
     accepted = AcceptedCall(id=call_id, public_id=public_id, status=CallState.QUEUED)
     try:
@@ -265,12 +262,29 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     return accepted
 
 
-def _check_request(form: CallRequestForm, live: LiveWidget | None, *, kept: bool,
-                   token_version: int, request_origin: str | None, own_origin: str,
-                   client_ip: str) -> _Checked:
-    """Every check of a call request before its captcha, on ``live``; a refusal, or what
-    the request would store. ``kept``: ``live`` came from memory unchecked, so a refusal
-    or a standing read that finds the settings moved raises ``_KeptWidgetMoved``."""
+@contextmanager
+def _reading_connection() -> Iterator[Connection]:
+    with db.engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _fresh_widget(public_id: str) -> LiveWidget | None:
+    """The widget loaded through the session (its relationships are ORM loads),
+    outside a transaction, and the session's connection handed back at once."""
+    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        return live_widget(public_id, _load_call_widget)
+    finally:
+        db.session.rollback()
+
+
+def _check_request(form: CallRequestForm, live: LiveWidget | None, *, reader: Connection,
+                   kept: bool, token_version: int, request_origin: str | None,
+                   own_origin: str, client_ip: str) -> _Checked:
+    """Every check of a call request before its captcha, on ``live``, reading through
+    ``reader``; a refusal, or what the request would store. ``kept``: ``live`` came from
+    memory unchecked, so a refusal or a standing read that finds the settings moved
+    raises ``_KeptWidgetMoved``."""
     spent_nonces = _spent_nonces()
     try:
         widget, above = _usable(live, token_version)
@@ -282,7 +296,7 @@ def _check_request(form: CallRequestForm, live: LiveWidget | None, *, kept: bool
         if nonce_id in spent_nonces:
             raise _nonce_used()
     except Refusal:
-        if kept and live and settings_version.current() != live.version:
+        if kept and live and settings_version.current(reader) != live.version:
             raise _KeptWidgetMoved from None
         raise
     try:
@@ -298,7 +312,7 @@ def _check_request(form: CallRequestForm, live: LiveWidget | None, *, kept: bool
     # mostly refusals. The insert and the guarded upsert in the write transaction
     # stay the checks. The refusals keep their order: the form, then the number.
     # A reseller's block list (and the operator's) applies to every widget under it.
-    standing = read_standing(nonce_id=nonce_id,
+    standing = read_standing(reader, nonce_id=nonce_id,
                              account_ids=[widget.account_id, *(a.id for a in above)],
                              e164=number.e164 if number else "", caps=caps, now=now)
     if kept and live and standing.settings_version != live.version:
