@@ -32,4 +32,6 @@ VERSION = select(_COLUMNS.value).where(_COLUMNS.id == 1)
 def current(connection: Connection | None = None) -> int:
     """The counter as ``connection`` (by default the session's) sees it; 0 before the
     first change."""
-    return (connection or db.session.connection()).execute(VERSION).scalar() or 0
+    if connection is None:
+        connection = db.session.connection()
+    return connection.execute(VERSION).scalar() or 0

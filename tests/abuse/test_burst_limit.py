@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from tests.factories import call_body, post_call
+from widget_server.abuse.limiter_storage import LockedMemoryStorage
+from widget_server.extensions import db
+from widget_server.models import CallRequest
 
 
 def numbers(count: int = 3) -> list[str]:
@@ -48,3 +53,23 @@ def test_each_address_is_counted_apart(make_app, widget):
     assert post_from("198.51.100.7").status_code == 202
     assert post_from("198.51.100.7").status_code == 429
     assert post_from("198.51.100.8").status_code == 202
+
+
+def test_a_count_that_fails_in_any_way_refuses_with_503_and_places_nothing(
+        make_app, widget, monkeypatch):
+    """Not only a storage that is down: limits' own memory storage once raised
+    RuntimeError under concurrent hits (abuse/limiter_storage.py)."""
+    app = make_app(LIMIT_CALL_POST="5/minute")
+    client = app.test_client()
+    body = call_body(app, client, widget)
+
+    def failing_incr(*_args, **_kwargs):
+        raise RuntimeError("threads can only be started once")
+
+    monkeypatch.setattr(LockedMemoryStorage, "incr", failing_incr)
+    refused = post_call(client, body)
+
+    assert refused.status_code == 503
+    assert refused.get_json()["error"] == "service_unavailable"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CallRequest)) == 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from tests.factories import (
     call_body,
@@ -20,6 +20,7 @@ from tests.factories import (
     post_call,
     statements_sent,
 )
+from widget_server.abuse.captcha import AltchaVerifier
 from widget_server.extensions import db
 from widget_server.models import Account, AllowedDomain, Widget
 from widget_server.services import accounts, domains, widgets
@@ -106,6 +107,51 @@ def test_with_nothing_changed_the_next_request_reads_no_widget(app, client, tree
     assert not any("FROM widgets" in s or "FROM accounts" in s for s in reads), reads
     # One read before the write: the settings version comes with the standing.
     assert len(reads) == 1 and "settings_version" in reads[0], reads
+
+
+@pytest.fixture
+def connections_held(app, monkeypatch):
+    """The most pooled connections held at once in ``app``, and how many were held while
+    the captcha was verified (a vendor's is a network call)."""
+    with app.app_context():
+        engine = db.engine
+    held = {"now": 0, "most": 0, "during_captcha": []}
+
+    def checked_out(*_):
+        held["now"] += 1
+        held["most"] = max(held["most"], held["now"])
+
+    def checked_in(*_):
+        held["now"] -= 1
+
+    verify = AltchaVerifier.verify
+
+    def noting_verify(self, *args, **kwargs):
+        held["during_captcha"].append(held["now"])
+        return verify(self, *args, **kwargs)
+
+    monkeypatch.setattr(AltchaVerifier, "verify", noting_verify)
+    event.listen(engine, "checkout", checked_out)
+    event.listen(engine, "checkin", checked_in)
+    yield held
+    event.remove(engine, "checkout", checked_out)
+    event.remove(engine, "checkin", checked_in)
+
+
+def test_a_request_holds_one_connection_at_most_and_none_during_the_captcha(
+        make_app, app, client, tree, connections_held):
+    """On every path: a fresh widget, a kept one, and a kept one found moved."""
+    made, ids = tree
+    answers = [post_call(client, call_body(app, client, made)),
+               post_call(client, call_body(app, client, made, phone="+12025550142"))]
+    with make_app().app_context():
+        widgets.update_widget(_account(ids, "acme"), _widget(ids), {"cap_per_widget": 50})
+        db.session.remove()
+    answers.append(post_call(client, call_body(app, client, made, phone="+12025550144")))
+
+    assert [a.status_code for a in answers] == [202, 202, 202]
+    assert connections_held["most"] == 1
+    assert connections_held["during_captcha"] == [0, 0, 0]
 
 
 def _add_shop_domain(ids) -> None:

@@ -6,7 +6,9 @@ request, the public endpoint an attack floods, that walk cost twice what the
 count itself did (issue 15, benchmarks/README.md). Here the same limits are
 hit by the same strategy in the same storage under the keys the decorator
 used, and a 429 hands Flask-Limiter the breached limit, so its headers and
-Retry-After are the decorator's; only the walk is gone.
+Retry-After are the decorator's; only the walk is gone. It relies on what
+``create_app`` fixes: no key prefix, no application or meta limits, no
+in-memory fallback, stopping at the first breach.
 """
 
 from __future__ import annotations
@@ -35,14 +37,16 @@ def count_burst(setting: str) -> None:
     counted (the limiter's storage is down): a call is placed only when counted."""
     if not limiter.enabled:
         return
-    args = [client_ip_key(), request.endpoint or ""]
+    limits = _limits(current_app.config[setting])
+    identifiers = [client_ip_key(), str(request.endpoint)]
     try:
-        for item in _limits(current_app.config[setting]):
-            if not limiter.limiter.hit(item, *args):
-                current_app.logger.info("burst limit %s reached on %s", item, args[1])
-                limiter.context.view_rate_limit = RequestLimit(
-                    limiter, item, args, breached=True, shared=False)
-                abort(429)
-    except limiter.storage.base_exceptions:
+        breached = next((item for item in limits
+                         if not limiter.limiter.hit(item, *identifiers)), None)
+    except Exception:  # any failure, as Flask-Limiter's swallowed errors were
         current_app.logger.exception("limiter storage unreachable: request refused")
         raise Refusal("service_unavailable", UNAVAILABLE, status=503) from None
+    if breached is not None:
+        current_app.logger.info("burst limit %s reached on %s", breached, identifiers[1])
+        limiter.context.view_rate_limit = RequestLimit(
+            limiter, breached, identifiers, breached=True, shared=False)
+        abort(429)

@@ -58,9 +58,10 @@ def admit(uses: list[SingleUse], caps: list[Cap], call: dict,
           event_detail: dict) -> tuple[int, str]:
     """Spend ``uses``, store ``call`` (every column of ``CALL_COLUMNS`` but its times and
     public id) with its first event, which takes the call's status and reason and
-    ``event_detail``, and count it against ``caps``, in a transaction of its own; the
-    call's id and public id. Raises the refusal of the first use spent already, else of
-    the first cap reached, having written nothing."""
+    ``event_detail``, and count it against ``caps``, and commit; the call's id and
+    public id. Raises the refusal of the first use spent already, else of the first cap
+    reached, having written nothing. On PostgreSQL the transaction is a connection's
+    own; on SQLite it is the session's, so call it with nothing pending there."""
     now = utcnow()
     call = call | {"public_id": new_public_id(), "created_at": now, "updated_at": now}
     if db.engine.dialect.name == "postgresql":

@@ -3,15 +3,15 @@
 Nothing slow happens here: the provider is called by the queue worker. The
 checks that only read run first; the captcha (a network call to a vendor)
 runs outside any database transaction; then one short write transaction
-consumes the nonce and the captcha solution, stores the call and counts
-every cap, in four statements. Any refusal rolls the whole transaction
+(calls/admission.py) consumes the nonce and the captcha solution, stores
+the call and counts every cap. Any refusal rolls the whole transaction
 back, so nothing that was refused spends a cap, a nonce or a solution.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache, partial
 
@@ -214,24 +214,19 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     # A forged token is refused before a connection is taken.
     public_id, version = tokens.read_embed_token(
         form.token if isinstance(form.token, str) else None)
-    # The reads are Core statements on a connection of their own, outside a
-    # transaction: the session's bookkeeping cost more than they do, PostgreSQL is
-    # spared a BEGIN and a ROLLBACK, and SQLite holds no reader to upgrade to a
-    # writer. The connection goes back before the network call (the captcha's).
-    with _reading_connection() as reader:
-        check = partial(_check_request, form, reader=reader, token_version=version,
-                        request_origin=request_origin, own_origin=own_origin,
-                        client_ip=client_ip)
-        # Checked first on the widget as this process keeps it, the settings version
-        # read with the request's standing (one round trip fewer than reading it
-        # first); if the settings moved meanwhile, checked again on a fresh copy.
-        in_memory = kept_widget(public_id)
-        try:
-            checked = check(in_memory, kept=True) if in_memory else None
-        except _KeptWidgetMoved:
-            checked = None
-        if checked is None:
-            checked = check(_fresh_widget(public_id), kept=False)
+    check = partial(_check_request, form, token_version=version,
+                    request_origin=request_origin, own_origin=own_origin, client_ip=client_ip)
+    # Checked first on the widget as this process keeps it, the settings version read
+    # with the request's standing (one round trip fewer than reading it first); if
+    # the settings moved meanwhile, checked again on a fresh copy. Either way the
+    # reading connection goes back before the captcha's network call.
+    in_memory = kept_widget(public_id)
+    checked = None
+    if in_memory:
+        with _reading_connection() as reader, suppress(_KeptWidgetMoved):
+            checked = check(in_memory, reader=reader, kept=True)
+    if checked is None:
+        checked = _check_on_fresh_widget(check, public_id)
 
     nonce_id, caps = checked.nonce_id, checked.caps
     solution = captcha_verifier().verify(form.captcha, remote_ip=remote_addr)
@@ -264,16 +259,20 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
 
 @contextmanager
 def _reading_connection() -> Iterator[Connection]:
+    """A connection outside a transaction for a request's Core reads: the session's
+    bookkeeping cost more than the reads, PostgreSQL is spared a BEGIN and a
+    ROLLBACK, and SQLite holds no reader to upgrade to a writer."""
     with db.engine.connect() as connection:
         yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def _fresh_widget(public_id: str) -> LiveWidget | None:
-    """The widget loaded through the session (its relationships are ORM loads),
-    outside a transaction, and the session's connection handed back at once."""
-    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+def _check_on_fresh_widget(check: Callable[..., _Checked], public_id: str) -> _Checked:
+    """``check`` on the widget loaded afresh: its relationships are ORM loads, so the
+    whole check reads on the session's connection (one connection a request, never
+    two), outside a transaction, handed back at once."""
+    reader = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
-        return live_widget(public_id, _load_call_widget)
+        return check(live_widget(public_id, _load_call_widget), reader=reader, kept=False)
     finally:
         db.session.rollback()
 
