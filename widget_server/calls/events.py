@@ -27,6 +27,7 @@ from typing import Protocol, cast
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import joinedload
 
 from widget_server.call_states import CallState
 from widget_server.extensions import db
@@ -124,9 +125,13 @@ _MOVE_CURSOR = (update(CALL_REQUESTS)
                 .values(published_event_id=bindparam("last"), updated_at=_CALLS.updated_at))
 
 
+# The mail subscriber reads the call's widget: loaded with the call, not after it.
+_WITH_WIDGET = (joinedload(CallRequest.widget),)
+
+
 def publish_call_events(call_id: int) -> int:
     """Hand the call's unpublished events to the subscribers; how many there were."""
-    call = db.session.get(CallRequest, call_id)
+    call = db.session.get(CallRequest, call_id, options=_WITH_WIDGET)
     if call is None:
         db.session.rollback()
         return 0

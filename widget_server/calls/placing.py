@@ -27,7 +27,14 @@ from widget_server.call_states import FINAL_STATES, CallState
 from widget_server.calls import circuit
 from widget_server.calls.events import add_event, publish_call_events
 from widget_server.extensions import db
-from widget_server.models import CALL_REQUESTS, Account, CallRequest, Widget, utcnow
+from widget_server.models import (
+    CALL_REQUESTS,
+    Account,
+    CallRequest,
+    ProviderAccount,
+    Widget,
+    utcnow,
+)
 from widget_server.providers.base import CallOrder, ProviderError
 from widget_server.security.keys import derived_secrets
 from widget_server.services.provider_accounts import CredentialsError, adapter_for
@@ -279,8 +286,10 @@ def scheduled_for(call_id: int) -> datetime | None:
     return due
 
 
-# What placing reads of a call, in one query rather than one per relationship.
-_WITH_PROVIDER = (joinedload(CallRequest.widget).joinedload(Widget.provider_account),)
+# What placing reads of a call, in one query rather than one per relationship: the
+# provider account's owner says whether a tenant set its address (adapter_for).
+_WITH_PROVIDER = (joinedload(CallRequest.widget).joinedload(Widget.provider_account)
+                  .joinedload(ProviderAccount.account),)
 
 
 def place_call(call_id: int, *, retries_left: int = 0, now: datetime | None = None) -> str:
