@@ -9,13 +9,12 @@ placed, instead of waiting on a provider that is down. One success closes it.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import cast
 
 from flask import current_app
-from sqlalchemy import Table, bindparam, case, update
+from sqlalchemy import bindparam, case, update
 
 from widget_server.extensions import db
-from widget_server.models import ProviderAccount, utcnow
+from widget_server.models import PROVIDER_ACCOUNTS, ProviderAccount, utcnow
 
 
 def is_open(account: ProviderAccount | None) -> bool:
@@ -42,9 +41,8 @@ def record_failure(account_id: int) -> None:
 # Every placed call reports a success: a row with nothing to reset is not written (nor
 # locked), so the worker's threads do not queue on their provider's row. Built once, on
 # the table: an ORM update built per call cost more than its round trips.
-_PROVIDER_ACCOUNTS = cast(Table, ProviderAccount.__table__)
-_ACCOUNTS = _PROVIDER_ACCOUNTS.c
-_RESET = (update(_PROVIDER_ACCOUNTS)
+_ACCOUNTS = PROVIDER_ACCOUNTS.c
+_RESET = (update(PROVIDER_ACCOUNTS)
           .where(_ACCOUNTS.id == bindparam("provider_account_id"),
                  (_ACCOUNTS.failure_count != 0) | _ACCOUNTS.circuit_open_until.is_not(None))
           .values(failure_count=0, circuit_open_until=None))

@@ -16,7 +16,7 @@ from typing import cast
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import joinedload
 
@@ -286,6 +286,8 @@ def scheduled_for(call_id: int) -> datetime | None:
     return due
 
 
+# The call's status alone, after the provider reported, built once.
+_STATUS_OF = select(_CALL.status).where(_CALL.id == bindparam("call_id"))
 # What placing reads of a call, in one query rather than one per relationship: the
 # provider account's owner says whether a tenant set its address (adapter_for).
 _WITH_PROVIDER = (joinedload(CallRequest.widget).joinedload(Widget.provider_account)
@@ -344,8 +346,7 @@ def place_call(call_id: int, *, retries_left: int = 0, now: datetime | None = No
         return "done"
     if account_id:
         circuit.record_success(account_id)
-    final = db.session.scalar(select(_CALL.status).where(_CALL.id == call_id)) \
-        in FINAL_STATES
+    final = db.session.scalar(_STATUS_OF, {"call_id": call_id}) in FINAL_STATES
     return "poll" if provider.polls and not final else "done"
 
 
