@@ -17,7 +17,8 @@ instructions count: not PostgreSQL's or Redis's work, nor the kernel's in
 sending and receiving the round trips, so a request with more round trips
 costs more CPU than its instructions say (an admission has four more than a
 refusal). To compare two versions of the code, run the script from each
-checkout; the figures repeat to within a few thousand instructions.
+checkout; the figures repeat to within a few thousand instructions. ``--keep DIR``
+copies the dumps out, to read where they went with ``callgrind_annotate``.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def main() -> int:
     parser.add_argument("--postgres", default="", metavar="ADMIN_URL",
                         help="run on a scratch PostgreSQL database made through this URL")
     parser.add_argument("--redis-url", default="", help="the limiter and the queue on Redis")
+    parser.add_argument("--keep", metavar="DIR",
+                        help="copy the callgrind dumps here, for callgrind_annotate")
     parser.add_argument("--inside", nargs=1, metavar="BODIES", help=argparse.SUPPRESS)
     options = parser.parse_args()
 
@@ -139,6 +142,9 @@ def main() -> int:
         if done.returncode:
             raise SystemExit(f"the measured process failed:\n{done.stderr[-3000:]}")
         found = counted(work)
+        if options.keep:
+            for dump in work.glob("callgrind.out.*"):
+                shutil.copy(dump, options.keep)
         storage = "PostgreSQL" if database else "SQLite"
         print(f"instructions a request, in process under callgrind, {options.requests} of each "
               f"({storage}, {'Redis' if options.redis_url else 'in-process limits and queue'}):")

@@ -1,11 +1,18 @@
 """An attack is mostly refusals: a replayed form and a full cap are refused before the
-captcha is checked, from one read; the write transaction's checks stay the authority."""
+captcha is checked, from one read or none (what the process has just seen spent or
+full); the write transaction's checks stay the authority."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from sqlalchemy import update
 
 from tests.factories import call_body, post_call, statements_sent
+from widget_server.abuse.caps import FULL_CAP_MEMORY_SECONDS
+from widget_server.extensions import db
+from widget_server.models import UsageCounter
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
@@ -31,12 +38,11 @@ def test_a_form_replayed_to_the_process_that_took_it_is_refused_without_reading_
 
     assert first.status_code == 202
     assert [(r.status_code, r.get_json()["error"]) for r in replays] == [(403, "nonce_used")] * 3
-    # Only the settings version is read, to know the kept widget current; not the
-    # standing, which would ask for the nonce (the tests write the refusal counts at
-    # once; a server adds them up in memory).
+    # Nothing is read: not the standing, which would ask for the nonce, nor the
+    # settings version (a spent nonce is spent whatever the widget's settings). The
+    # tests write the refusal counts at once; a server adds them up in memory.
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 3 and all("settings_version" in s for s in reads), reads
-    assert not any("used_tokens" in s for s in reads), reads
+    assert reads == []
 
 
 def test_a_form_spent_through_another_process_is_refused_by_the_read(make_app, widget):
@@ -70,3 +76,74 @@ def test_with_room_under_the_caps_a_bad_captcha_is_still_refused(app, client, wi
 
     assert refused.status_code in (400, 403)
     assert refused.get_json()["error"].startswith("captcha")
+
+
+def _bodies(app, client, widget, count: int) -> list[dict]:
+    """``count`` valid call requests for different numbers, their captchas solved."""
+    return [call_body(app, client, widget, phone=f"+1202555{150 + i:04d}") for i in range(count)]
+
+
+def test_a_cap_found_full_refuses_the_next_requests_without_a_read(app, client, widget):
+    app.config.update(CAP_PER_WIDGET=1)
+    first, found, *flood = _bodies(app, client, widget, 5)
+    assert post_call(client, first).status_code == 202
+    found_full = post_call(client, found)
+
+    with statements_sent(app) as statements:
+        refused = [post_call(client, body) for body in flood]
+
+    assert found_full.status_code == 429
+    assert [(r.status_code, r.get_json()["error"]) for r in refused] == [(429, "cap_widget")] * 3
+    # Told to come back tomorrow, as the refusal from the read says.
+    assert all(abs(int(r.headers["Retry-After"]) - int(found_full.headers["Retry-After"])) <= 2
+               for r in refused)
+    assert [s for s in statements if s.lstrip().upper().startswith("SELECT")] == []
+
+
+def test_a_cap_raised_after_it_was_found_full_admits_at_once(app, client, widget):
+    app.config.update(CAP_PER_WIDGET=1)
+    first, found, after_raise = _bodies(app, client, widget, 3)
+    assert post_call(client, first).status_code == 202
+    assert post_call(client, found).status_code == 429
+
+    app.config.update(CAP_PER_WIDGET=2)
+
+    assert post_call(client, after_raise).status_code == 202
+
+
+def test_a_call_given_back_is_admitted_within_the_memory_even_under_a_flood(
+        app, client, widget):
+    app.config.update(CAP_PER_WIDGET=1)
+    first, found, *flood = _bodies(app, client, widget, 30)
+    assert post_call(client, first).status_code == 202
+    assert post_call(client, found).status_code == 429
+    with app.app_context():  # as a call the queue refused is given back
+        db.session.execute(update(UsageCounter).where(UsageCounter.scope == "widget")
+                           .values(count=0))
+        db.session.commit()
+    given_back_at = time.monotonic()
+
+    statuses = []
+    for body in flood:  # refusals from memory do not make it last longer
+        statuses.append(post_call(client, body).status_code)
+        if statuses[-1] != 429 or time.monotonic() > given_back_at + FULL_CAP_MEMORY_SECONDS + 2:
+            break
+        time.sleep(0.1)
+    admitted_after = time.monotonic() - given_back_at
+
+    assert statuses[0] == 429  # still remembered full
+    assert statuses[-1] == 202 and admitted_after < FULL_CAP_MEMORY_SECONDS + 2, statuses
+
+
+def test_at_a_cap_found_full_the_refusals_that_need_no_read_keep_their_order(
+        app, client, widget):
+    app.config.update(CAP_PER_WIDGET=1)
+    first, found, without_consent, bad_number = _bodies(app, client, widget, 4)
+    assert post_call(client, first).status_code == 202
+    assert post_call(client, found).status_code == 429
+
+    no_consent = post_call(client, without_consent | {"consent": False})
+    not_a_number = post_call(client, bad_number | {"phone": "12"})
+
+    assert (no_consent.status_code, no_consent.get_json()["error"]) == (400, "consent_missing")
+    assert not_a_number.get_json()["error"].startswith("phone_")

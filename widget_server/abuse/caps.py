@@ -17,9 +17,11 @@ the ceilings (``cap_above_ceiling``).
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import tuple_, update
 
@@ -124,9 +126,66 @@ def cap_above_ceiling(name: str, value: int | None) -> str | None:
     return None
 
 
+# How long a process refuses a cap it found full without reading its count again.
+# Within a period a count only grows (but for ``give_back``), so a full cap stays
+# full: the second bounds how long a given-back call, or a cap raised in the
+# admin, goes unnoticed by a process that saw the cap full.
+FULL_CAP_MEMORY_SECONDS = 1.0
+
+
+class KnownFull:
+    """The caps this process found full in the last ``FULL_CAP_MEMORY_SECONDS``.
+
+    An attack is mostly requests against a full cap; refused from here they cost no
+    read, not even of the settings version (calls/live_widgets.py). Only a shortcut
+    to a refusal: the guarded upsert stays the check, and nothing refused from here
+    would have been admitted but for a cap raised, or a call given back, within the
+    memory's second. A cap is known by its counter and its limit: one raised in the
+    configuration is read again at once, one raised on a widget or an account in
+    the database once the memory lapses.
+    """
+
+    def __init__(self, ttl_seconds: float = FULL_CAP_MEMORY_SECONDS,
+                 max_caps: int = 50_000) -> None:
+        self.caps: TTLCache[tuple, bool] = TTLCache(max_caps, ttl_seconds)
+        self.lock = threading.Lock()
+
+    def add(self, cap: Cap) -> None:
+        with self.lock:
+            self.caps[(cap.scope, cap.key, cap.period, cap.limit)] = True
+
+    def first_full(self, caps: list[Cap]) -> Cap | None:
+        """The first of ``caps`` closed (a limit of 0) or known full, if any."""
+        with self.lock:
+            return next((cap for cap in caps if cap.limit <= 0
+                         or (cap.scope, cap.key, cap.period, cap.limit) in self.caps), None)
+
+
+def known_full() -> KnownFull:
+    """This app's ``KnownFull``, shared by its threads."""
+    extensions = current_app.extensions
+    if "known_full_caps" not in extensions:
+        extensions.setdefault("known_full_caps", KnownFull())
+    return extensions["known_full_caps"]
+
+
 def _reached(cap: Cap) -> Refusal:
     return Refusal(f"cap_{cap.scope.replace('-', '_')}", cap.message, status=429,
                    retry_after=cap.retry_after)
+
+
+def _found_full(cap: Cap) -> Refusal:
+    """The refusal of ``cap``, found full by a read or a count, remembered as such (a
+    refusal from memory is not remembered again, so a cap is read once a second)."""
+    known_full().add(cap)
+    return _reached(cap)
+
+
+def refuse_if_known_full(caps: list[Cap]) -> None:
+    """Raise the refusal of the first cap this process knows full, without a read."""
+    cap = known_full().first_full(caps)
+    if cap is not None:
+        raise _reached(cap)
 
 
 def refuse_if_reached(caps: list[Cap], counts: tuple[int, ...]) -> None:
@@ -139,7 +198,7 @@ def refuse_if_reached(caps: list[Cap], counts: tuple[int, ...]) -> None:
     """
     for cap, count in zip(caps, counts, strict=True):
         if cap.limit <= 0 or count >= cap.limit:
-            raise _reached(cap)
+            raise _found_full(cap)
 
 
 def count_within_caps(caps: list[Cap]) -> None:
@@ -171,7 +230,7 @@ def refuse_unless_counted(caps: list[Cap], counted: set[tuple]) -> None:
     """Raise a 429 naming the first cap whose (scope, key, period) was not counted."""
     for cap in caps:
         if (cap.scope, cap.key, cap.period) not in counted:
-            raise _reached(cap)
+            raise _found_full(cap)
 
 
 def give_back(caps: list[Cap]) -> None:

@@ -11,8 +11,9 @@ back, so nothing that was refused spends a cap, a nonce or a solution.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache, partial
 
 from flask import current_app
@@ -24,6 +25,8 @@ from widget_server.abuse.caps import (
     Cap,
     caps_for_call,
     give_back,
+    known_full,
+    refuse_if_known_full,
     refuse_if_reached,
 )
 from widget_server.abuse.captcha import captcha_verifier
@@ -258,79 +261,87 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
 
 
 @contextmanager
-def _reading_connection() -> Iterator[Connection]:
-    """A connection outside a transaction for a request's Core reads: the session's
-    bookkeeping cost more than the reads, PostgreSQL is spared a BEGIN and a
-    ROLLBACK, and SQLite holds no reader to upgrade to a writer."""
-    with db.engine.connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+def _reading_connection() -> Iterator[Callable[[], Connection]]:
+    """A connection outside a transaction for a request's Core reads, taken at its
+    first read (a request refused from memory takes none): the session's bookkeeping
+    cost more than the reads, PostgreSQL is spared a BEGIN and a ROLLBACK, and
+    SQLite holds no reader to upgrade to a writer."""
+    with ExitStack() as stack:
+        yield cache(lambda: stack.enter_context(db.engine.connect())
+                    .execution_options(isolation_level="AUTOCOMMIT"))
 
 
 def _check_on_fresh_widget(check: Callable[..., _Checked], public_id: str) -> _Checked:
     """``check`` on the widget loaded afresh: its relationships are ORM loads, so the
     whole check reads on the session's connection (one connection a request, never
     two), outside a transaction, handed back at once."""
-    reader = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
-        return check(live_widget(public_id, _load_call_widget), reader=reader, kept=False)
+        return check(live_widget(public_id, _load_call_widget), reader=lambda: connection,
+                     kept=False)
     finally:
         db.session.rollback()
 
 
-def _check_request(form: CallRequestForm, live: LiveWidget | None, *, reader: Connection,
+def _check_request(form: CallRequestForm, live: LiveWidget | None, *,
+                   reader: Callable[[], Connection],
                    kept: bool, token_version: int, request_origin: str | None,
                    own_origin: str, client_ip: str) -> _Checked:
     """Every check of a call request before its captcha, on ``live``, reading through
-    ``reader``; a refusal, or what the request would store. ``kept``: ``live`` came from
-    memory unchecked, so a refusal or a standing read that finds the settings moved
-    raises ``_KeptWidgetMoved``."""
+    the connection ``reader`` gives; a refusal, or what the request would store.
+    ``kept``: ``live`` came from memory unchecked, so a refusal or a standing read
+    that finds the settings moved raises ``_KeptWidgetMoved``."""
     spent_nonces = _spent_nonces()
     try:
         widget, above = _usable(live, token_version)
         page_origin = check_page_origin(widget, form.page_origin, request_origin, own_origin)
         nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
                                           widget)
-        # A form this process has seen spent is refused without a read: replaying
-        # one captured form is the cheapest attack there is on this endpoint.
-        if nonce_id in spent_nonces:
-            raise _nonce_used()
     except Refusal:
-        if kept and live and settings_version.current(reader) != live.version:
+        if kept and live and settings_version.current(reader()) != live.version:
             raise _KeptWidgetMoved from None
         raise
+    # A form this process has seen spent is refused without a read, whatever the
+    # widget's settings now: replaying one captured form is the cheapest attack
+    # there is on this endpoint.
+    if nonce_id in spent_nonces:
+        raise _nonce_used()
+    # A bad number is refused after the form's own refusals (the nonce, consent).
+    number: VisitorNumber | Refusal
     try:
-        number: VisitorNumber | None = check_visitor_number(
-            form.phone, home_country=widget.home_country, countries=widget.countries)
+        number = check_visitor_number(form.phone, home_country=widget.home_country,
+                                      countries=widget.countries)
     except Refusal as refusal:
-        number, bad_number = None, refusal
+        number = refusal
+    e164 = number.e164 if isinstance(number, VisitorNumber) else ""
     now = utcnow()
-    caps = caps_for_call(widget, visitor_number=number.e164, client_ip=client_ip, now=now,
-                         ancestors=above) if number else []
+    caps = caps_for_call(widget, visitor_number=e164, client_ip=client_ip, now=now,
+                         ancestors=above) if e164 else []
+    if known_full().first_full(caps):
+        # A flood against a cap this process has just found full is refused without
+        # the read below. The refusals that need no read keep their order; a spent
+        # nonce, a blocked or a resting number are told the cap instead.
+        _filled_in(form, number)
+        _refuse_unless_callable(widget, form, now, page_origin)
+        refuse_if_known_full(caps)
     # A replayed form, a blocked or resting number and a flood against a full cap are
     # refused from this one read, before the captcha and the write: an attack is
     # mostly refusals. The insert and the guarded upsert in the write transaction
     # stay the checks. The refusals keep their order: the form, then the number.
     # A reseller's block list (and the operator's) applies to every widget under it.
-    standing = read_standing(reader, nonce_id=nonce_id,
+    standing = read_standing(reader(), nonce_id=nonce_id,
                              account_ids=[widget.account_id, *(a.id for a in above)],
-                             e164=number.e164 if number else "", caps=caps, now=now)
+                             e164=e164, caps=caps, now=now)
     if kept and live and standing.settings_version != live.version:
         raise _KeptWidgetMoved
     if standing.nonce_spent:
         spent_nonces.add(nonce_id)
         raise _nonce_used()
-    if form.consent is not True:
-        raise Refusal("consent_missing", "Please agree to be called back.")
-    if number is None:
-        raise bad_number
+    number = _filled_in(form, number)
     if standing.number_blocked:
         raise blocked_refusal()
     refuse_if_cooling_down(standing.cooled_until, now)
-    if not widget.business_numbers:
-        raise Refusal("widget_unconfigured", "This site has no number to connect you to yet.",
-                      status=409)
-    scheduled_for = when_to_call(widget, form.callback_at, now)
-    page_url, campaign = read_lead(form.page_url, page_origin)
+    scheduled_for, page_url, campaign = _refuse_unless_callable(widget, form, now, page_origin)
     refuse_if_reached(caps, standing.cap_counts)
     return _Checked(nonce_id=nonce_id, caps=caps, call={
         "widget_id": widget.id, "account_id": widget.account_id,
@@ -342,3 +353,24 @@ def _check_request(form: CallRequestForm, live: LiveWidget | None, *, reader: Co
         "status": CallState.QUEUED, "reason": "scheduled" if scheduled_for else None,
         "scheduled_for": scheduled_for, "business_number": widget.business_numbers[0],
     })
+
+
+def _filled_in(form: CallRequestForm, number: VisitorNumber | Refusal) -> VisitorNumber:
+    """The visitor's number; refuses a form without consent, then a number refused."""
+    if form.consent is not True:
+        raise Refusal("consent_missing", "Please agree to be called back.")
+    if isinstance(number, Refusal):
+        raise number
+    return number
+
+
+def _refuse_unless_callable(widget, form: CallRequestForm, now: datetime,
+                            page_origin: str) -> tuple[datetime | None, str | None, dict[str, str]]:
+    """Refuse a call the widget cannot place when asked; else when it is placed (None:
+    now) and the lead's page and campaign."""
+    if not widget.business_numbers:
+        raise Refusal("widget_unconfigured", "This site has no number to connect you to yet.",
+                      status=409)
+    scheduled_for = when_to_call(widget, form.callback_at, now)
+    page_url, campaign = read_lead(form.page_url, page_origin)
+    return scheduled_for, page_url, campaign
