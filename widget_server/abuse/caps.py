@@ -156,6 +156,8 @@ class KnownFull:
 
     def first_full(self, caps: list[Cap]) -> Cap | None:
         """The first of ``caps`` closed (a limit of 0) or known full, if any."""
+        if not self.caps:  # the usual case: no lookups
+            return next((cap for cap in caps if cap.limit <= 0), None)
         with self.lock:
             return next((cap for cap in caps if cap.limit <= 0
                          or (cap.scope, cap.key, cap.period, cap.limit) in self.caps), None)

@@ -11,7 +11,7 @@ back, so nothing that was refused spends a cap, a nonce or a solution.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, partial
@@ -260,15 +260,33 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     return accepted
 
 
-@contextmanager
-def _reading_connection() -> Iterator[Callable[[], Connection]]:
+class _Reader:
     """A connection outside a transaction for a request's Core reads, taken at its
     first read (a request refused from memory takes none): the session's bookkeeping
     cost more than the reads, PostgreSQL is spared a BEGIN and a ROLLBACK, and
     SQLite holds no reader to upgrade to a writer."""
-    with ExitStack() as stack:
-        yield cache(lambda: stack.enter_context(db.engine.connect())
-                    .execution_options(isolation_level="AUTOCOMMIT"))
+
+    __slots__ = ("connection",)
+
+    def __init__(self) -> None:
+        self.connection: Connection | None = None
+
+    def __call__(self) -> Connection:
+        if self.connection is None:
+            self.connection = db.engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT")
+        return self.connection
+
+
+@contextmanager
+def _reading_connection() -> Iterator[_Reader]:
+    """A ``_Reader``, its connection (if it took one) handed back on leaving."""
+    reader = _Reader()
+    try:
+        yield reader
+    finally:
+        if reader.connection is not None:
+            reader.connection.close()
 
 
 def _check_on_fresh_widget(check: Callable[..., _Checked], public_id: str) -> _Checked:
