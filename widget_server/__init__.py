@@ -23,6 +23,7 @@ from widget_server import (
     webhooks,
 )
 from widget_server import logging as logs
+from widget_server.abuse.burst_limit import check_limit_settings
 from widget_server.admin import blueprint as admin_blueprint
 from widget_server.api import blueprint as api_blueprint
 from widget_server.calls import queue, redial
@@ -118,6 +119,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(settings, INSTANCE_PATH=app.instance_path)
     resolve_keys(app.config)
     outbound.policy(app.config)  # a malformed PROVIDER_PRIVATE_HOSTS stops the start
+    check_limit_settings(app.config)  # and so does a malformed LIMIT_*
     redis_url = app.config["REDIS_URL"]
     limiter_uri = app.config["RATELIMIT_STORAGE_URI"] or redis_url or "memory://"
     # A Redis that does not answer fails a request within a second, not a minute.

@@ -1,7 +1,9 @@
-"""The call request's burst limit counts every attempt from an address, under each limit."""
+"""The call request's burst limit counts every attempt from an address, under each limit;
+a limit setting that does not parse stops the start."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.factories import call_body, post_call
@@ -73,3 +75,9 @@ def test_a_count_that_fails_in_any_way_refuses_with_503_and_places_nothing(
     assert refused.get_json()["error"] == "service_unavailable"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CallRequest)) == 0
+
+
+@pytest.mark.parametrize("setting", ["LIMIT_CALL_POST", "LIMIT_SIGN_IN_FAILURES_PER_ADDRESS"])
+def test_a_limit_setting_that_does_not_parse_stops_the_start(make_app, setting):
+    with pytest.raises(ValueError, match=setting):
+        make_app(**{setting: "ten a minute"})

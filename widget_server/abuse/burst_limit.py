@@ -13,6 +13,7 @@ in-memory fallback, stopping at the first breach.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 
 from flask import abort, current_app, request
@@ -29,6 +30,19 @@ def _limits(spec: str) -> tuple[RateLimitItem, ...]:
     """``spec``'s limits, in the order Flask-Limiter checks them: parsing costs more
     than a hit."""
     return tuple(sorted(parse_many(spec)))
+
+
+def check_limit_settings(config: Mapping[str, object]) -> None:
+    """Stop the start on a ``LIMIT_*`` setting that does not parse: Flask-Limiter
+    would only log it at each request and leave that endpoint unlimited (the admin's
+    sign-in among them), and the call request would answer 500."""
+    for name, spec in config.items():
+        if name.startswith("LIMIT_"):
+            try:
+                _limits(str(spec))
+            except ValueError as error:
+                raise ValueError(f"{name} is not a rate limit such as '10/minute;30/hour': "
+                                 f"{error}") from None
 
 
 def count_burst(setting: str) -> None:
