@@ -10,7 +10,7 @@ whoever writes: the services, a data migration, SQL typed in psql, a process
 still running older code. A kept widget is used only while the counter reads
 what it read before loading the widget, so an edit, a pause, a revoked token or
 a suspension takes effect at the next request, as when every request read the
-widget.
+widget (but for the two refusals that read nothing: calls/live_widgets.py).
 
 Provider accounts are not watched: a call request reads only their kind, fixed
 when one is made, and the worker writes their circuit breaker on every call.

@@ -29,6 +29,8 @@ from tests.conftest import base_config, free_port
 from tests.factories import call_body, create_widget, post_call
 from tests.waiting import get_when_up
 from widget_server import create_app
+from widget_server.abuse.caps import Cap, KnownFull, known_full, refuse_unless_counted
+from widget_server.errors import Refusal
 from widget_server.extensions import db
 from widget_server.models import Account, CallRequest, UsageCounter, Widget
 
@@ -429,3 +431,59 @@ def test_the_installation_ceiling_per_number_holds_across_every_tenants_widgets(
         "error": "cap_ceiling_number",
         "message": "This number has had as many call-backs as we allow today."}
     assert call_rows(app) == 3
+
+
+def _cap(key: str, limit: int = 3) -> Cap:
+    return Cap("widget", key, "2026-12-01", limit, 60, "This site has taken all it can today.")
+
+
+@pytest.mark.databases("sqlite")
+def test_a_cap_the_write_found_full_is_remembered_and_refused_without_a_read(app):
+    caps = [_cap("room"), _cap("full")]
+    with app.app_context():
+        with pytest.raises(Refusal) as refused:
+            refuse_unless_counted(caps, {("widget", "room", "2026-12-01")})
+        remembered = known_full().first_full([_cap("other"), *caps])
+
+    assert refused.value.code == "cap_widget" and refused.value.status == 429
+    assert remembered == _cap("full")
+    # Known by its limit too: the same counter under a raised cap is read again.
+    with app.app_context():
+        assert known_full().first_full([_cap("full", limit=4)]) is None
+
+
+@pytest.mark.databases("sqlite")
+def test_known_full_caps_are_shared_by_threads_without_errors():
+    """Request threads ask while others add, and entries expire under them (even
+    asking the cache its length expires entries); switching threads as often as
+    the interpreter can, so an unguarded access shows within a second or two."""
+    known = KnownFull(ttl_seconds=0.05)
+    caps = [_cap(f"key-{i}") for i in range(50)]
+    added = iter(range(10**9))
+    errors: list[BaseException] = []
+    until = time.monotonic() + 2
+
+    def guarded(work) -> None:
+        while time.monotonic() < until and not errors:
+            try:
+                work()
+            except Exception as error:  # any error is the finding
+                errors.append(error)
+
+    def add() -> None:  # one cap every half millisecond, each expiring in turn
+        known.add(caps[next(added) % len(caps)])
+        time.sleep(0.0005)
+
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=guarded, args=(lambda: known.first_full(caps),))
+                   for _ in range(6)] + [threading.Thread(target=guarded, args=(add,))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switching)
+
+    assert errors == []

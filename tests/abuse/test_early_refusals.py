@@ -12,7 +12,7 @@ from sqlalchemy import update
 from tests.factories import call_body, post_call, statements_sent
 from widget_server.abuse.caps import FULL_CAP_MEMORY_SECONDS
 from widget_server.extensions import db
-from widget_server.models import UsageCounter
+from widget_server.models import UsageCounter, Widget
 
 pytestmark = pytest.mark.databases("sqlite", "postgresql")
 
@@ -147,3 +147,27 @@ def test_at_a_cap_found_full_the_refusals_that_need_no_read_keep_their_order(
 
     assert (no_consent.status_code, no_consent.get_json()["error"]) == (400, "consent_missing")
     assert not_a_number.get_json()["error"].startswith("phone_")
+
+
+def _set_widget_cap(app, widget, cap: int) -> None:
+    """As the admin does, in the database: a kept widget learns of it from the
+    settings version."""
+    with app.app_context():
+        db.session.execute(update(Widget).where(Widget.id == widget.id)
+                           .values(cap_per_widget=cap))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_cap_closed_then_opened_again_admits_once_the_memory_lapses(app, client, widget):
+    first, closed, reopened = _bodies(app, client, widget, 3)
+    assert post_call(client, first).status_code == 202  # the widget is now kept
+    _set_widget_cap(app, widget, 0)
+    refused = post_call(client, closed)
+    _set_widget_cap(app, widget, 50)
+    time.sleep(FULL_CAP_MEMORY_SECONDS)
+
+    admitted = post_call(client, reopened)
+
+    assert (refused.status_code, refused.get_json()["error"]) == (429, "cap_widget")
+    assert admitted.status_code == 202, admitted.get_json()

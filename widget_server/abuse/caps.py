@@ -155,12 +155,13 @@ class KnownFull:
             self.caps[(cap.scope, cap.key, cap.period, cap.limit)] = True
 
     def first_full(self, caps: list[Cap]) -> Cap | None:
-        """The first of ``caps`` closed (a limit of 0) or known full, if any."""
-        if not self.caps:  # the usual case: no lookups
-            return next((cap for cap in caps if cap.limit <= 0), None)
+        """The first of ``caps`` known full, if any. Under the lock throughout: even
+        the cache's length expires entries."""
         with self.lock:
-            return next((cap for cap in caps if cap.limit <= 0
-                         or (cap.scope, cap.key, cap.period, cap.limit) in self.caps), None)
+            if not self.caps:  # the usual case: no lookups
+                return None
+            return next((cap for cap in caps
+                         if (cap.scope, cap.key, cap.period, cap.limit) in self.caps), None)
 
 
 def known_full() -> KnownFull:
@@ -171,7 +172,8 @@ def known_full() -> KnownFull:
     return extensions["known_full_caps"]
 
 
-def _reached(cap: Cap) -> Refusal:
+def cap_reached(cap: Cap) -> Refusal:
+    """The 429 naming ``cap``, with the seconds until its period ends."""
     return Refusal(f"cap_{cap.scope.replace('-', '_')}", cap.message, status=429,
                    retry_after=cap.retry_after)
 
@@ -180,14 +182,7 @@ def _found_full(cap: Cap) -> Refusal:
     """The refusal of ``cap``, found full by a read or a count, remembered as such (a
     refusal from memory is not remembered again, so a cap is read once a second)."""
     known_full().add(cap)
-    return _reached(cap)
-
-
-def refuse_if_known_full(caps: list[Cap]) -> None:
-    """Raise the refusal of the first cap this process knows full, without a read."""
-    cap = known_full().first_full(caps)
-    if cap is not None:
-        raise _reached(cap)
+    return cap_reached(cap)
 
 
 def refuse_if_reached(caps: list[Cap], counts: tuple[int, ...]) -> None:
@@ -195,8 +190,9 @@ def refuse_if_reached(caps: list[Cap], counts: tuple[int, ...]) -> None:
     (abuse/standing.py reads them with the rest of a call request's standing).
 
     A fast path for the caller to take before the captcha and the write: a
-    flood against a full cap is then refused for the price of one SELECT.
-    It decides nothing on its own: ``count_within_caps`` stays the check.
+    flood against a full cap is then refused for the price of one SELECT a
+    second, the cap remembered (``KnownFull``) in between. It decides nothing
+    on its own: ``count_within_caps`` stays the check.
     """
     for cap, count in zip(caps, counts, strict=True):
         if cap.limit <= 0 or count >= cap.limit:

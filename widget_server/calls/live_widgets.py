@@ -8,9 +8,10 @@ request is checked on the kept widget and reads the version with its standing
 (abuse/standing.py), or alone when a check refuses first; if the version moved,
 the request is checked again on a fresh copy. So an edit anywhere, by any
 process, is acted on by the next request, as when every request loaded the
-widget, whether it refuses what was allowed or allows what was refused; but for
-a cap the process has just found full, refused without any read for up to a
-second (abuse/caps.py, ``KnownFull``), so a raised cap admits within it.
+widget, whether it refuses what was allowed or allows what was refused. Two
+refusals read nothing, and so are told whatever the settings now say: a form
+this process saw spent, and a cap it found full in the last second
+(abuse/caps.py, ``KnownFull``), so a raised cap admits within that second.
 
 What is kept is detached from any session and only read: the request path
 takes ids, numbers and flags off it and writes through Core statements. Of

@@ -23,10 +23,10 @@ from sqlalchemy.orm import joinedload
 from widget_server import settings_version
 from widget_server.abuse.caps import (
     Cap,
+    cap_reached,
     caps_for_call,
     give_back,
     known_full,
-    refuse_if_known_full,
     refuse_if_reached,
 )
 from widget_server.abuse.captcha import captcha_verifier
@@ -273,8 +273,8 @@ class _Reader:
 
     def __call__(self) -> Connection:
         if self.connection is None:
-            self.connection = db.engine.connect().execution_options(
-                isolation_level="AUTOCOMMIT")
+            self.connection = db.engine.connect()
+            self.connection.execution_options(isolation_level="AUTOCOMMIT")
         return self.connection
 
 
@@ -307,8 +307,10 @@ def _check_request(form: CallRequestForm, live: LiveWidget | None, *,
                    own_origin: str, client_ip: str) -> _Checked:
     """Every check of a call request before its captcha, on ``live``, reading through
     the connection ``reader`` gives; a refusal, or what the request would store.
-    ``kept``: ``live`` came from memory unchecked, so a refusal or a standing read
-    that finds the settings moved raises ``_KeptWidgetMoved``."""
+    ``kept``: ``live`` came from memory unchecked, so a refusal of the token, the
+    origin or the nonce's signature, or a standing read, that finds the settings
+    moved raises ``_KeptWidgetMoved``. A form this process saw spent and a cap it
+    found full are refused without reading them."""
     spent_nonces = _spent_nonces()
     try:
         widget, above = _usable(live, token_version)
@@ -335,18 +337,22 @@ def _check_request(form: CallRequestForm, live: LiveWidget | None, *,
     now = utcnow()
     caps = caps_for_call(widget, visitor_number=e164, client_ip=client_ip, now=now,
                          ancestors=above) if e164 else []
-    if known_full().first_full(caps):
-        # A flood against a cap this process has just found full is refused without
-        # the read below. The refusals that need no read keep their order; a spent
-        # nonce, a blocked or a resting number are told the cap instead.
+    full = known_full().first_full(caps)
+    if full is not None:
+        # A flood against a cap this process found full in the last second is refused
+        # without the read below (nor the settings version: a raised cap is seen once
+        # the memory lapses). The refusals that need no read keep their order; a
+        # spent nonce, a blocked or a resting number is told the cap instead, as is
+        # a full cap that comes earlier in the list.
         _filled_in(form, number)
         _refuse_unless_callable(widget, form, now, page_origin)
-        refuse_if_known_full(caps)
+        raise cap_reached(full)
     # A replayed form, a blocked or resting number and a flood against a full cap are
-    # refused from this one read, before the captcha and the write: an attack is
-    # mostly refusals. The insert and the guarded upsert in the write transaction
-    # stay the checks. The refusals keep their order: the form, then the number.
-    # A reseller's block list (and the operator's) applies to every widget under it.
+    # otherwise refused from this one read, before the captcha and the write: an
+    # attack is mostly refusals. The insert and the guarded upsert in the write
+    # transaction stay the checks. The refusals keep their order: the form, then the
+    # number. A reseller's block list (and the operator's) applies to every widget
+    # under it.
     standing = read_standing(reader(), nonce_id=nonce_id,
                              account_ids=[widget.account_id, *(a.id for a in above)],
                              e164=e164, caps=caps, now=now)
