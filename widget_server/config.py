@@ -59,7 +59,8 @@ class Defaults:
     # figures (abuse/refusals.py): reports lag that much; 0 writes each refusal at once.
     REFUSAL_FLUSH_SECONDS: float = 1.0
 
-    # Burst limits (Flask-Limiter syntax) on the public endpoints.
+    # Burst limits (Flask-Limiter syntax) on the public endpoints; empty for none. A
+    # value that does not parse stops the start (abuse/burst_limit.py).
     LIMIT_FRAME: str = "60/minute"
     LIMIT_CALL_POST: str = "10/minute;30/hour"
     LIMIT_CALL_STATUS: str = "120/minute"

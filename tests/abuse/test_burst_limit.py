@@ -81,3 +81,13 @@ def test_a_count_that_fails_in_any_way_refuses_with_503_and_places_nothing(
 def test_a_limit_setting_that_does_not_parse_stops_the_start(make_app, setting):
     with pytest.raises(ValueError, match=setting):
         make_app(**{setting: "ten a minute"})
+
+
+def test_an_empty_limit_setting_counts_nothing_as_flask_limiter_reads_it(make_app, widget):
+    app = make_app(LIMIT_CALL_POST="")
+    client = app.test_client()
+
+    answers = [post_call(client, call_body(app, client, widget, phone=phone))
+               for phone in numbers(2)]
+
+    assert [a.status_code for a in answers] == [202, 202]

@@ -37,7 +37,7 @@ def check_limit_settings(config: Mapping[str, object]) -> None:
     would only log it at each request and leave that endpoint unlimited (the admin's
     sign-in among them), and the call request would answer 500."""
     for name, spec in config.items():
-        if name.startswith("LIMIT_"):
+        if name.startswith("LIMIT_") and spec:  # empty: no limit, as Flask-Limiter reads it
             try:
                 _limits(str(spec))
             except ValueError as error:
@@ -49,9 +49,10 @@ def count_burst(setting: str) -> None:
     """Count this request against the limits of config ``setting`` for its client
     address: a 429 past one. The request is refused with a 503 when it could not be
     counted (the limiter's storage is down): a call is placed only when counted."""
-    if not limiter.enabled:
+    spec = current_app.config[setting]
+    if not limiter.enabled or not spec:  # empty: no limit, as Flask-Limiter reads it
         return
-    limits = _limits(current_app.config[setting])
+    limits = _limits(spec)
     identifiers = [client_ip_key(), str(request.endpoint)]
     try:
         breached = next((item for item in limits

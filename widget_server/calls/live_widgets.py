@@ -12,6 +12,9 @@ widget, whether it refuses what was allowed or allows what was refused. Two
 refusals read nothing, and so are told whatever the settings now say: a form
 this process saw spent, and a cap it found full in the last second
 (abuse/caps.py, ``KnownFull``), so a raised cap admits within that second.
+The second holds for a cap other widgets keep full (an account's): any read
+that sees newer settings than a kept widget's sends that widget's next
+request to the read.
 
 What is kept is detached from any session and only read: the request path
 takes ids, numbers and flags off it and writes through Core statements. Of
@@ -52,6 +55,13 @@ class LiveWidgets:
     def __init__(self) -> None:
         self.cache: LRUCache[str, LiveWidget] = LRUCache(MAX_WIDGETS)
         self.lock = threading.Lock()
+        # The newest settings version any read in this process has seen: a kept
+        # widget older than it is known stale without a read of its own.
+        self.newest_version = 0
+
+    def saw_version(self, version: int) -> None:
+        with self.lock:
+            self.newest_version = max(self.newest_version, version)
 
     def kept(self, public_id: str) -> LiveWidget | None:
         """The widget as kept, without asking whether it is still current: the caller
@@ -63,6 +73,7 @@ class LiveWidgets:
         """The widget ``public_id`` names with the accounts above it, as ``load`` reads
         it (with every relationship the caller uses), current as of this request."""
         version = settings_version.current()
+        self.saw_version(version)
         with self.lock:
             kept = self.cache.get(public_id)
         if kept is not None and kept.version == version:
@@ -96,3 +107,13 @@ def live_widget(public_id: str, load: Callable[[str], Widget | None]) -> LiveWid
 
 def kept_widget(public_id: str) -> LiveWidget | None:
     return _live_widgets().kept(public_id)
+
+
+def saw_settings_version(version: int) -> None:
+    """Note a settings version a read has just seen."""
+    _live_widgets().saw_version(version)
+
+
+def known_stale(live: LiveWidget) -> bool:
+    """Whether a read in this process has seen settings newer than ``live``'s."""
+    return live.version < _live_widgets().newest_version

@@ -38,7 +38,13 @@ from widget_server.call_states import CallState
 from widget_server.calls.admission import admit
 from widget_server.calls.hours import when_to_call
 from widget_server.calls.lead import read_lead
-from widget_server.calls.live_widgets import LiveWidget, kept_widget, live_widget
+from widget_server.calls.live_widgets import (
+    LiveWidget,
+    kept_widget,
+    known_stale,
+    live_widget,
+    saw_settings_version,
+)
 from widget_server.calls.placing import record
 from widget_server.calls.queue import QUEUE_ERRORS, enqueue_call, enqueue_publish
 from widget_server.db_ops import queued_writes
@@ -318,8 +324,11 @@ def _check_request(form: CallRequestForm, live: LiveWidget | None, *,
         nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
                                           widget)
     except Refusal:
-        if kept and live and settings_version.current(reader()) != live.version:
-            raise _KeptWidgetMoved from None
+        if kept and live:
+            version = settings_version.current(reader())
+            saw_settings_version(version)
+            if version != live.version:
+                raise _KeptWidgetMoved from None
         raise
     # A form this process has seen spent is refused without a read, whatever the
     # widget's settings now: replaying one captured form is the cheapest attack
@@ -338,7 +347,7 @@ def _check_request(form: CallRequestForm, live: LiveWidget | None, *,
     caps = caps_for_call(widget, visitor_number=e164, client_ip=client_ip, now=now,
                          ancestors=above) if e164 else []
     full = known_full().first_full(caps)
-    if full is not None:
+    if full is not None and not (kept and live and known_stale(live)):
         # A flood against a cap this process found full in the last second is refused
         # without the read below (nor the settings version: a raised cap is seen once
         # the memory lapses). The refusals that need no read keep their order; a
@@ -356,6 +365,7 @@ def _check_request(form: CallRequestForm, live: LiveWidget | None, *,
     standing = read_standing(reader(), nonce_id=nonce_id,
                              account_ids=[widget.account_id, *(a.id for a in above)],
                              e164=e164, caps=caps, now=now)
+    saw_settings_version(standing.settings_version)
     if kept and live and standing.settings_version != live.version:
         raise _KeptWidgetMoved
     if standing.nonce_spent:
