@@ -109,9 +109,11 @@ def kept_widget(public_id: str) -> LiveWidget | None:
     return _live_widgets().kept(public_id)
 
 
-def saw_settings_version(version: int) -> None:
-    """Note a settings version a read has just seen."""
+def moved_since(live: LiveWidget, version: int) -> bool:
+    """Whether the settings ``version`` a read has just seen is not ``live``'s; noted
+    as seen, for ``known_stale``."""
     _live_widgets().saw_version(version)
+    return version != live.version
 
 
 def known_stale(live: LiveWidget) -> bool:

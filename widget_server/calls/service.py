@@ -10,8 +10,8 @@ back, so nothing that was refused spends a cap, a nonce or a solution.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, partial
@@ -43,7 +43,7 @@ from widget_server.calls.live_widgets import (
     kept_widget,
     known_stale,
     live_widget,
-    saw_settings_version,
+    moved_since,
 )
 from widget_server.calls.placing import record
 from widget_server.calls.queue import QUEUE_ERRORS, enqueue_call, enqueue_publish
@@ -232,7 +232,7 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     in_memory = kept_widget(public_id)
     checked = None
     if in_memory:
-        with _reading_connection() as reader, suppress(_KeptWidgetMoved):
+        with _ReadingConnection() as reader, suppress(_KeptWidgetMoved):
             checked = check(in_memory, reader=reader, kept=True)
     if checked is None:
         checked = _check_on_fresh_widget(check, public_id)
@@ -266,16 +266,19 @@ def request_call(form: CallRequestForm, *, request_origin: str | None, own_origi
     return accepted
 
 
-class _Reader:
+class _ReadingConnection:
     """A connection outside a transaction for a request's Core reads, taken at its
-    first read (a request refused from memory takes none): the session's bookkeeping
-    cost more than the reads, PostgreSQL is spared a BEGIN and a ROLLBACK, and
-    SQLite holds no reader to upgrade to a writer."""
+    first read (a request refused from memory takes none) and handed back on leaving
+    the ``with``: the session's bookkeeping cost more than the reads, PostgreSQL is
+    spared a BEGIN and a ROLLBACK, and SQLite holds no reader to upgrade to a writer."""
 
     __slots__ = ("connection",)
 
     def __init__(self) -> None:
         self.connection: Connection | None = None
+
+    def __enter__(self) -> _ReadingConnection:
+        return self
 
     def __call__(self) -> Connection:
         if self.connection is None:
@@ -283,16 +286,9 @@ class _Reader:
             self.connection.execution_options(isolation_level="AUTOCOMMIT")
         return self.connection
 
-
-@contextmanager
-def _reading_connection() -> Iterator[_Reader]:
-    """A ``_Reader``, its connection (if it took one) handed back on leaving."""
-    reader = _Reader()
-    try:
-        yield reader
-    finally:
-        if reader.connection is not None:
-            reader.connection.close()
+    def __exit__(self, *_exc) -> None:
+        if self.connection is not None:
+            self.connection.close()
 
 
 def _check_on_fresh_widget(check: Callable[..., _Checked], public_id: str) -> _Checked:
@@ -324,11 +320,8 @@ def _check_request(form: CallRequestForm, live: LiveWidget | None, *,
         nonce_id = tokens.read_form_nonce(form.nonce if isinstance(form.nonce, str) else None,
                                           widget)
     except Refusal:
-        if kept and live:
-            version = settings_version.current(reader())
-            saw_settings_version(version)
-            if version != live.version:
-                raise _KeptWidgetMoved from None
+        if kept and live and moved_since(live, settings_version.current(reader())):
+            raise _KeptWidgetMoved from None
         raise
     # A form this process has seen spent is refused without a read, whatever the
     # widget's settings now: replaying one captured form is the cheapest attack
@@ -365,8 +358,7 @@ def _check_request(form: CallRequestForm, live: LiveWidget | None, *,
     standing = read_standing(reader(), nonce_id=nonce_id,
                              account_ids=[widget.account_id, *(a.id for a in above)],
                              e164=e164, caps=caps, now=now)
-    saw_settings_version(standing.settings_version)
-    if kept and live and standing.settings_version != live.version:
+    if kept and live and moved_since(live, standing.settings_version):
         raise _KeptWidgetMoved
     if standing.nonce_spent:
         spent_nonces.add(nonce_id)
